@@ -1,0 +1,222 @@
+"""The platform and findings tables. Current-state tables are projections of the `events` log.
+
+No foreign keys between entity tables: events may arrive in any order (a reply before its parent,
+a follow before its account), so references are plain ids resolved at query time.
+"""
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
+
+from .meta import metadata
+
+ID = String(128)
+TIME = String(40)  # ISO 8601 UTC text: sorts correctly and is identical on SQLite and PostgreSQL
+
+# The append-only history: every event ever ingested, once.
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("event_id", String(200), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False),
+    Column("time", TIME, nullable=False),
+    Column("subject", ID),
+    Column("source", String(40)),
+    Column("payload", Text, nullable=False),
+    Index("ix_events_subject", "subject"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("handle", String(200), nullable=False),
+    Column("handle_lc", String(200), nullable=False, index=True),
+    Column("display_name", Text, nullable=False, default=""),
+    Column("bio", Text, nullable=False, default=""),
+    Column("created_at", TIME),
+    Column("protected", Boolean, nullable=False, default=False),
+    Column("avatar_media_id", ID),
+    Column("header_media_id", ID),
+    Column("url", Text),
+    Column("state", String(20), nullable=False, default="active"),
+    Column("state_time", TIME),
+    Column("updated_at", TIME, nullable=False),  # time of the profile event this row reflects
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("author_id", ID, nullable=False, index=True),
+    Column("text", Text, nullable=False, default=""),
+    Column("created_at", TIME),
+    Column("reply_to", ID, index=True),
+    Column("repost_of", ID, index=True),
+    Column("quote_of", ID, index=True),
+    Column("visibility", String(20), nullable=False, default="public"),
+    Column("lang", String(20)),
+    Column("updated_at", TIME, nullable=False),  # time of the create/edit event this row reflects
+    Column("edited_at", TIME),
+    Column("deleted_at", TIME),
+)
+
+post_hashtags = Table(
+    "post_hashtags",
+    metadata,
+    Column("post_id", ID, nullable=False),
+    Column("tag", String(200), nullable=False),  # case-folded, without '#'
+    PrimaryKeyConstraint("post_id", "tag"),
+    Index("ix_post_hashtags_tag", "tag"),
+)
+
+post_mentions = Table(
+    "post_mentions",
+    metadata,
+    Column("post_id", ID, nullable=False),
+    Column("account_id", ID, nullable=False),
+    PrimaryKeyConstraint("post_id", "account_id"),
+    Index("ix_post_mentions_account", "account_id"),
+)
+
+post_urls = Table(
+    "post_urls",
+    metadata,
+    Column("post_id", ID, nullable=False),
+    Column("url", String(2048), nullable=False),
+    PrimaryKeyConstraint("post_id", "url"),
+)
+
+post_media = Table(
+    "post_media",
+    metadata,
+    Column("post_id", ID, nullable=False),
+    Column("media_id", ID, nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+    PrimaryKeyConstraint("post_id", "media_id"),
+    Index("ix_post_media_media", "media_id"),
+)
+
+media = Table(
+    "media",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("kind", String(10), nullable=False, default="photo"),
+    Column("uri", Text),
+    Column("size", Integer),
+    Column("mime", String(100)),
+    Column("width", Integer),
+    Column("height", Integer),
+    Column("alt_text", Text),
+    Column("sha256", String(64)),
+    Column("md5", String(32)),
+    Column("updated_at", TIME, nullable=False),
+)
+
+# Stored edges. reply / mention / repost / quote / like edges derive from posts and likes.
+follows = Table(
+    "follows",
+    metadata,
+    Column("src", ID, nullable=False),
+    Column("dst", ID, nullable=False),
+    Column("state", String(20), nullable=False),  # active | removed
+    Column("time", TIME, nullable=False),  # time of the latest follow/unfollow event
+    PrimaryKeyConstraint("src", "dst"),
+    Index("ix_follows_dst", "dst"),
+)
+
+follow_requests = Table(
+    "follow_requests",
+    metadata,
+    Column("src", ID, nullable=False),
+    Column("dst", ID, nullable=False),
+    Column("state", String(20), nullable=False),  # pending | approved | rejected
+    Column("time", TIME, nullable=False),
+    PrimaryKeyConstraint("src", "dst"),
+    Index("ix_follow_requests_dst", "dst"),
+)
+
+likes = Table(
+    "likes",
+    metadata,
+    Column("account_id", ID, nullable=False),
+    Column("post_id", ID, nullable=False),
+    Column("state", String(20), nullable=False),  # active | removed
+    Column("time", TIME, nullable=False),
+    PrimaryKeyConstraint("account_id", "post_id"),
+    Index("ix_likes_post", "post_id"),
+)
+
+# IP and device events, where the platform supplies them (needed for NCMEC reports).
+account_sessions = Table(
+    "account_sessions",
+    metadata,
+    Column("account_id", ID, nullable=False),
+    Column("time", TIME, nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("event", String(20), nullable=False, default="login"),
+    Column("user_agent", Text),
+    Column("device_id", String(200)),
+    PrimaryKeyConstraint("account_id", "time", "ip", "event"),
+)
+
+# Ingestion bookkeeping: one checkpoint per source, dead letters with their reason.
+ingest_checkpoints = Table(
+    "ingest_checkpoints",
+    metadata,
+    Column("source", String(1024), primary_key=True),
+    Column("format", String(20), nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("done", Boolean, nullable=False, default=False),
+    Column("updated_at", TIME, nullable=False),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("source", String(1024), nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("record", Text, nullable=False),
+    PrimaryKeyConstraint("source", "line"),
+)
+
+# Findings: every signal carries its reasons in `detail` (JSON).
+signals = Table(
+    "signals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),  # idempotency key
+    Column("account_id", ID, index=True),
+    Column("subject_type", String(20), nullable=False),  # account | post | media
+    Column("subject_id", ID, nullable=False),
+    Column("kind", String(40), nullable=False, index=True),  # media_match | term_hit | contact | url_match | ...
+    Column("weight", Float, nullable=False, default=1.0),
+    Column("detail", Text, nullable=False),
+    Column("created_at", TIME, nullable=False),
+    Index("ix_signals_subject", "subject_type", "subject_id"),
+)
+
+# Off-platform contacts found in bios, names, posts and links: the shared-handle graph layer.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("account_id", ID, nullable=False),
+    Column("platform", String(40), nullable=False),
+    Column("handle", String(300), nullable=False),
+    Column("field", String(20), nullable=False),  # bio | display_name | post | url
+    Column("ref", ID, nullable=False, default=""),  # post id, or '' for profile fields
+    PrimaryKeyConstraint("account_id", "platform", "handle", "field", "ref"),
+    Index("ix_contacts_handle", "platform", "handle"),
+)
