@@ -1,0 +1,244 @@
+"""The native event schema, version 1: validation of one decoded JSON record.
+
+One JSON object a line. Every event has:
+  v     1 (the schema version)
+  id    unique event id (string); the same id twice is the same event, stored once
+  kind  one of KINDS below
+  time  ISO 8601 UTC time of the change on the platform, e.g. "2026-03-01T12:00:00Z"
+  data  an object whose fields depend on `kind`
+
+The JSON Schema in events.schema.json says the same for other tools; docs/events.md documents it.
+This module is the fast path used during ingestion (jsonschema is too slow per record).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+SCHEMA_VERSION = 1
+MAX_ID = 128
+MAX_TEXT = 100_000  # characters in a text field (post text, bio)
+MAX_SHORT = 1_000  # handle, display name, ip, ...
+MAX_LIST = 1_000  # items in mentions / hashtags / urls / media
+
+ACCOUNT_STATES = ("active", "suspended", "deleted")
+REQUEST_STATES = ("pending", "approved", "rejected")
+VISIBILITIES = ("public", "unlisted", "followers", "direct")
+MEDIA_KINDS = ("photo", "video")
+SESSION_EVENTS = ("login", "signup", "post", "other")
+
+_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+
+
+class BadRecord(ValueError):
+    """A record that goes to the dead-letter file; the message is the reason."""
+
+
+def _str(d: dict, key: str, *, required: bool = True, max_len: int = MAX_SHORT, where: str = "data") -> str | None:
+    v = d.get(key)
+    if v is None:
+        if required:
+            raise BadRecord(f"missing field {where}.{key}")
+        return None
+    if not isinstance(v, str):
+        raise BadRecord(f"field {where}.{key} must be a string, not {type(v).__name__}")
+    if len(v) > max_len:
+        raise BadRecord(f"field {where}.{key} is oversized ({len(v)} characters, limit {max_len})")
+    return v
+
+
+def _id(d: dict, key: str, *, required: bool = True, where: str = "data") -> str | None:
+    v = _str(d, key, required=required, max_len=MAX_ID, where=where)
+    if v is not None and not v:
+        raise BadRecord(f"field {where}.{key} is empty")
+    return v
+
+
+def _bool(d: dict, key: str, where: str = "data") -> bool | None:
+    v = d.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, bool):
+        raise BadRecord(f"field {where}.{key} must be true or false, not {type(v).__name__}")
+    return v
+
+
+def _int(d: dict, key: str, where: str = "data") -> int | None:
+    v = d.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise BadRecord(f"field {where}.{key} must be a non-negative integer")
+    return v
+
+
+def _enum(d: dict, key: str, allowed: tuple[str, ...], *, required: bool, where: str = "data") -> str | None:
+    v = _str(d, key, required=required, where=where)
+    if v is not None and v not in allowed:
+        raise BadRecord(f"field {where}.{key} is {v!r}; expected one of {', '.join(allowed)}")
+    return v
+
+
+def _time(d: dict, key: str, *, required: bool, where: str) -> str | None:
+    v = _str(d, key, required=required, max_len=40, where=where)
+    if v is not None and not _TIME_RE.match(v):
+        raise BadRecord(f"field {where}.{key} is not an ISO 8601 time like 2026-01-31T12:00:00Z")
+    return v
+
+
+def _list(d: dict, key: str, where: str = "data") -> list:
+    v = d.get(key)
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise BadRecord(f"field {where}.{key} must be a list")
+    if len(v) > MAX_LIST:
+        raise BadRecord(f"field {where}.{key} is oversized ({len(v)} items, limit {MAX_LIST})")
+    return v
+
+
+def _str_list(d: dict, key: str, max_len: int = MAX_SHORT, where: str = "data") -> list[str]:
+    out = _list(d, key, where)
+    for i, item in enumerate(out):
+        if not isinstance(item, str):
+            raise BadRecord(f"field {where}.{key}[{i}] must be a string")
+        if len(item) > max_len:
+            raise BadRecord(f"field {where}.{key}[{i}] is oversized")
+    return out
+
+
+def check_media(m: Any, where: str) -> dict:
+    if not isinstance(m, dict):
+        raise BadRecord(f"field {where} must be an object")
+    _id(m, "id", where=where)
+    _enum(m, "kind", MEDIA_KINDS, required=False, where=where)
+    _str(m, "uri", required=False, max_len=4096, where=where)
+    _int(m, "size", where)
+    _str(m, "mime", required=False, where=where)
+    _int(m, "width", where)
+    _int(m, "height", where)
+    _str(m, "alt_text", required=False, max_len=MAX_TEXT, where=where)
+    _str(m, "sha256", required=False, max_len=64, where=where)
+    _str(m, "md5", required=False, max_len=32, where=where)
+    return m
+
+
+def _account(d: dict) -> str:
+    _id(d, "id")
+    _str(d, "handle")
+    _str(d, "display_name", required=False)
+    _str(d, "bio", required=False, max_len=MAX_TEXT)
+    _time(d, "created_at", required=False, where="data")
+    _bool(d, "protected")
+    _str(d, "url", required=False, max_len=4096)
+    for key in ("avatar", "header"):
+        if d.get(key) is not None:
+            check_media(d[key], f"data.{key}")
+    return d["id"]
+
+
+def _account_state(d: dict) -> str:
+    _id(d, "account_id")
+    _enum(d, "state", ACCOUNT_STATES, required=True)
+    _str(d, "reason", required=False)
+    return d["account_id"]
+
+
+def _post(d: dict) -> str:
+    _id(d, "id")
+    _id(d, "author_id")
+    _str(d, "text", required=False, max_len=MAX_TEXT)
+    _time(d, "created_at", required=False, where="data")
+    for key in ("reply_to", "repost_of", "quote_of"):
+        _id(d, key, required=False)
+    _str_list(d, "mentions", MAX_ID)
+    _str_list(d, "hashtags")
+    _str_list(d, "urls", 4096)
+    for i, m in enumerate(_list(d, "media")):
+        check_media(m, f"data.media[{i}]")
+    _enum(d, "visibility", VISIBILITIES, required=False)
+    _str(d, "lang", required=False)
+    return d["id"]
+
+
+def _post_edit(d: dict) -> str:
+    _id(d, "id")
+    _str(d, "text", required=True, max_len=MAX_TEXT)
+    _str_list(d, "mentions", MAX_ID)
+    _str_list(d, "hashtags")
+    _str_list(d, "urls", 4096)
+    return d["id"]
+
+
+def _post_delete(d: dict) -> str:
+    _id(d, "id")
+    return d["id"]
+
+
+def _pair(d: dict) -> str:
+    _id(d, "src")
+    _id(d, "dst")
+    return d["src"]
+
+
+def _follow_request(d: dict) -> str:
+    _pair(d)
+    _enum(d, "state", REQUEST_STATES, required=True)
+    return d["src"]
+
+
+def _like(d: dict) -> str:
+    _id(d, "account_id")
+    _id(d, "post_id")
+    return d["account_id"]
+
+
+def _session(d: dict) -> str:
+    _id(d, "account_id")
+    _str(d, "ip", max_len=64)
+    _enum(d, "event", SESSION_EVENTS, required=False)
+    _str(d, "user_agent", required=False)
+    _str(d, "device_id", required=False)
+    return d["account_id"]
+
+
+# kind -> validator returning the event's subject id
+KINDS = {
+    "account": _account,
+    "account_state": _account_state,
+    "post": _post,
+    "post_edit": _post_edit,
+    "post_delete": _post_delete,
+    "follow": _pair,
+    "unfollow": _pair,
+    "follow_request": _follow_request,
+    "like": _like,
+    "unlike": _like,
+    "session": _session,
+}
+
+
+def validate(rec: Any) -> str:
+    """Check one decoded record; return its subject id or raise BadRecord with the reason."""
+    if not isinstance(rec, dict):
+        raise BadRecord(f"record must be a JSON object, not {type(rec).__name__}")
+    v = rec.get("v")
+    if v != SCHEMA_VERSION:
+        raise BadRecord(f"field v is {v!r}; this Netwarden reads schema version {SCHEMA_VERSION}")
+    _str(rec, "id", max_len=200, where="event")
+    if not rec["id"]:
+        raise BadRecord("field event.id is empty")
+    kind = _str(rec, "kind", where="event")
+    if kind not in KINDS:
+        raise BadRecord(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    _time(rec, "time", required=True, where="event")
+    data = rec.get("data")
+    if not isinstance(data, dict):
+        raise BadRecord("field data must be an object" if data is not None else "missing field data")
+    return KINDS[kind](data)
+
+
+def looks_native(rec: Any) -> bool:
+    """True when a decoded record is shaped like a native event (for --format sniffing)."""
+    return isinstance(rec, dict) and "kind" in rec and "data" in rec and "v" in rec
