@@ -1,7 +1,60 @@
-"""CLI commands (placeholder until filled in)."""
+"""`netwarden ingest` and `netwarden db`: load platform data into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
+from ..config import load_settings, resolve_db
+from ..store import open_store
+from .common import DB_OPT, JSON_OPT, emit, progress
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("ingest")(ingest)
+    db = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+    db.command("upgrade")(db_upgrade)
+    app.add_typer(db, name="db")
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="JSON Lines files (or single JSON documents) to ingest."),
+    fmt: str = typer.Option("native", "--format", "-f", help="native | twitter-v2 | mastodon"),
+    db: str = DB_OPT,
+    dead_letter: Path = typer.Option(None, "--dead-letter", help="Where bad records go (default: $NETWARDEN_DEAD_LETTER or ./netwarden-deadletter.jsonl)."),
+    terms: str = typer.Option(None, "--terms", help="Term list to scan text with (default: $NETWARDEN_TERMS)."),
+    no_signals: bool = typer.Option(False, "--no-signals", help="Store events only; skip media hashing and text scanning."),
+    batch_size: int = typer.Option(5000, "--batch-size", min=1, help="Lines per transaction."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Ingest platform events: idempotent, order-tolerant and resumable (a checkpoint per file)."""
+    from ..ingest.pipeline import ingest_files
+
+    settings = load_settings()
+    store = open_store(resolve_db(db))
+    total = sum(p.stat().st_size for p in paths if p.is_file())
+    with progress(not as_json) as bar:
+        task = bar.add_task("ingesting", total=total)
+        done_before = [0]
+
+        def on_progress(offset: int) -> None:
+            bar.update(task, completed=done_before[0] + offset)
+
+        summary = ingest_files(
+            store, paths, fmt=fmt, dead_letter=dead_letter or Path(settings.dead_letter),
+            batch_size=batch_size, signals=not no_signals, terms=terms, on_progress=on_progress,
+        )
+    store.close()
+    d = summary.as_dict()
+    text = f"ingested {d['events']} events from {len(d['files'])} file(s) into {store.dialect}"
+    if d["dead_letters"]:
+        text += f"; {d['dead_letters']} bad record(s) written to {d['dead_letter_file']}"
+    emit(d, as_json, text)
+
+
+def db_upgrade(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Create the database or migrate it to the newest schema."""
+    store = open_store(resolve_db(db))
+    emit({"db": store.dialect, "status": "up to date"}, as_json, f"{store.dialect} database is up to date")
+    store.close()

@@ -20,6 +20,7 @@ from .meta import metadata
 
 ID = String(128)
 TIME = String(40)  # ISO 8601 UTC text: sorts correctly and is identical on SQLite and PostgreSQL
+VERSION = String(250)  # "<time> <event id>": the newest event wins, ties broken by id
 
 # The append-only history: every event ever ingested, once.
 events = Table(
@@ -39,8 +40,8 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", ID, primary_key=True),
-    Column("handle", String(200), nullable=False),
-    Column("handle_lc", String(200), nullable=False, index=True),
+    Column("handle", String(200), nullable=False, default=""),  # "" until the account event arrives
+    Column("handle_lc", String(200), nullable=False, default="", index=True),
     Column("display_name", Text, nullable=False, default=""),
     Column("bio", Text, nullable=False, default=""),
     Column("created_at", TIME),
@@ -50,14 +51,16 @@ accounts = Table(
     Column("url", Text),
     Column("state", String(20), nullable=False, default="active"),
     Column("state_time", TIME),
-    Column("updated_at", TIME, nullable=False),  # time of the profile event this row reflects
+    Column("state_version", VERSION, nullable=False, default=""),
+    Column("updated_at", TIME),  # time of the profile event this row reflects
+    Column("version", VERSION, nullable=False, default=""),  # "<time> <event id>" of that event
 )
 
 posts = Table(
     "posts",
     metadata,
     Column("id", ID, primary_key=True),
-    Column("author_id", ID, nullable=False, index=True),
+    Column("author_id", ID, nullable=False, default="", index=True),  # "" until the post event arrives
     Column("text", Text, nullable=False, default=""),
     Column("created_at", TIME),
     Column("reply_to", ID, index=True),
@@ -65,7 +68,8 @@ posts = Table(
     Column("quote_of", ID, index=True),
     Column("visibility", String(20), nullable=False, default="public"),
     Column("lang", String(20)),
-    Column("updated_at", TIME, nullable=False),  # time of the create/edit event this row reflects
+    Column("updated_at", TIME),  # time of the create/edit event this row reflects
+    Column("version", VERSION, nullable=False, default=""),
     Column("edited_at", TIME),
     Column("deleted_at", TIME),
 )
@@ -119,7 +123,8 @@ media = Table(
     Column("alt_text", Text),
     Column("sha256", String(64)),
     Column("md5", String(32)),
-    Column("updated_at", TIME, nullable=False),
+    Column("updated_at", TIME),
+    Column("version", VERSION, nullable=False, default=""),
 )
 
 # Stored edges. reply / mention / repost / quote / like edges derive from posts and likes.
@@ -130,6 +135,7 @@ follows = Table(
     Column("dst", ID, nullable=False),
     Column("state", String(20), nullable=False),  # active | removed
     Column("time", TIME, nullable=False),  # time of the latest follow/unfollow event
+    Column("version", VERSION, nullable=False),
     PrimaryKeyConstraint("src", "dst"),
     Index("ix_follows_dst", "dst"),
 )
@@ -141,6 +147,7 @@ follow_requests = Table(
     Column("dst", ID, nullable=False),
     Column("state", String(20), nullable=False),  # pending | approved | rejected
     Column("time", TIME, nullable=False),
+    Column("version", VERSION, nullable=False),
     PrimaryKeyConstraint("src", "dst"),
     Index("ix_follow_requests_dst", "dst"),
 )
@@ -152,6 +159,7 @@ likes = Table(
     Column("post_id", ID, nullable=False),
     Column("state", String(20), nullable=False),  # active | removed
     Column("time", TIME, nullable=False),
+    Column("version", VERSION, nullable=False),
     PrimaryKeyConstraint("account_id", "post_id"),
     Index("ix_likes_post", "post_id"),
 )
@@ -175,7 +183,7 @@ ingest_checkpoints = Table(
     metadata,
     Column("source", String(1024), primary_key=True),
     Column("format", String(20), nullable=False),
-    Column("offset", Integer, nullable=False),
+    Column("byte_offset", Integer, nullable=False),
     Column("line", Integer, nullable=False),
     Column("fingerprint", String(64), nullable=False),
     Column("done", Boolean, nullable=False, default=False),

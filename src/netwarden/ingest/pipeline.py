@@ -1,0 +1,238 @@
+"""Ingestion: files -> validated native events -> store rows and signals, with checkpoints.
+
+Each batch of lines is one transaction holding its events, their projections, the signals found
+in them, its dead letters and the file's new checkpoint. A run killed at any moment therefore
+resumes exactly after the last committed batch, and the store ends as after an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+from sqlalchemy import select
+
+from ..errors import UserError
+from ..store import Store
+from ..store import schema as t
+from ..store.upsert import upsert
+from . import events as native
+from .apply import Rows
+from .formats import FORMAT_NAMES, Format, get_format, guess_format
+from .reader import Line, fingerprint, read_lines
+
+log = logging.getLogger(__name__)
+DEFAULT_BATCH = 5000
+SNIFF_RECORDS = 20
+
+
+@dataclass
+class FileSummary:
+    path: str
+    lines: int = 0
+    events: int = 0
+    dead: int = 0
+    resumed_from_line: int = 0
+
+
+@dataclass
+class IngestSummary:
+    format: str
+    files: list[FileSummary] = field(default_factory=list)
+    dead_letter_file: str | None = None
+
+    @property
+    def events(self) -> int:
+        return sum(f.events for f in self.files)
+
+    @property
+    def dead(self) -> int:
+        return sum(f.dead for f in self.files)
+
+    def as_dict(self) -> dict:
+        return {"format": self.format, "events": self.events, "dead_letters": self.dead,
+                "dead_letter_file": self.dead_letter_file, "files": [asdict(f) for f in self.files]}
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_files(paths: list[Path], fmt: Format) -> None:
+    """Refuse, before anything is written, a missing file or one not in the given format."""
+    for p in paths:
+        if not p.exists():
+            raise UserError(f"Input {p} does not exist; check the path.")
+        if not p.is_file():
+            raise UserError(f"Input {p} is not a file; pass JSON Lines files.")
+        decoded = 0
+        matched = 0
+        guesses: set[str] = set()
+        for line in read_lines(p):
+            if line.error is None:
+                values = line.value if isinstance(line.value, list) and fmt.name != "native" else [line.value]
+                for v in values[:SNIFF_RECORDS]:
+                    decoded += 1
+                    if fmt.sniff(v):
+                        matched += 1
+                    else:
+                        g = guess_format(v)
+                        if g:
+                            guesses.add(g)
+            if decoded >= SNIFF_RECORDS or line.number >= 10 * SNIFF_RECORDS:
+                break
+        if decoded and not matched:
+            other = f" (it looks like {', '.join(sorted(guesses))})" if guesses else ""
+            hint = f"--format {sorted(guesses)[0]}" if guesses else f"one of --format {', '.join(FORMAT_NAMES)}"
+            raise UserError(f"Input {p} is not {fmt.name} data{other}; pass {hint}.")
+        if not decoded and p.stat().st_size > 0 and line_count_nonblank(p) > 0:
+            raise UserError(f"Input {p} holds no JSON records; pass a JSON Lines file in the {fmt.name} format.")
+
+
+def line_count_nonblank(p: Path) -> int:
+    with p.open("rb") as f:
+        return sum(1 for raw in f if raw.strip())
+
+
+def load_hooks(store: Store, terms: str | None = None) -> list:
+    """Signal extractors run inside each ingest transaction (media hashing, text scanning)."""
+    hooks = []
+    for module, cls, kwargs in (("media_signals", "MediaSignals", {}),
+                                ("text_signals", "TextSignals", {"terms_path": terms})):
+        try:
+            mod = importlib.import_module(f"netwarden.ingest.{module}")
+        except ModuleNotFoundError:
+            continue
+        hooks.append(getattr(mod, cls)(store, **kwargs))
+    return hooks
+
+
+class Ingestor:
+    def __init__(self, store: Store, fmt: str = "native", batch_size: int = DEFAULT_BATCH,
+                 hooks: list | None = None, on_progress: Callable[[int], None] | None = None):
+        try:
+            self.fmt = get_format(fmt)
+        except KeyError:
+            raise UserError(f"Unknown --format {fmt!r}; use one of {', '.join(FORMAT_NAMES)}.") from None
+        self.store = store
+        self.batch_size = batch_size
+        self.hooks = hooks if hooks is not None else []
+        self.on_progress = on_progress
+        self._commits = 0
+        # Crash injection for the resume tests: "before:N" / "after:N" kills this process with
+        # SIGKILL inside / right after the N-th batch transaction.
+        crash = os.environ.get("NETWARDEN_TEST_CRASH", "")
+        self._crash = (crash.split(":")[0], int(crash.split(":")[1])) if ":" in crash else None
+
+    def _maybe_crash(self, when: str) -> None:
+        if self._crash and self._crash == (when, self._commits):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    def run(self, paths: list[Path], dead_letter: Path | None = None) -> IngestSummary:
+        paths = [Path(p) for p in paths]
+        check_files(paths, self.fmt)
+        summary = IngestSummary(format=self.fmt.name)
+        for p in paths:
+            summary.files.append(self._ingest_file(p))
+        if dead_letter is not None and summary.dead:
+            summary.dead_letter_file = str(write_dead_letters(self.store, [f.path for f in summary.files], dead_letter))
+        return summary
+
+    def _ingest_file(self, path: Path) -> FileSummary:
+        source = str(path.resolve())
+        fp = fingerprint(path)
+        size = path.stat().st_size
+        start, start_line = 0, 0
+        with self.store.engine.connect() as conn:
+            cp = conn.execute(select(t.ingest_checkpoints).where(t.ingest_checkpoints.c.source == source)).first()
+        if cp is not None and cp.fingerprint == fp and cp.byte_offset <= size and cp.format == self.fmt.name:
+            start, start_line = cp.byte_offset, cp.line
+        fs = FileSummary(path=source, resumed_from_line=start_line)
+        base_dir = str(path.resolve().parent)
+        rows = Rows()
+        last: Line | None = None
+        n = 0
+        for line in read_lines(path, start, start_line):
+            self._add(rows, line, source)
+            last = line
+            n += 1
+            if n >= self.batch_size:
+                self._commit(rows, source, fp, last, base_dir, fs)
+                rows, n = Rows(), 0
+        end = last or Line(start_line, start, b"")
+        self._commit(rows, source, fp, Line(end.number, size if last else start, b""), base_dir, fs, done=True)
+        return fs
+
+    def _add(self, rows: Rows, line: Line, source: str) -> None:
+        if line.error is not None:
+            rows.dead.append(_dead(source, line, line.error))
+            return
+        values = line.value if isinstance(line.value, list) and self.fmt.to_events is not None else [line.value]
+        try:
+            evs: list[tuple[dict, bytes | None]] = []
+            for v in values:
+                if self.fmt.to_events is None:
+                    evs.append((v, line.raw))
+                else:
+                    evs.extend((e, None) for e in self.fmt.to_events(v))
+            checked = [(e, raw, native.validate(e)) for e, raw in evs]
+        except native.BadRecord as e:
+            rows.dead.append(_dead(source, line, str(e)))
+            return
+        for e, raw, subject in checked:
+            rows.add(e, raw, subject, self.fmt.name)
+
+    def _commit(self, rows: Rows, source: str, fp: str, last: Line, base_dir: str, fs: FileSummary,
+                done: bool = False) -> None:
+        self._commits += 1
+        with self.store.engine.begin() as conn:
+            rows.write(conn)
+            if self.hooks:
+                batch = rows.batch(base_dir)
+                if batch:
+                    for hook in self.hooks:
+                        hook.on_batch(conn, batch)
+            upsert(conn, t.ingest_checkpoints, [{
+                "source": source, "format": self.fmt.name, "byte_offset": last.end, "line": last.number,
+                "fingerprint": fp, "done": done, "updated_at": _now(),
+            }], ["source"], ("format", "byte_offset", "line", "fingerprint", "done", "updated_at"))
+            self._maybe_crash("before")
+        self._maybe_crash("after")
+        fs.lines = last.number
+        fs.events += len(rows.events)
+        fs.dead += len(rows.dead)
+        if self.on_progress:
+            self.on_progress(last.end)
+
+
+def _dead(source: str, line: Line, reason: str) -> dict:
+    record = line.raw[:10_000].decode("utf-8", errors="replace")
+    return {"source": source, "line": line.number, "reason": reason, "record": record}
+
+
+def write_dead_letters(store: Store, sources: list[str], out: Path) -> Path:
+    """Write every dead letter of these sources to `out` (JSON Lines), replacing the file."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    with store.engine.connect() as conn, tmp.open("wb") as f:
+        q = (select(t.dead_letters).where(t.dead_letters.c.source.in_(sources))
+             .order_by(t.dead_letters.c.source, t.dead_letters.c.line))
+        for r in conn.execute(q):
+            f.write(orjson.dumps({"source": r.source, "line": r.line, "reason": r.reason, "record": r.record}) + b"\n")
+    tmp.replace(out)
+    return out
+
+
+def ingest_files(store: Store, paths: list, fmt: str = "native", dead_letter: Path | None = None,
+                 batch_size: int = DEFAULT_BATCH, signals: bool = True, terms: str | None = None,
+                 on_progress: Callable[[int], None] | None = None) -> IngestSummary:
+    hooks = load_hooks(store, terms) if signals else []
+    return Ingestor(store, fmt, batch_size, hooks, on_progress).run([Path(p) for p in paths], dead_letter)

@@ -1,0 +1,192 @@
+"""Native ingestion on SQLite and PostgreSQL: idempotent, order-tolerant, bad records dead-lettered."""
+
+from __future__ import annotations
+
+import random
+
+import orjson
+import pytest
+from sqlalchemy import func, select
+
+from netwarden.errors import UserError
+from netwarden.ingest.pipeline import ingest_files
+from netwarden.store import open_store
+from netwarden.store import schema as t
+from sample_events import make_events, write_jsonl
+from storedump import dump
+
+
+def _ingest(url, paths, **kw):
+    store = open_store(url)
+    try:
+        return ingest_files(store, paths, signals=False, **kw)
+    finally:
+        store.close()
+
+
+def test_projection_of_every_kind(db_url, tmp_path):
+    events = make_events()
+    path = tmp_path / "events.jsonl"
+    write_jsonl(path, events)
+    summary = _ingest(db_url, [path])
+    assert summary.events == len(events) and summary.dead == 0
+    store = open_store(db_url)
+    with store.engine.connect() as c:
+        assert c.scalar(select(func.count()).select_from(t.events)) == len(events)
+        assert c.scalar(select(func.count()).select_from(t.accounts)) == 30
+        assert c.scalar(select(func.count()).select_from(t.posts)) == 120
+        # a renamed account keeps its newest handle; suspension is tracked apart from the profile
+        renamed = {e["data"]["id"] for e in events if e["kind"] == "account" and e["data"]["handle"].startswith("renamed")}
+        for r in c.execute(select(t.accounts).where(t.accounts.c.id.in_(renamed))):
+            assert r.handle == f"renamed_{r.id}" and r.protected and r.bio == "changed bio"
+        suspended = {e["data"]["account_id"] for e in events if e["kind"] == "account_state"}
+        states = dict(c.execute(select(t.accounts.c.id, t.accounts.c.state)).all())
+        assert {a for a, s in states.items() if s == "suspended"} == suspended
+        # edits win over the original text; deletes are marked, not removed
+        edited = {e["data"]["id"] for e in events if e["kind"] == "post_edit"}
+        for r in c.execute(select(t.posts).where(t.posts.c.id.in_(edited))):
+            assert r.text.startswith("edited") and r.edited_at is not None
+        deleted = {e["data"]["id"] for e in events if e["kind"] == "post_delete"}
+        got = set(c.scalars(select(t.posts.c.id).where(t.posts.c.deleted_at.is_not(None))))
+        assert got == deleted
+        assert c.scalar(select(func.count()).select_from(t.post_hashtags)) > 0
+        assert c.scalar(select(func.count()).select_from(t.account_sessions)) > 0
+        # approved follow requests become follows
+        approved = {(e["data"]["src"], e["data"]["dst"]) for e in events
+                    if e["kind"] == "follow_request" and e["data"]["state"] == "approved"}
+        follows = set(c.execute(select(t.follows.c.src, t.follows.c.dst)).all())
+        assert approved <= follows
+        # history is kept: the original text of an edited post is still in the event log
+        payloads = [orjson.loads(p) for p in c.scalars(select(t.events.c.payload).where(t.events.c.kind == "post"))]
+        assert any(p["data"]["id"] in edited and not p["data"]["text"].startswith("edited") for p in payloads)
+    store.close()
+
+
+def test_idempotent(db_url, tmp_path):
+    path = tmp_path / "events.jsonl"
+    write_jsonl(path, make_events())
+    _ingest(db_url, [path])
+    first = dump(db_url, skip_tables=("ingest_checkpoints",))
+    # the same input again, also under another name (no checkpoint to lean on)
+    copy = tmp_path / "copy.jsonl"
+    copy.write_bytes(path.read_bytes())
+    again = _ingest(db_url, [path, copy])
+    assert again.files[0].events == 0  # checkpoint: nothing re-read
+    assert again.files[1].events == len(make_events())  # re-read whole, stored once
+    assert dump(db_url, skip_tables=("ingest_checkpoints",)) == first
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_order_tolerant(tmp_path, seed):
+    events = make_events(seed=seed)
+    ordered, shuffled = tmp_path / "a" / "ev.jsonl", tmp_path / "b" / "ev.jsonl"
+    ordered.parent.mkdir()
+    shuffled.parent.mkdir()
+    write_jsonl(ordered, events)
+    mixed = events[:]
+    random.Random(seed).shuffle(mixed)
+    write_jsonl(shuffled, mixed)
+    url_a, url_b = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    _ingest(url_a, [ordered], batch_size=17)
+    _ingest(url_b, [shuffled], batch_size=13)
+    skip = ("ingest_checkpoints",)
+    assert dump(url_a, skip) == dump(url_b, skip)
+
+
+def test_order_tolerant_postgres(db_url, tmp_path):
+    events = make_events(seed=9)
+    mixed = list(reversed(events))
+    path = tmp_path / "rev.jsonl"
+    write_jsonl(path, mixed)
+    ref = tmp_path / "ref.jsonl"
+    write_jsonl(ref, events)
+    _ingest(db_url, [path], batch_size=11)
+    ref_url = f"sqlite:///{tmp_path / 'ref.db'}"
+    _ingest(ref_url, [ref])
+    skip = ("ingest_checkpoints",)
+    assert dump(db_url, skip) == dump(ref_url, skip)
+
+
+BAD = [
+    (b"{not json", "malformed JSON"),
+    (b'{"v":1,"id":"x1","kind":"post","time":"2026-01-01T00:00:00Z","data":{"id":"p"}}', "missing field data.author_id"),
+    (b'{"v":1,"id":"x2","kind":"post","time":"2026-01-01T00:00:00Z","data":{"id":"p","author_id":7}}', "must be a string"),
+    (b'{"v":1,"id":"x3","kind":"teleport","time":"2026-01-01T00:00:00Z","data":{}}', "unknown kind"),
+    (b'{"v":1,"id":"x4","kind":"account","time":"2026-01-01T00:00:00Z","data":{"id":"a","handle":"h","bio":"' + b"x" * 100_001 + b'"}}', "oversized"),
+    (b'{"v":1,"id":"x5","kind":"account","time":"2026-01-01T00:00:00Z","data":{"id":"a","handle":"\xff\xfe"}}', "invalid UTF-8"),
+    (b'{"v":1,"id":"x6","kind":"follow","time":"yesterday","data":{"src":"a","dst":"b"}}', "ISO 8601"),
+    (b'{"v":2,"id":"x7","kind":"follow","time":"2026-01-01T00:00:00Z","data":{"src":"a","dst":"b"}}', "schema version"),
+    (b'[1, 2, 3]', "must be a JSON object"),
+    (b'{"v":1,"id":"x8","kind":"follow","time":"2026-01-01T00:00:00Z"}', "missing field data"),
+    (b'{"v":1,"id":"x9","kind":"like","time":"2026-01-01T00:00:00Z","data":{"account_id":"a","post_id":""}}', "is empty"),
+    (b'{"v":1,"id":"x10","kind":"follow","time":"2026-01-01T00:00:00Z","data":{"src":"a","dst":"b"},"pad":"' + b"y" * (1 << 20) + b'"}', "oversized record"),
+]
+
+
+def test_bad_records_go_to_dead_letter_and_run_goes_on(db_url, tmp_path):
+    good = make_events(accounts=5, posts=5)
+    lines = [orjson.dumps(e) for e in good]
+    expected = {}
+    for i, (raw, _reason) in enumerate(BAD):
+        pos = 2 * i + 1
+        lines.insert(pos, raw)
+    for n, raw in enumerate(lines, start=1):
+        for bad, reason in BAD:
+            if raw is bad:
+                expected[n] = reason
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    dl = tmp_path / "dead.jsonl"
+    summary = _ingest(db_url, [path], dead_letter=dl, batch_size=4)
+    assert summary.dead == len(BAD)
+    assert summary.events == len(good)
+    got = {r["line"]: r for r in map(orjson.loads, dl.read_bytes().splitlines())}
+    assert set(got) == set(expected)
+    for line, reason in expected.items():
+        assert reason in got[line]["reason"], (line, got[line]["reason"])
+        assert got[line]["source"] == str(path.resolve())
+
+
+def test_wrong_format_stops_before_anything_is_written(sqlite_url, tmp_path):
+    native = tmp_path / "native.jsonl"
+    write_jsonl(native, make_events(accounts=3, posts=3))
+    other = tmp_path / "statuses.jsonl"
+    other.write_text('{"id": "1", "content": "<p>hi</p>", "account": {"id": "9", "acct": "x", "username": "x"}, '
+                     '"created_at": "2026-01-01T00:00:00.000Z", "visibility": "public", "media_attachments": []}\n')
+    with pytest.raises(UserError) as e:
+        _ingest(sqlite_url, [native, other])
+    assert "statuses.jsonl" in str(e.value) and "native" in str(e.value)
+    store = open_store(sqlite_url)
+    with store.engine.connect() as c:
+        assert c.scalar(select(func.count()).select_from(t.events)) == 0
+    store.close()
+
+
+def test_missing_file_is_one_clear_error(sqlite_url, tmp_path):
+    with pytest.raises(UserError, match="does not exist"):
+        _ingest(sqlite_url, [tmp_path / "nope.jsonl"])
+
+
+def test_json_schema_file_agrees_with_validator():
+    import json
+    from importlib.resources import files
+
+    import jsonschema
+
+    from netwarden.ingest.events import BadRecord, validate
+
+    schema = json.loads(files("netwarden.ingest").joinpath("events.schema.json").read_text())
+    v = jsonschema.Draft202012Validator(schema)
+    for e in make_events(accounts=4, posts=10):
+        validate(e)
+        v.validate(e)
+    for raw, reason in BAD:
+        if reason == "oversized record":  # a line-level limit, not a schema rule
+            continue
+        try:
+            rec = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            continue
+        with pytest.raises(BadRecord):
+            validate(rec)
+        assert not v.is_valid(rec), raw[:80]
