@@ -1,0 +1,138 @@
+"""Image hashes: PDQ with quality and its 8 dihedral variants, MD5 and SHA-256 of the bytes.
+
+PDQ hex strings use the reference bit order (bit 0 of the 256-bit vector is the most
+significant bit of the first hex digit), as python-threatexchange and HMA write them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pdqhash
+
+from .decode import Decoded, MediaError, decode, read_bytes
+
+# Hashes of quality below this are stored but never matched (PDQ's own guidance).
+MIN_QUALITY = 50
+# The fast path decodes large JPEGs at 1/2, 1/4 or 1/8 size in the DCT domain, keeping the shorter
+# side at least this long. Measured within 10 bits of full decode (docs/media.md).
+FAST_MIN_SIDE = 512
+
+# pdqhash.compute_dihedral order, named as the reference implementation names them.
+VARIANTS = ("orig", "rot90", "rot180", "rot270", "flipx", "flipy", "flip_plus1", "flip_minus1")
+
+
+def bits_to_hex(bits: np.ndarray) -> str:
+    return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
+
+
+def hex_to_bytes(h: str) -> bytes:
+    b = bytes.fromhex(h)
+    if len(b) != 32:
+        raise ValueError(f"a PDQ hash is 64 hex digits, got {len(h)}")
+    return b
+
+
+def hamming_hex(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+@dataclass
+class PdqResult:
+    hash: str  # 64 hex digits
+    quality: int
+    variants: dict[str, str] = field(default_factory=dict)  # dihedral variant name -> hex
+
+    @property
+    def usable(self) -> bool:
+        return self.quality >= MIN_QUALITY
+
+
+def pdq_from_rgb(rgb: np.ndarray, dihedral: bool = True) -> PdqResult:
+    """PDQ of an RGB uint8 array; with `dihedral`, all 8 rotations/mirrors (from one DCT)."""
+    if dihedral:
+        hashes, quality = pdqhash.compute_dihedral(rgb)
+        hexes = [bits_to_hex(h) for h in hashes]
+        return PdqResult(hash=hexes[0], quality=int(quality), variants=dict(zip(VARIANTS, hexes, strict=True)))
+    vec, quality = pdqhash.compute(rgb)
+    return PdqResult(hash=bits_to_hex(vec), quality=int(quality))
+
+
+@dataclass
+class MediaHashes:
+    """Everything Netwarden computes for one media file."""
+
+    name: str
+    kind: str = "photo"  # photo | video
+    md5: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    pdq: str | None = None
+    quality: int | None = None
+    variants: dict[str, str] = field(default_factory=dict)
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    mode: str | None = None
+    frames: int | None = None
+    fast: bool = False  # reduced-size decode was used
+    vpdq: list[dict] | None = None  # video: [{"frame", "quality", "pdq", "timestamp"}]
+    error: str | None = None  # one-sentence reason the file could not be hashed perceptually
+    error_reason: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.pdq is not None and (self.quality or 0) >= MIN_QUALITY
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["usable"] = self.usable
+        return d
+
+
+VIDEO_EXTS = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".3gp", ".ts", ".mpg", ".mpeg", ".flv", ".wmv"}
+
+
+def looks_like_video(name: str, data: bytes) -> bool:
+    ext = os.path.splitext(name)[1].lower()
+    if ext in VIDEO_EXTS:
+        return True
+    head = data[:16]
+    return head[4:8] == b"ftyp" and head[8:12] not in (b"avif", b"avis", b"heic", b"heix", b"mif1", b"msf1")
+
+
+def hash_bytes(data: bytes, name: str = "<bytes>", *, fast: bool = True, dihedral: bool = True,
+               video_fps: float = 1.0, **limits) -> MediaHashes:
+    """Hash one file's bytes. Decoding errors are recorded in the result, never raised."""
+    out = MediaHashes(name=name, md5=hashlib.md5(data).hexdigest(), sha256=hashlib.sha256(data).hexdigest(),
+                      size=len(data))
+    try:
+        if data and looks_like_video(name, data):
+            from .video import vpdq_from_bytes
+
+            out.kind = "video"
+            frames = vpdq_from_bytes(data, name, fps=video_fps, **limits)
+            out.vpdq = [f.to_dict() for f in frames]
+            out.frames = len(frames)
+            return out
+        d: Decoded = decode(data, name=name, reduce_to=FAST_MIN_SIDE if fast else None, **limits)
+        r = pdq_from_rgb(d.rgb, dihedral=dihedral)
+        out.pdq, out.quality, out.variants = r.hash, r.quality, r.variants
+        out.width, out.height, out.format, out.mode, out.frames = d.width, d.height, d.format, d.mode, d.frames
+        out.fast = d.scale > 1
+    except MediaError as e:
+        out.error, out.error_reason = str(e), e.reason
+    return out
+
+
+def hash_file(path: str | os.PathLike, **kw) -> MediaHashes:
+    """Hash one file. A missing or oversized file is reported in `error` like a corrupt one."""
+    name = str(path)
+    try:
+        data = read_bytes(path, kw.get("max_bytes"))
+    except MediaError as e:
+        return MediaHashes(name=name, error=str(e), error_reason=e.reason)
+    return hash_bytes(data, name, **kw)
