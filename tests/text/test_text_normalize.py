@@ -1,0 +1,92 @@
+"""Each normalization step, and the map from normalized positions back to the original."""
+
+import random
+
+import pytest
+
+from netwarden.text.normalize import MAX_CHARS, Batch, fold, fold_map, loose, normalize_many
+
+
+@pytest.mark.parametrize(
+    "raw, folded",
+    [
+        ("ＺＯＲＢＬＡＴ", "zorblat"),  # NFKC fullwidth + case fold
+        ("𝐳𝐨𝐫𝐛𝐥𝐚𝐭", "zorblat"),  # mathematical alphanumerics
+        ("ZorBLat", "zorblat"),  # case
+        ("zor\u200bb\u200dl\u2060at\ufeff", "zorblat"),  # zero-width and invisible
+        ("zоrblаt", "zorblat"),  # Cyrillic о and а
+        ("ζorblατ".replace("ζ", "z"), "zorblat"),  # Greek α τ
+        ("zörblàt", "zorblat"),  # accents
+        ("zo\u0308rblat", "zorblat"),  # combining accent
+        ("vantro\ufe0f🔥\ufe0f", "vantro🔥"),  # emoji variation selectors
+        ("a\U000e0041\U000e007fb", "ab"),  # tag characters
+        ("مَدْرَسَة", "مدرسه"),  # tashkeel removed, taa marbuta -> haa
+        ("كـــتاب", "كتاب"),  # tatweel
+        ("أحمد إلى آخر", "احمد الي اخر"),  # alef forms, alef maksura
+        ("٠١٢٣", "0123"),  # Arabic-Indic digits
+        ("a\tb\nc\u00a0d", "a b c d"),  # whitespace
+        ("x\ud800y", "x\ufffdy"),  # lone surrogate
+        ("ﬁ ß", "fi ss"),  # expansions
+    ],
+)
+def test_fold_steps(raw, folded):
+    assert fold(raw) == folded
+    assert normalize_many([raw]) == [folded]
+
+
+@pytest.mark.parametrize(
+    "raw, out",
+    [
+        ("k i k", "kik"),
+        ("k.i.k", "kik"),
+        ("s-n-a-p", "snap"),
+        ("k🔥i🔥k", "kik"),
+        ("z0rb1at", "zorbiat"),
+        ("v4ntr0", "vantro"),
+        ("zorb.lat", "zorbiat"),
+        ("zorb_lat", "zorbiat"),
+        ("g@rvex", "garvex"),
+        ("hello @name!", "heiio @name!"),  # @ and ! not between letters stay
+        ("two  spaces", "two spaces"),
+        ("a b", "a b"),  # two single letters are not a spaced word
+    ],
+)
+def test_loose(raw, out):
+    assert loose(raw) == out
+
+
+def test_loose_flags_independent():
+    assert loose("k1k", leet=False, spacing=True) == "k1k"
+    assert loose("k 1 k", leet=True, spacing=False) == "k i k"
+
+
+def test_fold_map_points_to_original():
+    raw = "Ｈé\u200bllo ﬁ"
+    out, offs = fold_map(raw)
+    assert out == fold(raw) == "hello fi"
+    assert [raw[offs[i]] for i in range(len(out))] == ["Ｈ", "é", "l", "l", "o", " ", "ﬁ", "ﬁ"]
+
+
+def test_batch_agrees_with_fold_on_random_text():
+    rnd = random.Random(7)
+    alphabet = "abcXYZ 019.-_@!|ﬁßéü\u0301\u200bаоεα🔥\ufe0fمَدْرَسَةـ٠\U0001d433\U000e0041\x00\t"
+    texts = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 60))) for _ in range(300)]
+    b = Batch(texts)
+    assert b.texts_of() == [fold(t.replace("\x00", " ")) for t in texts]
+    # every loose form maps back into its own text
+    for key in [(True, True), (True, False), (False, True)]:
+        form = b.form(*key)
+        assert form.text.count("\x00") == len(texts) - 1
+        import numpy as np
+
+        idx = np.arange(len(form.codes))
+        nonsep = form.codes != 0
+        which, s, e = b.locate(form, idx[nonsep], idx[nonsep] + 1)
+        assert (s >= 0).all() and (e <= np.array([len(b.texts[w]) for w in which])).all()
+
+
+def test_long_text_is_capped():
+    raw = "zorblat " * (MAX_CHARS // 4)
+    assert len(fold(raw)) <= MAX_CHARS
+    b = Batch([raw])
+    assert len(b.form(True, True).codes) <= MAX_CHARS
