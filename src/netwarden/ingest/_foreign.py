@@ -99,13 +99,18 @@ def dicts(d: dict, key: str, where: str) -> list[tuple[str, dict]]:
 
 
 def norm_time(v: Any, where: str) -> str:
-    """An ISO 8601 time with a zone, as the native schema wants it; naive times are taken as UTC."""
+    """A time in the one canonical form "2026-01-31T12:00:00Z" (UTC, whole seconds).
+
+    The store orders versions of a row by "<time> <event id>" compared as text, so every time the
+    adapters emit has the same shape: "...00.000Z" and "+00:00" variants would compare wrongly.
+    Naive times are taken as UTC.
+    """
     if not isinstance(v, str):
         raise BadRecord(f"field {where} must be a time string, not {type(v).__name__}")
-    if _TIME_RE.match(v):
+    if len(v) == 20 and _TIME_RE.match(v) and v.endswith("Z"):
         return v
     try:
-        t = datetime.fromisoformat(v.replace(" ", "T", 1))
+        t = datetime.fromisoformat(v.replace(" ", "T", 1).replace("Z", "+00:00"))
     except ValueError:
         raise BadRecord(f"field {where} is not an ISO 8601 time: {v[:40]!r}") from None
     if t.tzinfo is None:
@@ -118,13 +123,10 @@ def opt_time(d: dict, key: str, where: str) -> str | None:
     return None if v is None else norm_time(v, f"{where}.{key}")
 
 
-def time_key(t: str) -> datetime:
-    return datetime.fromisoformat(t.replace("Z", "+00:00"))
-
-
 def newest(times: list[str | None]) -> str | None:
+    """The latest of some canonical times (which sort as text)."""
     real = [t for t in times if t]
-    return max(real, key=time_key) if real else None
+    return max(real) if real else None
 
 
 # -- ids and text ---------------------------------------------------------------------------------
