@@ -1,12 +1,20 @@
-"""Dialect-aware insert-or-ignore and newest-version-wins upserts (SQLite and PostgreSQL)."""
+"""Dialect-aware insert-or-ignore and newest-version-wins upserts (SQLite and PostgreSQL).
+
+Statements are compiled once per dialect and column set and run through the driver's
+executemany directly: SQLAlchemy's per-row parameter processing would otherwise cost more than
+the database work on the ingest path.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 
-from sqlalchemy import Table, case
+from sqlalchemy import Table, case, func, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+
+_compiled: dict[tuple, tuple[str, list[str] | None, dict]] = {}
 
 
 def _insert(conn: Connection, table: Table):
@@ -15,13 +23,42 @@ def _insert(conn: Connection, table: Table):
     return sqlite.insert(table)
 
 
+def _run(conn: Connection, key: tuple, build: Callable[[], object], table: Table, rows: Sequence[dict]) -> None:
+    """Execute the statement `build()` for many rows, compiled once per (dialect, key, columns)."""
+    keys = tuple(rows[0])
+    ck = (conn.dialect.name, key, keys)
+    entry = _compiled.get(ck)
+    if entry is None:
+        compiled = build().compile(dialect=conn.dialect, column_keys=list(keys))
+        defaults = {}
+        for c in table.columns:
+            if c.name not in keys:
+                d = c.default
+                defaults[c.name] = d.arg if d is not None and d.is_scalar else None
+        entry = (compiled.string, list(compiled.positiontup) if compiled.positiontup else None, defaults)
+        _compiled[ck] = entry
+    sql, order, defaults = entry
+    if order is not None:  # qmark style (SQLite)
+        if all(k in keys for k in order):
+            get = itemgetter(*order)
+            params = [get(r) for r in rows] if len(order) > 1 else [(get(r),) for r in rows]
+        else:
+            params = [tuple(r[k] if k in r else defaults.get(k) for k in order) for r in rows]
+    else:  # named style (PostgreSQL)
+        params = [{**defaults, **r} for r in rows] if defaults else list(rows)
+    conn.exec_driver_sql(sql, params)
+
+
 def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict], keys: Iterable[str] | None = None) -> None:
     """Insert rows; rows whose key already exists are skipped."""
     if not rows:
         return
-    stmt = _insert(conn, table)
-    stmt = stmt.on_conflict_do_nothing(index_elements=list(keys) if keys else None)
-    conn.execute(stmt, list(rows))
+    keys = tuple(keys) if keys else None
+
+    def build():
+        return _insert(conn, table).on_conflict_do_nothing(index_elements=list(keys) if keys else None)
+
+    _run(conn, ("ignore", table.name, keys), build, table, rows)
 
 
 def upsert_newest(
@@ -41,15 +78,31 @@ def upsert_newest(
     """
     if not rows:
         return
-    stmt = _insert(conn, table)
-    ex = stmt.excluded
-    newer = ex[version] > table.c[version]
-    set_ = {f: case((newer, ex[f]), else_=table.c[f]) for f in fields}
-    set_[version] = case((newer, ex[version]), else_=table.c[version])
-    for f in always:
-        set_[f] = case(((table.c[f].is_(None)) | (table.c[f] == ""), ex[f]), else_=table.c[f])
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
-    conn.execute(stmt, list(rows))
+
+    def build():
+        stmt = _insert(conn, table)
+        ex = stmt.excluded
+        newer = ex[version] > table.c[version]
+        set_ = {f: case((newer, ex[f]), else_=table.c[f]) for f in fields}
+        set_[version] = case((newer, ex[version]), else_=table.c[version])
+        for f in always:
+            empty = func.coalesce(table.c[f], literal_column("''")) == literal_column("''")
+            set_[f] = case((empty, ex[f]), else_=table.c[f])
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
+
+    _run(conn, ("newest", table.name, tuple(keys), tuple(fields), version, tuple(always)), build, table, rows)
+
+
+def upsert(conn: Connection, table: Table, rows: Sequence[dict], keys: Sequence[str], fields: Sequence[str]) -> None:
+    """Insert rows, or overwrite `fields` of existing rows."""
+    if not rows:
+        return
+
+    def build():
+        stmt = _insert(conn, table)
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_={f: stmt.excluded[f] for f in fields})
+
+    _run(conn, ("upsert", table.name, tuple(keys), tuple(fields)), build, table, rows)
 
 
 def newest_per_key(
@@ -72,12 +125,3 @@ def newest_per_key(
                 new = {**new, f: old[f]}
         best[k] = new
     return list(best.values())
-
-
-def upsert(conn: Connection, table: Table, rows: Sequence[dict], keys: Sequence[str], fields: Sequence[str]) -> None:
-    """Insert rows, or overwrite `fields` of existing rows."""
-    if not rows:
-        return
-    stmt = _insert(conn, table)
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={f: stmt.excluded[f] for f in fields})
-    conn.execute(stmt, list(rows))
