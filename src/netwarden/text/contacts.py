@@ -1,0 +1,250 @@
+"""Off-platform contacts in bios, display names, posts and link URLs.
+
+`extract_contacts(text)` returns (platform, normalized handle, span in the original text) for
+Kik, Snapchat, WhatsApp, Telegram, Signal, Session, Wickr, Threema, Discord, Matrix, email and
+phone numbers, including obfuscated forms: homoglyphs, fullwidth and zero-width characters
+(undone by folding first), leet and separators in the platform name ("k1k", "s-n-a-p",
+"k🔥i🔥k"), and "snap: x_y" style labels. Handles are lower-cased (except Session IDs, which are
+hex) so two accounts giving the same handle link in the graph.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+from .normalize import fold, fold_map
+from .urls import URL_RE, normalize_url
+
+_LEET = {"a": "a4@", "e": "e3", "i": "i1!|l", "o": "o0", "s": "s5$", "t": "t7", "g": "g9", "l": "l1|i", "b": "b8"}
+_GAP = r"(?:[^\w\s]{0,2}|\s)"  # emoji, dots, dashes or one space between letters
+
+
+def _kw(word: str) -> str:
+    parts = []
+    for ch in word:
+        if ch == " ":
+            parts.append(r"\s*")
+            continue
+        alts = _LEET.get(ch, ch)
+        parts.append("[" + re.escape(alts) + "]")
+    return _GAP.join(parts)
+
+
+# platform -> keywords (folded text: lower case, no accents or homoglyphs)
+KEYWORDS = {
+    "kik": ["kik", "kik me", "kikme"],
+    "snapchat": ["snapchat", "snap", "sc", "snp"],
+    "whatsapp": ["whatsapp", "whats app", "watsapp", "watsap", "whatsap", "wa", "wapp", "wsp"],
+    "telegram": ["telegram", "tele", "tg", "telegrm", "tlgrm"],
+    "signal": ["signal"],
+    "session": ["session", "session id"],
+    "wickr": ["wickr", "wickr me", "wickrme", "wikr"],
+    "threema": ["threema", "threema id"],
+    "discord": ["discord", "dc", "disc", "dscrd"],
+}
+_EMOJI_KW = {"👻": "snapchat"}
+HANDLE = {
+    "kik": r"[a-z0-9][a-z0-9._]{1,31}",
+    "snapchat": r"[a-z][a-z0-9._-]{2,14}",
+    "telegram": r"[a-z][a-z0-9_]{3,31}",
+    "signal": r"[a-z][a-z0-9_]{2,31}\.[0-9]{2,10}",
+    "wickr": r"[a-z0-9][a-z0-9._-]{2,31}",
+    "threema": r"[a-z0-9*]{8}",
+    "discord": r"[a-z0-9_.]{2,32}(?:#[0-9]{4})?",
+    "session": r"05[0-9a-f]{64}",
+}
+_LABEL_SEP = r"\s*(?P<sep>[:：=\-–—>»→|~]+|\bis\b|\bme\b|\bat\b|\bid\b)?\s*"
+# keywords that are also everyday words: without a label separator the handle must look like one
+_COMMON_KW = {"snap", "sc", "signal", "session", "tele", "tg", "dc", "disc", "wa", "sessionid"}
+_KW_RE = {
+    p: re.compile(
+        r"(?<![a-z0-9])(?P<kw>" + "|".join(_kw(k) for k in sorted(ks, key=len, reverse=True)) + r")(?![a-z])"
+        + _LABEL_SEP + r"[\(\[]?@?(?P<h>" + HANDLE.get(p, r"[a-z0-9._]{3,32}") + r")(?![a-z0-9_])",
+        re.I,
+    )
+    for p, ks in KEYWORDS.items()
+}
+_PHONE_KW = {"whatsapp", "signal", "telegram"}
+_PHONE_AFTER_KW = {
+    p: re.compile(
+        r"(?<![a-z0-9])(?:" + "|".join(_kw(k) for k in sorted(KEYWORDS[p], key=len, reverse=True)) + r")(?![a-z])"
+        + r"\s*[:：=\-–—>»→|~]*\s*(?P<h>\+?[0-9][0-9 ().\-]{6,20}[0-9])",
+        re.I,
+    )
+    for p in _PHONE_KW
+}
+_SESSION_RE = re.compile(r"(?<![0-9a-f])05[0-9a-f]{64}(?![0-9a-f])")
+_MATRIX_RE = re.compile(r"(?<![\w@])@([a-z0-9._=\-/]{1,64}):([a-z0-9.-]+\.[a-z]{2,24})(?![\w.])", re.I)
+_DOT = r"(?:\s*(?:\(dot\)|\[dot\])\s*|\.|\sdot\s)"
+_EMAIL_RE = re.compile(
+    r"(?<![\w.+-])([a-z0-9._%+-]{1,64})\s*(?:@|\(at\)|\[at\]|\sat\s)\s*([a-z0-9-]+(?:" + _DOT + r"[a-z0-9-]+)*" + _DOT + r"[a-z]{2,24})(?![\w])",
+    re.I,
+)
+_UNLEET = str.maketrans("4@3105$7981|!", "aaeiosstbgiii")
+_SNAP_EMOJI_RE = re.compile(r"👻\s*[:：=\-–—>»→|~]*\s*@?([a-z][a-z0-9._-]{2,14})(?![a-z0-9_])", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    platform: str
+    handle: str
+    start: int  # span in the original text (-1 when not mappable)
+    end: int
+
+    def key(self) -> tuple[str, str]:
+        return (self.platform, self.handle)
+
+
+def _norm_handle(platform: str, h: str) -> str:
+    h = h.strip().lstrip("@").rstrip("._-")
+    if platform == "session":
+        return h.lower()
+    return h.lower()
+
+
+def _phone(raw: str, region: str | None) -> str | None:
+    """E.164 form of a number given after a WhatsApp/Signal label or in a wa.me link (possible numbers)."""
+    digits = re.sub(r"[^\d+]", "", raw)
+    if not digits:
+        return None
+    for cand, reg in ((digits, region), ("+" + digits.lstrip("+"), None)):
+        try:
+            n = phonenumbers.parse(cand, reg)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(n) or phonenumbers.is_possible_number(n):
+            return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def _from_url(url: str) -> tuple[str, str] | None:
+    n = normalize_url(url)
+    m = re.match(r"https://([^/]+)(/[^?#]*)?(?:\?([^#]*))?(?:#(.*))?$", n)
+    if not m:
+        return None
+    host, path, query, frag = m.group(1), (m.group(2) or "/"), m.group(3) or "", m.group(4) or ""
+    seg = [s for s in path.split("/") if s]
+    if host == "wa.me" and seg:
+        p = _phone(seg[0], None)
+        return ("whatsapp", p) if p else None
+    if host in ("api.whatsapp.com", "whatsapp.com") and "phone=" in query:
+        p = _phone(re.search(r"phone=([\d+]+)", query).group(1), None) if re.search(r"phone=([\d+]+)", query) else None
+        return ("whatsapp", p) if p else None
+    if host == "chat.whatsapp.com" and seg:
+        return ("whatsapp", "group:" + seg[0])
+    if host in ("t.me", "telegram.me", "telegram.dog") and seg:
+        if seg[0] == "joinchat" and len(seg) > 1:
+            return ("telegram", "invite:" + seg[1])
+        if seg[0].startswith("+"):
+            return ("telegram", "invite:" + seg[0][1:])
+        if seg[0] == "s" and len(seg) > 1:
+            return ("telegram", seg[1].lower())
+        return ("telegram", seg[0].lower())
+    if host in ("discord.gg",) and seg:
+        return ("discord", "invite:" + seg[0])
+    if host in ("discord.com", "discordapp.com") and len(seg) > 1 and seg[0] == "invite":
+        return ("discord", "invite:" + seg[1])
+    if host == "kik.me" and seg:
+        return ("kik", seg[0].lower())
+    if host == "snapchat.com" and len(seg) > 1 and seg[0] == "add":
+        return ("snapchat", seg[1].lower())
+    if host == "threema.id" and seg:
+        return ("threema", seg[0].lower())
+    if host == "signal.group":
+        return ("signal", "group:" + (frag or (seg[0] if seg else "")))
+    if host == "signal.me":
+        return ("signal", "link:" + frag) if frag else None
+    if host == "matrix.to" and frag:
+        mm = _MATRIX_RE.search(frag.lstrip("/"))
+        if mm:
+            return ("matrix", f"@{mm.group(1).lower()}:{mm.group(2).lower()}")
+    return None
+
+
+def extract_contacts(text: str, region: str | None = None) -> list[Contact]:
+    """Contacts in `text`, deduplicated by (platform, handle), in order of appearance.
+
+    region: ISO country for phone numbers written without a country code (default: only
+    numbers with a +country code, or after a WhatsApp/Signal/Telegram label, are read).
+    """
+    if not text:
+        return []
+    folded, offs = fold_map(text)
+    found: list[tuple[int, int, str, str]] = []  # (start, end) in folded
+
+    def add(p: str, h: str, s: int, e: int) -> None:
+        if h:
+            found.append((s, e, p, h))
+
+    for m in URL_RE.finditer(folded):
+        r = _from_url(m.group())
+        if r:
+            add(r[0], r[1], m.start(), m.end())
+    url_spans = [(s, e) for s, e, *_ in found]
+
+    def in_url(pos: int) -> bool:
+        return any(s <= pos < e for s, e in url_spans)
+
+    for p, rx in _PHONE_AFTER_KW.items():
+        for m in rx.finditer(folded):
+            if in_url(m.start()):
+                continue
+            ph = _phone(m.group("h"), region)
+            if ph:
+                add(p if p == "whatsapp" or p == "signal" else "telegram", ph, m.start(), m.end())
+    for p, rx in _KW_RE.items():
+        for m in rx.finditer(folded):
+            if in_url(m.start()):
+                continue
+            h = m.group("h")
+            if p in ("whatsapp",):
+                continue  # WhatsApp handles are phone numbers (above)
+            if h.isdigit():
+                continue
+            kw = re.sub(r"[^a-z]", "", m.group("kw").translate(_UNLEET))
+            if not m.group("sep") and kw in _COMMON_KW and not re.search(r"[0-9_.]", h):
+                continue
+            add(p, _norm_handle(p, h), m.start(), m.end())
+    for m in _SNAP_EMOJI_RE.finditer(folded):
+        add("snapchat", _norm_handle("snapchat", m.group(1)), m.start(), m.end())
+    for m in _SESSION_RE.finditer(folded):
+        add("session", m.group(), m.start(), m.end())
+    for m in _MATRIX_RE.finditer(folded):
+        if not in_url(m.start()):
+            add("matrix", f"@{m.group(1).lower()}:{m.group(2).lower()}", m.start(), m.end())
+    for m in _EMAIL_RE.finditer(folded):
+        if in_url(m.start()):
+            continue
+        dom = re.sub(_DOT, ".", m.group(2).lower())
+        add("email", f"{m.group(1).lower()}@{dom}", m.start(), m.end())
+    taken = [(s, e) for s, e, *_ in found]
+    try:
+        for pm in phonenumbers.PhoneNumberMatcher(folded, region, leniency=phonenumbers.Leniency.VALID):
+            if any(s <= pm.start < e for s, e in taken):
+                continue
+            add("phone", phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164), pm.start, pm.end)
+    except Exception:  # noqa: BLE001 - phonenumbers on odd input must not break extraction
+        pass
+    found.sort()
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for s, e, p, h in found:
+        if (p, h) in seen:
+            continue
+        seen.add((p, h))
+        os_ = offs[s] if s < len(offs) else len(text)
+        oe = offs[e - 1] + 1 if e > 0 and e - 1 < len(offs) else len(text)
+        out.append(Contact(platform=p, handle=h, start=os_, end=oe))
+    return out
+
+
+def contacts_in_url(url: str) -> Contact | None:
+    """The contact a link URL points at (wa.me, t.me, discord.gg, ...), if any."""
+    r = _from_url(url)
+    return Contact(r[0], r[1], -1, -1) if r else None
+
+
+__all__ = ["Contact", "contacts_in_url", "extract_contacts", "fold"]
