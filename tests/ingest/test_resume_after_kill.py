@@ -9,6 +9,7 @@ import sys
 import time
 
 import pytest
+
 from sample_events import make_events, write_jsonl
 from storedump import dump
 

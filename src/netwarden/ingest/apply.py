@@ -19,8 +19,9 @@ from ..store.upsert import _insert, insert_ignore, newest_per_key, upsert_newest
 from .batch import Batch
 
 ACCOUNT_FIELDS = ("handle", "handle_lc", "display_name", "bio", "created_at", "protected",
-                  "avatar_media_id", "header_media_id", "url", "updated_at")
-POST_ALWAYS = ("author_id", "created_at", "reply_to", "repost_of", "quote_of", "visibility", "lang")
+                  "avatar_media_id", "header_media_id", "url", "email", "updated_at")
+POST_ALWAYS = ("author_id", "created_at", "reply_to", "reply_to_account", "repost_of", "quote_of", "visibility",
+               "lang")
 MEDIA_FIELDS = ("kind", "uri", "size", "mime", "width", "height", "alt_text", "sha256", "md5", "updated_at")
 
 
@@ -65,7 +66,7 @@ class Rows:
             "created_at": d.get("created_at"), "protected": bool(d.get("protected")),
             "avatar_media_id": avatar["id"] if avatar else None,
             "header_media_id": header["id"] if header else None,
-            "url": d.get("url"), "updated_at": time, "version": version,
+            "url": d.get("url"), "email": d.get("email"), "updated_at": time, "version": version,
         })
         for m, role in ((avatar, "avatar"), (header, "header")):
             if m:
@@ -81,6 +82,7 @@ class Rows:
         self.posts.append({
             "id": pid, "author_id": d["author_id"], "text": d.get("text") or "",
             "created_at": d.get("created_at") or time, "reply_to": d.get("reply_to"),
+            "reply_to_account": d.get("reply_to_account"),
             "repost_of": d.get("repost_of"), "quote_of": d.get("quote_of"),
             "visibility": d.get("visibility") or "public", "lang": d.get("lang"),
             "updated_at": time, "version": version,

@@ -14,6 +14,7 @@ This module is the fast path used during ingestion (jsonschema is too slow per r
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -25,7 +26,7 @@ MAX_LIST = 1_000  # items in mentions / hashtags / urls / media
 ACCOUNT_STATES = ("active", "suspended", "deleted")
 REQUEST_STATES = ("pending", "approved", "rejected")
 VISIBILITIES = ("public", "unlisted", "followers", "direct")
-MEDIA_KINDS = ("photo", "video")
+MEDIA_KINDS = ("photo", "video", "audio", "other")
 SESSION_EVENTS = ("login", "signup", "post", "other")
 
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
@@ -82,9 +83,21 @@ def _enum(d: dict, key: str, allowed: tuple[str, ...], *, required: bool, where:
 
 def _time(d: dict, key: str, *, required: bool, where: str) -> str | None:
     v = _str(d, key, required=required, max_len=40, where=where)
-    if v is not None and not _TIME_RE.match(v):
-        raise BadRecord(f"field {where}.{key} is not an ISO 8601 time like 2026-01-31T12:00:00Z")
+    if v is not None:
+        if not _TIME_RE.match(v):
+            raise BadRecord(f"field {where}.{key} is not an ISO 8601 time like 2026-01-31T12:00:00Z")
+        if len(v) != 20 or v[19] != "Z":
+            d[key] = canonical_time(v)
     return v
+
+
+def canonical_time(v: str) -> str:
+    """UTC, whole seconds, ending in Z: the one form stored, so times compare correctly as text."""
+    try:
+        dt = datetime.fromisoformat(v.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRecord(f"time {v!r} is not a valid date and time") from None
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _list(d: dict, key: str, where: str = "data") -> list:
@@ -132,6 +145,7 @@ def _account(d: dict) -> str:
     _time(d, "created_at", required=False, where="data")
     _bool(d, "protected")
     _str(d, "url", required=False, max_len=4096)
+    _str(d, "email", required=False)
     for key in ("avatar", "header"):
         if d.get(key) is not None:
             check_media(d[key], f"data.{key}")
@@ -150,7 +164,7 @@ def _post(d: dict) -> str:
     _id(d, "author_id")
     _str(d, "text", required=False, max_len=MAX_TEXT)
     _time(d, "created_at", required=False, where="data")
-    for key in ("reply_to", "repost_of", "quote_of"):
+    for key in ("reply_to", "reply_to_account", "repost_of", "quote_of"):
         _id(d, key, required=False)
     _str_list(d, "mentions", MAX_ID)
     _str_list(d, "hashtags")

@@ -49,6 +49,7 @@ accounts = Table(
     Column("avatar_media_id", ID),
     Column("header_media_id", ID),
     Column("url", Text),
+    Column("email", String(320)),  # where the platform supplies it (reports to NCMEC)
     Column("state", String(20), nullable=False, default="active"),
     Column("state_time", TIME),
     Column("state_version", VERSION, nullable=False, default=""),
@@ -64,6 +65,7 @@ posts = Table(
     Column("text", Text, nullable=False, default=""),
     Column("created_at", TIME),
     Column("reply_to", ID, index=True),
+    Column("reply_to_account", ID),  # the parent's author, when the platform says (parent may be absent)
     Column("repost_of", ID, index=True),
     Column("quote_of", ID, index=True),
     Column("visibility", String(20), nullable=False, default="public"),

@@ -2,10 +2,11 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 05:49:37.355521
+Create Date: 2026-11-29 05:54:28.897751
 """
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = '0001'
 down_revision = None
@@ -35,6 +36,7 @@ def upgrade() -> None:
     sa.Column('avatar_media_id', sa.String(length=128), nullable=True),
     sa.Column('header_media_id', sa.String(length=128), nullable=True),
     sa.Column('url', sa.Text(), nullable=True),
+    sa.Column('email', sa.String(length=320), nullable=True),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('state_time', sa.String(length=40), nullable=True),
     sa.Column('state_version', sa.String(length=250), nullable=False),
@@ -171,6 +173,7 @@ def upgrade() -> None:
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('created_at', sa.String(length=40), nullable=True),
     sa.Column('reply_to', sa.String(length=128), nullable=True),
+    sa.Column('reply_to_account', sa.String(length=128), nullable=True),
     sa.Column('repost_of', sa.String(length=128), nullable=True),
     sa.Column('quote_of', sa.String(length=128), nullable=True),
     sa.Column('visibility', sa.String(length=20), nullable=False),
