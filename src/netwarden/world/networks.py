@@ -102,7 +102,8 @@ def plan(
     known_no = 0
     for k in range(p.n_networks()):
         lo, hi = p.network_size
-        size = int(rng.integers(lo, hi + 1))
+        total = int(rng.integers(lo, hi + 1))  # members, counting the re-registered accounts
+        size = total - round(total * p.reregistered_fraction / (1 + p.reregistered_fraction))
         idxs = candidates[cursor : cursor + size]
         cursor += size
         n_post = round(size * p.role_mix[0])
@@ -131,7 +132,7 @@ def plan(
         for m in members:
             m.avatar = avatar_pool[rng.integers(len(avatar_pool))] if avatar_pool and rng.random() < 0.7 else None
         # re-registrations after suspension
-        n_rereg = min(len(talkers), round(size * p.reregistered_fraction))
+        n_rereg = min(len(talkers), total - size)
         rereg = []
         for j in sorted(rng.choice(len(talkers), n_rereg, replace=False).tolist()):
             old = talkers[j]

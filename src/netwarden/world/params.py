@@ -15,7 +15,7 @@ class WorldParams:
     accounts: int = 10_000
     seed: int = 0
     networks: int | None = None  # None: one per 25k accounts, at least 1, at most 20
-    network_size: tuple[int, int] = (50, 200)
+    network_size: tuple[int, int] = (50, 200)  # members per network, re-registered accounts included
     camouflage: tuple[float, ...] = (0.3,)  # cycled over networks: fraction of members' edges to non-members
     protected_fraction: float = 0.2  # of network members
     shared_handle_fraction: float = 0.3  # of network members that show the network's shared handle
@@ -57,7 +57,7 @@ class WorldParams:
             raise UserError(f"--network-size {lo}:{hi} is invalid; use MIN:MAX with 5 <= MIN <= MAX.")
         if self.n_networks() < 0:
             raise UserError("--networks must be 0 or more.")
-        budget = self.n_networks() * hi * (1 + self.reregistered_fraction)
+        budget = self.n_networks() * hi
         if budget > 0.3 * self.accounts:
             raise UserError(
                 f"--networks {self.n_networks()} of up to {hi} members do not fit in {self.accounts} accounts; "
