@@ -317,13 +317,20 @@ def _loose_codes(folded: np.ndarray, leet: bool, spacing: bool) -> tuple[np.ndar
             seps_between = nsep[single[1:]] - nsep[single[:-1] + 1]
             link = (gaps >= 1) & (gaps <= 3) & (seps_between == 0)
             if link.sum() >= 2:
-                # runs of consecutive links of length >= 2
-                lk = np.concatenate([[False], link, [False]]).astype(np.int8)
-                d = np.diff(lk)
-                rs = np.flatnonzero(d == 1)
-                re_ = np.flatnonzero(d == -1)
-                long_ = (re_ - rs) >= 2
-                _clear_ranges(keep, single[rs[long_]] + 1, single[re_[long_]])
+                # a run: consecutive links with the same separator (length and first character)
+                gkey = gaps * (1 << 22) + codes[np.minimum(single[:-1] + 1, n - 1)].astype(np.int64)
+                newrun = link.copy()
+                newrun[1:] &= ~link[:-1] | (gkey[1:] != gkey[:-1])
+                rid = np.cumsum(newrun) - 1
+                lr = rid[link]
+                counts = np.bincount(lr)
+                li = np.flatnonzero(link)
+                firsts = np.full(len(counts), -1, dtype=np.int64)
+                lasts = np.full(len(counts), -1, dtype=np.int64)
+                firsts[lr[::-1]] = li[::-1]
+                lasts[lr] = li
+                long_ = counts >= 2
+                _clear_ranges(keep, single[firsts[long_]] + 1, single[lasts[long_] + 1])
                 keep[w] = True
         # (b) joiner runs between two word characters
         j = t.joiner[small] & ~w

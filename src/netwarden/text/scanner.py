@@ -60,12 +60,36 @@ class _FormDB:
         self.scratch = hyperscan.Scratch(self.db)
 
 
+_EDGE_LEET = {"a": "@", "s": "$", "i": "!|"}
+
+
 def _normalize_literal(terms: list[Term], key: tuple[bool, bool]) -> list[str]:
     forms = normalize_many([t.term for t in terms], *key)
     out = []
     for t, f in zip(terms, forms, strict=True):
         f = f.strip()
         out.append(("#" + f) if t.mode == "hashtag" else f)
+    return out
+
+
+def _literal_variants(lit: str, key: tuple[bool, bool]) -> list[str]:
+    """Extra literals: @ $ ! | written for a first or last letter (leet), words run together (spacing)."""
+    leet, spacing = key
+    out = [lit]
+    if spacing and " " in lit:
+        out.append(lit.replace(" ", ""))
+    if leet:
+        for v in list(out):
+            body, pre = (v[1:], "#") if v.startswith("#") else (v, "")
+            if len(body) < 3:
+                continue
+            firsts = [body[0]] + list(_EDGE_LEET.get(body[0], ""))
+            lasts = [body[-1]] + list(_EDGE_LEET.get(body[-1], ""))
+            for a in firsts:
+                for b in lasts:
+                    if a == body[0] and b == body[-1]:
+                        continue
+                    out.append(pre + a + body[1:-1] + b)
     return out
 
 
@@ -96,7 +120,13 @@ class Scanner:
         self.forms: list[_FormDB] = []
         for key in sorted({(t.leet, t.spacing) for t in lit}):
             group = [t for t in lit if (t.leet, t.spacing) == key]
-            self.forms.append(_FormDB(key, group, _normalize_literal(group, key)))
+            vt: list[Term] = []
+            vl: list[str] = []
+            for t, lit_ in zip(group, _normalize_literal(group, key), strict=True):
+                for v in _literal_variants(lit_, key):
+                    vt.append(t)
+                    vl.append(v)
+            self.forms.append(_FormDB(key, vt, vl))
         self.regex_terms = [t for t in terms.terms if t.mode == "regex"]
         self.regex_db = None
         if self.regex_terms:
