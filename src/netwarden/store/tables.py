@@ -1,6 +1,9 @@
 """Imports every table module so that `metadata` is complete (migrations, create_all)."""
 
-from . import schema  # noqa: F401
+from . import (
+    schema,  # noqa: F401
+    tables_media,  # noqa: F401
+)
 from .meta import metadata
 
 __all__ = ["metadata"]

@@ -1,0 +1,317 @@
+"""PDQ range search: multi-index hashing over bit substrings, exact verification, incremental add.
+
+Each 256-bit hash is cut into `m` substrings ("chunks") of `b` bits, taken from a fixed random
+permutation of the bits. For every chunk a table maps each b-bit key to the bank rows having it
+(a CSR layout: an offsets array of 2**b + 1 entries and the rows in key order). A query probes,
+in every chunk, its own key and every key within `r` bit flips of it; the rows found are
+candidates, whose full 256-bit distance is then computed and kept when <= the radius.
+
+- exact mode: 16 disjoint chunks of 16 bits covering all 256 bits, r = floor(radius / 16). By the
+  pigeonhole principle, a hash within `radius` differs from the query in at most r bits in at
+  least one chunk, so every true neighbour is a candidate: recall 1.0 (tests check it).
+- approx mode (large banks): `m` chunks of `b` bits (default 16 x 20, drawn so that every bit is
+  used at least once), r = 1. Fewer, sparser buckets; recall against exact search is measured
+  (bench/index.py) rather than guaranteed.
+
+New hashes go to a small tail segment that is re-indexed on every add (milliseconds), so a hash
+is matchable as soon as `add` returns; full tails are frozen into segments and segments are
+merged when there are too many. Removal marks rows dead.
+
+Everything is vectorised over a batch of queries with numpy; there is no per-query Python loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+
+EXACT_LIMIT = 1_000_000
+TAIL_MAX = 65_536
+MAX_SEGMENTS = 6
+_SEED = 0x5EED_9D0
+
+
+def hex_to_u8(hexes: list[str] | np.ndarray) -> np.ndarray:
+    """Hex PDQ strings -> (n, 32) uint8."""
+    if isinstance(hexes, np.ndarray) and hexes.dtype == np.uint8:
+        return hexes.reshape(-1, 32)
+    if not len(hexes):
+        return np.zeros((0, 32), dtype=np.uint8)
+    return np.frombuffer(bytes.fromhex("".join(hexes)), dtype=np.uint8).reshape(-1, 32)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which bits make up each chunk, and how far to probe."""
+
+    chunks: np.ndarray  # (m, b) bit positions
+    r: int
+    exact: bool
+
+    @property
+    def m(self) -> int:
+        return self.chunks.shape[0]
+
+    @property
+    def b(self) -> int:
+        return self.chunks.shape[1]
+
+    @staticmethod
+    def exact_layout(radius: int = 31) -> Layout:
+        perm = np.random.default_rng(_SEED).permutation(256)
+        return Layout(chunks=perm.reshape(16, 16), r=radius // 16, exact=True)
+
+    @staticmethod
+    def approx_layout(m: int = 16, b: int = 20, r: int = 1) -> Layout:
+        rng = np.random.default_rng(_SEED + 1)
+        bits = np.concatenate([rng.permutation(256) for _ in range((m * b + 255) // 256)])[: m * b]
+        chunks = bits.reshape(m, b)
+        # a chunk must not repeat a bit: re-draw the rare offenders
+        for j in range(m):
+            if len(set(chunks[j])) < b:
+                chunks[j] = rng.choice(256, b, replace=False)
+        return Layout(chunks=chunks, r=r, exact=False)
+
+    def keys(self, h8: np.ndarray) -> np.ndarray:
+        """(n, 32) uint8 hashes -> (n, m) int64 chunk keys."""
+        out = np.empty((len(h8), self.m), dtype=np.int64)
+        weights = (1 << np.arange(self.b - 1, -1, -1)).astype(np.int64)
+        step = 262_144
+        flat = self.chunks.reshape(-1)
+        for s in range(0, len(h8), step):
+            bits = np.unpackbits(h8[s: s + step], axis=1)[:, flat].reshape(-1, self.m, self.b)
+            out[s: s + step] = bits.astype(np.int64) @ weights
+        return out
+
+    def masks(self) -> np.ndarray:
+        ms = [0]
+        for k in range(1, self.r + 1):
+            for combo in combinations(range(self.b), k):
+                v = 0
+                for c in combo:
+                    v |= 1 << c
+                ms.append(v)
+        return np.array(ms, dtype=np.int64)
+
+
+class _Segment:
+    """An immutable indexed block of rows."""
+
+    def __init__(self, layout: Layout, h8: np.ndarray, ids: np.ndarray):
+        self.h64 = np.ascontiguousarray(h8).view(np.uint64).reshape(-1, 4)
+        self.ids = np.asarray(ids, dtype=np.int64)
+        self.alive = np.ones(len(self.ids), dtype=bool)
+        n = len(self.ids)
+        keys = layout.keys(h8)
+        size = 1 << layout.b
+        row_t = np.uint32 if n < 2**32 else np.int64
+        self.offsets = []
+        self.rows = []
+        for j in range(layout.m):
+            k = keys[:, j]
+            order = np.argsort(k, kind="stable").astype(row_t)
+            counts = np.bincount(k, minlength=size)
+            off = np.zeros(size + 1, dtype=np.int64 if n >= 2**31 else np.int32)
+            np.cumsum(counts, out=off[1:])
+            self.offsets.append(off)
+            self.rows.append(order)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def nbytes(self) -> int:
+        return (self.h64.nbytes + self.ids.nbytes + self.alive.nbytes
+                + sum(o.nbytes for o in self.offsets) + sum(r.nbytes for r in self.rows))
+
+    def search(self, layout: Layout, qkeys: np.ndarray, q64: np.ndarray, masks: np.ndarray, radius: int):
+        """Return (query index, row, distance) arrays of rows within `radius`."""
+        nq = len(q64)
+        qi_all, row_all = [], []
+        qidx = np.repeat(np.arange(nq, dtype=np.int64), len(masks))
+        for j in range(layout.m):
+            probes = (qkeys[:, j, None] ^ masks[None, :]).reshape(-1)
+            off = self.offsets[j]
+            starts = off[probes]
+            counts = off[probes + 1] - starts
+            nz = counts > 0
+            if not nz.any():
+                continue
+            c = counts[nz].astype(np.int64)
+            s = starts[nz].astype(np.int64)
+            ends = np.cumsum(c)
+            total = int(ends[-1])
+            pos = np.arange(total, dtype=np.int64) + np.repeat(s - (ends - c), c)
+            row_all.append(self.rows[j][pos])
+            qi_all.append(np.repeat(qidx[nz], c))
+        if not row_all:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, e
+        rows = np.concatenate(row_all).astype(np.int64)
+        qi = np.concatenate(qi_all)
+        d = np.bitwise_count(self.h64[rows] ^ q64[qi]).sum(axis=1, dtype=np.int64)
+        keep = d <= radius
+        rows, qi, d = rows[keep], qi[keep], d[keep]
+        if len(rows):
+            # a row found through several chunks appears several times: keep one
+            key = qi * len(self.ids) + rows
+            key, first = np.unique(key, return_index=True)
+            rows, qi, d = rows[first], qi[first], d[first]
+            alive = self.alive[rows]
+            rows, qi, d = rows[alive], qi[alive], d[alive]
+        return qi, rows, d
+
+
+class PdqIndex:
+    """A PDQ range-search index over (id, hash) pairs.
+
+    mode: "exact" (pigeonhole multi-index hashing, recall 1.0), "approx" (sparser chunks, recall
+    measured), or "auto" (exact up to `exact_limit` hashes, approx above; switching rebuilds).
+    """
+
+    def __init__(self, mode: str = "auto", radius: int = 31, exact_limit: int = EXACT_LIMIT,
+                 approx_m: int = 16, approx_b: int = 20):
+        if mode not in ("auto", "exact", "approx"):
+            raise ValueError(f"unknown index mode {mode!r}")
+        self.mode = mode
+        self.radius = radius
+        self.exact_limit = exact_limit
+        self._approx = (approx_m, approx_b)
+        self.layout = self._pick_layout(0)
+        self._masks = self.layout.masks()
+        self.segments: list[_Segment] = []
+        self._tail_h: list[np.ndarray] = []
+        self._tail_ids: list[np.ndarray] = []
+        self._tail: _Segment | None = None
+        self._id_where: dict[int, list[tuple[int, int]]] | None = None
+
+    def _pick_layout(self, n: int) -> Layout:
+        if self.mode == "exact" or (self.mode == "auto" and n <= self.exact_limit):
+            return Layout.exact_layout(self.radius)
+        m, b = self._approx
+        return Layout.approx_layout(m, b)
+
+    @property
+    def exact(self) -> bool:
+        return self.layout.exact
+
+    def __len__(self) -> int:
+        return sum(len(s) for s in self.segments) + sum(len(t) for t in self._tail_ids)
+
+    def nbytes(self) -> int:
+        return sum(s.nbytes() for s in self._all_segments())
+
+    def _all_segments(self) -> list[_Segment]:
+        return self.segments + ([self._tail] if self._tail is not None else [])
+
+    # ------------------------------------------------------------------------------- building
+
+    def add(self, hashes, ids) -> None:
+        """Add hashes ((n, 32) uint8 or hex strings) with integer ids; matchable on return."""
+        h8 = np.ascontiguousarray(hex_to_u8(hashes))
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if len(h8) != len(ids):
+            raise ValueError("hashes and ids differ in length")
+        if not len(ids):
+            return
+        self._id_where = None
+        if len(ids) >= TAIL_MAX:  # bulk load: its own segment
+            self._freeze_tail()
+            self.segments.append(_Segment(self.layout, h8, ids))
+        else:
+            self._tail_h.append(h8)
+            self._tail_ids.append(ids)
+            th = np.concatenate(self._tail_h) if len(self._tail_h) > 1 else self._tail_h[0]
+            ti = np.concatenate(self._tail_ids) if len(self._tail_ids) > 1 else self._tail_ids[0]
+            self._tail_h, self._tail_ids = [th], [ti]
+            self._tail = _Segment(self.layout, th, ti)
+            if len(ti) >= TAIL_MAX:
+                self._freeze_tail()
+        self._maybe_relayout_or_merge()
+
+    def _freeze_tail(self) -> None:
+        if self._tail is not None:
+            self.segments.append(self._tail)
+        self._tail, self._tail_h, self._tail_ids = None, [], []
+
+    def _maybe_relayout_or_merge(self) -> None:
+        want = self._pick_layout(len(self))
+        if want.exact != self.layout.exact or len(self.segments) > MAX_SEGMENTS:
+            self.layout = want
+            self._masks = want.masks()
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        parts = self._all_segments()
+        if not parts:
+            return
+        h8 = np.concatenate([s.h64[s.alive].view(np.uint8).reshape(-1, 32) for s in parts])
+        ids = np.concatenate([s.ids[s.alive] for s in parts])
+        self.segments, self._tail, self._tail_h, self._tail_ids = [], None, [], []
+        self._id_where = None
+        if len(ids):
+            self.segments = [_Segment(self.layout, h8, ids)]
+
+    def remove(self, ids) -> int:
+        """Mark every row with one of these ids dead. Returns the number of rows removed."""
+        want = np.asarray(list(ids), dtype=np.int64)
+        n = 0
+        for s in self._all_segments():
+            hit = np.isin(s.ids, want) & s.alive
+            n += int(hit.sum())
+            s.alive[hit] = False
+        return n
+
+    def compact(self) -> None:
+        """Merge every segment into one and drop dead rows."""
+        self._rebuild()
+
+    # ------------------------------------------------------------------------------- querying
+
+    def search(self, queries, radius: int | None = None, batch: int = 4096):
+        """Range search. Returns (query_index, id, distance) int64 arrays, sorted by query then distance."""
+        r = self.radius if radius is None else radius
+        if r > self.radius and self.layout.exact:
+            raise ValueError(f"exact index built for radius {self.radius}, asked for {r}")
+        q8 = np.ascontiguousarray(hex_to_u8(queries))
+        outs_q, outs_id, outs_d = [], [], []
+        for s0 in range(0, len(q8), batch):
+            qb = q8[s0: s0 + batch]
+            qkeys = self.layout.keys(qb)
+            q64 = qb.view(np.uint64).reshape(-1, 4)
+            for seg in self._all_segments():
+                qi, rows, d = seg.search(self.layout, qkeys, q64, self._masks, r)
+                if len(qi):
+                    outs_q.append(qi + s0)
+                    outs_id.append(seg.ids[rows])
+                    outs_d.append(d)
+        if not outs_q:
+            e = np.zeros(0, dtype=np.int64)
+            return e, e, e
+        q, i, d = np.concatenate(outs_q), np.concatenate(outs_id), np.concatenate(outs_d)
+        order = np.lexsort((i, d, q))
+        return q[order], i[order], d[order]
+
+
+def brute_force(bank8: np.ndarray, queries8: np.ndarray, radius: int = 31):
+    """Exact range search by full scan (reference for tests and recall measurement)."""
+    b64 = np.ascontiguousarray(bank8).view(np.uint64).reshape(-1, 4)
+    q64 = np.ascontiguousarray(queries8).view(np.uint64).reshape(-1, 4)
+    outs_q, outs_i, outs_d = [], [], []
+    step = max(1, 4_000_000 // max(len(b64), 1))
+    for s in range(0, len(q64), step):
+        qb = q64[s: s + step]
+        d = np.zeros((len(qb), len(b64)), dtype=np.int32)
+        for w in range(4):
+            d += np.bitwise_count(qb[:, w, None] ^ b64[None, :, w]).astype(np.int32)
+        qi, bi = np.nonzero(d <= radius)
+        outs_q.append(qi + s)
+        outs_i.append(bi)
+        outs_d.append(d[qi, bi])
+    if not outs_q:
+        e = np.zeros(0, dtype=np.int64)
+        return e, e, e
+    q, i, d = (np.concatenate(x).astype(np.int64) for x in (outs_q, outs_i, outs_d))
+    order = np.lexsort((i, d, q))
+    return q[order], i[order], d[order]

@@ -1,0 +1,144 @@
+"""Store side of known-media matching: banks, bank entries and per-media hashes (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from ..errors import UserError
+from .tables_media import bank_entries, banks, media_hashes
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def ensure_tables(engine: Engine) -> None:
+    """Create the media tables if a database predates them (no-op once the migration has run)."""
+    from sqlalchemy import inspect
+
+    names = set(inspect(engine).get_table_names())
+    missing = [t for t in (media_hashes, banks, bank_entries) if t.name not in names]
+    if missing:
+        from .meta import metadata
+
+        metadata.create_all(engine, tables=missing, checkfirst=True)
+
+
+def _insert_ignore(conn: Connection, table, rows: list[dict], index_elements: list[str] | None = None) -> None:
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sq_insert
+
+        stmt = sq_insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    conn.execute(stmt, rows)
+
+
+# ------------------------------------------------------------------------------------------ banks
+
+
+def bank_row(conn: Connection, name: str) -> dict:
+    r = conn.execute(select(banks).where(banks.c.name == name)).mappings().first()
+    if r is None:
+        raise UserError(f"There is no bank named {name!r}; list banks with `netwarden bank list` or create it with `netwarden bank create {name}`.")
+    return dict(r)
+
+
+def create_bank(conn: Connection, name: str, label: str = "", threshold: int = 31, negative: bool = False,
+                enabled: bool = True, source: str = "", exist_ok: bool = False) -> dict:
+    name = name.strip()
+    if not name or len(name) > 100 or any(c in name for c in "/\\ \t\n"):
+        raise UserError(f"Bank name {name!r} is not valid; use 1-100 characters without spaces or slashes.")
+    if not 0 <= threshold <= 128:
+        raise UserError(f"Threshold {threshold} for bank {name!r} is out of range; use 0-128 bits (PDQ default 31).")
+    existing = conn.execute(select(banks.c.id).where(banks.c.name == name)).first()
+    if existing is not None:
+        if exist_ok:
+            return bank_row(conn, name)
+        raise UserError(f"A bank named {name!r} already exists; choose another name or use `netwarden bank import` to add to it.")
+    t = now()
+    conn.execute(insert(banks).values(name=name, label=label, threshold=threshold, enabled=enabled, negative=negative,
+                                      source=source, created_at=t, updated_at=t))
+    return bank_row(conn, name)
+
+
+def update_bank(conn: Connection, name: str, **values) -> dict:
+    bank_row(conn, name)
+    values = {k: v for k, v in values.items() if v is not None}
+    if values:
+        conn.execute(update(banks).where(banks.c.name == name).values(**values, updated_at=now()))
+    return bank_row(conn, name)
+
+
+def list_banks(conn: Connection) -> list[dict]:
+    counts = (select(bank_entries.c.bank_id, func.count().label("entries")).group_by(bank_entries.c.bank_id)
+              .subquery())
+    q = (select(banks, func.coalesce(counts.c.entries, 0).label("entries"))
+         .select_from(banks.outerjoin(counts, counts.c.bank_id == banks.c.id)).order_by(banks.c.name))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def add_entries(conn: Connection, bank_id: int, rows: list[tuple[str, str, str]]) -> int:
+    """Insert (signal_type, signal, label) rows, skipping ones the bank has. Returns rows added."""
+    before = conn.execute(select(func.count()).select_from(bank_entries).where(bank_entries.c.bank_id == bank_id)).scalar()
+    t = now()
+    _insert_ignore(conn, bank_entries, [
+        {"bank_id": bank_id, "signal_type": st, "signal": s, "label": label or "", "added_at": t} for st, s, label in rows
+    ], ["bank_id", "signal_type", "signal"])
+    after = conn.execute(select(func.count()).select_from(bank_entries).where(bank_entries.c.bank_id == bank_id)).scalar()
+    if after != before:
+        conn.execute(update(banks).where(banks.c.id == bank_id).values(updated_at=t))
+    return int(after - before)
+
+
+def remove_entries(conn: Connection, bank_id: int, signal_type: str | None = None, signal: str | None = None,
+                   entry_id: int | None = None) -> int:
+    stmt = delete(bank_entries).where(bank_entries.c.bank_id == bank_id)
+    if entry_id is not None:
+        stmt = stmt.where(bank_entries.c.id == entry_id)
+    else:
+        stmt = stmt.where(bank_entries.c.signal_type == signal_type, bank_entries.c.signal == signal)
+    n = conn.execute(stmt).rowcount
+    if n:
+        conn.execute(update(banks).where(banks.c.id == bank_id).values(updated_at=now()))
+    return int(n or 0)
+
+
+def entries(conn: Connection, bank_id: int | None = None, after_id: int = 0):
+    q = select(bank_entries).where(bank_entries.c.id > after_id).order_by(bank_entries.c.id)
+    if bank_id is not None:
+        q = q.where(bank_entries.c.bank_id == bank_id)
+    for r in conn.execute(q).mappings():
+        yield dict(r)
+
+
+def state(conn: Connection) -> tuple:
+    """A fingerprint of bank configuration and contents; changes on any create/update/add/remove."""
+    b = conn.execute(select(func.count(), func.max(banks.c.updated_at)).select_from(banks)).first()
+    e = conn.execute(select(func.count(), func.max(bank_entries.c.id)).select_from(bank_entries)).first()
+    return (tuple(b), tuple(e))
+
+
+# ----------------------------------------------------------------------------------- media hashes
+
+
+def save_hashes(conn: Connection, rows: list[dict]) -> None:
+    """Insert media_hashes rows (insert-or-ignore: a media id is hashed once)."""
+    _insert_ignore(conn, media_hashes, rows, ["media_id"])
+
+
+def hashes_row(media_id: str, h) -> dict:
+    return {
+        "media_id": media_id, "kind": h.kind, "md5": h.md5, "sha256": h.sha256, "size": h.size, "pdq": h.pdq,
+        "quality": h.quality, "width": h.width, "height": h.height, "format": h.format,
+        "vpdq": json.dumps(h.vpdq) if h.vpdq else None, "error": h.error, "error_reason": h.error_reason,
+        "hashed_at": now(),
+    }
