@@ -138,7 +138,7 @@ def save_hashes(conn: Connection, rows: list[dict]) -> None:
 def hashes_row(media_id: str, h) -> dict:
     return {
         "media_id": media_id, "kind": h.kind, "md5": h.md5, "sha256": h.sha256, "size": h.size, "pdq": h.pdq,
-        "quality": h.quality, "width": h.width, "height": h.height, "format": h.format,
+        "quality": h.quality, "variants": json.dumps(h.variants) if h.variants else None, "width": h.width, "height": h.height, "format": h.format,
         "vpdq": json.dumps(h.vpdq) if h.vpdq else None, "error": h.error, "error_reason": h.error_reason,
         "hashed_at": now(),
     }

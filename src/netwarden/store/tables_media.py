@@ -18,6 +18,7 @@ media_hashes = Table(
     Column("size", Integer),
     Column("pdq", String(64)),  # hex; None for videos and undecodable files
     Column("quality", Integer),  # PDQ quality 0..100; < 50 is stored but never matched
+    Column("variants", Text),  # JSON {variant name: pdq hex} of the 8 dihedral variants
     Column("width", Integer),
     Column("height", Integer),
     Column("format", String(20)),

@@ -1,0 +1,142 @@
+"""Ingest hook: hash post media, avatars and headers, match them against the banks, store signals.
+
+Called inside the ingest transaction with each batch. For every media row it reads the bytes
+(relative `uri`s resolve against the input file's folder), computes MD5, SHA-256 and PDQ (with
+dihedral variants; vPDQ for videos), stores one `media_hashes` row, and for every bank match
+inserts `media_match` signals on the media, the post (if any) and the owning account, each with
+the bank, entry, distance and variant in `detail`. Everything is insert-or-ignore on
+deterministic keys: applying a batch twice changes nothing, and a media id already hashed is not
+read again.
+
+Media that cannot be read or decoded is recorded in `media_hashes.error` (one sentence), never
+raised: one bad file must not stop the ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from urllib.parse import unquote, urlparse
+
+from sqlalchemy import select
+
+from ..media.hashing import MediaHashes, hash_file
+from ..media.service import BankMatcher
+from ..store import media_banks as mb
+from ..store.schema import signals as signals_t
+from ..store.tables_media import media_hashes as media_hashes_t
+from .batch import Batch
+
+WEIGHT = {"pdq": 1.0, "md5": 1.0, "sha256": 1.0, "vpdq": 1.0}
+HASH_THREADS = int(os.environ.get("NETWARDEN_MEDIA_THREADS", "2"))
+
+
+def resolve_uri(uri: str | None, base_dir: str | None) -> str | None:
+    """A local path for a media `uri` (plain path or file:// URL); None for remote URLs."""
+    if not uri:
+        return None
+    u = urlparse(uri)
+    if u.scheme == "file":
+        path = unquote(u.path)
+    elif u.scheme in ("", ) or (len(u.scheme) == 1 and os.name == "nt"):
+        path = uri
+    else:
+        return None  # no fetching of arbitrary URLs (DESIGN: safety rules)
+    if not os.path.isabs(path) and base_dir:
+        path = os.path.join(base_dir, path)
+    return path
+
+
+class MediaSignals:
+    def __init__(self, store, index_mode: str = "auto"):
+        self.store = store
+        self.banks = BankMatcher(index_mode=index_mode)
+        self._pool: ThreadPoolExecutor | None = None
+        mb.ensure_tables(store.engine)
+
+    def _hash_all(self, paths: list[tuple[str, str]]) -> dict[str, MediaHashes]:
+        """Hash (media_id, path) pairs; PDQ and decoding release the GIL, so two threads help."""
+        def one(item):
+            mid, path = item
+            return mid, hash_file(path, fast=True, video_fps=1.0)
+
+        if len(paths) <= 1 or HASH_THREADS <= 1:
+            return dict(map(one, paths))
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="media-hash")
+        return dict(self._pool.map(one, paths))
+
+    def on_batch(self, conn, batch: Batch) -> None:
+        if not batch.media:
+            return
+        ids = list({m["id"] for m in batch.media})
+        known: dict[str, dict] = {}
+        for chunk in range(0, len(ids), 500):
+            q = select(media_hashes_t).where(media_hashes_t.c.media_id.in_(ids[chunk: chunk + 500]))
+            for r in conn.execute(q).mappings():
+                known[r["media_id"]] = dict(r)
+
+        todo: list[tuple[str, str]] = []
+        missing: dict[str, MediaHashes] = {}
+        seen = set()
+        for m in batch.media:
+            mid = m["id"]
+            if mid in known or mid in seen:
+                continue
+            seen.add(mid)
+            path = resolve_uri(m.get("uri"), batch.base_dir)
+            if path is None:
+                missing[mid] = MediaHashes(name=str(m.get("uri")), error=f"Media {mid} has no local uri; only files in platform storage are read.",
+                                           error_reason="missing")
+            else:
+                todo.append((mid, path))
+        fresh = self._hash_all(todo)
+        fresh.update(missing)
+        if fresh:
+            mb.save_hashes(conn, [mb.hashes_row(mid, h) for mid, h in fresh.items()])
+
+        # Match every media of the batch (new or already hashed: a post may reuse known media).
+        hashes: dict[str, MediaHashes] = dict(fresh)
+        for mid, r in known.items():
+            hashes[mid] = _from_row(r)
+        matcher = self.banks.refresh(conn)
+        order = list(hashes)
+        results = dict(zip(order, matcher.match_many([hashes[i] for i in order]), strict=True))
+
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        rows = []
+        for m in batch.media:
+            res = results.get(m["id"])
+            if res is None or not res.matches:
+                continue
+            for match in res.matches:
+                detail = {"bank": match.bank, "entry": match.entry_id, "signal_type": match.signal_type,
+                          "distance": match.distance, "variant": match.variant, "label": match.label,
+                          "media_id": m["id"], "role": m.get("role") or "post"}
+                if match.detail:
+                    detail.update(match.detail)
+                base = f"media_match:{match.bank_id}:{match.entry_id}"
+                subjects = [("media", m["id"])]
+                if m.get("post_id"):
+                    subjects.append(("post", m["post_id"]))
+                if m.get("account_id"):
+                    subjects.append(("account", m["account_id"]))
+                for st, sid in subjects:
+                    key = f"{base}:{st}:{sid}" + (f":{m['id']}" if st != "media" else "")
+                    rows.append({"key": key[:300], "account_id": m.get("account_id"), "subject_type": st,
+                                 "subject_id": sid, "kind": "media_match",
+                                 "weight": WEIGHT.get(match.signal_type, 1.0),
+                                 "detail": json.dumps(detail, sort_keys=True), "created_at": now})
+        if rows:
+            mb._insert_ignore(conn, signals_t, rows, ["key"])
+
+
+def _from_row(r: dict) -> MediaHashes:
+    """Rebuild MediaHashes from a stored row (with its dihedral variants)."""
+    return MediaHashes(name=r["media_id"], kind=r["kind"], md5=r["md5"], sha256=r["sha256"], size=r["size"],
+                       pdq=r["pdq"], quality=r["quality"],
+                       variants=json.loads(r["variants"]) if r.get("variants") else {}, width=r["width"], height=r["height"],
+                       format=r["format"], vpdq=json.loads(r["vpdq"]) if r["vpdq"] else None,
+                       error=r["error"], error_reason=r["error_reason"])

@@ -1,0 +1,177 @@
+"""Banks in the store, the `netwarden hash|match|bank` commands, and the ingest hook."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import create_engine, select
+from typer.testing import CliRunner
+
+from netwarden.cli import app
+from netwarden.ingest.batch import Batch
+from netwarden.ingest.media_signals import MediaSignals
+from netwarden.media.hashing import hash_file
+from netwarden.media.signals import normalize, read_csv
+from netwarden.store.schema import signals
+from netwarden.store.tables import metadata
+from netwarden.store.tables_media import media_hashes
+
+TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata"
+BRIDGE = TESTDATA / "pdq" / "bridge-mods"
+runner = CliRunner()
+
+
+def cli(*args: str) -> dict | list:
+    r = runner.invoke(app, [*args, "--json"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return json.loads(r.stdout)
+
+
+def abstract_image(seed: int, size: int = 256) -> Image.Image:
+    """A generated stand-in image: random blocks, smoothed; different seeds differ a lot."""
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    return Image.fromarray(small, "RGB").resize((size, size), Image.Resampling.BICUBIC)
+
+
+def test_csv_parsing_and_threatexchange_names():
+    text = ("signal_type,signal,label\n"
+            "pdq,F8F8F0CEE0F4A84F06370A22038F63F0B36E2ED596621E1D33E6B39C4E9C9B22,a\n"
+            "video_md5,d41d8cd98f00b204e9800998ecf8427e,b\n"
+            "photo_md5 d41d8cd98f00b204e9800998ecf8427f\n"
+            "pdq,nothex,c\n"
+            "url,https://example.invalid/,d\n")
+    rows, problems = read_csv(text, "x.csv")
+    assert [(r.signal_type, r.label) for r in rows] == [("pdq", "a"), ("md5", "b"), ("md5", "")]
+    assert rows[0].signal == rows[0].signal.lower()
+    assert len(problems) == 2 and "line 5" in problems[0]
+    assert normalize("video_sha256", "a" * 64) == ("sha256", "a" * 64)
+
+
+def test_bank_commands_and_match(tmp_path):
+    db = str(tmp_path / "nw.db")
+    orig = BRIDGE / "aaa-orig.jpg"
+    h = hash_file(orig, fast=False)
+    csv_path = tmp_path / "bank.csv"
+    csv_path.write_text(f"signal_type,signal,label\npdq,{h.pdq},demo-known\nmd5,{h.md5},demo-known\n")
+
+    assert cli("bank", "create", "known", "--label", "demo", "--db", db)["threshold"] == 31
+    imp = cli("bank", "import", "known", str(csv_path), "--db", db)
+    assert imp["added"] == 2
+    assert cli("bank", "import", "known", str(csv_path), "--db", db)["added"] == 0  # idempotent
+    banks = cli("bank", "list", "--db", db)
+    assert banks[0]["name"] == "known" and banks[0]["entries"] == 2
+
+    res = cli("match", str(orig), str(BRIDGE / "blur-a-lot.jpg"), str(TESTDATA / "pdq" / "misc-images" / "small.jpg"),
+              "--db", db)
+    exact = {(m["signal_type"], m["distance"], m["variant"]) for m in res[0]["matches"]}
+    assert ("md5", 0, "bytes") in exact and ("pdq", 0, "orig") in exact
+    assert res[1]["matches"][0]["signal_type"] == "pdq" and 0 < res[1]["matches"][0]["distance"] <= 31
+    assert res[2]["unusable"] and res[2]["matches"] == []
+
+    # a rotated copy matches through a dihedral variant
+    rot = tmp_path / "rot.png"
+    Image.open(orig).transpose(Image.Transpose.ROTATE_90).save(rot)
+    m = cli("match", str(rot), "--db", db)[0]["matches"]
+    assert m and m[0]["variant"] != "orig"
+
+    # negative bank suppresses
+    cli("bank", "create", "fp", "--negative", "--db", db)
+    cli("bank", "add", "fp", "--file", str(BRIDGE / "blur-a-lot.jpg"), "--db", db)
+    r = cli("match", str(BRIDGE / "blur-a-lot.jpg"), "--db", db)[0]
+    assert r["matches"] == [] and r["suppressed"] and r["negatives"][0]["bank"] == "fp"
+
+    # disable, threshold, remove, export
+    cli("bank", "set", "fp", "--disable", "--db", db)
+    assert cli("match", str(BRIDGE / "blur-a-lot.jpg"), "--db", db)[0]["matches"]
+    cli("bank", "set", "known", "--threshold", "0", "--db", db)
+    assert not [x for x in cli("match", str(BRIDGE / "blur-a-lot.jpg"), "--db", db)[0]["matches"] if x["signal_type"] == "pdq"]
+    assert cli("bank", "remove", "known", "md5", h.md5, "--db", db)["removed"] == 1
+    out = tmp_path / "out.csv"
+    cli("bank", "export", "known", "--out", str(out), "--db", db)
+    assert out.read_text().splitlines() == ["signal_type,signal,label", f"pdq,{h.pdq},demo-known"]
+
+
+def test_cli_errors_are_one_sentence(tmp_path):
+    db = str(tmp_path / "nw.db")
+    from netwarden.errors import UserError
+
+    for args in (["bank", "import", "nope", str(tmp_path / "missing.csv")], ["bank", "add", "nope", "pdq", "zz"],
+                 ["bank", "export", "nope"]):
+        try:
+            runner.invoke(app, [*args, "--db", db], catch_exceptions=False)
+        except UserError as e:
+            assert str(e).endswith(".") and "\n" not in str(e)
+        else:
+            raise AssertionError(f"{args} did not fail")
+
+
+def test_hash_command_json(tmp_path):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("plain text")
+    r = runner.invoke(app, ["hash", str(BRIDGE / "aaa-orig.jpg"), str(bad), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out[0]["pdq"] == "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22" and out[0]["quality"] == 100
+    assert out[1]["error_reason"] == "not_image" and out[1]["md5"]
+
+
+class _Store:
+    def __init__(self, engine):
+        self.engine = engine
+
+
+def test_ingest_hook_hashes_matches_and_is_idempotent(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'nw.db'}")
+    metadata.create_all(engine)
+    media_dir = tmp_path / "media"
+    media_dir.mkdir()
+    known, other = abstract_image(1), abstract_image(2)
+    known.save(media_dir / "k.png")
+    buf = io.BytesIO()
+    known.resize((200, 200)).save(buf, "JPEG", quality=70)  # a re-encoded, resized copy
+    (media_dir / "k2.jpg").write_bytes(buf.getvalue())
+    other.save(media_dir / "o.png")
+    (media_dir / "broken.jpg").write_bytes(b"not an image")
+
+    from netwarden.store import media_banks as mb
+
+    with engine.begin() as conn:
+        b = mb.create_bank(conn, "known")
+        h = hash_file(media_dir / "k.png")
+        mb.add_entries(conn, b["id"], [("pdq", h.pdq, "demo"), ("md5", h.md5, "demo")])
+
+    batch = Batch(media=[
+        {"id": "m1", "uri": "media/k.png", "post_id": "p1", "account_id": "a1", "role": "post"},
+        {"id": "m2", "uri": "media/k2.jpg", "post_id": "p2", "account_id": "a2", "role": "post"},
+        {"id": "m3", "uri": "media/o.png", "post_id": "p3", "account_id": "a3", "role": "post"},
+        {"id": "m4", "uri": "media/broken.jpg", "post_id": None, "account_id": "a4", "role": "avatar"},
+        {"id": "m5", "uri": "https://example.invalid/x.jpg", "post_id": None, "account_id": "a5", "role": "header"},
+    ], base_dir=str(tmp_path))
+    hook = MediaSignals(_Store(engine))
+    for _ in range(2):  # applying the same batch twice changes nothing
+        with engine.begin() as conn:
+            hook.on_batch(conn, batch)
+    with engine.connect() as conn:
+        sig = [dict(r) for r in conn.execute(select(signals)).mappings()]
+        mh = {r.media_id: r for r in conn.execute(select(media_hashes))}
+    assert set(mh) == {"m1", "m2", "m3", "m4", "m5"}
+    assert mh["m4"].error_reason == "not_image" and mh["m5"].error_reason == "missing"
+    subjects = {(s["subject_type"], s["subject_id"]) for s in sig}
+    assert {("media", "m1"), ("post", "p1"), ("account", "a1"), ("media", "m2"), ("post", "p2"), ("account", "a2")} <= subjects
+    assert not any(s["account_id"] in ("a3", "a4", "a5") for s in sig)
+    d = json.loads(next(s for s in sig if s["subject_id"] == "m2")["detail"])
+    assert d["bank"] == "known" and d["signal_type"] == "pdq" and d["variant"] and d["distance"] <= 31
+    assert len(sig) == len({s["key"] for s in sig}) == 9  # m1: md5 + pdq on 3 subjects; m2: pdq on 3
+
+    # an entry added later is matched for media seen in the next batch (incremental refresh)
+    with engine.begin() as conn:
+        mb.add_entries(conn, b["id"], [("pdq", hash_file(media_dir / "o.png").pdq, "later")])
+        hook.on_batch(conn, Batch(media=[{"id": "m3", "uri": "media/o.png", "post_id": "p9", "account_id": "a3"}],
+                                  base_dir=str(tmp_path)))
+    with engine.connect() as conn:
+        assert conn.execute(select(signals).where(signals.c.subject_id == "p9")).first() is not None
