@@ -29,7 +29,7 @@ from .formats import FORMAT_NAMES, Format, get_format, guess_format
 from .reader import Line, fingerprint, read_lines
 
 log = logging.getLogger(__name__)
-DEFAULT_BATCH = 5000
+DEFAULT_BATCH = 10000
 SNIFF_RECORDS = 20
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 05:54:28.897751
+Create Date: 2026-11-29 05:56:12.137441
 """
 from alembic import op
 import sqlalchemy as sa
@@ -23,7 +23,8 @@ def upgrade() -> None:
     sa.Column('event', sa.String(length=20), nullable=False),
     sa.Column('user_agent', sa.Text(), nullable=True),
     sa.Column('device_id', sa.String(length=200), nullable=True),
-    sa.PrimaryKeyConstraint('account_id', 'time', 'ip', 'event', name=op.f('pk_account_sessions'))
+    sa.PrimaryKeyConstraint('account_id', 'time', 'ip', 'event', name=op.f('pk_account_sessions')),
+    sqlite_with_rowid=False
     )
     op.create_table('accounts',
     sa.Column('id', sa.String(length=128), nullable=False),
@@ -42,18 +43,46 @@ def upgrade() -> None:
     sa.Column('state_version', sa.String(length=250), nullable=False),
     sa.Column('updated_at', sa.String(length=40), nullable=True),
     sa.Column('version', sa.String(length=250), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_accounts')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_accounts_handle_lc'), ['handle_lc'], unique=False)
 
+    op.create_table('bank_entries',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('bank_id', sa.Integer(), nullable=False),
+    sa.Column('signal_type', sa.String(length=20), nullable=False),
+    sa.Column('signal', sa.Text(), nullable=False),
+    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('added_at', sa.String(length=40), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_bank_entries')),
+    sa.UniqueConstraint('bank_id', 'signal_type', 'signal', name='uq_bank_entries_signal')
+    )
+    with op.batch_alter_table('bank_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_bank_entries_lookup', ['signal_type', 'signal'], unique=False)
+
+    op.create_table('banks',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('label', sa.String(length=200), nullable=False),
+    sa.Column('threshold', sa.Integer(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('negative', sa.Boolean(), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.String(length=40), nullable=False),
+    sa.Column('updated_at', sa.String(length=40), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_banks')),
+    sa.UniqueConstraint('name', name=op.f('uq_banks_name'))
+    )
     op.create_table('contacts',
     sa.Column('account_id', sa.String(length=128), nullable=False),
     sa.Column('platform', sa.String(length=40), nullable=False),
     sa.Column('handle', sa.String(length=300), nullable=False),
     sa.Column('field', sa.String(length=20), nullable=False),
     sa.Column('ref', sa.String(length=128), nullable=False),
-    sa.PrimaryKeyConstraint('account_id', 'platform', 'handle', 'field', 'ref', name=op.f('pk_contacts'))
+    sa.PrimaryKeyConstraint('account_id', 'platform', 'handle', 'field', 'ref', name=op.f('pk_contacts')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index('ix_contacts_handle', ['platform', 'handle'], unique=False)
@@ -63,7 +92,8 @@ def upgrade() -> None:
     sa.Column('line', sa.Integer(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('record', sa.Text(), nullable=False),
-    sa.PrimaryKeyConstraint('source', 'line', name=op.f('pk_dead_letters'))
+    sa.PrimaryKeyConstraint('source', 'line', name=op.f('pk_dead_letters')),
+    sqlite_with_rowid=False
     )
     op.create_table('events',
     sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
@@ -85,7 +115,8 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('time', sa.String(length=40), nullable=False),
     sa.Column('version', sa.String(length=250), nullable=False),
-    sa.PrimaryKeyConstraint('src', 'dst', name=op.f('pk_follow_requests'))
+    sa.PrimaryKeyConstraint('src', 'dst', name=op.f('pk_follow_requests')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('follow_requests', schema=None) as batch_op:
         batch_op.create_index('ix_follow_requests_dst', ['dst'], unique=False)
@@ -96,7 +127,8 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('time', sa.String(length=40), nullable=False),
     sa.Column('version', sa.String(length=250), nullable=False),
-    sa.PrimaryKeyConstraint('src', 'dst', name=op.f('pk_follows'))
+    sa.PrimaryKeyConstraint('src', 'dst', name=op.f('pk_follows')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('follows', schema=None) as batch_op:
         batch_op.create_index('ix_follows_dst', ['dst'], unique=False)
@@ -109,7 +141,8 @@ def upgrade() -> None:
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('done', sa.Boolean(), nullable=False),
     sa.Column('updated_at', sa.String(length=40), nullable=False),
-    sa.PrimaryKeyConstraint('source', name=op.f('pk_ingest_checkpoints'))
+    sa.PrimaryKeyConstraint('source', name=op.f('pk_ingest_checkpoints')),
+    sqlite_with_rowid=False
     )
     op.create_table('likes',
     sa.Column('account_id', sa.String(length=128), nullable=False),
@@ -117,7 +150,8 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('time', sa.String(length=40), nullable=False),
     sa.Column('version', sa.String(length=250), nullable=False),
-    sa.PrimaryKeyConstraint('account_id', 'post_id', name=op.f('pk_likes'))
+    sa.PrimaryKeyConstraint('account_id', 'post_id', name=op.f('pk_likes')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('likes', schema=None) as batch_op:
         batch_op.create_index('ix_likes_post', ['post_id'], unique=False)
@@ -135,12 +169,35 @@ def upgrade() -> None:
     sa.Column('md5', sa.String(length=32), nullable=True),
     sa.Column('updated_at', sa.String(length=40), nullable=True),
     sa.Column('version', sa.String(length=250), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_media'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_media')),
+    sqlite_with_rowid=False
     )
+    op.create_table('media_hashes',
+    sa.Column('media_id', sa.String(length=128), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
+    sa.Column('md5', sa.String(length=32), nullable=True),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('size', sa.Integer(), nullable=True),
+    sa.Column('pdq', sa.String(length=64), nullable=True),
+    sa.Column('quality', sa.Integer(), nullable=True),
+    sa.Column('width', sa.Integer(), nullable=True),
+    sa.Column('height', sa.Integer(), nullable=True),
+    sa.Column('format', sa.String(length=20), nullable=True),
+    sa.Column('vpdq', sa.Text(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('error_reason', sa.String(length=30), nullable=True),
+    sa.Column('hashed_at', sa.String(length=40), nullable=False),
+    sa.PrimaryKeyConstraint('media_id', name=op.f('pk_media_hashes'))
+    )
+    with op.batch_alter_table('media_hashes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_media_hashes_md5'), ['md5'], unique=False)
+        batch_op.create_index(batch_op.f('ix_media_hashes_sha256'), ['sha256'], unique=False)
+
     op.create_table('post_hashtags',
     sa.Column('post_id', sa.String(length=128), nullable=False),
     sa.Column('tag', sa.String(length=200), nullable=False),
-    sa.PrimaryKeyConstraint('post_id', 'tag', name=op.f('pk_post_hashtags'))
+    sa.PrimaryKeyConstraint('post_id', 'tag', name=op.f('pk_post_hashtags')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('post_hashtags', schema=None) as batch_op:
         batch_op.create_index('ix_post_hashtags_tag', ['tag'], unique=False)
@@ -149,7 +206,8 @@ def upgrade() -> None:
     sa.Column('post_id', sa.String(length=128), nullable=False),
     sa.Column('media_id', sa.String(length=128), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('post_id', 'media_id', name=op.f('pk_post_media'))
+    sa.PrimaryKeyConstraint('post_id', 'media_id', name=op.f('pk_post_media')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('post_media', schema=None) as batch_op:
         batch_op.create_index('ix_post_media_media', ['media_id'], unique=False)
@@ -157,7 +215,8 @@ def upgrade() -> None:
     op.create_table('post_mentions',
     sa.Column('post_id', sa.String(length=128), nullable=False),
     sa.Column('account_id', sa.String(length=128), nullable=False),
-    sa.PrimaryKeyConstraint('post_id', 'account_id', name=op.f('pk_post_mentions'))
+    sa.PrimaryKeyConstraint('post_id', 'account_id', name=op.f('pk_post_mentions')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('post_mentions', schema=None) as batch_op:
         batch_op.create_index('ix_post_mentions_account', ['account_id'], unique=False)
@@ -165,7 +224,8 @@ def upgrade() -> None:
     op.create_table('post_urls',
     sa.Column('post_id', sa.String(length=128), nullable=False),
     sa.Column('url', sa.String(length=2048), nullable=False),
-    sa.PrimaryKeyConstraint('post_id', 'url', name=op.f('pk_post_urls'))
+    sa.PrimaryKeyConstraint('post_id', 'url', name=op.f('pk_post_urls')),
+    sqlite_with_rowid=False
     )
     op.create_table('posts',
     sa.Column('id', sa.String(length=128), nullable=False),
@@ -182,7 +242,8 @@ def upgrade() -> None:
     sa.Column('version', sa.String(length=250), nullable=False),
     sa.Column('edited_at', sa.String(length=40), nullable=True),
     sa.Column('deleted_at', sa.String(length=40), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_posts'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_posts')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_posts_author_id'), ['author_id'], unique=False)
@@ -239,6 +300,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_post_hashtags_tag')
 
     op.drop_table('post_hashtags')
+    with op.batch_alter_table('media_hashes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_media_hashes_sha256'))
+        batch_op.drop_index(batch_op.f('ix_media_hashes_md5'))
+
+    op.drop_table('media_hashes')
     op.drop_table('media')
     with op.batch_alter_table('likes', schema=None) as batch_op:
         batch_op.drop_index('ix_likes_post')
@@ -262,6 +328,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_contacts_handle')
 
     op.drop_table('contacts')
+    op.drop_table('banks')
+    with op.batch_alter_table('bank_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_bank_entries_lookup')
+
+    op.drop_table('bank_entries')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_accounts_handle_lc'))
 
