@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint sysdeps venv bench clean
+.PHONY: demo test test-fast lint sysdeps venv bench clean baseline
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,3 +33,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+# Regenerate the baseline migration from the table definitions (pre-release only).
+baseline: $(STAMP)
+	$(BIN)/python scripts/regen_baseline.py

@@ -10,7 +10,7 @@ from netwarden.store.tables import metadata
 # Columns that legitimately differ between equal stores (insert order, wall-clock times, paths).
 VOLATILE = {("events", "seq"), ("signals", "id"), ("signals", "created_at"),
             ("ingest_checkpoints", "updated_at"), ("ingest_checkpoints", "source"),
-            ("dead_letters", "source"), ("events", "source")}
+            ("dead_letters", "source"), ("events", "source"), ("media_hashes", "hashed_at")}
 
 
 def dump(url: str, skip_tables: tuple[str, ...] = ()) -> dict[str, list[tuple]]:

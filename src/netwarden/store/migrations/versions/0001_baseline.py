@@ -1,8 +1,7 @@
-"""baseline: platform model, ingestion bookkeeping, findings
+"""baseline
 
 Revision ID: 0001
-Revises: 
-Create Date: 2026-11-29 05:56:12.137441
+Revises:
 """
 from alembic import op
 import sqlalchemy as sa
@@ -180,6 +179,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=True),
     sa.Column('pdq', sa.String(length=64), nullable=True),
     sa.Column('quality', sa.Integer(), nullable=True),
+    sa.Column('variants', sa.Text(), nullable=True),
     sa.Column('width', sa.Integer(), nullable=True),
     sa.Column('height', sa.Integer(), nullable=True),
     sa.Column('format', sa.String(length=20), nullable=True),
