@@ -7,6 +7,7 @@ migrations and the table definitions disagree.
 
 import sys
 import tempfile
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
@@ -16,11 +17,20 @@ from netwarden.store.db import MIGRATIONS
 versions = MIGRATIONS / "versions"
 for old in versions.glob("0001_*.py"):
     old.unlink()
+later = sorted(p for p in versions.glob("*.py") if p.name[:4].isdigit())
 with tempfile.TemporaryDirectory() as d:
+    aside = Path(d) / "aside"
+    aside.mkdir()
+    for p in later:  # later migrations build on 0001; keep them out of autogenerate's way
+        p.rename(aside / p.name)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", f"sqlite:///{d}/empty.db")
-    command.revision(cfg, message="baseline", autogenerate=True, rev_id="0001")
+    try:
+        command.revision(cfg, message="baseline", autogenerate=True, rev_id="0001")
+    finally:
+        for p in later:
+            (aside / p.name).rename(p)
 for new in versions.glob("0001_*.py"):
     text = new.read_text().replace("Revises: \n", "Revises:\n")
     # drop the wall-clock line so regenerating twice gives the same file

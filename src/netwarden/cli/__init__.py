@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import typer
 
 from . import common
@@ -14,11 +16,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Command modules: each defines `register(app)`. Order is the order of `netwarden --help`.
-from . import demo_cmd, ingest_cmd, media_cmd, text_cmd, world_cmd  # noqa: E402
+# Command modules, in the order of the data flow; each defines `register(app)`.
+COMMAND_MODULES = ("ingest_cmd", "world_cmd", "media_cmd", "text_cmd", "graph_cmd", "review_cmd",
+                   "enforce_cmd", "scale_cmd", "audit_cmd", "demo_cmd")
 
-for _mod in (ingest_cmd, world_cmd, media_cmd, text_cmd, demo_cmd):
-    _mod.register(app)
+for _name in COMMAND_MODULES:
+    import_module(f"{__name__}.{_name}").register(app)
 
 
 def main() -> None:

@@ -48,6 +48,24 @@ def upgrade() -> None:
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_accounts_handle_lc'), ['handle_lc'], unique=False)
 
+    op.create_table('audit_head',
+    sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_head'))
+    )
+    op.create_table('audit_log',
+    sa.Column('seq', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('time', sa.String(length=40), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('action', sa.String(length=60), nullable=False),
+    sa.Column('subject_type', sa.String(length=40), nullable=False),
+    sa.Column('subject_id', sa.String(length=200), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('seq', name=op.f('pk_audit_log'))
+    )
     op.create_table('bank_entries',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('bank_id', sa.Integer(), nullable=False),
@@ -333,6 +351,8 @@ def downgrade() -> None:
         batch_op.drop_index('ix_bank_entries_lookup')
 
     op.drop_table('bank_entries')
+    op.drop_table('audit_log')
+    op.drop_table('audit_head')
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_accounts_handle_lc'))
 
