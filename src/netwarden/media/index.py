@@ -9,7 +9,7 @@ candidates, whose full 256-bit distance is then computed and kept when <= the ra
 - exact mode: 16 disjoint chunks of 16 bits covering all 256 bits, r = floor(radius / 16). By the
   pigeonhole principle, a hash within `radius` differs from the query in at most r bits in at
   least one chunk, so every true neighbour is a candidate: recall 1.0 (tests check it).
-- approx mode (large banks): `m` chunks of `b` bits (default 16 x 20, drawn so that every bit is
+- approx mode (large banks): `m` chunks of `b` bits (default 14 x 20, drawn so that every bit is
   used at least once), r = 1. Fewer, sparser buckets; recall against exact search is measured
   (bench/index.py) rather than guaranteed.
 
@@ -26,6 +26,11 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
+
+try:  # compiled inner loops; the numpy path below is the fallback
+    from . import _kernels as K
+except ImportError:  # pragma: no cover - numba is a dependency, but keep working without it
+    K = None
 
 EXACT_LIMIT = 1_000_000
 TAIL_MAX = 65_536
@@ -50,6 +55,9 @@ class Layout:
     r: int
     exact: bool
 
+    def __post_init__(self):
+        object.__setattr__(self, "word_masks_cached", self.word_masks())
+
     @property
     def m(self) -> int:
         return self.chunks.shape[0]
@@ -64,7 +72,7 @@ class Layout:
         return Layout(chunks=perm.reshape(16, 16), r=radius // 16, exact=True)
 
     @staticmethod
-    def approx_layout(m: int = 16, b: int = 20, r: int = 1) -> Layout:
+    def approx_layout(m: int = 14, b: int = 20, r: int = 1) -> Layout:
         rng = np.random.default_rng(_SEED + 1)
         bits = np.concatenate([rng.permutation(256) for _ in range((m * b + 255) // 256)])[: m * b]
         chunks = bits.reshape(m, b)
@@ -76,6 +84,8 @@ class Layout:
 
     def keys(self, h8: np.ndarray) -> np.ndarray:
         """(n, 32) uint8 hashes -> (n, m) int64 chunk keys."""
+        if K is not None:
+            return K.chunk_keys(np.ascontiguousarray(h8), self.chunks.astype(np.int64))
         out = np.empty((len(h8), self.m), dtype=np.int64)
         weights = (1 << np.arange(self.b - 1, -1, -1)).astype(np.int64)
         step = 262_144
@@ -84,6 +94,14 @@ class Layout:
             bits = np.unpackbits(h8[s: s + step], axis=1)[:, flat].reshape(-1, self.m, self.b)
             out[s: s + step] = bits.astype(np.int64) @ weights
         return out
+
+    def word_masks(self) -> np.ndarray:
+        """(m, 4) uint64: each chunk's bits, laid out like the native uint64 view of the 32 bytes."""
+        out = np.zeros((self.m, 32), dtype=np.uint8)
+        for j in range(self.m):
+            for p in self.chunks[j]:
+                out[j, p >> 3] |= 1 << (7 - (p & 7))
+        return out.view(np.uint64).reshape(self.m, 4).copy()
 
     def masks(self) -> np.ndarray:
         ms = [0]
@@ -101,32 +119,45 @@ class _Segment:
 
     def __init__(self, layout: Layout, h8: np.ndarray, ids: np.ndarray):
         self.h64 = np.ascontiguousarray(h8).view(np.uint64).reshape(-1, 4)
-        self.ids = np.asarray(ids, dtype=np.int64)
+        ids = np.asarray(ids, dtype=np.int64)
+        small = len(ids) == 0 or (ids.min() >= -(2**31) and ids.max() < 2**31)
+        self.ids = ids.astype(np.int32) if small else ids
         self.alive = np.ones(len(self.ids), dtype=bool)
         n = len(self.ids)
         keys = layout.keys(h8)
         size = 1 << layout.b
         row_t = np.uint32 if n < 2**32 else np.int64
-        self.offsets = []
-        self.rows = []
-        for j in range(layout.m):
-            k = keys[:, j]
-            order = np.argsort(k, kind="stable").astype(row_t)
-            counts = np.bincount(k, minlength=size)
-            off = np.zeros(size + 1, dtype=np.int64 if n >= 2**31 else np.int32)
-            np.cumsum(counts, out=off[1:])
-            self.offsets.append(off)
-            self.rows.append(order)
+        off_t = np.int32 if n < 2**31 else np.int64
+        self.offsets = np.zeros((layout.m, size + 1), dtype=off_t)
+        self.rows = np.empty((layout.m, n), dtype=row_t)
+        if K is not None:
+            K.build_csr(keys, size, self.offsets, self.rows)
+        else:
+            for j in range(layout.m):
+                k = keys[:, j]
+                self.rows[j] = np.argsort(k, kind="stable")
+                np.cumsum(np.bincount(k, minlength=size), out=self.offsets[j, 1:])
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def nbytes(self) -> int:
         return (self.h64.nbytes + self.ids.nbytes + self.alive.nbytes
-                + sum(o.nbytes for o in self.offsets) + sum(r.nbytes for r in self.rows))
+                + self.offsets.nbytes + self.rows.nbytes)
 
     def search(self, layout: Layout, qkeys: np.ndarray, q64: np.ndarray, masks: np.ndarray, radius: int):
         """Return (query index, row, distance) arrays of rows within `radius`."""
+        if K is not None:
+            cap = max(1024, 64 * len(q64))
+            while True:
+                oq = np.empty(cap, dtype=np.int64)
+                orow = np.empty(cap, dtype=np.int64)
+                od = np.empty(cap, dtype=np.int64)
+                n = K.search(qkeys, q64, masks, self.offsets, self.rows, self.h64, self.alive, radius,
+                             layout.word_masks_cached, layout.r, oq, orow, od)
+                if n >= 0:
+                    return oq[:n], orow[:n], od[:n]
+                cap *= 4
         nq = len(q64)
         qi_all, row_all = [], []
         qidx = np.repeat(np.arange(nq, dtype=np.int64), len(masks))
@@ -171,7 +202,7 @@ class PdqIndex:
     """
 
     def __init__(self, mode: str = "auto", radius: int = 31, exact_limit: int = EXACT_LIMIT,
-                 approx_m: int = 16, approx_b: int = 20):
+                 approx_m: int = 14, approx_b: int = 20):
         if mode not in ("auto", "exact", "approx"):
             raise ValueError(f"unknown index mode {mode!r}")
         self.mode = mode
@@ -284,7 +315,7 @@ class PdqIndex:
                 qi, rows, d = seg.search(self.layout, qkeys, q64, self._masks, r)
                 if len(qi):
                     outs_q.append(qi + s0)
-                    outs_id.append(seg.ids[rows])
+                    outs_id.append(seg.ids[rows].astype(np.int64))
                     outs_d.append(d)
         if not outs_q:
             e = np.zeros(0, dtype=np.int64)
