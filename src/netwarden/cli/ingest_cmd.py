@@ -36,10 +36,9 @@ def ingest(
     total = sum(p.stat().st_size for p in paths if p.is_file())
     with progress(not as_json) as bar:
         task = bar.add_task("ingesting", total=total)
-        done_before = [0]
 
-        def on_progress(offset: int) -> None:
-            bar.update(task, completed=done_before[0] + offset)
+        def on_progress(done: int) -> None:
+            bar.update(task, completed=done)
 
         summary = ingest_files(
             store, paths, fmt=fmt, dead_letter=dead_letter or Path(settings.dead_letter),

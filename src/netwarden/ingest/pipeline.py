@@ -126,6 +126,7 @@ class Ingestor:
         self.hooks = hooks if hooks is not None else []
         self.on_progress = on_progress
         self._commits = 0
+        self._bytes_before = 0
         # Crash injection for the resume tests: "before:N" / "after:N" kills this process with
         # SIGKILL inside / right after the N-th batch transaction.
         crash = os.environ.get("NETWARDEN_TEST_CRASH", "")
@@ -139,8 +140,10 @@ class Ingestor:
         paths = [Path(p) for p in paths]
         check_files(paths, self.fmt)
         summary = IngestSummary(format=self.fmt.name)
+        self._bytes_before = 0  # bytes of the files already done, for progress across files
         for p in paths:
             summary.files.append(self._ingest_file(p))
+            self._bytes_before += p.stat().st_size
         if dead_letter is not None and summary.dead:
             summary.dead_letter_file = str(write_dead_letters(self.store, [f.path for f in summary.files], dead_letter))
         return summary
@@ -189,16 +192,24 @@ class Ingestor:
         for e, raw, subject in checked:
             rows.add(e, raw, subject, self.fmt.name)
 
+    def add_line(self, rows: Rows, line: Line, source: str) -> None:
+        """Decode one input line's record(s) into `rows`, or a dead letter (used by the stream worker)."""
+        self._add(rows, line, source)
+
+    def apply(self, conn, rows: Rows, base_dir: str | None) -> None:
+        """Write a batch's rows and run the signal hooks inside the caller's transaction."""
+        rows.write(conn)
+        if self.hooks:
+            batch = rows.batch(base_dir)
+            if batch:
+                for hook in self.hooks:
+                    hook.on_batch(conn, batch)
+
     def _commit(self, rows: Rows, source: str, fp: str, last: Line, base_dir: str, fs: FileSummary,
                 done: bool = False) -> None:
         self._commits += 1
         with self.store.engine.begin() as conn:
-            rows.write(conn)
-            if self.hooks:
-                batch = rows.batch(base_dir)
-                if batch:
-                    for hook in self.hooks:
-                        hook.on_batch(conn, batch)
+            self.apply(conn, rows, base_dir)
             upsert(conn, t.ingest_checkpoints, [{
                 "source": source, "format": self.fmt.name, "byte_offset": last.end, "line": last.number,
                 "fingerprint": fp, "done": done, "updated_at": _now(),
@@ -209,7 +220,7 @@ class Ingestor:
         fs.events += len(rows.events)
         fs.dead += len(rows.dead)
         if self.on_progress:
-            self.on_progress(last.end)
+            self.on_progress(self._bytes_before + last.end)
 
 
 def _dead(source: str, line: Line, reason: str) -> dict:

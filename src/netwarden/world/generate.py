@@ -16,7 +16,7 @@ from .ids import account_id
 from .images import MediaWriter, avatar_image, benign_image
 from .params import WorldParams
 from .population import DAY, Population, make_handle, make_handles
-from .truth import TRUTH_FORMAT, network_truth, write_bank, write_truth
+from .truth import TRUTH_FORMAT, network_truth, write_bank, write_terms, write_truth
 from .writer import EventSink
 
 Progress = Callable[[str, int, int], None]  # (phase, advance, total)
@@ -104,6 +104,7 @@ def generate_world(out_dir: str | Path, params: WorldParams, progress: Progress 
         raise
 
     bank_rows = write_bank(out / "bank.csv", nets)
+    term_rows = write_terms(out / "terms.yaml", planted_tags)
     truth = {
         "format": TRUTH_FORMAT,
         "seed": seed,
@@ -124,6 +125,7 @@ def generate_world(out_dir: str | Path, params: WorldParams, progress: Progress 
         "signal_hashtags": planted_tags,
         "benign_hashtags": list(vocab.BENIGN_HASHTAGS),
         "bank": {"file": "bank.csv", "rows": bank_rows},
+        "terms": {"file": "terms.yaml", "rows": term_rows},
         "media": {"written": p.media, "benign_pool": len(benign_pool), "avatar_pool": len(avatar_pool)},
     }
     write_truth(out / "truth.json", truth)

@@ -53,3 +53,24 @@ def write_bank(path: Path, nets: list[Network]) -> int:
                 w.writerow(["md5", k.original.md5, k.label])
                 rows += 2
     return rows
+
+
+# Placeholder codewords planted in network captions and comments (invented; see vocab.py).
+WORLD_CODEWORDS: tuple[tuple[str, str], ...] = (
+    ("teal marbles", "en"), ("plinth count", "en"), ("spiral batch", "en"), ("orbit squares", "en"),
+    ("crate of dots", "en"), ("الفانوس يميل", "ar"), ("عدد الأعمدة", "ar"),
+    ("linterna se inclina", "es"), ("siete columnas", "es"),
+)
+
+
+def write_terms(path: Path, hashtags: list[str]) -> int:
+    """DIR/terms.yaml: the world's placeholder signal hashtags and codewords as an operator term list
+    (docs/text.md), so a demo can scan the world with `--terms DIR/terms.yaml`."""
+    lines = ["# Term list for this synthetic world: INVENTED placeholders only (see docs/worlds.md).",
+             "name: world-placeholders", "terms:"]
+    for tag in hashtags:
+        lines.append(f'  - {{term: "#{tag}", category: signal_hashtag, weight: 2.0, lang: en, mode: hashtag}}')
+    for term, lang in WORLD_CODEWORDS:
+        lines.append(f'  - {{term: "{term}", category: codeword, weight: 1.5, lang: {lang}}}')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(hashtags) + len(WORLD_CODEWORDS)
