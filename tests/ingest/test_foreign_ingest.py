@@ -35,7 +35,8 @@ def _copy(tmp_path, sub):
     return out
 
 
-def test_twitter_fixtures_into_sqlite(sqlite_url, tmp_path):
+def test_twitter_fixtures_into_sqlite(db_url, tmp_path):
+    sqlite_url = db_url  # runs on both backends
     paths = _copy(tmp_path, "twitter")
     summary = _ingest(sqlite_url, paths, "twitter-v2")
     assert summary.dead == 0 and summary.events > 0
@@ -64,7 +65,8 @@ def test_twitter_fixtures_into_sqlite(sqlite_url, tmp_path):
     store.close()
 
 
-def test_mastodon_fixtures_into_sqlite(sqlite_url, tmp_path):
+def test_mastodon_fixtures_into_sqlite(db_url, tmp_path):
+    sqlite_url = db_url  # runs on both backends
     paths = _copy(tmp_path, "mastodon")
     summary = _ingest(sqlite_url, paths, "mastodon")
     assert summary.dead == 0 and summary.events > 0
