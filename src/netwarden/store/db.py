@@ -31,6 +31,9 @@ def make_engine(url: str) -> Engine:
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    if not url.startswith(("sqlite", "postgresql+psycopg://")):
+        raise UserError(f"The database URL {_redact(url)!r} is not one Netwarden understands; "
+                        "use sqlite:///PATH or postgresql://USER@HOST/DB.")
     try:
         if url.startswith("sqlite"):
             path = url.split("///", 1)[-1]
@@ -42,8 +45,8 @@ def make_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, future=True, pool_pre_ping=True)
-    except (ArgumentError, NoSuchModuleError):
-        raise UserError(f"The database URL {url!r} is not one Netwarden understands; use sqlite:///PATH or postgresql://USER@HOST/DB.") from None
+    except (ArgumentError, NoSuchModuleError, ImportError):
+        raise UserError(f"The database URL {_redact(url)!r} is not one Netwarden understands; use sqlite:///PATH or postgresql://USER@HOST/DB.") from None
     return engine
 
 

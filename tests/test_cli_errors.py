@@ -1,0 +1,49 @@
+"""User errors end in one sentence naming the input and the fix: exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-c", "from netwarden.cli import main; main()"]
+
+
+def run(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("ingest", "nope.jsonl"), "nope.jsonl does not exist"),
+    (("ingest", "ev.jsonl", "--format", "myspace"), "Unknown --format 'myspace'"),
+    (("ingest", "ev.jsonl", "--db", "oracle://x/y"), "not one Netwarden understands"),
+    (("ingest", "ev.jsonl", "--db", "/no/such/folder/x.db"), "does not exist"),
+    (("ingest", "ev.jsonl", "--format", "mastodon"), "is not mastodon data"),
+    (("ingest", "ev.jsonl", "--db", "postgresql://nobody@127.0.0.1:1/x"), "Cannot open the database"),
+])
+def test_one_sentence_errors(tmp_path, args, needle):
+    (tmp_path / "ev.jsonl").write_text(
+        '{"v":1,"id":"e1","kind":"follow","time":"2026-01-01T00:00:00Z","data":{"src":"a","dst":"b"}}\n')
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert needle in r.stderr
+    assert "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) <= 3  # one sentence (rich may wrap it)
+
+
+def test_bad_config_file_is_named(tmp_path):
+    cfg = tmp_path / "nw.toml"
+    cfg.write_text("db = [unclosed\n")
+    r = run("db", "upgrade", cwd=tmp_path, env={"NETWARDEN_CONFIG": str(cfg)})
+    assert r.returncode == 2 and "nw.toml" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_config_file_and_env_choose_the_database(tmp_path):
+    (tmp_path / "netwarden.toml").write_text('db = "from_file.db"\n')
+    assert run("db", "upgrade", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "from_file.db").exists()
+    assert run("db", "upgrade", cwd=tmp_path, env={"NETWARDEN_DB": str(tmp_path / "from_env.db")}).returncode == 0
+    assert (tmp_path / "from_env.db").exists()
