@@ -112,6 +112,31 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('source', 'line', name=op.f('pk_dead_letters')),
     sqlite_with_rowid=False
     )
+    op.create_table('enforce_actions',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('case_id', sa.String(length=128), nullable=False),
+    sa.Column('account_id', sa.String(length=128), nullable=False),
+    sa.Column('action', sa.String(length=20), nullable=False),
+    sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('next_attempt_at', sa.String(length=40), nullable=False),
+    sa.Column('lease_until', sa.String(length=40), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('result', sa.Text(), nullable=True),
+    sa.Column('adapter', sa.String(length=40), nullable=True),
+    sa.Column('decided_by', sa.String(length=200), nullable=False),
+    sa.Column('approved_by', sa.String(length=200), nullable=False),
+    sa.Column('created_at', sa.String(length=40), nullable=False),
+    sa.Column('done_at', sa.String(length=40), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_enforce_actions')),
+    sa.UniqueConstraint('key', name=op.f('uq_enforce_actions_key'))
+    )
+    with op.batch_alter_table('enforce_actions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_enforce_actions_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_enforce_actions_due', ['state', 'next_attempt_at'], unique=False)
+
     op.create_table('events',
     sa.Column('seq', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.String(length=200), nullable=False),
@@ -125,6 +150,42 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_subject', ['subject'], unique=False)
+
+    op.create_table('evidence_blobs',
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('key_id', sa.String(length=64), nullable=False),
+    sa.Column('stored_at', sa.String(length=40), nullable=False),
+    sa.Column('deleted_at', sa.String(length=40), nullable=True),
+    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_evidence_blobs'))
+    )
+    op.create_table('evidence_holds',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.String(length=128), nullable=False),
+    sa.Column('account_id', sa.String(length=128), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('placed_by', sa.String(length=200), nullable=False),
+    sa.Column('placed_at', sa.String(length=40), nullable=False),
+    sa.Column('released_at', sa.String(length=40), nullable=True),
+    sa.Column('released_by', sa.String(length=200), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_holds'))
+    )
+    op.create_table('evidence_items',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.String(length=128), nullable=False),
+    sa.Column('account_id', sa.String(length=128), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('ref', sa.String(length=128), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('preserved_at', sa.String(length=40), nullable=False),
+    sa.Column('retain_until', sa.String(length=40), nullable=True),
+    sa.Column('expired_at', sa.String(length=40), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence_items'))
+    )
+    with op.batch_alter_table('evidence_items', schema=None) as batch_op:
+        batch_op.create_index('ix_evidence_items_account', ['account_id'], unique=False)
+        batch_op.create_index('ix_evidence_items_key', ['case_id', 'account_id', 'kind', 'ref'], unique=True)
+        batch_op.create_index(batch_op.f('ix_evidence_items_sha256'), ['sha256'], unique=False)
 
     op.create_table('follow_requests',
     sa.Column('src', sa.String(length=128), nullable=False),
@@ -210,6 +271,49 @@ def upgrade() -> None:
     with op.batch_alter_table('media_hashes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_media_hashes_md5'), ['md5'], unique=False)
         batch_op.create_index(batch_op.f('ix_media_hashes_sha256'), ['sha256'], unique=False)
+
+    op.create_table('ncmec_files',
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('media_id', sa.String(length=128), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=True),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('ncmec_file_id', sa.String(length=64), nullable=True),
+    sa.Column('details_xml', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('report_id', 'media_id', name=op.f('pk_ncmec_files')),
+    sqlite_with_rowid=False
+    )
+    op.create_table('ncmec_reports',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('case_id', sa.String(length=128), nullable=False),
+    sa.Column('account_id', sa.String(length=128), nullable=False),
+    sa.Column('environment', sa.String(length=20), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('xml', sa.Text(), nullable=False),
+    sa.Column('ncmec_report_id', sa.String(length=64), nullable=True),
+    sa.Column('created_at', sa.String(length=40), nullable=False),
+    sa.Column('created_by', sa.String(length=200), nullable=False),
+    sa.Column('finished_at', sa.String(length=40), nullable=True),
+    sa.Column('retracted_at', sa.String(length=40), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ncmec_reports')),
+    sa.UniqueConstraint('key', name=op.f('uq_ncmec_reports_key'))
+    )
+    op.create_table('ncmec_responses',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=False),
+    sa.Column('step', sa.String(length=20), nullable=False),
+    sa.Column('ref', sa.String(length=200), nullable=False),
+    sa.Column('http_status', sa.Integer(), nullable=True),
+    sa.Column('response_code', sa.Integer(), nullable=True),
+    sa.Column('request_id', sa.String(length=200), nullable=True),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('time', sa.String(length=40), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ncmec_responses'))
+    )
+    with op.batch_alter_table('ncmec_responses', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ncmec_responses_report_id'), ['report_id'], unique=False)
 
     op.create_table('post_hashtags',
     sa.Column('post_id', sa.String(length=128), nullable=False),
@@ -318,6 +422,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_post_hashtags_tag')
 
     op.drop_table('post_hashtags')
+    with op.batch_alter_table('ncmec_responses', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ncmec_responses_report_id'))
+
+    op.drop_table('ncmec_responses')
+    op.drop_table('ncmec_reports')
+    op.drop_table('ncmec_files')
     with op.batch_alter_table('media_hashes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_media_hashes_sha256'))
         batch_op.drop_index(batch_op.f('ix_media_hashes_md5'))
@@ -337,10 +447,23 @@ def downgrade() -> None:
         batch_op.drop_index('ix_follow_requests_dst')
 
     op.drop_table('follow_requests')
+    with op.batch_alter_table('evidence_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_items_sha256'))
+        batch_op.drop_index('ix_evidence_items_key')
+        batch_op.drop_index('ix_evidence_items_account')
+
+    op.drop_table('evidence_items')
+    op.drop_table('evidence_holds')
+    op.drop_table('evidence_blobs')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index('ix_events_subject')
 
     op.drop_table('events')
+    with op.batch_alter_table('enforce_actions', schema=None) as batch_op:
+        batch_op.drop_index('ix_enforce_actions_due')
+        batch_op.drop_index(batch_op.f('ix_enforce_actions_case_id'))
+
+    op.drop_table('enforce_actions')
     op.drop_table('dead_letters')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index('ix_contacts_handle')

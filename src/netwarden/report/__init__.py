@@ -1,0 +1,1 @@
+"""Evidence vault, NCMEC CyberTipline report and signal export (docs/evidence.md, docs/ncmec.md)."""
