@@ -175,3 +175,26 @@ def test_ingest_hook_hashes_matches_and_is_idempotent(tmp_path):
                                   base_dir=str(tmp_path)))
     with engine.connect() as conn:
         assert conn.execute(select(signals).where(signals.c.subject_id == "p9")).first() is not None
+
+
+def test_classifier_hook_with_the_test_double(tmp_path):
+    from netwarden.media.classifier import PixelPropertyDouble, load_classifier
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'nw.db'}")
+    metadata.create_all(engine)
+    red = Image.new("RGB", (128, 128), (230, 20, 20))
+    red.paste((20, 20, 230), (0, 0, 30, 30))
+    red.save(tmp_path / "red.png")
+    abstract_image(3).save(tmp_path / "plain.png")
+    hook = MediaSignals(_Store(engine), classifier=PixelPropertyDouble())
+    batch = Batch(media=[{"id": "r", "uri": "red.png", "post_id": "p", "account_id": "a"},
+                         {"id": "n", "uri": "plain.png", "post_id": "q", "account_id": "b"}], base_dir=str(tmp_path))
+    with engine.begin() as conn:
+        hook.on_batch(conn, batch)
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(select(signals)).mappings()]
+    assert {(r["kind"], r["subject_type"], r["subject_id"]) for r in rows} == {
+        ("media_classifier", "media", "r"), ("media_classifier", "post", "p"), ("media_classifier", "account", "a")}
+    assert json.loads(rows[0]["detail"])["classifier"] == "pixel-property-double"
+    assert load_classifier("") is None
+    assert isinstance(load_classifier("netwarden.media.classifier:PixelPropertyDouble"), PixelPropertyDouble)

@@ -50,8 +50,11 @@ def resolve_uri(uri: str | None, base_dir: str | None) -> str | None:
 
 
 class MediaSignals:
-    def __init__(self, store, index_mode: str = "auto"):
+    def __init__(self, store, index_mode: str = "auto", classifier=None):
+        from ..media.classifier import load_classifier
+
         self.store = store
+        self.classifier = classifier if classifier is not None else load_classifier()
         self.banks = BankMatcher(index_mode=index_mode)
         self._pool: ThreadPoolExecutor | None = None
         mb.ensure_tables(store.engine)
@@ -129,8 +132,37 @@ class MediaSignals:
                                  "subject_id": sid, "kind": "media_match",
                                  "weight": WEIGHT.get(match.signal_type, 1.0),
                                  "detail": json.dumps(detail, sort_keys=True), "created_at": now})
+        if self.classifier is not None:
+            rows.extend(self._classify(batch, fresh, results, now))
         if rows:
             mb._insert_ignore(conn, signals_t, rows, ["key"])
+
+    def _classify(self, batch: Batch, fresh: dict[str, MediaHashes], results: dict, now: str) -> list[dict]:
+        """Score newly hashed, decodable, unmatched images with the operator's classifier."""
+        from ..media.classifier import threshold
+        from ..media.decode import MediaError, decode
+
+        clf, cut, rows = self.classifier, threshold(), []
+        for m in batch.media:
+            h = fresh.get(m["id"])
+            if h is None or h.error or h.kind != "photo" or results[m["id"]].matches:
+                continue
+            try:
+                rgb = decode(resolve_uri(m.get("uri"), batch.base_dir), reduce_to=256).rgb
+            except MediaError:
+                continue
+            score = float(clf.score(rgb, {"media_id": m["id"], "role": m.get("role")}))
+            if score < cut:
+                continue
+            detail = json.dumps({"classifier": clf.name, "version": clf.version, "score": round(score, 4),
+                                 "threshold": cut, "media_id": m["id"]}, sort_keys=True)
+            subjects = [("media", m["id"])] + ([("post", m["post_id"])] if m.get("post_id") else []) + (
+                [("account", m["account_id"])] if m.get("account_id") else [])
+            for st, sid in subjects:
+                key = f"media_classifier:{clf.name}:{clf.version}:{st}:{sid}" + (f":{m['id']}" if st != "media" else "")
+                rows.append({"key": key[:300], "account_id": m.get("account_id"), "subject_type": st, "subject_id": sid,
+                             "kind": "media_classifier", "weight": score, "detail": detail, "created_at": now})
+        return rows
 
 
 def _from_row(r: dict) -> MediaHashes:
