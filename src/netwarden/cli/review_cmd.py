@@ -1,7 +1,169 @@
-"""CLI commands (placeholder until filled in)."""
+"""Review commands: `serve`, `user add|list|disable`, `case open|list|show`, `risk show|refresh`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
 
 import typer
 
+from ..errors import UserError
+from .common import DB_OPT, JSON_OPT, emit
+
+user_app = typer.Typer(help="Reviewer accounts of the review app.", no_args_is_help=True)
+case_app = typer.Typer(help="Cases: networks under review.", no_args_is_help=True)
+risk_app = typer.Typer(help="Account risk scores with their reasons.", no_args_is_help=True)
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("serve")(serve)
+    app.add_typer(user_app, name="user")
+    app.add_typer(case_app, name="case")
+    app.add_typer(risk_app, name="risk")
+
+
+def _store(db: str | None):
+    from ..config import resolve_db
+    from ..store import open_store
+
+    return open_store(resolve_db(db))
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    media_root: list[Path] = typer.Option([], "--media-root", help="Folder media uris are relative to (repeatable; "
+                                          "the folders of ingested files are always included)."),
+    insecure_cookies: bool = typer.Option(False, "--insecure-cookies",
+                                          help="Send session cookies without the Secure flag (plain HTTP off loopback)."),
+    db: str = DB_OPT,
+) -> None:
+    """Serve the review app (FastAPI + HTMX)."""
+    import uvicorn
+
+    from ..web.app import create_app
+
+    for r in media_root:
+        if not r.is_dir():
+            raise UserError(f"Media root {r} is not a folder; pass an existing folder to --media-root.")
+    app = create_app(store=_store(db), media_roots=[str(r) for r in media_root], secure_cookies=not insecure_cookies,
+                     secret=os.environ.get("NETWARDEN_SECRET"))
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+@user_app.command("add")
+def user_add(
+    name: str = typer.Argument(..., help="User name."),
+    role: str = typer.Option(..., "--role", help="admin, moderator, triage or viewer."),
+    password: str = typer.Option(None, "--password", help="Password (default: $NETWARDEN_PASSWORD, else a prompt)."),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Add a reviewer (argon2id-hashed password)."""
+    from ..web.auth import add_user
+
+    password = password or os.environ.get("NETWARDEN_PASSWORD") or typer.prompt(
+        f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    store = _store(db)
+    with store.engine.begin() as conn:
+        add_user(conn, name, role, password)
+    emit({"user": name, "role": role}, as_json, f"added {name} ({role})")
+
+
+@user_app.command("list")
+def user_list(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """List reviewers."""
+    from ..web.auth import list_users
+
+    with _store(db).engine.connect() as conn:
+        rows = list_users(conn)
+    emit(rows, as_json, "\n".join(f"{u['name']:<24} {u['role']:<10} {'disabled' if u['disabled'] else 'active'}"
+                                  for u in rows) or "no users")
+
+
+@user_app.command("disable")
+def user_disable(name: str = typer.Argument(...), db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Disable a reviewer and end their sessions."""
+    from ..web.auth import disable_user
+
+    with _store(db).engine.begin() as conn:
+        disable_user(conn, name)
+    emit({"user": name, "disabled": True}, as_json, f"disabled {name}")
+
+
+@case_app.command("open")
+def case_open(
+    seed: list[str] = typer.Option(..., "--seed", help="Seed account id (repeatable)."),
+    top_k: int = typer.Option(200, "--top-k", help="Most members to keep."),
+    actor: str = typer.Option("system:cli", "--as", help="Who opens it (for the audit log)."),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Open a case from seed accounts (network expansion, issue 5)."""
+    from .. import cases
+
+    store = _store(db)
+    cid = cases.open_case(store, seed, actor, top_k=top_k)
+    with store.engine.connect() as conn:
+        c = cases.get_case(conn, cid)
+        n = len(cases.members(conn, cid))
+    emit({"case": cid, "members": n, "risk": c["risk"]}, as_json, f"opened case {cid} with {n} members")
+
+
+@case_app.command("sweep")
+def case_sweep(actor: str = typer.Option("system:cli", "--as"), db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Open one case per group the whole-platform sweep finds."""
+    from .. import cases
+
+    ids = cases.open_sweep_cases(_store(db), actor)
+    emit({"cases": ids}, as_json, f"opened {len(ids)} cases")
+
+
+@case_app.command("list")
+def case_list(state: str = typer.Option("open", "--state", help="open, closed or all."), db: str = DB_OPT,
+              as_json: bool = JSON_OPT) -> None:
+    """List cases by risk."""
+    from .. import cases
+
+    with _store(db).engine.connect() as conn:
+        rows = cases.list_cases(conn, state=None if state == "all" else state)
+    emit(rows, as_json, "\n".join(f"#{c['id']:<5} risk {c['risk']:5.1f}  {c['n'] or 0:4d} members  {c['title']}"
+                                  for c in rows) or "no cases")
+
+
+@case_app.command("show")
+def case_show(case_id: int = typer.Argument(...), db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Show a case's members with their state, risk and reasons."""
+    from .. import cases
+
+    with _store(db).engine.connect() as conn:
+        c = cases.get_case(conn, case_id)
+        ms = cases.members(conn, case_id)
+    lines = [f"case {c['id']}: {c['title']} ({c['state']}, {len(ms)} members)"]
+    for m in ms:
+        why = "; ".join(r["text"] for r in m["reasons"][:2])
+        lines.append(f"{m['rank']:4d} {m['account_id']:<12} {'core' if m['core'] else '    '} {m['state']:<10} "
+                     f"{m['risk']:5.1f}  {why}")
+    emit({"case": c, "members": ms}, as_json, "\n".join(lines))
+
+
+@risk_app.command("refresh")
+def risk_refresh(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """Recompute the risk of accounts whose signals arrived since the last refresh."""
+    from .. import risk
+
+    with _store(db).engine.begin() as conn:
+        n = risk.refresh(conn)
+    emit({"recomputed": n}, as_json, f"recomputed {n} accounts")
+
+
+@risk_app.command("show")
+def risk_show(account: str = typer.Argument(...), db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """An account's score and its reasons."""
+    from .. import risk
+
+    with _store(db).engine.begin() as conn:
+        risk.refresh(conn)
+        r = risk.get(conn, account)
+    emit({"account": account, "score": r.score, "reasons": r.reasons}, as_json,
+         "\n".join([f"{account}: {r.score}"] + [f"  +{x['points']:<5} {x['text']}" for x in r.reasons]))

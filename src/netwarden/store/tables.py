@@ -3,6 +3,7 @@
 from . import (
     schema,  # noqa: F401
     tables_audit,  # noqa: F401
+    tables_cases,  # noqa: F401
     tables_enforce,  # noqa: F401
     tables_media,  # noqa: F401
 )

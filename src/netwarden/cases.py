@@ -1,0 +1,347 @@
+"""Cases: networks found from seeds or by a sweep, their members and the decisions on them.
+
+A case holds its members with rank, expansion score, core flag, the layers that brought them in and
+the evidence path from a seed, and each member's review state (candidate, confirmed, cleared,
+escalated). Member decisions and enforcement decisions are written with their audit entries in
+one transaction. Enforcement of confirmed members needs a second reviewer when four-eyes is on
+(the default; `NETWARDEN_FOUR_EYES=0` or `[review] four_eyes = false` turns it off); an approved
+decision goes to the enforcement outbox (netwarden.enforce.outbox) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import case as sa_case
+from sqlalchemy.engine import Connection
+
+from . import audit, risk
+from .errors import UserError
+from .store import Store
+from .store import schema as t
+from .store.tables_cases import account_risk, case_members, case_notes, cases, decisions
+
+MEMBER_STATES = ("candidate", "confirmed", "cleared", "escalated")
+MEMBER_DECISIONS = {"confirm": "confirmed", "clear": "cleared", "escalate": "escalated", "reopen": "candidate"}
+ACTIONS = ("suspend", "remove_posts", "restrict")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def four_eyes() -> bool:
+    env = os.environ.get("NETWARDEN_FOUR_EYES")
+    if env is not None:
+        return env.strip().lower() not in ("0", "false", "no", "off")
+    from .config import load_settings
+
+    return bool(load_settings().extra.get("review", {}).get("four_eyes", True))
+
+
+@dataclass
+class Member:
+    account_id: str
+    score: float
+    rank: int
+    core: bool
+    layers: dict
+    path: list
+
+
+def _expand(store: Store, seeds: list[str], top_k: int) -> tuple[list[Member], str]:
+    """Expand seeds with the network discovery of issue 5 (netwarden.graph.expand)."""
+    try:
+        from .graph.expand import expand_network
+    except ImportError:
+        return _placeholder_expand(store, seeds, top_k), "placeholder"
+    exp = expand_network(store, seeds, top_k=top_k)
+    out = [Member(str(m.account_id), float(m.score), int(m.rank), bool(m.core), dict(m.layers or {}),
+                  _jsonable(m.path)) for m in exp.members]
+    return out, "graph"
+
+
+def _jsonable(path) -> list:
+    try:
+        return json.loads(json.dumps(path, default=lambda o: getattr(o, "__dict__", str(o))))
+    except (TypeError, ValueError):
+        return [str(p) for p in path or []]
+
+
+def _placeholder_expand(store: Store, seeds: list[str], top_k: int) -> list[Member]:
+    """Only while netwarden.graph is missing: the seeds and their direct follow neighbours, by risk.
+
+    Not network discovery; it keeps the review app usable until issue 5's expansion lands.
+    """
+    with store.engine.connect() as conn:
+        risk.refresh(conn)
+        nb: dict[str, list] = {}
+        for s in seeds:
+            q = select(t.follows.c.src, t.follows.c.dst).where(
+                or_(t.follows.c.src == s, t.follows.c.dst == s), t.follows.c.state == "active")
+            for r in conn.execute(q):
+                other = r.dst if r.src == s else r.src
+                if other not in seeds:
+                    nb.setdefault(other, [s, "follows" if r.src == s else "followed by", other])
+        scores = dict(conn.execute(select(account_risk.c.account_id, account_risk.c.score)
+                                   .where(account_risk.c.account_id.in_(list(nb) + seeds))).all())
+    ranked = sorted(nb, key=lambda a: (-scores.get(a, 0.0), a))[: max(0, top_k - len(seeds))]
+    out = [Member(s, 1.0, i + 1, True, {"seed": 1.0}, [s]) for i, s in enumerate(seeds)]
+    for i, a in enumerate(ranked):
+        sc = scores.get(a, 0.0) / 100.0
+        out.append(Member(a, round(sc, 3), len(seeds) + i + 1, sc >= 0.5, {"follow (placeholder)": sc}, nb[a]))
+    return out
+
+
+def open_case(store: Store, seeds: list[str], actor: str, top_k: int = 200, title: str | None = None) -> int:
+    """Expand the seeds into a network and open a case for it; returns the case id."""
+    seeds = [s.strip() for s in seeds if s and s.strip()]
+    if not seeds:
+        raise UserError("No seed account given; pass --seed ACCOUNT_ID at least once.")
+    with store.engine.connect() as conn:
+        known = set(conn.scalars(select(t.accounts.c.id).where(t.accounts.c.id.in_(seeds))))
+    missing = [s for s in seeds if s not in known]
+    if missing:
+        raise UserError(f"Seed account {missing[0]} is not in the store; check the id (see `netwarden ingest`).")
+    members, how = _expand(store, seeds, top_k)
+    return create_case(store, members, actor, origin="seeds", seeds=seeds, title=title, method=how)
+
+
+def create_case(store: Store, members: list[Member], actor: str, origin: str, seeds: list[str] | None = None,
+                title: str | None = None, method: str = "graph") -> int:
+    now = _now()
+    with store.engine.begin() as conn:
+        res = conn.execute(cases.insert().values(
+            title=title or f"Network from {', '.join((seeds or [])[:3]) or origin}", origin=origin,
+            seeds=json.dumps(seeds or []), state="open", risk=0.0, created_by=actor, created_at=now,
+            updated_at=now))
+        cid = int(res.inserted_primary_key[0])
+        rows = [{"case_id": cid, "account_id": m.account_id, "rank": m.rank, "score": m.score, "core": m.core,
+                 "layers": json.dumps(m.layers, default=str), "path": json.dumps(m.path, default=str),
+                 "state": "candidate"} for m in members]
+        for i in range(0, len(rows), 500):
+            conn.execute(case_members.insert(), rows[i:i + 500])
+        risk.refresh(conn)
+        risk.recompute(conn, [m.account_id for m in members])
+        _update_case_risk(conn, cid)
+        audit.append(conn, actor, "case.open", "case", str(cid),
+                     {"origin": origin, "seeds": seeds or [], "members": len(members), "method": method})
+    return cid
+
+
+def open_sweep_cases(store: Store, actor: str, min_size: int = 3) -> list[int]:
+    """Open one case per group found by the whole-platform sweep (netwarden.graph.sweep)."""
+    try:
+        from .graph.sweep import sweep
+    except ImportError:
+        raise UserError("The sweep (netwarden.graph.sweep) is not installed yet; open cases from seeds instead.") from None
+    ids = []
+    for g in sweep(store):
+        members = [Member(str(m.account_id), float(m.score), int(m.rank), bool(m.core), dict(m.layers or {}),
+                          _jsonable(m.path)) for m in getattr(g, "members", [])]
+        if len(members) >= min_size:
+            ids.append(create_case(store, members, actor, origin="sweep", title=f"Sweep group {getattr(g, 'id', '')}"))
+    return ids
+
+
+def _update_case_risk(conn: Connection, cid: int) -> None:
+    top = conn.execute(select(func.max(account_risk.c.score)).select_from(case_members.join(
+        account_risk, account_risk.c.account_id == case_members.c.account_id))
+        .where(case_members.c.case_id == cid, case_members.c.state != "cleared")).scalar()
+    conn.execute(update(cases).where(cases.c.id == cid).values(risk=float(top or 0.0), updated_at=_now()))
+
+
+def get_case(conn: Connection, cid: int) -> dict:
+    r = conn.execute(select(cases).where(cases.c.id == cid)).first()
+    if r is None:
+        raise UserError(f"Case {cid} does not exist; see `netwarden case list`.")
+    d = dict(r._mapping)
+    d["seeds"] = json.loads(d["seeds"])
+    return d
+
+
+def members(conn: Connection, cid: int) -> list[dict]:
+    q = (select(case_members, account_risk.c.score.label("risk"), account_risk.c.reasons, t.accounts.c.handle,
+                t.accounts.c.display_name, t.accounts.c.protected, t.accounts.c.state.label("account_state"))
+         .select_from(case_members
+                      .outerjoin(account_risk, account_risk.c.account_id == case_members.c.account_id)
+                      .outerjoin(t.accounts, t.accounts.c.id == case_members.c.account_id))
+         .where(case_members.c.case_id == cid).order_by(case_members.c.rank))
+    out = []
+    for r in conn.execute(q):
+        d = dict(r._mapping)
+        d["layers"] = json.loads(d["layers"] or "{}")
+        d["path"] = json.loads(d["path"] or "[]")
+        d["reasons"] = json.loads(d["reasons"] or "[]")
+        d["risk"] = d["risk"] or 0.0
+        out.append(d)
+    return out
+
+
+def edges(conn: Connection, account_ids: list[str]) -> list[dict]:
+    """Follow and follow-request edges among these accounts (for the network view)."""
+    ids = list(account_ids)
+    out = []
+    for tbl, kind in ((t.follows, "follow"), (t.follow_requests, "request")):
+        q = select(tbl.c.src, tbl.c.dst).where(tbl.c.src.in_(ids), tbl.c.dst.in_(ids))
+        if kind == "follow":
+            q = q.where(tbl.c.state == "active")
+        out += [{"src": r.src, "dst": r.dst, "kind": kind} for r in conn.execute(q)]
+    return out
+
+
+def list_cases(conn: Connection, state: str | None = "open", assignee: str | None = None,
+               limit: int = 200) -> list[dict]:
+    counts = (select(case_members.c.case_id, func.count().label("n"),
+                     func.sum(sa_case((case_members.c.state == "confirmed", 1), else_=0)).label("confirmed"))
+              .group_by(case_members.c.case_id).subquery())
+    q = (select(cases, counts.c.n, counts.c.confirmed).outerjoin(counts, counts.c.case_id == cases.c.id)
+         .order_by(cases.c.risk.desc(), cases.c.id.desc()).limit(limit))
+    if state:
+        q = q.where(cases.c.state == state)
+    if assignee:
+        q = q.where(cases.c.assignee == assignee)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def account_queue(conn: Connection, kind: str | None = None, lang: str | None = None, state: str | None = None,
+                  assignee: str | None = None, limit: int = 100, min_score: float = 0.1) -> list[dict]:
+    """Accounts by risk, filtered by signal kind, post language, member state and case assignee."""
+    q = (select(account_risk.c.account_id, account_risk.c.score, account_risk.c.reasons, account_risk.c.kinds,
+                t.accounts.c.handle, t.accounts.c.display_name, t.accounts.c.state.label("account_state"))
+         .select_from(account_risk.outerjoin(t.accounts, t.accounts.c.id == account_risk.c.account_id))
+         .where(account_risk.c.score >= min_score)
+         .order_by(account_risk.c.score.desc(), account_risk.c.account_id).limit(limit))
+    if kind:
+        q = q.where(account_risk.c.kinds.contains(f",{kind},"))
+    if lang:
+        q = q.where(account_risk.c.account_id.in_(
+            select(t.posts.c.author_id).where(t.posts.c.lang == lang).distinct()))
+    if state or assignee:
+        sub = select(case_members.c.account_id).join(cases, cases.c.id == case_members.c.case_id)
+        if state:
+            sub = sub.where(case_members.c.state == state)
+        if assignee:
+            sub = sub.where(cases.c.assignee == assignee)
+        q = q.where(account_risk.c.account_id.in_(sub))
+    out = []
+    for r in conn.execute(q):
+        d = dict(r._mapping)
+        d["reasons"] = json.loads(d["reasons"])
+        out.append(d)
+    return out
+
+
+def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decision: str, actor: str,
+                   note: str = "") -> int:
+    """Confirm, clear, escalate (or reopen) members of a case; one audit entry per member."""
+    if decision not in MEMBER_DECISIONS:
+        raise UserError(f"Decision {decision!r} is not one of {', '.join(MEMBER_DECISIONS)}.")
+    state = MEMBER_DECISIONS[decision]
+    ids = sorted(set(account_ids))
+    if not ids:
+        raise UserError("No members selected; select at least one member.")
+    now = _now()
+    existing = dict(conn.execute(select(case_members.c.account_id, case_members.c.state).where(
+        case_members.c.case_id == cid, case_members.c.account_id.in_(ids))).all())
+    unknown = [a for a in ids if a not in existing]
+    if unknown:
+        raise UserError(f"Account {unknown[0]} is not a member of case {cid}; reload the case.")
+    conn.execute(update(case_members).where(case_members.c.case_id == cid, case_members.c.account_id.in_(ids))
+                 .values(state=state, decided_by=actor, decided_at=now))
+    for a in ids:
+        audit.append(conn, actor, f"decision.{decision}", "account", a,
+                     {"case_id": cid, "from": existing[a], "to": state, "note": note})
+    if decision == "clear":
+        risk.recompute(conn, ids)  # proximity no longer counts for cleared members
+    _update_case_risk(conn, cid)
+    return len(ids)
+
+
+def add_note(conn: Connection, cid: int, author: str, text: str) -> None:
+    text = text.strip()
+    if not text:
+        raise UserError("The note is empty; write something first.")
+    conn.execute(case_notes.insert().values(case_id=cid, author=author, text=text[:5000], created_at=_now()))
+    audit.append(conn, author, "case.note", "case", str(cid), {"chars": len(text)})
+
+
+def notes(conn: Connection, cid: int) -> list[dict]:
+    q = select(case_notes).where(case_notes.c.case_id == cid).order_by(case_notes.c.id)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def assign(conn: Connection, cid: int, assignee: str | None, actor: str) -> None:
+    conn.execute(update(cases).where(cases.c.id == cid).values(assignee=assignee or None, updated_at=_now()))
+    audit.append(conn, actor, "case.assign", "case", str(cid), {"assignee": assignee})
+
+
+def request_enforcement(conn: Connection, cid: int, action: str, actor: str) -> int:
+    """Propose an action on every confirmed member; approved at once when four-eyes is off."""
+    if action not in ACTIONS:
+        raise UserError(f"Action {action!r} is not one of {', '.join(ACTIONS)}.")
+    ids = sorted(conn.scalars(select(case_members.c.account_id).where(
+        case_members.c.case_id == cid, case_members.c.state == "confirmed")))
+    if not ids:
+        raise UserError(f"Case {cid} has no confirmed members; confirm members before enforcing.")
+    res = conn.execute(decisions.insert().values(case_id=cid, action=action, account_ids=json.dumps(ids),
+                                                 state="pending", decided_by=actor, created_at=_now()))
+    did = int(res.inserted_primary_key[0])
+    audit.append(conn, actor, "enforce.request", "case", str(cid),
+                 {"decision_id": did, "action": action, "accounts": len(ids), "four_eyes": four_eyes()})
+    if not four_eyes():
+        _approve(conn, did, actor)
+    return did
+
+
+def approve(conn: Connection, did: int, actor: str) -> None:
+    d = conn.execute(select(decisions).where(decisions.c.id == did)).first()
+    if d is None:
+        raise UserError(f"Decision {did} does not exist; reload the case.")
+    if d.state != "pending":
+        raise UserError(f"Decision {did} is already {d.state}.")
+    if four_eyes() and d.decided_by == actor:
+        raise UserError(f"Decision {did} was proposed by {actor}; a second reviewer must approve it.")
+    _approve(conn, did, actor)
+
+
+def reject(conn: Connection, did: int, actor: str) -> None:
+    d = conn.execute(select(decisions).where(decisions.c.id == did)).first()
+    if d is None or d.state != "pending":
+        raise UserError(f"Decision {did} is not pending; reload the case.")
+    conn.execute(update(decisions).where(decisions.c.id == did).values(state="rejected", approved_by=actor,
+                                                                        approved_at=_now()))
+    audit.append(conn, actor, "enforce.reject", "case", str(d.case_id), {"decision_id": did})
+
+
+def _approve(conn: Connection, did: int, actor: str) -> None:
+    res = conn.execute(update(decisions).where(and_(decisions.c.id == did, decisions.c.state == "pending"))
+                       .values(state="approved", approved_by=actor, approved_at=_now()))
+    if res.rowcount != 1:
+        raise UserError(f"Decision {did} is no longer pending; reload the case.")
+    d = conn.execute(select(decisions).where(decisions.c.id == did)).one()
+    audit.append(conn, actor, "enforce.approve", "case", str(d.case_id),
+                 {"decision_id": did, "action": d.action, "proposed_by": d.decided_by})
+    payload = {"case_id": str(d.case_id), "account_ids": json.loads(d.account_ids), "action": d.action,
+               "decided_by": d.decided_by, "approved_by": actor, "decision_id": did}
+    from .enforce.outbox import enqueue  # issue 7; the case code calls it inside this transaction
+
+    enqueue(conn, payload)
+
+
+def case_decisions(conn: Connection, cid: int) -> list[dict]:
+    q = select(decisions).where(decisions.c.case_id == cid).order_by(decisions.c.id)
+    return [{**r._mapping, "account_ids": json.loads(r.account_ids)} for r in conn.execute(q)]
+
+
+def enforcement_status(conn: Connection, cid: int) -> list[dict]:
+    try:
+        from .enforce.outbox import status_for_case
+    except ImportError:
+        return []
+    return status_for_case(conn, str(cid))

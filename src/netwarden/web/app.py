@@ -1,0 +1,85 @@
+"""The review app: FastAPI + Jinja2 + HTMX, server-rendered, every asset vendored.
+
+`create_app(db_url)` builds it. Every route except the login page and the static assets depends
+on `deps.current_user` (a valid session; the CSRF token on every state-changing request), which
+the route-enumerating test checks.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from ..errors import UserError
+from ..store import Store, open_store
+from . import routes_admin, routes_auth, routes_case, routes_media, routes_queue
+from .deps import TEMPLATES, NotSignedIn, current_user
+
+STATIC = Path(__file__).parent / "static"
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+PUBLIC_PATHS = ("/login",)  # plus /static/*: the vendored assets the login page needs
+
+
+def create_app(db_url: str | None = None, store: Store | None = None, media_roots: list[str] | None = None,
+               secure_cookies: bool = True, secret: str | None = None) -> FastAPI:
+    if store is None:
+        if db_url is None:
+            raise ValueError("create_app needs db_url or store")
+        store = open_store(db_url)
+    app = FastAPI(title="Netwarden review", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.store = store
+    app.state.media_roots = list(media_roots or [])
+    app.state.secure_cookies = secure_cookies
+    app.state.secret = secret or secrets.token_urlsafe(32)  # signs reveal grants; per process by default
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        resp = await call_next(request)
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        resp.headers["X-Frame-Options"] = "DENY"
+        if not request.url.path.startswith("/static/"):
+            resp.headers.setdefault("Cache-Control", "no-store")
+        return resp
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, _exc: NotSignedIn):
+        if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
+            return RedirectResponse("/login", status_code=303)
+        return JSONResponse({"detail": "Sign in first."}, status_code=401)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if "text/html" in request.headers.get("accept", "") or request.headers.get("hx-request"):
+            return TEMPLATES.TemplateResponse(request, "error.html", {"request": request, "user": None,
+                                              "status": exc.status_code, "message": exc.detail},
+                                              status_code=exc.status_code)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError):
+        return await http_error(request, HTTPException(400, str(exc)))
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(routes_auth.public)
+    protected = [Depends(current_user)]
+    for mod in (routes_auth, routes_queue, routes_case, routes_media, routes_admin):
+        app.include_router(mod.router, dependencies=protected)
+    try:  # the HMA-compatible matching API (media engineer), behind the same sign-in
+        from .hma import router as hma_router
+    except ImportError:
+        hma_router = None
+    if hma_router is not None:
+        app.include_router(hma_router, dependencies=protected)
+
+    @app.get("/", response_class=HTMLResponse, dependencies=protected)
+    def home():
+        return RedirectResponse("/queue", status_code=303)
+
+    return app

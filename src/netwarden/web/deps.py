@@ -1,0 +1,94 @@
+"""Shared request plumbing: the store, the signed-in user, CSRF, permissions, templates."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from ..store import Store
+from ..store.tables_cases import preferences
+from .auth import User, session_user
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+SESSION_COOKIE = "nw_session"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+# Wellness defaults; the organisation's row (user "*") overrides these, a user's own row overrides both.
+PREF_DEFAULTS = {"blur": "strong", "reveal_greyscale": "on", "thumbnails": "show", "video_autoplay": "off"}
+PREF_CHOICES = {"blur": ("strong", "medium"), "reveal_greyscale": ("on", "off"), "thumbnails": ("show", "hide"),
+                "video_autoplay": ("off",)}
+
+
+class NotSignedIn(Exception):
+    pass
+
+
+def store(request: Request) -> Store:
+    return request.app.state.store
+
+
+async def current_user(request: Request) -> User:
+    """Every protected route depends on this: a valid session, and the CSRF token on writes."""
+    token = request.cookies.get(SESSION_COOKIE)
+    with store(request).engine.connect() as conn:
+        user = session_user(conn, token)
+    if user is None:
+        raise NotSignedIn()
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get("x-csrf-token")
+        if not sent and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")):
+            sent = (await request.form()).get("csrf")
+        if not sent or not hmac.compare_digest(str(sent), user.csrf):
+            raise HTTPException(403, "Missing or wrong CSRF token; reload the page and try again.")
+    request.state.user = user
+    return user
+
+
+def require(user: User, permission: str) -> None:
+    if not user.can(permission):
+        raise HTTPException(403, f"Your role ({user.role}) does not allow {permission.replace('_', ' ')}.")
+
+
+def prefs(request: Request, user: User) -> dict:
+    out = dict(PREF_DEFAULTS)
+    with store(request).engine.connect() as conn:
+        rows = conn.execute(select(preferences).where(preferences.c.user.in_(["*", user.name]))).all()
+    for r in sorted(rows, key=lambda r: r.user != "*"):  # organisation first, then the user's own
+        if r.key in PREF_CHOICES and r.value in PREF_CHOICES[r.key]:
+            out[r.key] = r.value
+    return out
+
+
+def render(request: Request, name: str, user: User | None, status_code: int = 200, **ctx):
+    ctx.update(request=request, user=user, csrf=user.csrf if user else "",
+               hx_headers=json.dumps({"X-CSRF-Token": user.csrf}) if user else "{}")
+    if user is not None and "prefs" not in ctx:
+        ctx["prefs"] = prefs(request, user)
+    return TEMPLATES.TemplateResponse(request, name, ctx, status_code=status_code)
+
+
+def highlight(text: str, needles: list[str]) -> Markup:
+    """Escape `text` and wrap each case-insensitive occurrence of a needle in <mark>."""
+    text = text or ""
+    low = text.lower()
+    spans: list[tuple[int, int]] = []
+    for n in sorted({n.lower() for n in needles if n}, key=len, reverse=True):
+        start = 0
+        while (i := low.find(n, start)) >= 0:
+            if all(i >= e or i + len(n) <= s for s, e in spans):
+                spans.append((i, i + len(n)))
+            start = i + len(n)
+    out, pos = [], 0
+    for s, e in sorted(spans):
+        out.append(escape(text[pos:s]))
+        out.append(Markup("<mark>") + escape(text[s:e]) + Markup("</mark>"))
+        pos = e
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)

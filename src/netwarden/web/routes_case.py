@@ -1,0 +1,164 @@
+"""A case (network view, ranked members, bulk decisions, enforcement) and an account page."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import or_, select
+
+from .. import cases, risk
+from ..store import schema as t
+from ..store.tables_cases import case_members
+from .auth import User
+from .deps import current_user, highlight, render, require, store
+
+router = APIRouter()
+
+
+def _case_ctx(request: Request, cid: int) -> dict:
+    with store(request).engine.connect() as conn:
+        case = cases.get_case(conn, cid)
+        members = cases.members(conn, cid)
+        return {"case": case, "members": members,
+                "core": [m for m in members if m["core"]], "periphery": [m for m in members if not m["core"]],
+                "notes": cases.notes(conn, cid), "decisions": cases.case_decisions(conn, cid),
+                "enforcement": cases.enforcement_status(conn, cid), "four_eyes": cases.four_eyes(),
+                "actions": cases.ACTIONS}
+
+
+def _case_or_404(request: Request, cid: int) -> dict:
+    try:
+        return _case_ctx(request, cid)
+    except Exception as e:  # UserError for a missing case
+        if e.__class__.__name__ == "UserError":
+            raise HTTPException(404, str(e)) from None
+        raise
+
+
+@router.get("/cases/{cid}", response_class=HTMLResponse)
+def case_page(request: Request, cid: int, user: User = Depends(current_user)):
+    return render(request, "case.html", user, **_case_or_404(request, cid))
+
+
+@router.get("/api/cases/{cid}")
+def case_api(request: Request, cid: int, user: User = Depends(current_user)):
+    ctx = _case_or_404(request, cid)
+    return {k: ctx[k] for k in ("case", "members", "notes", "decisions", "enforcement")}
+
+
+@router.get("/cases/{cid}/graph.json")
+def case_graph(request: Request, cid: int, user: User = Depends(current_user)):
+    with store(request).engine.connect() as conn:
+        members = cases.members(conn, cid)
+        ids = [m["account_id"] for m in members]
+        edges = cases.edges(conn, ids)
+    nodes = [{"id": m["account_id"], "handle": m["handle"] or m["account_id"], "rank": m["rank"],
+              "core": bool(m["core"]), "state": m["state"], "risk": m["risk"]} for m in members]
+    return {"nodes": nodes, "edges": edges}
+
+
+@router.post("/cases/{cid}/decide", response_class=HTMLResponse)
+async def decide(request: Request, cid: int, user: User = Depends(current_user)):
+    require(user, "decide")
+    form = await request.form()
+    decision = str(form.get("decision", ""))
+    ids = [str(a) for a in form.getlist("account_ids")]
+    with store(request).engine.begin() as conn:
+        cases.decide_members(conn, cid, ids, decision, user.name, note=str(form.get("note", "")))
+    if request.headers.get("hx-request"):
+        ctx = _case_ctx(request, cid)
+        return render(request, "_members.html", user, **ctx)
+    return RedirectResponse(f"/cases/{cid}", status_code=303)
+
+
+@router.post("/cases/{cid}/notes")
+def add_note(request: Request, cid: int, text: str = Form(...), user: User = Depends(current_user)):
+    require(user, "note")
+    with store(request).engine.begin() as conn:
+        cases.get_case(conn, cid)
+        cases.add_note(conn, cid, user.name, text)
+    return RedirectResponse(f"/cases/{cid}", status_code=303)
+
+
+@router.post("/cases/{cid}/assign")
+def assign(request: Request, cid: int, assignee: str = Form(""), user: User = Depends(current_user)):
+    require(user, "assign")
+    with store(request).engine.begin() as conn:
+        cases.get_case(conn, cid)
+        cases.assign(conn, cid, assignee.strip() or None, user.name)
+    return RedirectResponse(f"/cases/{cid}", status_code=303)
+
+
+@router.post("/cases/{cid}/enforce")
+def enforce(request: Request, cid: int, action: str = Form(...), user: User = Depends(current_user)):
+    require(user, "enforce")
+    with store(request).engine.begin() as conn:
+        cases.get_case(conn, cid)
+        cases.request_enforcement(conn, cid, action, user.name)
+    return RedirectResponse(f"/cases/{cid}#enforcement", status_code=303)
+
+
+@router.post("/decisions/{did}/approve")
+def approve(request: Request, did: int, case_id: int = Form(...), user: User = Depends(current_user)):
+    require(user, "approve")
+    with store(request).engine.begin() as conn:
+        cases.approve(conn, did, user.name)
+    return RedirectResponse(f"/cases/{case_id}#enforcement", status_code=303)
+
+
+@router.post("/decisions/{did}/reject")
+def reject(request: Request, did: int, case_id: int = Form(...), user: User = Depends(current_user)):
+    require(user, "approve")
+    with store(request).engine.begin() as conn:
+        cases.reject(conn, did, user.name)
+    return RedirectResponse(f"/cases/{case_id}#enforcement", status_code=303)
+
+
+def _account_ctx(request: Request, aid: str) -> dict:
+    with store(request).engine.connect() as conn:
+        acc = conn.execute(select(t.accounts).where(t.accounts.c.id == aid)).first()
+        if acc is None:
+            raise HTTPException(404, f"Account {aid} is not in the store.")
+        contacts = [dict(r._mapping) for r in conn.execute(select(t.contacts).where(t.contacts.c.account_id == aid))]
+        sigs = [{**r._mapping, "detail": json.loads(r.detail or "{}")} for r in conn.execute(
+            select(t.signals).where(t.signals.c.account_id == aid, t.signals.c.subject_type != "media")
+            .order_by(t.signals.c.id).limit(200))]
+        posts = [dict(r._mapping) for r in conn.execute(
+            select(t.posts).where(t.posts.c.author_id == aid).order_by(t.posts.c.created_at.desc()).limit(50))]
+        pm: dict[str, list[str]] = {}
+        if posts:
+            for r in conn.execute(select(t.post_media).where(t.post_media.c.post_id.in_([p["id"] for p in posts]))):
+                pm.setdefault(r.post_id, []).append(r.media_id)
+        in_cases = [dict(r._mapping) for r in conn.execute(
+            select(case_members.c.case_id, case_members.c.rank, case_members.c.state, case_members.c.core)
+            .where(case_members.c.account_id == aid))]
+        member_ids = set()
+        for c in in_cases:
+            member_ids |= set(conn.scalars(select(case_members.c.account_id)
+                                           .where(case_members.c.case_id == c["case_id"])))
+        member_ids.discard(aid)
+        edges = []
+        if member_ids:
+            for tbl, kind in ((t.follows, "follows"), (t.follow_requests, "requested")):
+                q = select(tbl.c.src, tbl.c.dst, tbl.c.state).where(
+                    or_(tbl.c.src == aid, tbl.c.dst == aid), or_(tbl.c.src.in_(member_ids), tbl.c.dst.in_(member_ids)))
+                edges += [{"kind": kind, "src": r.src, "dst": r.dst, "state": r.state} for r in conn.execute(q)]
+        r = risk.get(conn, aid)
+    bio = highlight(acc.bio, [c["handle"] for c in contacts if c["field"] == "bio"])
+    return {"account": dict(acc._mapping), "bio": bio, "contacts": contacts, "signals": sigs, "posts": posts,
+            "post_media": pm, "cases": in_cases, "edges": edges, "risk": r}
+
+
+@router.get("/accounts/{aid}", response_class=HTMLResponse)
+def account_page(request: Request, aid: str, user: User = Depends(current_user)):
+    return render(request, "account.html", user, **_account_ctx(request, aid))
+
+
+@router.get("/api/accounts/{aid}")
+def account_api(request: Request, aid: str, user: User = Depends(current_user)):
+    ctx = _account_ctx(request, aid)
+    ctx["bio"] = ctx["account"]["bio"]
+    ctx["risk"] = {"score": ctx["risk"].score, "reasons": ctx["risk"].reasons}
+    return ctx

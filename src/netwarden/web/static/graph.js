@@ -1,0 +1,85 @@
+// Netwarden network view: a small hand-written force layout drawn in SVG (no library, no CDN).
+(function () {
+  "use strict";
+  var NS = "http://www.w3.org/2000/svg";
+  function el(name, attrs) {
+    var e = document.createElementNS(NS, name);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    return e;
+  }
+  function draw(svg, data) {
+    var W = 800, H = 500;
+    var nodes = data.nodes.map(function (n, i) {
+      var a = i * 2.399963, r = 12 * Math.sqrt(i + 1);
+      return Object.assign({ x: W / 2 + r * Math.cos(a), y: H / 2 + r * Math.sin(a), vx: 0, vy: 0 }, n);
+    });
+    var byId = {};
+    nodes.forEach(function (n) { byId[n.id] = n; });
+    var edges = data.edges.filter(function (e) { return byId[e.src] && byId[e.dst]; });
+    var k = Math.sqrt((W * H) / Math.max(nodes.length, 1)) * 0.6;
+    for (var it = 0; it < 300; it++) {
+      var temp = 6 * (1 - it / 300) + 0.2;
+      for (var i = 0; i < nodes.length; i++) {
+        var a = nodes[i]; a.fx = 0; a.fy = 0;
+        for (var j = 0; j < nodes.length; j++) {
+          if (i === j) continue;
+          var b = nodes[j], dx = a.x - b.x, dy = a.y - b.y, d2 = dx * dx + dy * dy + 0.01;
+          var f = (k * k) / d2; a.fx += dx * f / Math.sqrt(d2); a.fy += dy * f / Math.sqrt(d2);
+        }
+        a.fx += (W / 2 - a.x) * 0.02; a.fy += (H / 2 - a.y) * 0.02;
+      }
+      edges.forEach(function (e) {
+        var s = byId[e.src], t = byId[e.dst], dx = t.x - s.x, dy = t.y - s.y, d = Math.sqrt(dx * dx + dy * dy) + 0.01;
+        var f = (d * d) / k / d; s.fx += dx * f; s.fy += dy * f; t.fx -= dx * f; t.fy -= dy * f;
+      });
+      nodes.forEach(function (n) {
+        var m = Math.sqrt(n.fx * n.fx + n.fy * n.fy) + 0.01, s = Math.min(m, temp) / m;
+        n.x = Math.max(10, Math.min(W - 10, n.x + n.fx * s)); n.y = Math.max(10, Math.min(H - 10, n.y + n.fy * s));
+      });
+    }
+    var gE = el("g", {}), gN = el("g", {});
+    svg.appendChild(gE); svg.appendChild(gN);
+    var lines = edges.map(function (e) {
+      var l = el("line", { "class": "edge " + e.kind });
+      gE.appendChild(l); return { l: l, e: e };
+    });
+    function place() {
+      lines.forEach(function (o) {
+        var s = byId[o.e.src], t = byId[o.e.dst];
+        o.l.setAttribute("x1", s.x); o.l.setAttribute("y1", s.y); o.l.setAttribute("x2", t.x); o.l.setAttribute("y2", t.y);
+      });
+      nodes.forEach(function (n) {
+        n.c.setAttribute("cx", n.x); n.c.setAttribute("cy", n.y);
+        if (n.t) { n.t.setAttribute("x", n.x + 7); n.t.setAttribute("y", n.y + 3); }
+      });
+    }
+    nodes.forEach(function (n) {
+      var r = 4 + Math.min(6, (n.risk || 0) / 15);
+      n.c = el("circle", { r: r, "class": "node " + (n.core ? "core" : "periphery") + " " + n.state, "data-id": n.id });
+      var title = el("title", {}); title.textContent = n.handle + " (" + n.id + ") rank " + n.rank + ", " + n.state;
+      n.c.appendChild(title);
+      gN.appendChild(n.c);
+      if (n.core) { n.t = el("text", {}); n.t.textContent = n.handle; gN.appendChild(n.t); }
+      var drag = null;
+      n.c.addEventListener("mousedown", function (ev) { drag = { x: ev.clientX, y: ev.clientY, moved: false }; ev.preventDefault(); });
+      window.addEventListener("mousemove", function (ev) {
+        if (!drag) return;
+        var box = svg.getBoundingClientRect(), sc = W / box.width;
+        n.x += (ev.clientX - drag.x) * sc; n.y += (ev.clientY - drag.y) * sc;
+        drag.x = ev.clientX; drag.y = ev.clientY; drag.moved = true; place();
+      });
+      window.addEventListener("mouseup", function () {
+        if (drag && !drag.moved) window.location.href = "/accounts/" + encodeURIComponent(n.id);
+        drag = null;
+      });
+    });
+    place();
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var svg = document.getElementById("graph");
+    if (!svg) return;
+    fetch(svg.getAttribute("data-graph"), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (d) { draw(svg, d); });
+  });
+})();
