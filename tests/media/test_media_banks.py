@@ -198,3 +198,16 @@ def test_classifier_hook_with_the_test_double(tmp_path):
     assert json.loads(rows[0]["detail"])["classifier"] == "pixel-property-double"
     assert load_classifier("") is None
     assert isinstance(load_classifier("netwarden.media.classifier:PixelPropertyDouble"), PixelPropertyDouble)
+
+
+def test_bank_fetch_through_threatexchange_exchanges(tmp_path):
+    db = str(tmp_path / "nw.db")
+    sample = cli("bank", "fetch", "tx-sample", "--exchange", "sample", "--db", db)
+    assert sample["fetched"] > 0 and sample["added"] == sample["fetched"]
+    f = tmp_path / "signals.txt"
+    pdq = hash_file(BRIDGE / "aaa-orig.jpg").pdq
+    f.write_text(f"pdq {pdq}\nvideo_md5 d41d8cd98f00b204e9800998ecf8427e\n")
+    r = cli("bank", "fetch", "from-file", "--exchange", "file", "--set", f"filename={f}", "--db", db)
+    assert r["added"] == 2
+    m = cli("match", str(BRIDGE / "blur-a-lot.jpg"), "--db", db)[0]["matches"]
+    assert any(x["bank"] == "from-file" for x in m)

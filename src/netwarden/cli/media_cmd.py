@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
     bank_app.command("add")(bank_add)
     bank_app.command("remove")(bank_remove)
     bank_app.command("set")(bank_set)
+    bank_app.command("fetch")(bank_fetch)
     app.add_typer(bank_app, name="bank")
 
 
@@ -290,3 +291,29 @@ def bank_remove(
         b = mb.bank_row(conn, name)
         n = mb.remove_entries(conn, b["id"], st, s, entry)
     emit({"bank": name, "removed": n}, as_json, f"bank {name}: removed {n}")
+
+
+def bank_fetch(
+    name: str = typer.Argument(..., help="Bank to fill (created if missing)."),
+    exchange: str = typer.Option(..., "--exchange", "-x", help="ncmec | stop_ncii | fb_threatexchange | file | sample"),
+    settings: list[str] = typer.Option([], "--set", help="Collaboration setting key=value (repeatable), e.g. filename=...; see docs/media.md."),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Fetch signals from a hash-sharing exchange (python-threatexchange) into a bank."""
+    from ..media.exchange import fetch
+    from ..store import media_banks as mb
+
+    opts = {}
+    for kv in settings:
+        k, sep, v = kv.partition("=")
+        if not sep or not k:
+            raise UserError(f"Setting {kv!r} is not key=value; write it as --set key=value.")
+        opts[k.strip()] = v
+    rows = list(fetch(exchange, name, opts))
+    store = _open(db)
+    with store.engine.begin() as conn:
+        b = mb.create_bank(conn, name, source=f"exchange:{exchange}", exist_ok=True)
+        added = mb.add_entries(conn, b["id"], rows)
+    emit({"bank": name, "exchange": exchange, "fetched": len(rows), "added": added}, as_json,
+         f"bank {name}: fetched {len(rows)} signal(s) from {exchange}, added {added}")
