@@ -71,12 +71,12 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
     protected = [Depends(current_user)]
     for mod in (routes_auth, routes_queue, routes_case, routes_media, routes_admin):
         app.include_router(mod.router, dependencies=protected)
-    try:  # the HMA-compatible matching API (media engineer), behind the same sign-in
+    try:  # the HMA-compatible matching API (media engineer); machines sign in with its API key
         from .hma import router as hma_router
     except ImportError:
         hma_router = None
     if hma_router is not None:
-        app.include_router(hma_router, dependencies=protected)
+        app.include_router(hma_router)
 
     @app.get("/", response_class=HTMLResponse, dependencies=protected)
     def home():
