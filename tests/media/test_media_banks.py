@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 from sqlalchemy import create_engine, select
 from typer.testing import CliRunner
@@ -211,3 +212,18 @@ def test_bank_fetch_through_threatexchange_exchanges(tmp_path):
     assert r["added"] == 2
     m = cli("match", str(BRIDGE / "blur-a-lot.jpg"), "--db", db)[0]["matches"]
     assert any(x["bank"] == "from-file" for x in m)
+
+
+@pytest.mark.slow
+def test_world_bank_csv_import_and_match(tmp_path):
+    world = tmp_path / "world"
+    r = runner.invoke(app, ["world", "generate", "--out", str(world), "--accounts", "400", "--network-size", "20:40"])
+    assert r.exit_code == 0, r.output
+    db = str(tmp_path / "nw.db")
+    imp = cli("bank", "import", "demo", str(world), "--db", db)  # a world folder: its bank.csv
+    assert imp["added"] == imp["read"] > 0 and not imp["problems"]
+    known = sorted((world / "media" / "known").iterdir())
+    benign = sorted((world / "media" / "benign").iterdir())[:40]
+    res = cli("match", *map(str, known + benign), "--db", db)
+    assert all(x["matches"] for x in res[: len(known)])
+    assert not any(x["matches"] for x in res[len(known):])
