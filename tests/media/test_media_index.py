@@ -26,7 +26,9 @@ def near(bank: np.ndarray, k: int, rng, max_flip: int = 40) -> np.ndarray:
 
 def as_set(res) -> set:
     q, i, _ = res
-    return set(zip(q.tolist(), i.tolist(), strict=True))
+    pairs = list(zip(q.tolist(), i.tolist(), strict=True))
+    assert len(pairs) == len(set(pairs)), "a row was reported twice for one query"
+    return set(pairs)
 
 
 @pytest.mark.parametrize("radius", [0, 10, 31, 40])
@@ -81,6 +83,18 @@ def test_many_small_adds_merge_segments_and_stay_exact():
         ix.add(bank[s: s + 100], np.arange(s, s + 100))
     qs = near(bank, 200, rng)
     assert as_set(ix.search(qs)) == set(zip(*[a.tolist() for a in brute_force(bank, qs, 31)[:2]], strict=True))
+
+
+def test_small_adds_to_an_approx_index_stay_duplicate_free_and_complete():
+    rng = np.random.default_rng(4)
+    bank = clustered(4000, rng)
+    ix = PdqIndex(mode="approx")
+    for s in range(0, 4000, 250):
+        ix.add(bank[s: s + 250], np.arange(s, s + 250))
+    qs = near(bank, 300, rng, max_flip=20)
+    truth = set(zip(*[a.tolist() for a in brute_force(bank, qs, 31)[:2]], strict=True))
+    got = as_set(ix.search(qs))
+    assert got <= truth and len(got) / len(truth) >= 0.99
 
 
 def test_auto_mode_switches_to_approx_above_the_limit():

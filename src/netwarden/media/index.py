@@ -55,8 +55,6 @@ class Layout:
     r: int
     exact: bool
 
-    def __post_init__(self):
-        object.__setattr__(self, "word_masks_cached", self.word_masks())
 
     @property
     def m(self) -> int:
@@ -95,11 +93,12 @@ class Layout:
             out[s: s + step] = bits.astype(np.int64) @ weights
         return out
 
-    def word_masks(self) -> np.ndarray:
-        """(m, 4) uint64: each chunk's bits, laid out like the native uint64 view of the 32 bytes."""
+    def word_masks(self, shift: int = 0) -> np.ndarray:
+        """(m, 4) uint64: each chunk's indexed bits (all but the last `shift`), laid out like the
+        native uint64 view of the 32 bytes."""
         out = np.zeros((self.m, 32), dtype=np.uint8)
         for j in range(self.m):
-            for p in self.chunks[j]:
+            for p in self.chunks[j][: self.b - shift]:
                 out[j, p >> 3] |= 1 << (7 - (p & 7))
         return out.view(np.uint64).reshape(self.m, 4).copy()
 
@@ -124,8 +123,14 @@ class _Segment:
         self.ids = ids.astype(np.int32) if small else ids
         self.alive = np.ones(len(self.ids), dtype=bool)
         n = len(self.ids)
-        keys = layout.keys(h8)
-        size = 1 << layout.b
+        # Small segments index only the top bits of each chunk key (a smaller directory); probing
+        # the shortened keys finds a superset of the candidates, and verification is exact.
+        bits = min(layout.b, max(8, int(np.ceil(np.log2(max(n, 1)))) + 1))
+        self.shift = layout.b - bits
+        self.masks = np.unique(layout.masks() >> self.shift)
+        self.word_masks = layout.word_masks(self.shift)
+        keys = layout.keys(h8) >> self.shift
+        size = 1 << bits
         row_t = np.uint32 if n < 2**32 else np.int64
         off_t = np.int32 if n < 2**31 else np.int64
         self.offsets = np.zeros((layout.m, size + 1), dtype=off_t)
@@ -145,8 +150,11 @@ class _Segment:
         return (self.h64.nbytes + self.ids.nbytes + self.alive.nbytes
                 + self.offsets.nbytes + self.rows.nbytes)
 
-    def search(self, layout: Layout, qkeys: np.ndarray, q64: np.ndarray, masks: np.ndarray, radius: int):
+    def search(self, layout: Layout, qkeys: np.ndarray, q64: np.ndarray, radius: int):
         """Return (query index, row, distance) arrays of rows within `radius`."""
+        masks = self.masks
+        if self.shift:
+            qkeys = qkeys >> self.shift
         if K is not None:
             cap = max(1024, 64 * len(q64))
             while True:
@@ -154,7 +162,7 @@ class _Segment:
                 orow = np.empty(cap, dtype=np.int64)
                 od = np.empty(cap, dtype=np.int64)
                 n = K.search(qkeys, q64, masks, self.offsets, self.rows, self.h64, self.alive, radius,
-                             layout.word_masks_cached, layout.r, oq, orow, od)
+                             self.word_masks, layout.r, oq, orow, od)
                 if n >= 0:
                     return oq[:n], orow[:n], od[:n]
                 cap *= 4
@@ -268,21 +276,34 @@ class PdqIndex:
 
     def _maybe_relayout_or_merge(self) -> None:
         want = self._pick_layout(len(self))
-        if want.exact != self.layout.exact or len(self.segments) > MAX_SEGMENTS:
+        if want.exact != self.layout.exact:
             self.layout = want
             self._masks = want.masks()
             self._rebuild()
+        elif len(self.segments) > MAX_SEGMENTS:
+            # Size-tiered: merge the small segments together; the big one is rebuilt only when
+            # the small ones add up to half its size.
+            big = max(self.segments, key=len)
+            rest = [x for x in self.segments if x is not big]
+            if sum(len(x) for x in rest) * 2 >= len(big):
+                self._rebuild()
+            else:
+                self.segments = [big, self._merge(rest)]
+
+    def _merge(self, parts: list[_Segment]) -> _Segment | None:
+        h8 = np.concatenate([x.h64[x.alive].view(np.uint8).reshape(-1, 32) for x in parts])
+        ids = np.concatenate([x.ids[x.alive].astype(np.int64) for x in parts])
+        return _Segment(self.layout, h8, ids)
 
     def _rebuild(self) -> None:
         parts = self._all_segments()
         if not parts:
             return
-        h8 = np.concatenate([s.h64[s.alive].view(np.uint8).reshape(-1, 32) for s in parts])
-        ids = np.concatenate([s.ids[s.alive] for s in parts])
+        seg = self._merge(parts)
         self.segments, self._tail, self._tail_h, self._tail_ids = [], None, [], []
         self._id_where = None
-        if len(ids):
-            self.segments = [_Segment(self.layout, h8, ids)]
+        if len(seg):
+            self.segments = [seg]
 
     def remove(self, ids) -> int:
         """Mark every row with one of these ids dead. Returns the number of rows removed."""
@@ -312,7 +333,7 @@ class PdqIndex:
             qkeys = self.layout.keys(qb)
             q64 = qb.view(np.uint64).reshape(-1, 4)
             for seg in self._all_segments():
-                qi, rows, d = seg.search(self.layout, qkeys, q64, self._masks, r)
+                qi, rows, d = seg.search(self.layout, qkeys, q64, r)
                 if len(qi):
                     outs_q.append(qi + s0)
                     outs_id.append(seg.ids[rows].astype(np.int64))
