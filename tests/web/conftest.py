@@ -1,0 +1,70 @@
+"""Fixtures for the review app: one small world per session, a store copy per test module, users."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from web_helpers import HOSTILE_BIO, PASSWORD, ROLES
+
+from netwarden import cases
+from netwarden.ingest.pipeline import ingest_files
+from netwarden.media.signals import read_csv
+from netwarden.store import media_banks as mb
+from netwarden.store import open_store
+from netwarden.store import schema as t
+
+TERMS = Path(__file__).resolve().parents[2] / "src" / "netwarden" / "text" / "demo_terms.yaml"
+
+
+@pytest.fixture(scope="session")
+def web_world(tmp_path_factory) -> dict:
+    """A 1000-account world with one planted network, ingested once with its bank and the demo terms."""
+    from netwarden.world import generate
+
+    root = tmp_path_factory.mktemp("webworld")
+    world = root / "world"
+    generate(str(world), accounts=1000, seed=11, network_size=(40, 60))
+    db = root / "base.db"
+    store = open_store(f"sqlite:///{db}")
+    rows, _ = read_csv((world / "bank.csv").read_text(encoding="utf-8"), "bank.csv")
+    with store.engine.begin() as conn:
+        bank = mb.create_bank(conn, "demo-known", exist_ok=True)
+        mb.add_entries(conn, bank["id"], [(r.signal_type, r.signal, r.label) for r in rows])
+    ingest_files(store, [world / "events.jsonl"], signals=True, terms=str(TERMS))
+    truth = json.loads((world / "truth.json").read_text())
+    net = truth["networks"][0]
+    seed = next(a for a in net["members"] if net["roles"][a] == "poster" and a not in net["suspended"])
+    hostile = next(a for a in sorted(set(truth_ids(store)) - set(net["members"])))
+    with store.engine.begin() as conn:
+        conn.execute(t.accounts.update().where(t.accounts.c.id == hostile).values(bio=HOSTILE_BIO))
+        # as the text hook would have found it, had the bio arrived by ingest
+        conn.execute(t.contacts.insert().values(account_id=hostile, platform="kik", handle="zz_hostile", field="bio",
+                                                ref=""))
+    store.close()
+    return {"world": world, "db": db, "truth": truth, "seed": seed, "hostile": hostile}
+
+
+def truth_ids(store) -> list[str]:
+    with store.engine.connect() as conn:
+        return list(conn.scalars(t.accounts.select().with_only_columns(t.accounts.c.id).limit(50)))
+
+
+@pytest.fixture(scope="module")
+def web_store(web_world, tmp_path_factory):
+    """A private copy of the world's store for one test module, with a case and one user per role."""
+    from netwarden.web.auth import add_user
+
+    d = tmp_path_factory.mktemp("webstore")
+    db = d / "netwarden.db"
+    shutil.copy(web_world["db"], db)
+    store = open_store(f"sqlite:///{db}")
+    with store.engine.begin() as conn:
+        for role in ROLES:
+            add_user(conn, role, role, PASSWORD, actor="test")
+        add_user(conn, "moderator2", "moderator", PASSWORD, actor="test")
+    cid = cases.open_case(store, [web_world["seed"]], "test")
+    yield {"store": store, "case": cid, **web_world}
+    store.close()

@@ -1,0 +1,55 @@
+"""Helpers for the review app tests (imported by the fixtures and the tests)."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+
+PASSWORD = "correct horse battery"
+ROLES = ("admin", "moderator", "triage", "viewer")
+HOSTILE_BIO = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2"> kik: zz_hostile'
+
+
+def make_app(web_store):
+    from netwarden.web.app import create_app
+
+    return create_app(store=web_store["store"], media_roots=[str(web_store["world"])], secure_cookies=False)
+
+
+def login(client, name: str, password: str = PASSWORD) -> str:
+    """Sign in with a TestClient; returns the session's CSRF token."""
+    r = client.get("/login")
+    tok = re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+    r = client.post("/login", data={"username": name, "password": password, "csrf": tok}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    r = client.get("/queue")
+    return re.search(r'name="csrf" value="([^"]+)"', r.text).group(1)
+
+
+class LiveServer:
+    def __init__(self, app):
+        import uvicorn
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise RuntimeError("the review app did not start")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join()
