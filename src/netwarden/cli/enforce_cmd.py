@@ -46,15 +46,15 @@ def _store(db: str | None):
 
 
 def _network_from_cases(engine, case_id: str) -> list[str]:
-    """Accounts of a case from the cases tables (issue 6) when they exist, else from its outbox actions."""
+    """Accounts of a case from case_members (issue 6) when that table exists, else from its outbox actions."""
     from sqlalchemy import inspect, select, text
 
     from ..store.tables_enforce import enforce_actions as ea
 
     with engine.connect() as conn:
-        if "case_accounts" in inspect(conn).get_table_names():
+        if "case_members" in inspect(conn).get_table_names():
             try:
-                return sorted(set(conn.scalars(text("select account_id from case_accounts where case_id = :c"),
+                return sorted(set(conn.scalars(text("select account_id from case_members where cast(case_id as text) = :c"),
                                                {"c": case_id})))
             except Exception:  # their table shape may differ; fall back to the outbox
                 pass
