@@ -238,8 +238,12 @@ def account_queue(conn: Connection, kind: str | None = None, lang: str | None = 
 
 
 def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decision: str, actor: str,
-                   note: str = "") -> int:
-    """Confirm, clear, escalate (or reopen) members of a case; one audit entry per member."""
+                   note: str = "", negative_bank: bool = False) -> int:
+    """Confirm, clear, escalate (or reopen) members of a case; one audit entry per member.
+
+    Clearing with `negative_bank` also adds the PDQ hashes of the members' matched media to the
+    negative bank NEGATIVE_BANK, which suppresses those matches from then on (a false positive).
+    """
     if decision not in MEMBER_DECISIONS:
         raise UserError(f"Decision {decision!r} is not one of {', '.join(MEMBER_DECISIONS)}.")
     state = MEMBER_DECISIONS[decision]
@@ -258,9 +262,35 @@ def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decis
         audit.append(conn, actor, f"decision.{decision}", "account", a,
                      {"case_id": cid, "from": existing[a], "to": state, "note": note})
     if decision == "clear":
+        if negative_bank:
+            add_to_negative_bank(conn, ids, actor, cid)
         risk.recompute(conn, ids)  # proximity no longer counts for cleared members
     _update_case_risk(conn, cid)
     return len(ids)
+
+
+NEGATIVE_BANK = "review-false-positives"
+
+
+def add_to_negative_bank(conn: Connection, account_ids: list[str], actor: str, cid: int) -> int:
+    """Put the PDQ of every media matched on these accounts into the negative bank; returns rows added."""
+    from .store import media_banks as mb
+    from .store.tables_media import media_hashes
+
+    mids = set(conn.scalars(select(t.signals.c.subject_id).where(
+        t.signals.c.account_id.in_(account_ids), t.signals.c.kind == "media_match",
+        t.signals.c.subject_type == "media")))
+    if not mids:
+        return 0
+    rows = [("pdq", r.pdq, f"cleared in case {cid}") for r in conn.execute(
+        select(media_hashes.c.media_id, media_hashes.c.pdq).where(media_hashes.c.media_id.in_(mids)))
+        if r.pdq]
+    bank = mb.create_bank(conn, NEGATIVE_BANK, label="false positives cleared in review", negative=True,
+                          source="review", exist_ok=True)
+    added = mb.add_entries(conn, bank["id"], rows)
+    audit.append(conn, actor, "bank.negative_add", "bank", NEGATIVE_BANK,
+                 {"case_id": cid, "accounts": account_ids, "media": sorted(mids), "added": added})
+    return added
 
 
 def add_note(conn: Connection, cid: int, author: str, text: str) -> None:

@@ -66,7 +66,8 @@ async def decide(request: Request, cid: int, user: User = Depends(current_user))
     decision = str(form.get("decision", ""))
     ids = [str(a) for a in form.getlist("account_ids")]
     with store(request).engine.begin() as conn:
-        cases.decide_members(conn, cid, ids, decision, user.name, note=str(form.get("note", "")))
+        cases.decide_members(conn, cid, ids, decision, user.name, note=str(form.get("note", "")),
+                             negative_bank=form.get("negative_bank") == "on" and user.can("enforce"))
     if request.headers.get("hx-request"):
         ctx = _case_ctx(request, cid)
         return render(request, "_members.html", user, **ctx)

@@ -1,0 +1,141 @@
+"""Risk with reasons, cases, member decisions, four-eyes enforcement and the demo command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from netwarden import audit, cases, risk
+from netwarden.errors import UserError
+from netwarden.store import schema as t
+from netwarden.store.tables_cases import account_risk
+
+
+def test_media_match_outweighs_contacts_and_terms():
+    media = risk.score("a", [{"kind": "media_match", "subject_type": "account", "subject_id": "a", "weight": 1.0,
+                              "detail": {"label": "known-1", "distance": 0, "bank": "b", "media_id": "m1",
+                                         "signal_type": "md5"}}])
+    words = risk.score("b", [{"kind": "term_hit", "subject_type": "post", "subject_id": "p1", "weight": 2.0,
+                              "detail": {"term": "#quixfen", "term_id": "t1", "category": "signal_hashtag"}}],
+                       contacts=[{"platform": "kik", "handle": "x", "field": "bio"}])
+    near = risk.score("c", [], proximity=[{"case_id": 1, "rank": 5, "core": False}])
+    assert media.score > words.score > near.score > 0
+    assert "known-1" in media.reasons[0]["text"] and "distance 0" in media.reasons[0]["text"]
+    assert any("together with term hits" in r["text"] for r in words.reasons)
+    assert any("kik:x" in r["text"] for r in words.reasons)
+    assert sum(r["points"] for r in words.reasons) == pytest.approx(words.score)
+    far = risk.score("d", [{"kind": "media_match", "subject_type": "account", "subject_id": "d", "weight": 1.0,
+                            "detail": {"label": "k", "distance": 30, "bank": "b", "media_id": "m",
+                                       "signal_type": "pdq"}}])
+    assert far.score < media.score  # a farther PDQ match counts less
+
+
+def test_scores_follow_new_signals(web_store):
+    store = web_store["store"]
+    with store.engine.begin() as conn:
+        risk.refresh(conn)
+        quiet = conn.scalar(select(t.accounts.c.id).where(t.accounts.c.id.not_in(
+            select(account_risk.c.account_id))).limit(1))
+        assert risk.get(conn, quiet).score == 0
+        conn.execute(t.signals.insert().values(
+            key=f"test:{quiet}", account_id=quiet, subject_type="account", subject_id=quiet, kind="media_match",
+            weight=1.0, created_at="2026-01-01T00:00:00Z",
+            detail=json.dumps({"label": "known-x", "distance": 4, "bank": "demo-known", "media_id": "mx",
+                               "signal_type": "pdq"})))
+        assert risk.refresh(conn) >= 1
+        r = risk.get(conn, quiet)
+    assert r.score > 50 and "known-x" in r.reasons[0]["text"]
+
+
+def test_case_holds_ranked_members_with_reasons_and_finds_the_network(web_store):
+    store, cid = web_store["store"], web_store["case"]
+    net = web_store["truth"]["networks"][0]
+    with store.engine.connect() as conn:
+        c = cases.get_case(conn, cid)
+        ms = cases.members(conn, cid)
+    assert c["seeds"] == [web_store["seed"]] and c["state"] == "open"
+    assert [m["rank"] for m in ms] == sorted(m["rank"] for m in ms)
+    assert ms[0]["account_id"] == web_store["seed"] and ms[0]["reasons"]
+    found = {m["account_id"] for m in ms} & set(net["members"])
+    assert len(found) >= 5
+    with pytest.raises(UserError, match="not in the store"):
+        cases.open_case(store, ["no-such-account"], "test")
+
+
+def test_queue_orders_by_risk_and_filters(web_store):
+    with web_store["store"].engine.begin() as conn:
+        risk.refresh(conn)
+        q = cases.account_queue(conn, limit=50)
+        assert [a["score"] for a in q] == sorted((a["score"] for a in q), reverse=True)
+        media = cases.account_queue(conn, kind="media_match")
+        assert media and all("media_match" in {r["kind"] for r in a["reasons"]} for a in media)
+        es = cases.account_queue(conn, lang="es", limit=500)
+        ids = {a["account_id"] for a in es}
+        for a in list(ids)[:5]:
+            assert conn.scalar(select(t.posts.c.id).where(t.posts.c.author_id == a, t.posts.c.lang == "es").limit(1))
+        cand = cases.account_queue(conn, state="candidate", limit=500)
+        assert cand and all(a["account_id"] in {m["account_id"] for m in cases.members(conn, web_store["case"])}
+                            for a in cand)
+        assert cases.list_cases(conn)[0]["id"] == web_store["case"]
+
+
+def test_decisions_are_audited_and_four_eyes_holds(web_store, monkeypatch):
+    store, cid = web_store["store"], web_store["case"]
+    with store.engine.connect() as conn:
+        ids = [m["account_id"] for m in cases.members(conn, cid)][:4]
+    with store.engine.begin() as conn:
+        assert cases.decide_members(conn, cid, ids[:3], "confirm", "alice") == 3
+        cases.decide_members(conn, cid, ids[3:], "escalate", "alice")
+        did = cases.request_enforcement(conn, cid, "suspend", "alice")
+    with store.engine.begin() as conn, pytest.raises(UserError, match="second reviewer"):
+        cases.approve(conn, did, "alice")
+    with store.engine.begin() as conn:
+        cases.approve(conn, did, "bob")
+    with store.engine.connect() as conn:
+        d = cases.case_decisions(conn, cid)[-1]
+        assert d["state"] == "approved" and d["approved_by"] == "bob" and sorted(d["account_ids"]) == sorted(ids[:3])
+        queued = cases.enforcement_status(conn, cid)
+        assert {q["account"] for q in queued if q["action"] == "suspend"} == set(ids[:3])
+        actions = [e["action"] for e in audit.entries(conn, limit=50)]
+        assert {"decision.confirm", "decision.escalate", "enforce.request", "enforce.approve"} <= set(actions)
+        assert audit.verify(conn).ok
+    monkeypatch.setenv("NETWARDEN_FOUR_EYES", "0")
+    with store.engine.begin() as conn:
+        did2 = cases.request_enforcement(conn, cid, "restrict", "alice")
+    with store.engine.connect() as conn:
+        assert next(d for d in cases.case_decisions(conn, cid) if d["id"] == did2)["state"] == "approved"
+
+
+def test_clearing_as_false_positive_feeds_the_negative_bank(web_store):
+    from netwarden.store import media_banks as mb
+
+    store, cid = web_store["store"], web_store["case"]
+    with store.engine.connect() as conn:
+        matched = [m["account_id"] for m in cases.members(conn, cid)
+                   if any(r["kind"] == "media_match" for r in m["reasons"])][-1:]
+    with store.engine.begin() as conn:
+        cases.decide_members(conn, cid, matched, "clear", "alice", negative_bank=True)
+    with store.engine.connect() as conn:
+        bank = mb.bank_row(conn, cases.NEGATIVE_BANK)
+        assert bank["negative"] and len(list(mb.entries(conn, bank["id"]))) >= 1
+        assert audit.entries(conn, action="bank.negative_add")
+
+
+@pytest.mark.slow
+def test_demo_command_builds_everything_without_serving(tmp_path):
+    env = {**os.environ, "NETWARDEN_DB": str(tmp_path / "unused.db")}
+    exe = Path(sys.executable).with_name("netwarden")
+    out = subprocess.run([str(exe), "demo", "--out", str(tmp_path / "demo"),
+                          "--accounts", "800", "--no-serve", "--json"], capture_output=True, text=True, env=env,
+                         cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    r = json.loads(out.stdout)
+    assert r["case"] == 1 and r["case_members"] > 1 and r["case_members_planted"] >= 1
+    assert r["signals"].get("media_match", 0) > 0
+    assert r["login"]["user"] == "demo" and len(r["login"]["password"]) >= 12
