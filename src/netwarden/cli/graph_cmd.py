@@ -1,7 +1,128 @@
-"""CLI commands (placeholder until filled in)."""
+"""Graph commands: expand from seeds, sweep the platform, link ban evasion, evaluate on worlds."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
+from ..errors import UserError
+from .common import DB_OPT, JSON_OPT, emit, progress
+
+
+def _store(db: str | None):
+    from ..config import resolve_db
+    from ..store import open_store
+
+    return open_store(resolve_db(db))
+
+
+def expand(
+    seed: list[str] = typer.Option(..., "--seed", help="A confirmed account id; repeat for more seeds."),
+    top: int = typer.Option(200, "--top", min=1, help="How many candidates to return."),
+    layer: list[str] = typer.Option(None, "--layer", help="Restrict to these layers (interaction, handle, media, hashtag, avatar)."),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """The ranked network around confirmed accounts: score, layers, evidence path, signals, core."""
+    from ..graph.expand import expand_network
+
+    store = _store(db)
+    with progress(not as_json) as p:
+        p.add_task("building graph and expanding", total=None)
+        exp = expand_network(store, list(seed), top, set(layer) if layer else None)
+    lines = [f"{len(exp.members)} candidates from {', '.join(exp.seeds)} (core density {exp.core_density:.3f})"]
+    for c in exp.members:
+        lay = ", ".join(f"{k} {v:.0%}" for k, v in sorted(c.layers.items(), key=lambda x: -x[1]))
+        path = " -> ".join(c.path)
+        lines.append(f"{c.rank:4d} {c.account_id:12s} {c.score:.3g} {'core' if c.core else '    '} "
+                     f"[{lay}] path {path} ({'; '.join(c.path_edges)}) signals {len(c.signals)}")
+    from rich.markup import escape
+
+    emit(exp.as_dict(), as_json, escape("\n".join(lines)))
+
+
+def sweep_cmd(
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Suspicious dense groups over the whole platform, from every confirmed account, no seed needed."""
+    from ..graph.sweep import sweep
+
+    store = _store(db)
+    with progress(not as_json) as p:
+        p.add_task("sweeping", total=None)
+        groups = sweep(store)
+    lines = [f"{len(groups)} candidate groups"]
+    for i, g in enumerate(groups, 1):
+        lines.append(f"{i:3d} size {len(g.accounts):4d} core {len(g.core):4d} score {g.score:.3g}: {'; '.join(g.reasons)}")
+    emit([g.as_dict() for g in groups], as_json, "\n".join(lines))
+
+
+def evasion(
+    threshold: float = typer.Option(None, "--threshold", help="Smallest evidence score to report (default 1.25)."),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Link new accounts to suspended ones (handle, avatar, followed-set overlap, username, hashtags)."""
+    from ..graph.evasion import LINK_THRESHOLD, find_evasion
+
+    store = _store(db)
+    with progress(not as_json) as p:
+        p.add_task("linking", total=None)
+        links = find_evasion(store, LINK_THRESHOLD if threshold is None else threshold)
+    lines = [f"{len(links)} links"]
+    for lk in links:
+        ev = ", ".join(e["kind"] for e in lk.evidence)
+        lines.append(f"{lk.new_account} -> {lk.suspended_account} score {lk.score:.2f} ({ev})")
+    emit([lk.as_dict() for lk in links], as_json, "\n".join(lines))
+
+
+def evaluate(
+    world: list[Path] = typer.Option(..., "--world", help="A folder made by `netwarden world generate`; repeat for several."),
+    seeds: int = typer.Option(3, "--seeds", min=1, help="Random member seeds per network."),
+    no_networkx: bool = typer.Option(False, "--no-networkx", help="Skip the (slow) networkx PageRank baseline."),
+    db: str = typer.Option(None, "--db", help="Store to use (default: WORLD/eval.db, ingested on first use)."),
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Precision and recall at |R| and 3|R| per camouflage level, baselines beside, and evasion MRR."""
+    from ..graph.evaluate import (
+        evaluate_evasion,
+        evaluate_world,
+        prepare_world,
+        read_truth,
+        summarize,
+        table_markdown,
+    )
+
+    if db and len(world) > 1:
+        raise UserError("--db names one store but several --world were given; drop --db to use WORLD/eval.db each.")
+    rows: list[dict] = []
+    evasion_out = []
+    with progress(not as_json) as p:
+        for w in world:
+            truth = read_truth(w)
+            ev_file = Path(w) / "events.jsonl"
+            task = p.add_task(f"ingesting {w}", total=ev_file.stat().st_size if ev_file.is_file() else None)
+            store = prepare_world(w, db, on_progress=lambda n, t=task: p.update(t, completed=n))
+            nets = len(truth["networks"])
+            task = p.add_task(f"evaluating {w}", total=nets * seeds)
+            for r in evaluate_world(store, truth, seeds, baselines=True, networkx_ppr=not no_networkx,
+                                    on_step=lambda t=task: p.advance(t)):
+                r["world"] = str(w)
+                rows.append(r)
+            ev = evaluate_evasion(store, truth)
+            ev["world"] = str(w)
+            evasion_out.append(ev)
+    summary = summarize(rows)
+    out = {"summary": summary, "evasion": evasion_out, "rows": rows}
+    text = table_markdown(summary) + "\n\nevasion: " + "; ".join(
+        f"{e['world']}: precision {e['precision']}, recall {e['recall']}, MRR {e['mrr']}" for e in evasion_out)
+    emit(out, as_json, text)
+
 
 def register(app: typer.Typer) -> None:
-    return None
+    app.command("expand")(expand)
+    app.command("sweep")(sweep_cmd)
+    app.command("evasion")(evasion)
+    app.command("evaluate")(evaluate)

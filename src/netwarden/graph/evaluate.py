@@ -1,0 +1,208 @@
+"""Evaluation on generated worlds: every number here comes from the world's truth.json.
+
+The detector (expand, evasion) never sees the truth; this module only picks seeds from it and
+scores the detector's output against it. Methods compared at the same review budget k:
+
+- ``netwarden`` (all layers) and ``netwarden-interaction`` (interaction layer only);
+- ``1-hop``: the seed's direct contacts, strongest ties first;
+- ``2-hop``: breadth-first search to distance 2 (following contacts by hand), nearer first, then
+  by the number of 1-hop contacts that lead to it;
+- ``ppr-networkx``: global personalized PageRank (networkx) on the interaction graph, ranked by
+  raw PPR mass (first seed of each network only: it is slow by design).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import UserError
+from .expand import Prepared, expand_prepared, load_graph
+
+METHODS = ("netwarden", "netwarden-interaction", "1-hop", "2-hop", "ppr-networkx")
+
+
+def read_truth(world: Path) -> dict:
+    path = Path(world) / "truth.json"
+    if not path.is_file():
+        raise UserError(f"{path} does not exist; pass a folder made by `netwarden world generate`.")
+    try:
+        truth = json.loads(path.read_text())
+    except ValueError:
+        raise UserError(f"{path} is not valid JSON; regenerate the world.") from None
+    if not str(truth.get("format", "")).startswith("netwarden-world-truth/"):
+        raise UserError(f"{path} is not a world truth file; pass a folder made by `netwarden world generate`.")
+    return truth
+
+
+def world_terms(world: Path) -> Path:
+    """The operator term list for a generated world: its invented placeholder hashtags (vocab.py)."""
+    from ..world.vocab import SIGNAL_HASHTAGS
+
+    path = Path(world) / "terms.yaml"
+    lines = ["name: world-placeholders", "description: invented placeholder hashtags of the world generator", "terms:"]
+    lines += [f'  - {{term: "#{h}", category: signal_hashtag, weight: 2.0, lang: en, mode: hashtag}}' for h in SIGNAL_HASHTAGS]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def prepare_world(world: Path, db_url: str | None = None, on_progress: Callable[[int], None] | None = None):
+    """A store holding the world: its bank imported, then its events ingested with signals (idempotent)."""
+    from ..ingest.pipeline import ingest_files
+    from ..media.signals import read_csv
+    from ..store import media_banks as mb
+    from ..store import open_store
+
+    world = Path(world)
+    events = world / "events.jsonl"
+    if not events.is_file():
+        raise UserError(f"{events} does not exist; pass a folder made by `netwarden world generate`.")
+    store = open_store(db_url or f"sqlite:///{world / 'eval.db'}")
+    bank = world / "bank.csv"
+    if bank.is_file():
+        rows, _ = read_csv(bank.read_text(encoding="utf-8-sig"), str(bank))
+        if rows:
+            with store.engine.begin() as conn:
+                b = mb.create_bank(conn, "world", source="bank.csv", exist_ok=True)
+                mb.add_entries(conn, b["id"], [(r.signal_type, r.signal, r.label) for r in rows])
+    ingest_files(store, [events], dead_letter=world / "eval-deadletter.jsonl", signals=True,
+                 terms=str(world_terms(world)), on_progress=on_progress)
+    return store
+
+
+# -- baselines -------------------------------------------------------------------------------------
+def one_hop(prep: Prepared, seed: int, k: int) -> list[int]:
+    a, b = prep.indptr[seed], prep.indptr[seed + 1]
+    nb, w = prep.indices[a:b], prep.data[a:b]
+    return [int(x) for x in nb[np.argsort(-w, kind="stable")][:k]]
+
+
+def two_hop(prep: Prepared, seed: int, k: int) -> list[int]:
+    first = one_hop(prep, seed, 10**9)
+    if len(first) >= k:
+        return first[:k]
+    seen = set(first) | {seed}
+    count: dict[int, int] = defaultdict(int)
+    for u in first:
+        for v in prep.indices[prep.indptr[u]:prep.indptr[u + 1]]:
+            v = int(v)
+            if v not in seen:
+                count[v] += 1
+    second = sorted(count, key=lambda v: (-count[v], v))
+    return (first + second)[:k]
+
+
+def ppr_networkx(nxg, seed: int, k: int) -> list[int]:
+    import networkx as nx
+
+    pr = nx.pagerank(nxg, alpha=0.85, personalization={seed: 1.0}, tol=1e-8)
+    pr.pop(seed, None)
+    return [v for v, _ in sorted(pr.items(), key=lambda x: -x[1])[:k]]
+
+
+# -- metrics ---------------------------------------------------------------------------------------
+def at_k(ranked: list[str], relevant: set[str], k: int) -> tuple[float, float]:
+    hits = len(set(ranked[:k]) & relevant)
+    return hits / k if k else 0.0, hits / len(relevant) if relevant else 0.0
+
+
+def evaluate_world(store, truth: dict, seeds_per_network: int = 3, rng_seed: int = 0, baselines: bool = True,
+                   networkx_ppr: bool = True, on_step: Callable[[], None] | None = None) -> list[dict]:
+    """One row per (network, seed, method) with precision/recall at |R| and 3|R|, and recall by role."""
+    graph, pri = load_graph(store)
+    full = Prepared(graph, None, pri)
+    inter = Prepared(graph, {"interaction"}, pri)
+    nxg = None
+    if networkx_ppr and baselines:
+        import networkx as nx
+
+        nxg = nx.from_scipy_sparse_array(inter.matrix)
+    rng = np.random.default_rng(rng_seed)
+    shared = {n["id"]: (sum(len(s["members"]) for s in n.get("shared_handles", [])) / max(1, n["size"])) for n in truth["networks"]}
+    rows: list[dict] = []
+    for net in truth["networks"]:
+        members = [m for m in net["members"] if m in graph.index]
+        roles = net.get("roles", {})
+        choices = rng.choice(sorted(members), size=min(seeds_per_network, len(members)), replace=False)
+        for si, seed in enumerate(choices):
+            rel = set(members) - {seed}
+            k1, k3 = len(rel), 3 * len(rel)
+            s = graph.index[seed]
+            ranked: dict[str, list[str]] = {
+                "netwarden": [c.account_id for c in expand_prepared(full, [seed], k3, explain=False).members],
+                "netwarden-interaction": [c.account_id for c in expand_prepared(inter, [seed], k3, explain=False).members],
+            }
+            if baselines:
+                ranked["1-hop"] = [graph.ids[i] for i in one_hop(inter, s, k3)]
+                ranked["2-hop"] = [graph.ids[i] for i in two_hop(inter, s, k3)]
+                if nxg is not None and si == 0:
+                    ranked["ppr-networkx"] = [graph.ids[i] for i in ppr_networkx(nxg, s, k3)]
+            for method, lst in ranked.items():
+                p1, r1 = at_k(lst, rel, k1)
+                p3, r3 = at_k(lst, rel, k3)
+                row = {"network": net["id"], "camouflage": net["camouflage"], "size": net["size"],
+                       "shared_handle": round(shared[net["id"]], 3), "seed": seed, "method": method,
+                       "k": k1, "precision@|R|": p1, "recall@|R|": r1, "precision@3|R|": p3, "recall@3|R|": r3}
+                top = set(lst[:k1])
+                for role in ("silent", "poster", "commenter"):
+                    group = {m for m in rel if roles.get(m) == role}
+                    row[f"recall@|R| {role}"] = len(top & group) / len(group) if group else None
+                rows.append(row)
+            if on_step:
+                on_step()
+    return rows
+
+
+def evaluate_evasion(store, truth: dict) -> dict:
+    """MRR over re-registrations (by number of identifiers carried), precision and recall of reported links."""
+    from .evasion import LINK_THRESHOLD, candidate_links
+
+    cands = candidate_links(store)
+    pairs = {(r["new"], r["old"]) for r in truth.get("reregistrations", [])}
+    by_carried: dict[str, list[float]] = defaultdict(list)
+    for r in truth.get("reregistrations", []):
+        links = cands.get(r["new"], [])
+        rank = next((lk.rank for lk in links if lk.suspended_account == r["old"]), None)
+        rr = 1.0 / rank if rank else 0.0
+        by_carried[">=2" if len(r["carried"]) >= 2 else str(len(r["carried"]))].append(rr)
+        by_carried["all"].append(rr)
+    reported = [c[0] for c in cands.values() if c and c[0].score >= LINK_THRESHOLD]
+    tp = sum((lk.new_account, lk.suspended_account) in pairs for lk in reported)
+    return {"reregistrations": len(pairs), "reported": len(reported), "true_links": tp,
+            "precision": tp / len(reported) if reported else None, "recall": tp / len(pairs) if pairs else None,
+            "mrr": {k: {"n": len(v), "mrr": sum(v) / len(v)} for k, v in sorted(by_carried.items())}}
+
+
+def _bucket_shared(x: float) -> str:
+    return ">=0.25" if x >= 0.25 else "<0.25"
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    """Medians over seeds (and networks and worlds) per camouflage level and method."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[(r["camouflage"], r["method"])].append(r)
+    out = []
+    keys = ["precision@|R|", "recall@|R|", "precision@3|R|", "recall@3|R|",
+            "recall@|R| silent", "recall@|R| poster", "recall@|R| commenter"]
+    for (cam, method), rs in sorted(groups.items()):
+        d = {"camouflage": cam, "method": method, "seeds": len(rs), "networks": len({(r.get('world'), r['network']) for r in rs})}
+        for k in keys:
+            vals = [r[k] for r in rs if r.get(k) is not None]
+            d[k] = round(statistics.median(vals), 3) if vals else None
+        out.append(d)
+    return out
+
+
+def table_markdown(summary: list[dict]) -> str:
+    cols = ["camouflage", "method", "seeds", "precision@|R|", "recall@|R|", "precision@3|R|", "recall@3|R|",
+            "recall@|R| silent", "recall@|R| poster", "recall@|R| commenter"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for d in summary:
+        lines.append("| " + " | ".join("" if d.get(c) is None else str(d.get(c)) for c in cols) + " |")
+    return "\n".join(lines)

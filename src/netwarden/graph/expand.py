@@ -1,0 +1,272 @@
+"""Seed expansion: from confirmed accounts to the ranked network around them, each with its reasons.
+
+1. Fuse the layers into one weighted graph (``LAYER_WEIGHTS``; chosen on generated worlds, never
+   per seed) so a walk can go seed -> interaction neighbour -> the clique sharing its Kik handle.
+2. Personalized PageRank from the seeds by local push (:mod:`.push`): work is independent of
+   the graph's size.
+3. Hub damping: rank by ``p(v) / deg(v) ** HUB_DAMPING``. A celebrity followed by many members
+   collects mass from all of them but spreads over a huge degree; members collect mass from
+   many members with a small degree.
+4. Signal priors: an account's own signals (media matches, term hits, off-platform routes)
+   multiply its score by at most ``1 + PRIOR_GAIN``, so a flagged account ranks above an
+   otherwise equal silent one without silent members being pushed out.
+5. Each candidate gets its layer contributions (the share of its PPR mass that arrived over each
+   layer), its shortest evidence path from a seed inside the candidate set, with the kinds of
+   tie on each step, its own signals with reasons, and whether it is in the dense core.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
+from sqlalchemy import text
+
+from ..errors import UserError
+from .build import LAYERS, Graph, build_graph
+from .push import ppr_push
+
+LAYER_WEIGHTS = {"interaction": 1.0, "handle": 1.0, "media": 1.0, "hashtag": 1.0, "avatar": 1.0}
+ALPHA = 0.1  # restart probability (chosen on generated worlds, see docs/graph.md)
+EPS = 1e-6  # push threshold (residual per unit degree)
+HUB_DAMPING = 0.3
+PRIOR_GAIN = 0.25
+SIGNAL_KINDS = ("media_match", "term_hit", "off_platform_route")
+
+
+@dataclass
+class Candidate:
+    account_id: str
+    score: float
+    rank: int
+    layers: dict[str, float] = field(default_factory=dict)  # layer -> share of the PPR mass it brought
+    path: list[str] = field(default_factory=list)  # account ids, seed first
+    path_edges: list[str] = field(default_factory=list)  # kinds of tie on each step ("follow+like")
+    signals: list[dict] = field(default_factory=list)
+    core: bool = False
+    community: int | None = None
+
+    def as_dict(self) -> dict:
+        return {"account_id": self.account_id, "score": self.score, "rank": self.rank, "layers": self.layers,
+                "path": self.path, "path_edges": self.path_edges, "signals": self.signals, "core": self.core,
+                "community": self.community}
+
+
+@dataclass
+class Expansion:
+    seeds: list[str]
+    members: list[Candidate]
+    layers: list[str]
+    core_density: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"seeds": self.seeds, "layers": self.layers, "core_density": self.core_density,
+                "members": [m.as_dict() for m in self.members]}
+
+
+class Prepared:
+    """A graph fused for one set of layers, with degrees and priors, ready for many expansions."""
+
+    def __init__(self, graph: Graph, layers: set[str] | None = None, priors: np.ndarray | None = None,
+                 weights: dict[str, float] | None = None):
+        self.graph = graph
+        self.layer_names = [name for name in LAYERS if layers is None or name in layers]
+        w = weights or LAYER_WEIGHTS
+        self.weights = {name: float(w.get(name, 1.0)) for name in self.layer_names}
+        self.matrix = graph.fused(self.weights, self.layer_names)
+        self.indptr = self.matrix.indptr.astype(np.int64)
+        self.indices = self.matrix.indices.astype(np.int64)
+        self.data = self.matrix.data.astype(np.float64)
+        self.deg = np.asarray(self.matrix.sum(axis=1)).ravel()
+        self.priors = priors if priors is not None else np.ones(graph.n)
+
+    def ppr(self, seed_idx: list[int], alpha: float | None = None, eps: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        nodes, p, _ = ppr_push(self.indptr, self.indices, self.data, self.deg, np.array(seed_idx),
+                               ALPHA if alpha is None else alpha, EPS if eps is None else eps)
+        keep = p > 0
+        return nodes[keep], p[keep]
+
+    def rank(self, seed_idx: list[int], top_k: int, use_priors: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Top-k node indices (seeds excluded) with scores; plus all touched nodes and their p."""
+        nodes, p = self.ppr(seed_idx)
+        d = np.maximum(self.deg[nodes], 1e-12)
+        score = p / d ** HUB_DAMPING
+        if use_priors:
+            score = score * self.priors[nodes]
+        seeds = set(seed_idx)
+        mask = np.fromiter((int(x) not in seeds for x in nodes), dtype=bool, count=len(nodes))
+        cand, cs = nodes[mask], score[mask]
+        order = np.argsort(-cs, kind="stable")[:top_k]
+        return cand[order], cs[order], nodes, p
+
+
+def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
+    """Per-account prior in [1, 1 + PRIOR_GAIN] from the account's own signals."""
+    strength: dict[str, float] = defaultdict(float)
+    with store.engine.connect() as conn:
+        q = text("SELECT account_id, kind, SUM(weight) FROM signals WHERE account_id IS NOT NULL "
+                 "AND kind IN ('media_match','term_hit','off_platform_route') GROUP BY account_id, kind")
+        for acc, kind, w in conn.execute(q):
+            # a media match is counted once per media, post and account: use the account rows only
+            strength[acc] += float(w or 0.0) * (1.0 / 3.0 if kind == "media_match" else 1.0)
+    pri = np.ones(graph.n)
+    for acc, s in strength.items():
+        i = graph.index.get(acc)
+        if i is not None:
+            pri[i] = 1.0 + PRIOR_GAIN * (1.0 - math.exp(-s / 2.0))
+    return pri, strength
+
+
+_CACHE: dict[str, tuple[Graph, np.ndarray, int]] = {}
+_LOCK = threading.Lock()
+
+
+def _max_seq(store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar() or 0)
+
+
+def _signal_count(store) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text("SELECT COUNT(*) FROM signals")).scalar() or 0)
+
+
+def load_graph(store, fresh: bool = False) -> tuple[Graph, np.ndarray]:
+    """The store's graph and priors, cached per database and refreshed incrementally on new events."""
+    key = str(store.engine.url)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        nsig = _signal_count(store)
+        if hit is None or fresh:
+            g = build_graph(store)
+            pri, _ = signal_priors(store, g)
+            _CACHE[key] = (g, pri, nsig)
+            return g, pri
+        g, pri, old_nsig = hit
+        if _max_seq(store) > g.last_event_seq:
+            g.refresh(store)
+        if nsig != old_nsig or len(pri) != g.n:
+            pri, _ = signal_priors(store, g)
+            _CACHE[key] = (g, pri, nsig)
+        return g, pri
+
+
+def expand_network(store, seeds: list[str], top_k: int = 200, layers: set[str] | None = None) -> Expansion:
+    """The ranked network around `seeds` (confirmed accounts), with reasons. See the module doc."""
+    if not seeds:
+        raise UserError("No seed account given; pass at least one --seed ACCOUNT.")
+    if layers is not None:
+        bad = sorted(set(layers) - set(LAYERS))
+        if bad:
+            raise UserError(f"Unknown layer {bad[0]!r}; use one of {', '.join(LAYERS)}.")
+    graph, pri = load_graph(store)
+    missing = [s for s in seeds if s not in graph.index]
+    if missing:
+        raise UserError(f"Seed account {missing[0]!r} is not in the store; check the id or ingest its events first.")
+    prep = Prepared(graph, layers, pri)
+    return expand_prepared(prep, seeds, top_k, store=store)
+
+
+def expand_prepared(prep: Prepared, seeds: list[str], top_k: int = 200, store=None, explain: bool = True) -> Expansion:
+    graph = prep.graph
+    seed_idx = [graph.index[s] for s in dict.fromkeys(seeds)]
+    top, scores, nodes, p = prep.rank(seed_idx, top_k)
+    members = [Candidate(account_id=graph.ids[int(i)], score=float(s), rank=r + 1)
+               for r, (i, s) in enumerate(zip(top, scores, strict=True))]
+    exp = Expansion(seeds=list(dict.fromkeys(seeds)), members=members, layers=prep.layer_names)
+    if not explain or not members:
+        return exp
+    _contributions(prep, nodes, p, top, members)
+    _paths(prep, seed_idx, top, members)
+    from .core import mark_core
+
+    exp.core_density = mark_core(prep.graph, prep.layer_names, seed_idx, top, members)
+    if store is not None:
+        attach_signals(store, members)
+    return exp
+
+
+def _contributions(prep: Prepared, nodes: np.ndarray, p: np.ndarray, top: np.ndarray, members: list[Candidate]) -> None:
+    x = np.zeros(prep.graph.n)
+    x[nodes] = p / np.maximum(prep.deg[nodes], 1e-12)
+    parts = {}
+    for name in prep.layer_names:
+        m = prep.graph.layers[name]
+        if m.nnz == 0:
+            continue
+        # mass arriving at each top node over this layer: sum_u x[u] * w * W_l[u, v] (W symmetric)
+        parts[name] = np.asarray(m[top] @ x).ravel() * prep.weights[name]
+    for j, c in enumerate(members):
+        tot = sum(float(v[j]) for v in parts.values())
+        if tot > 0:
+            c.layers = {k: round(float(v[j]) / tot, 4) for k, v in parts.items() if v[j] > 0}
+
+
+def _paths(prep: Prepared, seed_idx: list[int], top: np.ndarray, members: list[Candidate]) -> None:
+    sub_nodes = np.array(list(dict.fromkeys([*seed_idx, *map(int, top)])), dtype=np.int64)
+    sub = prep.matrix[sub_nodes][:, sub_nodes]
+    cost = sub.copy()
+    cost.data = 1.0 + 1.0 / (1.0 + cost.data)  # fewest hops first, stronger ties break ties
+    ns = len(dict.fromkeys(seed_idx))
+    dist, pred, _src = dijkstra(cost, directed=False, indices=list(range(ns)), min_only=True,
+                                return_predecessors=True)
+    local = {int(g): i for i, g in enumerate(sub_nodes)}
+    g = prep.graph
+    for c in members:
+        i = local[g.index[c.account_id]]
+        if not np.isfinite(dist[i]):
+            # not reachable inside the candidate set: one step over the whole graph if there is one
+            c.path = []
+            continue
+        chain = [i]
+        while pred[chain[-1]] >= 0:
+            chain.append(int(pred[chain[-1]]))
+        chain.reverse()
+        ids = [int(sub_nodes[k]) for k in chain]
+        c.path = [g.ids[k] for k in ids]
+        c.path_edges = ["+".join(g.edge_kinds(a, b)) for a, b in zip(ids, ids[1:], strict=False)]
+
+
+def _reason(kind: str, d: dict) -> str:
+    if kind == "media_match":
+        return (f"media {d.get('media_id')} matches bank {d.get('bank')} entry {d.get('entry')} "
+                f"({d.get('signal_type')}, distance {d.get('distance')})")
+    if kind == "term_hit":
+        return f"term {d.get('term')!r} ({d.get('category')}) in {d.get('field')}"
+    if kind == "off_platform_route":
+        return f"{d.get('route')} link {d.get('url')} in {d.get('field')}"
+    return kind
+
+
+def attach_signals(store, members: list[Candidate], limit: int = 20) -> None:
+    by_id = {c.account_id: c for c in members}
+    ids = list(by_id)
+    with store.engine.connect() as conn:
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            q = text("SELECT account_id, kind, subject_type, subject_id, weight, detail FROM signals WHERE account_id IN ("
+                     + ",".join(f":a{j}" for j in range(len(chunk))) + ") AND kind IN "
+                     "('media_match','term_hit','off_platform_route') ORDER BY id")
+            for acc, kind, st, sid, w, detail in conn.execute(q, {f"a{j}": a for j, a in enumerate(chunk)}):
+                c = by_id[acc]
+                if kind == "media_match" and st != "account":
+                    continue
+                if len(c.signals) >= limit:
+                    continue
+                try:
+                    d = json.loads(detail)
+                except ValueError:
+                    d = {}
+                c.signals.append({"kind": kind, "subject_type": st, "subject_id": sid, "weight": w,
+                                  "reason": _reason(kind, d)})
+
+
+def neighbours(graph: Graph, i: int, layers: list[str] | None = None) -> sp.csr_matrix:
+    m = graph.fused(None, layers)
+    return m[i]
