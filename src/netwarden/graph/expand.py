@@ -35,7 +35,7 @@ from .push import ppr_push
 LAYER_WEIGHTS = {"interaction": 1.0, "handle": 1.0, "media": 1.0, "hashtag": 1.0, "avatar": 1.0}
 ALPHA = 0.1  # restart probability (chosen on generated worlds, see docs/graph.md)
 EPS = 1e-6  # push threshold (residual per unit degree)
-HUB_DAMPING = 0.3
+HUB_DAMPING = 0.5
 PRIOR_GAIN = 0.25
 SIGNAL_KINDS = ("media_match", "term_hit", "off_platform_route")
 

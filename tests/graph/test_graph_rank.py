@@ -1,0 +1,94 @@
+"""Ranking behaviour on small hand-built graphs: hub damping, silent members, evidence paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from netwarden.graph.build import GROUP_LAYERS, KIND_BITS, Graph
+from netwarden.graph.expand import Prepared, expand_prepared
+
+
+def _graph(edges: list[tuple[int, int, str]], n: int) -> Graph:
+    r = [a for a, b, _ in edges] + [b for a, b, _ in edges]
+    c = [b for a, b, _ in edges] + [a for a, b, _ in edges]
+    w = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(n, n))
+    w.sum_duplicates()
+    bits = [KIND_BITS[k] for _, _, k in edges] * 2
+    kinds = sp.csr_matrix((np.array(bits, dtype=float), (r, c)), shape=(n, n))
+    layers = {"interaction": w.tocsr(), **{name: sp.csr_matrix((n, n)) for name in GROUP_LAYERS}}
+    ids = [f"a{i}" for i in range(n)]
+    return Graph(ids=ids, index={a: i for i, a in enumerate(ids)}, layers=layers, kinds=kinds.tocsr())
+
+
+def _world(rng_seed: int = 0):
+    """Members 0-11 (posting ring 0-7, silent 8-11 that only follow members), a hub 12 followed by
+    every member and by 2000 outsiders, outsiders 13.. forming a sparse random background."""
+    rng = np.random.default_rng(rng_seed)
+    n = 13 + 2000
+    edges = []
+    for i in range(8):
+        for j in range(i + 1, 8):
+            if rng.random() < 0.8:
+                edges.append((i, j, "reply"))
+    for s in range(8, 12):
+        for m in rng.choice(8, 4, replace=False):
+            edges.append((s, int(m), "follow"))
+    for m in range(12):
+        edges.append((m, 12, "follow"))
+        edges.append((m, int(13 + rng.integers(2000)), "follow"))  # camouflage
+    for o in range(13, n):
+        edges.append((o, 12, "follow"))
+        for t in rng.choice(np.arange(13, n), 3, replace=False):
+            if int(t) != o:
+                edges.append((o, int(t), "follow"))
+    return _graph(edges, n)
+
+
+def test_hub_is_damped_and_members_rank_first():
+    g = _world()
+    exp = expand_prepared(Prepared(g), ["a0"], top_k=11, explain=False)
+    top = [c.account_id for c in exp.members]
+    assert "a12" not in top  # the celebrity every member follows is not a member
+    assert len(set(top) & {f"a{i}" for i in range(1, 12)}) >= 10
+
+
+def test_silent_members_are_found():
+    g = _world(1)
+    exp = expand_prepared(Prepared(g), ["a0"], top_k=11, explain=False)
+    top = {c.account_id for c in exp.members}
+    assert len({f"a{i}" for i in range(8, 12)} & top) >= 3
+
+
+def test_seeds_are_excluded_and_extra_seeds_refresh_the_ranking():
+    g = _world()
+    one = expand_prepared(Prepared(g), ["a0"], top_k=20, explain=False)
+    two = expand_prepared(Prepared(g), ["a0", "a8"], top_k=20, explain=False)
+    assert "a0" not in [c.account_id for c in one.members]
+    assert "a8" not in [c.account_id for c in two.members]
+    assert [c.rank for c in two.members] == list(range(1, 21))
+
+
+def test_evidence_path_with_edge_kinds():
+    # seed 0 -reply- 1 -follow- 2 ; 2 is reachable only through 1
+    g = _graph([(0, 1, "reply"), (1, 2, "follow"), (0, 3, "like"), (3, 1, "mention")], 5)
+    exp = expand_prepared(Prepared(g), ["a0"], top_k=3)
+    c2 = next(c for c in exp.members if c.account_id == "a2")
+    assert c2.path == ["a0", "a1", "a2"]
+    assert c2.path_edges == ["reply", "follow"]
+    assert c2.layers == {"interaction": 1.0}
+    assert all(isinstance(c.core, bool) for c in exp.members)
+
+
+def test_group_layer_links_accounts_without_interaction():
+    g = _graph([(0, 1, "follow"), (1, 2, "follow")], 6)
+    # accounts 2 and 4 share a handle; 5 is unrelated
+    h = sp.csr_matrix((np.array([3.0, 3.0]), ([2, 4], [4, 2])), shape=(6, 6))
+    g.layers["handle"] = h
+    g.group_keys["handle"] = {(2, 4): "kik:zzplaceholder"}
+    with_handle = [c.account_id for c in expand_prepared(Prepared(g), ["a0"], top_k=5).members]
+    without = [c.account_id for c in expand_prepared(Prepared(g, {"interaction"}), ["a0"], top_k=5, explain=False).members]
+    assert "a4" in with_handle and "a4" not in without
+    c4 = next(c for c in expand_prepared(Prepared(g), ["a0"], top_k=5).members if c.account_id == "a4")
+    assert c4.path_edges[-1] == "handle:kik:zzplaceholder"
+    assert c4.layers.get("handle") == 1.0
