@@ -50,7 +50,7 @@ def make_world(accounts: int, out: Path) -> Path:
     return out / "events.jsonl"
 
 
-def floor(url: str, path: Path) -> tuple[int, float]:
+def floor(url: str, path: Path) -> tuple[int, float, float]:
     """Plain executemany of the same rows (parsed beforehand) into the same schema."""
     batches = []
     rows = Rows()
@@ -71,7 +71,7 @@ def floor(url: str, path: Path) -> tuple[int, float]:
     raw = store.engine.raw_connection()
     cur = raw.cursor()
     ph = "?" if store.dialect == "sqlite" else "%s"
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for b in batches:
         for attr, table in ROW_TABLES:
             data = getattr(b, attr)
@@ -85,19 +85,19 @@ def floor(url: str, path: Path) -> tuple[int, float]:
             sql = f"{verb} INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))}){tail}"
             cur.executemany(sql, [tuple(r[c] for c in cols) for r in data])
         raw.commit()
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     raw.close()
     store.close()
-    return n, elapsed
+    return n, elapsed, cpu
 
 
-def ours(url: str, path: Path) -> tuple[int, float]:
+def ours(url: str, path: Path) -> tuple[int, float, float]:
     store = open_store(url)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     summary = ingest_files(store, [path], signals=False)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     store.close()
-    return summary.events, elapsed
+    return summary.events, elapsed, cpu
 
 
 def peak_rss_mb(path: Path, lines: int, tmp: Path) -> float:
@@ -107,9 +107,11 @@ def peak_rss_mb(path: Path, lines: int, tmp: Path) -> float:
             if i >= lines:
                 break
             dst.write(raw)
-    code = ("import resource,sys;from netwarden.store import open_store;from netwarden.ingest.pipeline import ingest_files;"
+    # VmHWM (peak resident set of this process image); ru_maxrss would carry the parent's peak
+    # across fork and exec.
+    code = ("from netwarden.store import open_store;from netwarden.ingest.pipeline import ingest_files;"
             f"s=open_store('sqlite:///{tmp}/rss{lines}.db');ingest_files(s,['{part}'],signals=False);"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)")
+            "print([int(x.split()[1])/1024 for x in open('/proc/self/status') if x.startswith('VmHWM')][0])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     return float(out.strip().splitlines()[-1])
 
@@ -126,27 +128,32 @@ def main() -> None:
         tmp = Path(d)
         path = args.world / "events.jsonl" if args.world else make_world(args.accounts, tmp / "world")
         lines = sum(1 for _ in path.open("rb"))
+        rss = {f"{pct}%": peak_rss_mb(path, lines * pct // 100, tmp) for pct in (25, 50, 100)}
         results = []
-        n, dt = ours(f"sqlite:///{tmp}/ours.db", path)
-        fn, fdt = floor(f"sqlite:///{tmp}/floor.db", path)
-        results.append({"store": "sqlite", "events": n, "ours_eps": n / dt, "floor_eps": fn / fdt,
-                        "ratio": (n / dt) / (fn / fdt)})
+        # SQLite works inside this process: events per CPU-second is the per-core figure, and it
+        # holds on a shared machine where wall time does not.
+        n, dt, cpu = ours(f"sqlite:///{tmp}/ours.db", path)
+        fn, fdt, fcpu = floor(f"sqlite:///{tmp}/floor.db", path)
+        results.append({"store": "sqlite (per CPU-second)", "events": n, "ours_eps": n / cpu,
+                        "floor_eps": fn / fcpu, "ratio": (n / cpu) / (fn / fcpu)})
+        results.append({"store": "sqlite (wall clock)", "events": n, "ours_eps": n / dt,
+                        "floor_eps": fn / fdt, "ratio": (n / dt) / (fn / fdt)})
         if not args.no_postgres:
             from netwarden.testing.postgres import PostgresServer
 
+            # The server works in other processes: wall clock is the fair figure here.
             with PostgresServer() as pg:
-                n, dt = ours(pg.create_db("ours"), path)
-                fn, fdt = floor(pg.create_db("floor"), path)
-            results.append({"store": "postgresql", "events": n, "ours_eps": n / dt, "floor_eps": fn / fdt,
-                            "ratio": (n / dt) / (fn / fdt)})
-        rss = {f"{pct}%": peak_rss_mb(path, lines * pct // 100, tmp) for pct in (25, 50, 100)}
+                n, dt, _ = ours(pg.create_db("ours"), path)
+                fn, fdt, _ = floor(pg.create_db("floor"), path)
+            results.append({"store": "postgresql (wall clock)", "events": n, "ours_eps": n / dt,
+                            "floor_eps": fn / fdt, "ratio": (n / dt) / (fn / fdt)})
     if args.json:
         print(json.dumps({"results": results, "peak_rss_mb": rss}, indent=2))
         return
     print(f"native JSONL ingest, {lines:,} lines, one core")
-    print(f"{'store':<12}{'ours ev/s':>12}{'executemany ev/s':>18}{'ours/floor':>12}")
+    print(f"{'store':<26}{'ours ev/s':>12}{'executemany ev/s':>18}{'ours/floor':>12}")
     for r in results:
-        print(f"{r['store']:<12}{r['ours_eps']:>12,.0f}{r['floor_eps']:>18,.0f}{r['ratio']:>12.2f}")
+        print(f"{r['store']:<26}{r['ours_eps']:>12,.0f}{r['floor_eps']:>18,.0f}{r['ratio']:>12.2f}")
     print("peak RSS of the ingest by input size: " + ", ".join(f"{k}: {v:.0f} MB" for k, v in rss.items()))
     print(f"(this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB)")
 
