@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lxml import etree
 from sqlalchemy import select
@@ -192,6 +193,11 @@ def schema_from_env() -> etree.XMLSchema | None:
     if not os.path.isfile(path):
         raise UserError(f"NETWARDEN_NCMEC_XSD names {path}, which is not a file; point it at NCMEC's schema or unset it.")
     return etree.XMLSchema(etree.parse(path))
+
+
+def bundled_schema() -> etree.XMLSchema:
+    """The schema of the subset Netwarden emits (ncmec_subset.xsd), written from NCMEC's API docs."""
+    return etree.XMLSchema(etree.parse(str(Path(__file__).with_name("ncmec_subset.xsd"))))
 
 
 def validate(doc: bytes, schema: etree.XMLSchema | None = None) -> list[str]:
