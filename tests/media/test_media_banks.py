@@ -227,3 +227,31 @@ def test_world_bank_csv_import_and_match(tmp_path):
     res = cli("match", *map(str, known + benign), "--db", db)
     assert all(x["matches"] for x in res[: len(known)])
     assert not any(x["matches"] for x in res[len(known):])
+
+
+def test_bank_matcher_refresh_is_incremental_for_adds_and_reloads_on_removal(tmp_path):
+    from netwarden.media.hashing import MediaHashes
+    from netwarden.media.service import BankMatcher
+    from netwarden.store import media_banks as mb
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'nw.db'}")
+    metadata.create_all(engine)
+    a, b = "a" * 32, "b" * 32
+    bm = BankMatcher()
+    with engine.begin() as conn:
+        bank = mb.create_bank(conn, "k")
+        mb.add_entries(conn, bank["id"], [("md5", a, "")])
+    with engine.connect() as conn:
+        m1 = bm.refresh(conn)
+        assert bm.refresh(conn) is m1  # nothing changed: same matcher
+    with engine.begin() as conn:
+        mb.add_entries(conn, bank["id"], [("md5", b, "")])
+        m2 = bm.refresh(conn)
+    assert m2 is m1 and m2.match(MediaHashes(name="x", md5=b)).matches  # added in place
+    with engine.begin() as conn:
+        mb.remove_entries(conn, bank["id"], "md5", a)
+        m3 = bm.refresh(conn)
+    assert m3 is not m1 and not m3.match(MediaHashes(name="x", md5=a)).matches
+    with engine.begin() as conn:
+        mb.update_bank(conn, "k", enabled=False)
+        assert not bm.refresh(conn).match(MediaHashes(name="x", md5=b)).matches

@@ -7,6 +7,8 @@ running process on its next refresh. Removals or bank setting changes reload eve
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -21,32 +23,27 @@ def load_banks(conn: Connection) -> list[BankInfo]:
 
 
 class BankMatcher:
+    FULL_RELOAD_SECONDS = 300.0  # also reload now and then: ids committed out of order are caught
+
     def __init__(self, index_mode: str = "auto"):
         self.index_mode = index_mode
         self.matcher: Matcher | None = None
         self._state: tuple | None = None
+        self._loaded_at = 0.0
 
     def refresh(self, conn: Connection) -> Matcher:
         st = mb.state(conn)
-        if self.matcher is not None and st == self._state:
+        fresh = time.monotonic() - self._loaded_at < self.FULL_RELOAD_SECONDS
+        if self.matcher is not None and st == self._state and fresh:
             return self.matcher
         old = self._state
-        # Only new entries (same banks, more rows, higher ids): add them incrementally.
-        if (self.matcher is not None and old is not None and st[0] == old[0]
-                and st[1][0] > old[1][0] and (st[1][1] or 0) > (old[1][1] or 0)
-                and st[1][0] - old[1][0] == _count_after(conn, self.matcher.max_entry_id)):
+        if self.matcher is not None and old is not None and fresh and st[0] == old[0] and st[1] > old[1]:
+            # only new entries: add them to the live index, no rebuild
             self.matcher.add_entries(list(mb.entries(conn, after_id=self.matcher.max_entry_id)))
         else:
             m = Matcher(load_banks(conn), index_mode=self.index_mode)
             m.add_entries(list(mb.entries(conn)))
             self.matcher = m
+            self._loaded_at = time.monotonic()
         self._state = st
         return self.matcher
-
-
-def _count_after(conn: Connection, after_id: int) -> int:
-    from sqlalchemy import func
-
-    from ..store.tables_media import bank_entries
-
-    return int(conn.execute(select(func.count()).select_from(bank_entries).where(bank_entries.c.id > after_id)).scalar())

@@ -16,6 +16,11 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+def _stamp() -> str:
+    """A bank change stamp (microseconds), so that refreshes see every removal or setting change."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
 def ensure_tables(engine: Engine) -> None:
     """Create the media tables if a database predates them (no-op once the migration has run)."""
     from sqlalchemy import inspect
@@ -74,7 +79,7 @@ def update_bank(conn: Connection, name: str, **values) -> dict:
     bank_row(conn, name)
     values = {k: v for k, v in values.items() if v is not None}
     if values:
-        conn.execute(update(banks).where(banks.c.name == name).values(**values, updated_at=now()))
+        conn.execute(update(banks).where(banks.c.name == name).values(**values, updated_at=_stamp()))
     return bank_row(conn, name)
 
 
@@ -94,8 +99,7 @@ def add_entries(conn: Connection, bank_id: int, rows: list[tuple[str, str, str]]
         {"bank_id": bank_id, "signal_type": st, "signal": s, "label": label or "", "added_at": t} for st, s, label in rows
     ], ["bank_id", "signal_type", "signal"])
     after = conn.execute(select(func.count()).select_from(bank_entries).where(bank_entries.c.bank_id == bank_id)).scalar()
-    if after != before:
-        conn.execute(update(banks).where(banks.c.id == bank_id).values(updated_at=t))
+    # No change stamp: new entries are found by their higher ids and added incrementally.
     return int(after - before)
 
 
@@ -108,7 +112,7 @@ def remove_entries(conn: Connection, bank_id: int, signal_type: str | None = Non
         stmt = stmt.where(bank_entries.c.signal_type == signal_type, bank_entries.c.signal == signal)
     n = conn.execute(stmt).rowcount
     if n:
-        conn.execute(update(banks).where(banks.c.id == bank_id).values(updated_at=now()))
+        conn.execute(update(banks).where(banks.c.id == bank_id).values(updated_at=_stamp()))
     return int(n or 0)
 
 
@@ -121,10 +125,14 @@ def entries(conn: Connection, bank_id: int | None = None, after_id: int = 0):
 
 
 def state(conn: Connection) -> tuple:
-    """A fingerprint of bank configuration and contents; changes on any create/update/add/remove."""
+    """A cheap fingerprint: ((bank count, latest bank change stamp), highest entry id).
+
+    Creating, changing, deleting a bank or removing entries changes the first part; adding
+    entries raises the second. Both are index lookups, not table scans.
+    """
     b = conn.execute(select(func.count(), func.max(banks.c.updated_at)).select_from(banks)).first()
-    e = conn.execute(select(func.count(), func.max(bank_entries.c.id)).select_from(bank_entries)).first()
-    return (tuple(b), tuple(e))
+    e = conn.execute(select(func.max(bank_entries.c.id))).scalar()
+    return (tuple(b), e or 0)
 
 
 # ----------------------------------------------------------------------------------- media hashes
