@@ -55,6 +55,7 @@ def worker(
     terms: str = typer.Option(None, "--terms", help="Term list to scan text with (default: $NETWARDEN_TERMS)."),
     media_root: Path = typer.Option(None, "--media-root", help="Folder that relative media uris resolve against."),
     no_signals: bool = typer.Option(False, "--no-signals", help="Store events only; skip media hashing and text scanning."),
+    media: str = typer.Option("hash", "--media", help="hash: read and hash media files | lookup: match the MD5/SHA-256 sent with each event (firehose) | off."),
     batch_size: int = typer.Option(5000, "--batch-size", min=1, help="Messages per transaction (at most)."),
     batch_ms: int = typer.Option(500, "--batch-ms", min=1, help="Longest wait before a partial batch is written."),
     start: str = typer.Option("earliest", "--start", help="Where a partition with no stored offset starts: earliest | latest."),
@@ -69,15 +70,17 @@ def worker(
     worker killed at any point loses and repeats nothing. SIGTERM finishes the batch and leaves the
     group. Start any number of workers with the same --group to share the topic's partitions.
     """
-    from ..ingest.pipeline import load_hooks
+    from ..scale.hash_lookup import stream_hooks
     from ..scale.kafka_worker import ensure_tables, run_worker
     from ..store import open_store
 
+    if media not in ("hash", "lookup", "off"):
+        raise UserError(f"--media {media!r} is not valid; use hash, lookup or off.")
     conf = _kv(consumer_option)
     _check_brokers(kafka, conf)
     store = open_store(resolve_db(db))
     ensure_tables(store)
-    hooks = [] if no_signals else load_hooks(store, terms)
+    hooks = [] if no_signals else stream_hooks(store, terms, media)
     stats = run_worker(store, kafka, topic, group, hooks=hooks, fmt=fmt, batch_size=batch_size, batch_ms=batch_ms,
                        media_root=str(media_root.resolve()) if media_root else None, start=start,
                        consumer_conf=conf, max_idle=max_idle, max_messages=max_messages)

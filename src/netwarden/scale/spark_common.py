@@ -1,0 +1,52 @@
+"""Spark plumbing shared by the batch jobs: the session, and store tables as DataFrames.
+
+The jobs themselves are functions from DataFrames to DataFrames, so a production deployment can
+feed them from wherever the platform keeps its tables (Parquet exports, a JDBC read of the
+PostgreSQL store's replica); `table_df` here reads the store through SQLAlchemy in chunks, which is
+what the CLI and the tests use.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+CHUNK = 50_000
+
+
+def spark_session(master: str = "local[*]", app: str = "netwarden", shuffle_partitions: int | None = None,
+                  conf: dict | None = None):
+    """A SparkSession (the one already running in this process, if any)."""
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    b = (SparkSession.builder.master(master).appName(app)
+         .config("spark.ui.enabled", "false")
+         .config("spark.ui.showConsoleProgress", "false")
+         .config("spark.sql.adaptive.enabled", "true")
+         .config("spark.driver.memory", os.environ.get("NETWARDEN_SPARK_DRIVER_MEMORY", "2g")))
+    if shuffle_partitions:
+        b = b.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    for k, v in (conf or {}).items():
+        b = b.config(k, v)
+    spark = b.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def table_df(spark, store, query, schema: str, batch: int = CHUNK):
+    """A DataFrame of a SQLAlchemy select's rows (read in chunks), with a DDL schema string."""
+    rows: list[tuple] = []
+    with store.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
+        for part in result.partitions(batch):
+            rows.extend(tuple(r) for r in part)
+    return spark.createDataFrame(rows, schema=schema)
+
+
+def select_cols(table, names: Iterable[str]):
+    return select(*[table.c[n] for n in names])
