@@ -226,3 +226,19 @@ def test_reference_modes_match_original(path):
         assert not h.usable  # reported as unusable, not matched
     else:
         assert hamming_hex(h.pdq, ref.pdq) <= 10, path
+
+
+def test_time_limit_main_thread_and_worker_thread():
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(0)
+    noise = Image.fromarray(rng.integers(0, 256, (2000, 3000, 3), dtype=np.uint8), "RGB")
+    data = save(noise, "JPEG", quality=95)
+    with pytest.raises(MediaError) as ei:
+        decode(data, name="slow.jpg", time_limit=0.0005)
+    assert ei.value.reason == "timeout"
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(MediaError) as ei:
+            pool.submit(decode, data, name="slow.jpg", time_limit=0.0005).result()
+    assert ei.value.reason == "timeout"
+    assert decode(data, name="ok.jpg", time_limit=60).rgb.shape == (2000, 3000, 3)

@@ -86,20 +86,43 @@ class _Alarm(Exception):
     pass
 
 
-@contextmanager
-def _time_limit(seconds: float | None, name: str):
-    """Interrupt a decode that runs past `seconds` (SIGALRM, main thread only).
-
-    Off the main thread the pixel and byte caps bound decode time and the deadline is checked
-    between frames and steps instead.
-    """
-    use_alarm = (
+def _alarm_usable(seconds: float | None) -> bool:
+    return bool(
         seconds
         and hasattr(signal, "setitimer")
         and threading.current_thread() is threading.main_thread()
         and signal.getitimer(signal.ITIMER_REAL)[0] == 0
     )
-    if not use_alarm:
+
+
+def _run_with_deadline(fn, seconds: float, name: str):
+    """Run fn() in a helper thread and stop waiting after `seconds` (used where SIGALRM is not).
+
+    A decode that overruns cannot be killed, but the caller gets its error at once; the pixel and
+    byte caps bound what the abandoned decode can still cost.
+    """
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except BaseException as e:  # handed to the caller below
+            box["error"] = e
+
+    t = threading.Thread(target=target, name="media-decode", daemon=True)
+    t.start()
+    t.join(seconds)
+    if t.is_alive():
+        raise MediaError(name, "timeout", f"over {seconds:g} s")
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+@contextmanager
+def _time_limit(seconds: float | None, name: str):
+    """Interrupt a decode that runs past `seconds` with SIGALRM (main thread, no other timer)."""
+    if not _alarm_usable(seconds):
         yield
         return
 
@@ -305,23 +328,35 @@ def decode(
         data = read_bytes(source, max_bytes)
     px = MAX_PIXELS if max_pixels is None else max_pixels
     limit = TIME_LIMIT if time_limit is None else time_limit
-    with _time_limit(limit, name):
-        img = _open(data, name, px)
-        frames = int(getattr(img, "n_frames", 1) or 1)
-        source_mode = img.mode
-        scale = 1
-        if reduce_to and img.format == "JPEG" and img.mode in ("RGB", "L", "CMYK", "YCbCr"):
-            w, h = img.size
-            short = min(w, h)
-            target = 1
-            for k in (8, 4, 2):
-                if short // k >= reduce_to:
-                    target = k
-                    break
-            if target > 1:
-                img.draft(img.mode if img.mode != "YCbCr" else "RGB", (w // target, h // target))
-                scale = max(1, round(w / img.size[0]))
-        return _frame(img, name, frames, scale, source_mode)
+
+    def run() -> Decoded:
+        return _decode_data(data, name, px, reduce_to)
+
+    if _alarm_usable(limit):
+        with _time_limit(limit, name):
+            return run()
+    if limit:
+        return _run_with_deadline(run, limit, name)
+    return run()
+
+
+def _decode_data(data: bytes, name: str, px: int, reduce_to: int | None) -> Decoded:
+    img = _open(data, name, px)
+    frames = int(getattr(img, "n_frames", 1) or 1)
+    source_mode = img.mode
+    scale = 1
+    if reduce_to and img.format == "JPEG" and img.mode in ("RGB", "L", "CMYK", "YCbCr"):
+        w, h = img.size
+        short = min(w, h)
+        target = 1
+        for k in (8, 4, 2):
+            if short // k >= reduce_to:
+                target = k
+                break
+        if target > 1:
+            img.draft(img.mode if img.mode != "YCbCr" else "RGB", (w // target, h // target))
+            scale = max(1, round(w / img.size[0]))
+    return _frame(img, name, frames, scale, source_mode)
 
 
 def decode_frames(
