@@ -156,7 +156,7 @@ class _Segment:
         if self.shift:
             qkeys = qkeys >> self.shift
         if K is not None:
-            cap = max(1024, 64 * len(q64))
+            cap = max(4096, 256 * len(q64))
             while True:
                 oq = np.empty(cap, dtype=np.int64)
                 orow = np.empty(cap, dtype=np.int64)
