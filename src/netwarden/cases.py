@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy import case as sa_case
 from sqlalchemy.engine import Connection
@@ -62,8 +63,23 @@ def _expand(store: Store, seeds: list[str], top_k: int) -> tuple[list[Member], s
         return _placeholder_expand(store, seeds, top_k), "placeholder"
     exp = expand_network(store, seeds, top_k=top_k)
     out = [Member(str(m.account_id), float(m.score), int(m.rank), bool(m.core), dict(m.layers or {}),
-                  _jsonable(m.path)) for m in exp.members]
-    return out, "graph"
+                  _path(m)) for m in exp.members]
+    have = {m.account_id for m in out}
+    # the seeds belong to the case even when the expansion lists only what it found around them
+    lead = [Member(s, 1.0, 0, True, {"seed": 1.0}, [s]) for s in seeds if s not in have]
+    return lead + out, "graph"
+
+
+def _path(m) -> list:
+    """The evidence path from a seed, with the kind of tie on each step between the accounts."""
+    path = [str(p) for p in (getattr(m, "path", None) or [])]
+    ties = list(getattr(m, "path_edges", None) or [])
+    if not ties or len(ties) != len(path) - 1:
+        return _jsonable(path)
+    out: list = [path[0]]
+    for tie, acc in zip(ties, path[1:], strict=True):
+        out += [str(tie), acc]
+    return out
 
 
 def _jsonable(path) -> list:
@@ -141,11 +157,14 @@ def open_sweep_cases(store: Store, actor: str, min_size: int = 3) -> list[int]:
     except ImportError:
         raise UserError("The sweep (netwarden.graph.sweep) is not installed yet; open cases from seeds instead.") from None
     ids = []
-    for g in sweep(store):
-        members = [Member(str(m.account_id), float(m.score), int(m.rank), bool(m.core), dict(m.layers or {}),
-                          _jsonable(m.path)) for m in getattr(g, "members", [])]
+    for n, g in enumerate(sweep(store), 1):
+        core = set(getattr(g, "core", []) or [])
+        members = [Member(str(a), float(g.score), i + 1, a in core, {"sweep": float(g.score)}, [])
+                   for i, a in enumerate(g.accounts)]
         if len(members) >= min_size:
-            ids.append(create_case(store, members, actor, origin="sweep", title=f"Sweep group {getattr(g, 'id', '')}"))
+            why = "; ".join(g.reasons[:2]) if getattr(g, "reasons", None) else ""
+            ids.append(create_case(store, members, actor, origin="sweep",
+                                   title=f"Sweep group {n}" + (f": {why}" if why else "")[:250]))
     return ids
 
 
@@ -175,9 +194,9 @@ def members(conn: Connection, cid: int) -> list[dict]:
     out = []
     for r in conn.execute(q):
         d = dict(r._mapping)
-        d["layers"] = json.loads(d["layers"] or "{}")
-        d["path"] = json.loads(d["path"] or "[]")
-        d["reasons"] = json.loads(d["reasons"] or "[]")
+        d["layers"] = orjson.loads(d["layers"] or "{}")
+        d["path"] = orjson.loads(d["path"] or "[]")
+        d["reasons"] = orjson.loads(d["reasons"] or "[]")
         d["risk"] = d["risk"] or 0.0
         out.append(d)
     return out
@@ -232,7 +251,7 @@ def account_queue(conn: Connection, kind: str | None = None, lang: str | None = 
     out = []
     for r in conn.execute(q):
         d = dict(r._mapping)
-        d["reasons"] = json.loads(d["reasons"])
+        d["reasons"] = orjson.loads(d["reasons"])
         out.append(d)
     return out
 

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow,
 
 @pytest.fixture(scope="module")
 def server(web_store):
-    s = LiveServer(make_app(web_store)).start()
+    s = LiveServer(make_app(web_store, secure_cookies=True)).start()
     yield s
     s.stop()
 
@@ -42,6 +42,7 @@ def _login(browser, server, name):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
+    page.on("console", lambda m: errors.append("console: " + m.text) if m.type == "error" else None)
     page.goto(server.url + "/queue")
     assert page.url.endswith("/login")
     page.fill("input[name=username]", name)

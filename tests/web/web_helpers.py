@@ -12,10 +12,12 @@ ROLES = ("admin", "moderator", "triage", "viewer")
 HOSTILE_BIO = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2"> kik: zz_hostile'
 
 
-def make_app(web_store):
+def make_app(web_store, secure_cookies: bool = False):
+    """The app on the module's store. TestClient talks plain http://testserver, so Secure cookies are
+    off there; the browser tests keep them on (Chromium sends them to http://127.0.0.1)."""
     from netwarden.web.app import create_app
 
-    return create_app(store=web_store["store"], media_roots=[str(web_store["world"])], secure_cookies=False)
+    return create_app(store=web_store["store"], media_roots=[str(web_store["world"])], secure_cookies=secure_cookies)
 
 
 def login(client, name: str, password: str = PASSWORD) -> str:

@@ -115,6 +115,9 @@ def demo(
         from ..web.app import create_app
 
         err_console.print(f"serving on http://{host}:{port}/ (Ctrl-C to stop)")
+        # Browsers keep Secure cookies on http://localhost and 127.0.0.1; elsewhere plain HTTP needs them off.
         loopback = host in ("127.0.0.1", "localhost", "::1")
-        app = create_app(store=store, media_roots=[str(world)], secure_cookies=not loopback)
+        if not loopback:
+            err_console.print("note: serving plain HTTP off loopback, so session cookies are sent without Secure")
+        app = create_app(store=store, media_roots=[str(world)], secure_cookies=loopback)
         uvicorn.run(app, host=host, port=port, log_level="warning")

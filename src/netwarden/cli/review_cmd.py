@@ -36,19 +36,28 @@ def serve(
                                           "the folders of ingested files are always included)."),
     insecure_cookies: bool = typer.Option(False, "--insecure-cookies",
                                           help="Send session cookies without the Secure flag (plain HTTP off loopback)."),
+    workers: int = typer.Option(1, "--workers", help="Worker processes (each with its own database connections)."),
     db: str = DB_OPT,
 ) -> None:
     """Serve the review app (FastAPI + HTMX)."""
+    import secrets
+
     import uvicorn
 
-    from ..web.app import create_app
+    from ..config import resolve_db
 
     for r in media_root:
         if not r.is_dir():
             raise UserError(f"Media root {r} is not a folder; pass an existing folder to --media-root.")
-    app = create_app(store=_store(db), media_roots=[str(r) for r in media_root], secure_cookies=not insecure_cookies,
-                     secret=os.environ.get("NETWARDEN_SECRET"))
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    if workers < 1:
+        raise UserError(f"--workers {workers} is not a positive number; use 1 or more.")
+    _store(db).close()  # migrate once, and fail early with one sentence if the database is unusable
+    os.environ["NETWARDEN_DB"] = resolve_db(db)
+    os.environ["NETWARDEN_MEDIA_ROOTS"] = os.pathsep.join(str(r.resolve()) for r in media_root)
+    os.environ["NETWARDEN_SECURE_COOKIES"] = "0" if insecure_cookies else "1"
+    os.environ.setdefault("NETWARDEN_SECRET", secrets.token_urlsafe(32))  # shared by the workers
+    uvicorn.run("netwarden.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_level="warning", proxy_headers=False)
 
 
 @user_app.command("add")

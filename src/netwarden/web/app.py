@@ -83,3 +83,17 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
         return RedirectResponse("/queue", status_code=303)
 
     return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` / several workers: settings come from the environment
+    (NETWARDEN_DB, NETWARDEN_MEDIA_ROOTS (os.pathsep-separated), NETWARDEN_SECURE_COOKIES, NETWARDEN_SECRET,
+    which must be the same in every worker so reveal grants made by one are honoured by another)."""
+    import os
+
+    from ..config import resolve_db
+
+    roots = [p for p in os.environ.get("NETWARDEN_MEDIA_ROOTS", "").split(os.pathsep) if p]
+    secure = os.environ.get("NETWARDEN_SECURE_COOKIES", "1").lower() not in ("0", "false", "no", "off")
+    return create_app(db_url=resolve_db(None), media_roots=roots, secure_cookies=secure,
+                      secret=os.environ.get("NETWARDEN_SECRET"))
