@@ -92,3 +92,50 @@ def test_group_layer_links_accounts_without_interaction():
     c4 = next(c for c in expand_prepared(Prepared(g), ["a0"], top_k=5).members if c.account_id == "a4")
     assert c4.path_edges[-1] == "handle:kik:zzplaceholder"
     assert c4.layers.get("handle") == 1.0
+
+
+def _camouflaged_world(rng_seed: int = 0):
+    """Members 0-9 reply to each other; silent members 10-13 only follow five members each; the seed
+    (0) also follows 30 low-degree outsiders 14-43 (camouflage), and every member follows a hub (44)
+    that 1000 outsiders 45.. follow too; outsiders follow each other sparsely."""
+    rng = np.random.default_rng(rng_seed)
+    n = 45 + 1000
+    edges = []
+    for i in range(10):
+        for j in range(i + 1, 10):
+            if rng.random() < 0.7:
+                edges.append((i, j, "reply"))
+    for s in range(10, 14):
+        for m in rng.choice(10, 5, replace=False):
+            edges.append((s, int(m), "follow"))
+    for o in range(14, 44):
+        edges.append((0, o, "follow"))
+        edges.append((o, int(45 + rng.integers(1000)), "follow"))
+    for m in range(14):
+        edges.append((m, 44, "follow"))
+    for o in range(45, n):
+        edges.append((o, 44, "follow"))
+        for t in rng.choice(np.arange(45, n), 2, replace=False):
+            if int(t) != o:
+                edges.append((o, int(t), "follow"))
+    return _graph(edges, n)
+
+
+def test_silent_members_outrank_the_seeds_incidental_contacts():
+    # PPR alone keeps much of its mass next to the seed: its 30 one-tie contacts outranked silent
+    # members whose only ties are follows into the network; the cohesion stage ranks by ties into it
+    for rng_seed in range(3):
+        g = _camouflaged_world(rng_seed)
+        exp = expand_prepared(Prepared(g), ["a0"], top_k=13, explain=False)
+        top = {c.account_id for c in exp.members}
+        assert {f"a{i}" for i in range(10, 14)} <= top  # every silent member
+        assert len(top & {f"a{i}" for i in range(1, 14)}) >= 12
+        assert "a44" not in top  # the hub every member follows
+
+
+def test_layer_shares_are_ties_into_the_network():
+    g = _camouflaged_world()
+    exp = expand_prepared(Prepared(g), ["a0"], top_k=13)
+    for c in exp.members:
+        assert abs(sum(c.layers.values()) - 1.0) < 1e-3
+        assert c.path[0] == "a0"

@@ -36,6 +36,7 @@ LAYER_WEIGHTS = {"interaction": 1.0, "handle": 1.0, "media": 1.0, "hashtag": 1.0
 ALPHA = 0.1  # restart probability (chosen on generated worlds, see docs/graph.md)
 EPS = 1e-6  # push threshold (residual per unit degree)
 HUB_DAMPING = 0.5
+COHESION_SET = 200  # accounts ranked highest by PPR that stage 2 measures ties into (see Prepared.rank)
 PRIOR_GAIN = 0.25
 SIGNAL_KINDS = ("media_match", "term_hit", "off_platform_route")
 
@@ -93,17 +94,46 @@ class Prepared:
         return nodes[keep], p[keep]
 
     def rank(self, seed_idx: list[int], top_k: int, use_priors: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Top-k node indices (seeds excluded) with scores; plus all touched nodes and their p."""
+        """Top-k node indices (seeds excluded) with scores; plus the cohesion set S and its weights.
+
+        Stage 1: PPR by push from the seeds, ranked by ``p / deg ** HUB_DAMPING`` (times priors).
+        Stage 2: S = the seeds and the ``COHESION_SET`` accounts stage 1 ranks highest, each weighted
+        by its stage-1 score relative to the best non-seed (seeds 1); every account is scored by its
+        weighted tie weight into S, ``sum_u x(u) w(u, v) / deg(v) ** HUB_DAMPING`` (times priors).
+        Stage 1 alone keeps much of its mass next to the seed, so the seed's incidental contacts
+        (low degree, one tie to the network) outrank members whose many ties all run through other
+        members, above all silent ones; stage 2 asks each account how much of it points into the
+        network PPR found, which a member answers with dozens of ties and a bystander with one.
+        """
         nodes, p = self.ppr(seed_idx)
         d = np.maximum(self.deg[nodes], 1e-12)
-        score = p / d ** HUB_DAMPING
+        stage1 = p / d ** HUB_DAMPING
         if use_priors:
-            score = score * self.priors[nodes]
-        seeds = set(seed_idx)
-        mask = np.fromiter((int(x) not in seeds for x in nodes), dtype=bool, count=len(nodes))
-        cand, cs = nodes[mask], score[mask]
-        order = np.argsort(-cs, kind="stable")[:top_k]
-        return cand[order], cs[order], nodes, p
+            stage1 = stage1 * self.priors[nodes]
+        order = np.argsort(-stage1, kind="stable")
+        seeds = np.unique(np.asarray(seed_idx, dtype=np.int64))
+        top1 = order[~np.isin(nodes[order], seeds)][:COHESION_SET]
+        cap = float(stage1[top1[0]]) if len(top1) else 1.0
+        # S weighted by stage-1 score (capped at the best non-seed, so the seed counts as one strong
+        # member, not as the whole network); accounts far down stage 1 add little
+        S = np.concatenate([seeds, nodes[top1]])
+        sw = np.concatenate([np.ones(len(seeds)), np.minimum(stage1[top1], cap) / max(cap, 1e-300)])
+        starts, ends = self.indptr[S], self.indptr[S + 1]
+        idx = np.concatenate([self.indices[a:b] for a, b in zip(starts, ends, strict=True)])
+        wts = np.concatenate([self.data[a:b] * x for a, b, x in zip(starts, ends, sw, strict=True)])
+        # candidates: every account touched by the push or tied to S
+        cand, inv = np.unique(np.concatenate([nodes, idx]), return_inverse=True)
+        tie = np.bincount(inv[len(nodes):], weights=wts, minlength=len(cand))
+        s1 = np.zeros(len(cand))
+        s1[inv[:len(nodes)]] = stage1
+        score = tie / np.maximum(self.deg[cand], 1e-12) ** HUB_DAMPING
+        if use_priors:
+            score = score * self.priors[cand]
+        keep = ~np.isin(cand, seeds)
+        cand, score, s1 = cand[keep], score[keep], s1[keep]
+        # by cohesion; accounts with no tie into S (if any are needed) by their stage-1 score
+        top = np.lexsort((-s1, -score))[:top_k]
+        return cand[top], score[top], S, sw
 
 
 def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
@@ -176,13 +206,13 @@ def expand_network(store, seeds: list[str], top_k: int = 200, layers: set[str] |
 def expand_prepared(prep: Prepared, seeds: list[str], top_k: int = 200, store=None, explain: bool = True) -> Expansion:
     graph = prep.graph
     seed_idx = [graph.index[s] for s in dict.fromkeys(seeds)]
-    top, scores, nodes, p = prep.rank(seed_idx, top_k)
+    top, scores, S, sw = prep.rank(seed_idx, top_k)
     members = [Candidate(account_id=graph.ids[int(i)], score=float(s), rank=r + 1)
                for r, (i, s) in enumerate(zip(top, scores, strict=True))]
     exp = Expansion(seeds=list(dict.fromkeys(seeds)), members=members, layers=prep.layer_names)
     if not explain or not members:
         return exp
-    _contributions(prep, nodes, p, top, members)
+    _contributions(prep, S, sw, top, members)
     _paths(prep, seed_idx, top, members)
     from .core import mark_core
 
@@ -192,15 +222,15 @@ def expand_prepared(prep: Prepared, seeds: list[str], top_k: int = 200, store=No
     return exp
 
 
-def _contributions(prep: Prepared, nodes: np.ndarray, p: np.ndarray, top: np.ndarray, members: list[Candidate]) -> None:
+def _contributions(prep: Prepared, S: np.ndarray, w: np.ndarray, top: np.ndarray, members: list[Candidate]) -> None:
+    """Each candidate's tie weight into the cohesion set S, split by layer (shares sum to 1)."""
     x = np.zeros(prep.graph.n)
-    x[nodes] = p / np.maximum(prep.deg[nodes], 1e-12)
+    x[S] = w
     parts = {}
     for name in prep.layer_names:
         m = prep.graph.layers[name]
         if m.nnz == 0:
             continue
-        # mass arriving at each top node over this layer: sum_u x[u] * w * W_l[u, v] (W symmetric)
         parts[name] = np.asarray(m[top] @ x).ravel() * prep.weights[name]
     for j, c in enumerate(members):
         tot = sum(float(v[j]) for v in parts.values())
