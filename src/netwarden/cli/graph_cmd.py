@@ -87,6 +87,7 @@ def evaluate(
 ) -> None:
     """Precision and recall at |R| and 3|R| per camouflage level, baselines beside, and evasion MRR."""
     from ..graph.evaluate import (
+        bfs_ratios,
         evaluate_evasion,
         evaluate_world,
         prepare_world,
@@ -115,8 +116,11 @@ def evaluate(
             ev["world"] = str(w)
             evasion_out.append(ev)
     summary = summarize(rows)
-    out = {"summary": summary, "evasion": evasion_out, "rows": rows}
-    text = table_markdown(summary) + "\n\nevasion: " + "; ".join(
+    ratios = bfs_ratios(summary)
+    out = {"summary": summary, "vs_bfs": ratios, "evasion": evasion_out, "rows": rows}
+    text = table_markdown(summary) + "\n\nrecall@|R| over 2-hop BFS at the same k: " + "; ".join(
+        f"{r['camouflage']}: {r['x 2-hop']}x (ranked 2-hop {r['x 2-hop-ranked']}x)" for r in ratios)
+    text += "\n\nevasion: " + "; ".join(
         f"{e['world']}: precision {e['precision']}, recall {e['recall']}, MRR {e['mrr']}" for e in evasion_out)
     emit(out, as_json, text)
 

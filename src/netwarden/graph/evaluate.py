@@ -222,6 +222,20 @@ def summarize(rows: list[dict]) -> list[dict]:
     return out
 
 
+def bfs_ratios(summary: list[dict], key: str = "recall@|R|") -> list[dict]:
+    """Per camouflage level: netwarden's median recall over the 2-hop baselines' at the same k."""
+    by = {(d["camouflage"], d["method"]): d.get(key) for d in summary}
+    out = []
+    for cam in sorted({d["camouflage"] for d in summary}):
+        ours = by.get((cam, "netwarden"))
+        row = {"camouflage": cam, "netwarden": ours}
+        for base in ("2-hop", "2-hop-ranked"):
+            b = by.get((cam, base))
+            row[f"x {base}"] = round(ours / b, 2) if ours is not None and b else None
+        out.append(row)
+    return out
+
+
 def table_markdown(summary: list[dict]) -> str:
     cols = ["camouflage", "method", "seeds", "precision@|R|", "recall@|R|", "precision@3|R|", "recall@3|R|",
             "recall@|R| silent", "recall@|R| poster", "recall@|R| commenter"]
