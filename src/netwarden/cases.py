@@ -168,11 +168,21 @@ def open_sweep_cases(store: Store, actor: str, min_size: int = 3) -> list[int]:
     return ids
 
 
+def bump(conn: Connection, cid: int) -> None:
+    """Mark the case changed (the review app caches rendered member tables by case version)."""
+    conn.execute(update(cases).where(cases.c.id == cid).values(version=cases.c.version + 1))
+
+
+def version(conn: Connection, cid: int) -> int | None:
+    return conn.execute(select(cases.c.version).where(cases.c.id == cid)).scalar()
+
+
 def _update_case_risk(conn: Connection, cid: int) -> None:
     top = conn.execute(select(func.max(account_risk.c.score)).select_from(case_members.join(
         account_risk, account_risk.c.account_id == case_members.c.account_id))
         .where(case_members.c.case_id == cid, case_members.c.state != "cleared")).scalar()
-    conn.execute(update(cases).where(cases.c.id == cid).values(risk=float(top or 0.0), updated_at=_now()))
+    conn.execute(update(cases).where(cases.c.id == cid).values(risk=float(top or 0.0), updated_at=_now(),
+                                                                version=cases.c.version + 1))
 
 
 def get_case(conn: Connection, cid: int) -> dict:
@@ -317,6 +327,7 @@ def add_note(conn: Connection, cid: int, author: str, text: str) -> None:
     if not text:
         raise UserError("The note is empty; write something first.")
     conn.execute(case_notes.insert().values(case_id=cid, author=author, text=text[:5000], created_at=_now()))
+    bump(conn, cid)
     audit.append(conn, author, "case.note", "case", str(cid), {"chars": len(text)})
 
 
@@ -326,7 +337,8 @@ def notes(conn: Connection, cid: int) -> list[dict]:
 
 
 def assign(conn: Connection, cid: int, assignee: str | None, actor: str) -> None:
-    conn.execute(update(cases).where(cases.c.id == cid).values(assignee=assignee or None, updated_at=_now()))
+    conn.execute(update(cases).where(cases.c.id == cid).values(assignee=assignee or None, updated_at=_now(),
+                                                                version=cases.c.version + 1))
     audit.append(conn, actor, "case.assign", "case", str(cid), {"assignee": assignee})
 
 
@@ -341,6 +353,7 @@ def request_enforcement(conn: Connection, cid: int, action: str, actor: str) -> 
     res = conn.execute(decisions.insert().values(case_id=cid, action=action, account_ids=json.dumps(ids),
                                                  state="pending", decided_by=actor, created_at=_now()))
     did = int(res.inserted_primary_key[0])
+    bump(conn, cid)
     audit.append(conn, actor, "enforce.request", "case", str(cid),
                  {"decision_id": did, "action": action, "accounts": len(ids), "four_eyes": four_eyes()})
     if not four_eyes():
@@ -366,6 +379,7 @@ def reject(conn: Connection, did: int, actor: str) -> None:
     conn.execute(update(decisions).where(decisions.c.id == did).values(state="rejected", approved_by=actor,
                                                                         approved_at=_now()))
     audit.append(conn, actor, "enforce.reject", "case", str(d.case_id), {"decision_id": did})
+    bump(conn, d.case_id)
 
 
 def _approve(conn: Connection, did: int, actor: str) -> None:
@@ -374,6 +388,7 @@ def _approve(conn: Connection, did: int, actor: str) -> None:
     if res.rowcount != 1:
         raise UserError(f"Decision {did} is no longer pending; reload the case.")
     d = conn.execute(select(decisions).where(decisions.c.id == did)).one()
+    bump(conn, d.case_id)
     audit.append(conn, actor, "enforce.approve", "case", str(d.case_id),
                  {"decision_id": did, "action": d.action, "proposed_by": d.decided_by})
     payload = {"case_id": str(d.case_id), "account_ids": json.loads(d.account_ids), "action": d.action,

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from .store import schema as t
@@ -174,6 +174,10 @@ def recompute(conn: Connection, account_ids: Iterable[str], chunk: int = 500) ->
             upsert(conn, account_risk, rows, ["account_id"],
                    ["score", "reasons", "kinds", "last_signal_id", "updated_at"])
             n += len(rows)
+            # cases showing these accounts show their new scores
+            conn.execute(update(cases).where(cases.c.id.in_(
+                select(case_members.c.case_id).where(case_members.c.account_id.in_(part)).distinct()))
+                .values(version=cases.c.version + 1))
     return n
 
 

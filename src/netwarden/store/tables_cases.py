@@ -33,6 +33,7 @@ cases = Table(
     Column("state", String(20), nullable=False, default="open"),  # open | closed
     Column("assignee", String(200)),
     Column("risk", Float, nullable=False, default=0.0),  # highest member risk, for the queue
+    Column("version", Integer, nullable=False, default=0),  # bumped on every change to the case or its members
     Column("created_by", String(200), nullable=False),
     Column("created_at", TIME, nullable=False),
     Column("updated_at", TIME, nullable=False),

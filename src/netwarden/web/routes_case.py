@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,7 +14,7 @@ from .. import cases, risk
 from ..store import schema as t
 from ..store.tables_cases import case_members
 from .auth import User
-from .deps import current_user, highlight, render, require, store
+from .deps import TEMPLATES, current_user, highlight, render, require, store
 
 router = APIRouter()
 
@@ -35,20 +36,44 @@ def _display(m: dict) -> dict:
     return m
 
 
-def _case_ctx(request: Request, cid: int) -> dict:
-    with store(request).engine.connect() as conn:
+_MEMBERS_CACHE: OrderedDict[tuple, tuple[str, int, int]] = OrderedDict()
+_CACHE_SIZE = 64
+_CSRF_SLOT = "__netwarden_csrf__"
+
+
+def _members_block(request: Request, conn, cid: int, user: User) -> tuple[str, int, int]:
+    """The rendered member table, cached per process by case version and the viewer's permissions.
+
+    The version is read before the members, so an entry is never older than its key; every change
+    to a case or its members' scores bumps it (netwarden.cases.bump, risk.recompute)."""
+    key = (id(request.app), cid, cases.version(conn, cid), user.can("decide"), user.can("enforce"))
+    hit = _MEMBERS_CACHE.get(key)
+    if hit is None:
         case = cases.get_case(conn, cid)
         members = [_display(m) for m in cases.members(conn, cid)]
-        return {"case": case, "members": members,
-                "core": [m for m in members if m["core"]], "periphery": [m for m in members if not m["core"]],
-                "notes": cases.notes(conn, cid), "decisions": cases.case_decisions(conn, cid),
+        core = [m for m in members if m["core"]]
+        html = TEMPLATES.get_template("_members.html").render(
+            case=case, core=core, periphery=[m for m in members if not m["core"]], user=user, csrf=_CSRF_SLOT)
+        hit = (html, len(members), len(core))
+        _MEMBERS_CACHE[key] = hit
+        while len(_MEMBERS_CACHE) > _CACHE_SIZE:
+            _MEMBERS_CACHE.popitem(last=False)
+    return hit
+
+
+def _case_ctx(request: Request, cid: int, user: User) -> dict:
+    with store(request).engine.connect() as conn:
+        case = cases.get_case(conn, cid)
+        html, n, n_core = _members_block(request, conn, cid, user)
+        return {"case": case, "members_html": Markup(html.replace(_CSRF_SLOT, user.csrf)), "n_members": n,
+                "n_core": n_core, "notes": cases.notes(conn, cid), "decisions": cases.case_decisions(conn, cid),
                 "enforcement": cases.enforcement_status(conn, cid), "four_eyes": cases.four_eyes(),
                 "actions": cases.ACTIONS}
 
 
-def _case_or_404(request: Request, cid: int) -> dict:
+def _case_or_404(request: Request, cid: int, user: User) -> dict:
     try:
-        return _case_ctx(request, cid)
+        return _case_ctx(request, cid, user)
     except Exception as e:  # UserError for a missing case
         if e.__class__.__name__ == "UserError":
             raise HTTPException(404, str(e)) from None
@@ -57,24 +82,34 @@ def _case_or_404(request: Request, cid: int) -> dict:
 
 @router.get("/cases/{cid}", response_class=HTMLResponse)
 def case_page(request: Request, cid: int, user: User = Depends(current_user)):
-    return render(request, "case.html", user, **_case_or_404(request, cid))
+    return render(request, "case.html", user, **_case_or_404(request, cid, user))
 
 
 @router.get("/api/cases/{cid}")
 def case_api(request: Request, cid: int, user: User = Depends(current_user)):
-    ctx = _case_or_404(request, cid)
-    return {k: ctx[k] for k in ("case", "members", "notes", "decisions", "enforcement")}
+    ctx = _case_or_404(request, cid, user)
+    with store(request).engine.connect() as conn:
+        members = cases.members(conn, cid)
+    return {"members": members, **{k: ctx[k] for k in ("case", "notes", "decisions", "enforcement")}}
+
+
+_GRAPH_CACHE: OrderedDict[tuple, dict] = OrderedDict()
 
 
 @router.get("/cases/{cid}/graph.json")
 def case_graph(request: Request, cid: int, user: User = Depends(current_user)):
     with store(request).engine.connect() as conn:
-        members = cases.members(conn, cid)
-        ids = [m["account_id"] for m in members]
-        edges = cases.edges(conn, ids)
-    nodes = [{"id": m["account_id"], "handle": m["handle"] or m["account_id"], "rank": m["rank"],
-              "core": bool(m["core"]), "state": m["state"], "risk": m["risk"]} for m in members]
-    return {"nodes": nodes, "edges": edges}
+        key = (id(request.app), cid, cases.version(conn, cid))
+        hit = _GRAPH_CACHE.get(key)
+        if hit is None:
+            members = cases.members(conn, cid)
+            edges = cases.edges(conn, [m["account_id"] for m in members])
+            nodes = [{"id": m["account_id"], "handle": m["handle"] or m["account_id"], "rank": m["rank"],
+                      "core": bool(m["core"]), "state": m["state"], "risk": m["risk"]} for m in members]
+            hit = _GRAPH_CACHE[key] = {"nodes": nodes, "edges": edges}
+            while len(_GRAPH_CACHE) > _CACHE_SIZE:
+                _GRAPH_CACHE.popitem(last=False)
+    return hit
 
 
 @router.post("/cases/{cid}/decide", response_class=HTMLResponse)
@@ -85,7 +120,7 @@ def decide(request: Request, cid: int, decision: str = Form(...), account_ids: l
         cases.decide_members(conn, cid, account_ids, decision, user.name, note=note,
                              negative_bank=negative_bank == "on" and user.can("enforce"))
     if request.headers.get("hx-request"):
-        return render(request, "_members.html", user, **_case_ctx(request, cid))
+        return HTMLResponse(_case_ctx(request, cid, user)["members_html"])
     return RedirectResponse(f"/cases/{cid}", status_code=303)
 
 

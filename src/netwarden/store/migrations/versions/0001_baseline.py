@@ -139,6 +139,7 @@ def upgrade() -> None:
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('assignee', sa.String(length=200), nullable=True),
     sa.Column('risk', sa.Float(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_by', sa.String(length=200), nullable=False),
     sa.Column('created_at', sa.String(length=40), nullable=False),
     sa.Column('updated_at', sa.String(length=40), nullable=False),
