@@ -224,3 +224,15 @@ def test_blurred_rendition_is_greyscale_and_original_needs_a_grant(app, web_stor
     other = TestClient(app)
     login(other, "moderator")
     assert other.get(f"/media/{mid}/original?grant={grant}").status_code == 403  # grants are per session
+
+
+def test_json_exports_are_audited(app, web_store):
+    client = TestClient(app)
+    login(client, "viewer")
+    cid = web_store["case"]
+    r = client.get(f"/api/cases/{cid}")
+    assert r.status_code == 200 and r.json()["members"]
+    assert client.get(f"/api/accounts/{web_store['seed']}").json()["risk"]["reasons"]
+    with web_store["store"].engine.connect() as conn:
+        rows = audit.entries(conn, action="export", limit=10)
+    assert {(e["actor"], e["subject_type"]) for e in rows} >= {("viewer", "case"), ("viewer", "account")}

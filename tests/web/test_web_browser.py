@@ -151,3 +151,20 @@ def test_hostile_bio_shows_as_text_and_runs_nothing(browser, server, web_store):
     assert bio.locator("mark").inner_text() == "zz_hostile"
     assert page.evaluate("() => window.__pwned === undefined")
     assert not page.errors
+
+
+def test_keyboard_shortcuts_confirm_the_focused_member(browser, server, web_store):
+    page = _login(browser, server, "triage")
+    page.goto(f"{server.url}/cases/{web_store['case']}")
+    idx = page.evaluate("""() => Array.from(document.querySelectorAll('tr.row'))
+                               .findIndex(r => r.querySelector('input.pick[data-candidate]'))""")
+    assert idx >= 0
+    for _ in range(idx + 1):
+        page.keyboard.press("j")
+    row = page.locator("tr.row.focus")
+    account = row.get_attribute("data-account")
+    page.keyboard.press("x")
+    page.keyboard.press("c")
+    page.wait_for_selector(f"tr.member.state-confirmed[data-account='{account}']")
+    with web_store["store"].engine.connect() as conn:
+        assert audit.entries(conn, action="decision.confirm", subject_id=account)[0]["actor"] == "triage"

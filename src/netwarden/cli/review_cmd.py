@@ -68,15 +68,29 @@ def user_add(
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Add a reviewer (argon2id-hashed password)."""
+    """Add a reviewer (argon2id-hashed password; a generated one is printed once when none is given
+    and there is no terminal to ask on)."""
+    import secrets
+    import sys
+
     from ..web.auth import add_user
 
-    password = password or os.environ.get("NETWARDEN_PASSWORD") or typer.prompt(
-        f"Password for {name}", hide_input=True, confirmation_prompt=True)
+    generated = None
+    password = password or os.environ.get("NETWARDEN_PASSWORD")
+    if not password:
+        if sys.stdin.isatty():
+            password = typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
+        else:
+            password = generated = secrets.token_urlsafe(12)
     store = _store(db)
     with store.engine.begin() as conn:
         add_user(conn, name, role, password)
-    emit({"user": name, "role": role}, as_json, f"added {name} ({role})")
+    out = {"user": name, "role": role}
+    text = f"added {name} ({role})"
+    if generated:
+        out["password"] = generated
+        text += f"; password {generated} (shown once)"
+    emit(out, as_json, text)
 
 
 @user_app.command("list")

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 
-from .. import cases, risk
+from .. import audit, cases, risk
 from ..store import schema as t
 from ..store.tables_cases import case_members
 from .auth import User
@@ -88,8 +88,9 @@ def case_page(request: Request, cid: int, user: User = Depends(current_user)):
 @router.get("/api/cases/{cid}")
 def case_api(request: Request, cid: int, user: User = Depends(current_user)):
     ctx = _case_or_404(request, cid, user)
-    with store(request).engine.connect() as conn:
+    with store(request).engine.begin() as conn:
         members = cases.members(conn, cid)
+        audit.append(conn, user.name, "export", "case", str(cid), {"format": "json", "members": len(members)})
     return {"members": members, **{k: ctx[k] for k in ("case", "notes", "decisions", "enforcement")}}
 
 
@@ -210,6 +211,8 @@ def account_page(request: Request, aid: str, user: User = Depends(current_user))
 @router.get("/api/accounts/{aid}")
 def account_api(request: Request, aid: str, user: User = Depends(current_user)):
     ctx = _account_ctx(request, aid)
+    with store(request).engine.begin() as conn:
+        audit.append(conn, user.name, "export", "account", aid, {"format": "json"})
     ctx["bio"] = ctx["account"]["bio"]
     ctx["risk"] = {"score": ctx["risk"].score, "reasons": ctx["risk"].reasons}
     return ctx
