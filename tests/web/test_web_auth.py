@@ -236,3 +236,17 @@ def test_json_exports_are_audited(app, web_store):
     with web_store["store"].engine.connect() as conn:
         rows = audit.entries(conn, action="export", limit=10)
     assert {(e["actor"], e["subject_type"]) for e in rows} >= {("viewer", "case"), ("viewer", "account")}
+
+
+def test_user_preferences_override_organisation_defaults(app, web_store):
+    admin, triage, viewer = TestClient(app), TestClient(app), TestClient(app)
+    ca, ct = login(admin, "admin"), login(triage, "triage")
+    login(viewer, "viewer")
+    assert admin.post("/prefs", headers={"X-CSRF-Token": ca}, data={"scope": "org", "blur": "medium"},
+                      follow_redirects=False).status_code == 303
+    assert triage.post("/prefs", headers={"X-CSRF-Token": ct}, data={"scope": "user", "blur": "strong"},
+                       follow_redirects=False).status_code == 303
+    assert "blur-medium" in viewer.get("/queue").text  # the organisation's default
+    assert "blur-strong" in triage.get("/queue").text  # the user's own choice wins
+    assert triage.post("/prefs", headers={"X-CSRF-Token": ct}, data={"blur": "none"}).status_code == 400
+    admin.post("/prefs", headers={"X-CSRF-Token": ca}, data={"scope": "org", "blur": "strong"})
