@@ -229,6 +229,42 @@ def bench_consume(msgs: list[bytes]) -> dict:
     return {"messages": got, "cpu_s": cpu}
 
 
+def memory_figures(bank_hashes: int = 200_000, world_accounts: int = 3000) -> dict:
+    """Bytes per bank PDQ hash in the matcher (tracemalloc) and per graph edge (a generated world)."""
+    import gc
+    import tracemalloc
+
+    from netwarden.media.matcher import BankInfo, Matcher
+
+    rng = random.Random(1)
+    entries = [{"id": i + 1, "bank_id": 1, "signal_type": "pdq", "signal": f"{rng.getrandbits(256):064x}",
+                "label": ""} for i in range(bank_hashes)]
+    gc.collect()
+    tracemalloc.start()
+    m = Matcher([BankInfo(1, "b")], index_mode="exact")
+    m.add_entries(entries)
+    gc.collect()
+    cur, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del m
+    out = {"bank_hashes": bank_hashes, "matcher_bytes_per_hash": cur / bank_hashes,
+           "matcher_peak_bytes_per_hash": peak / bank_hashes}
+    from netwarden.graph.expand import Prepared, load_graph
+    from netwarden.ingest.pipeline import ingest_files
+    from netwarden.world import generate
+
+    with tempfile.TemporaryDirectory() as d:
+        generate(Path(d) / "w", accounts=world_accounts, seed=7, media=False)
+        store = open_store(f"sqlite:///{d}/g.db")
+        ingest_files(store, [Path(d) / "w" / "events.jsonl"], signals=False)
+        g, pri = load_graph(store)
+        fused = Prepared(g, None, pri).matrix
+        store.close()
+    out.update({"graph_accounts": g.n, "graph_edges": g.edges(), "graph_bytes_per_edge": g.memory_bytes() / g.edges(),
+                "fused_bytes_per_edge": (fused.data.nbytes + fused.indices.nbytes) / (fused.nnz / 2)})
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--posts", type=int, default=100_000)
@@ -236,7 +272,21 @@ def main() -> None:
     ap.add_argument("--postgres", action="store_true", help="also measure with a PostgreSQL store")
     ap.add_argument("--no-kafka", action="store_true", help="skip the consume measurement")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--memory", action="store_true", help="print memory per bank hash and per graph edge instead")
     a = ap.parse_args()
+    if a.memory:
+        mem = memory_figures()
+        if a.json:
+            print(orjson.dumps(mem, option=orjson.OPT_INDENT_2).decode())
+        else:
+            print(f"matcher: {mem['matcher_bytes_per_hash']:.0f} B per PDQ bank hash (peak while adding "
+                  f"{mem['matcher_peak_bytes_per_hash']:.0f}) -> {mem['matcher_bytes_per_hash'] * 1e7 / 2**30:.1f} GiB "
+                  f"per 10M hashes ({mem['bank_hashes']:,} measured)")
+            print(f"graph: {mem['graph_bytes_per_edge']:.1f} B per edge in all layers, {mem['fused_bytes_per_edge']:.1f} B "
+                  f"in the fused matrix -> {mem['graph_bytes_per_edge'] * 1e9 / 2**30:.0f} + "
+                  f"{mem['fused_bytes_per_edge'] * 1e9 / 2**30:.0f} GiB per billion edges "
+                  f"({mem['graph_edges']:,} edges of a {mem['graph_accounts']:,}-account world measured)")
+        return
     msgs, bank = make_posts(a.posts)
     results: dict = {}
     with tempfile.TemporaryDirectory() as d:

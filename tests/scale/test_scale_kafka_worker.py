@@ -234,7 +234,7 @@ def test_survivor_takes_over_the_partitions_of_a_killed_worker(cluster, events_f
     open_store(url).close()  # migrate once, before two processes open it together
     topic = _topic(cluster, events_file)
     doomed = _spawn(url, cluster, topic, "g-two", events_file, crash="inside:2", batch=20)
-    survivor = _spawn(url, cluster, topic, "g-two", events_file, max_idle=8, batch=20)
+    survivor = _spawn(url, cluster, topic, "g-two", events_file, max_idle=15, batch=20)
     doomed.communicate(timeout=120)
     assert doomed.returncode == -signal.SIGKILL
     out, err = survivor.communicate(timeout=180)

@@ -32,7 +32,7 @@ def world(tmp_path_factory):
     from netwarden.world import generate
 
     out = tmp_path_factory.mktemp("sw") / "w"
-    generate(out, accounts=500, seed=3)
+    generate(out, accounts=400, seed=3, networks=1, network_size=(30, 50))
     return out
 
 
@@ -60,15 +60,20 @@ def _media_signals(url) -> dict[str, tuple]:
     return out
 
 
-def test_retro_match_equals_matching_at_ingest(spark, world, tmp_path):
-    """Bank first then ingest (the ingest hook matches) == ingest first, bank later, Spark retro-match."""
-    from netwarden.scale.spark_retro import run_retro_match
-
-    at_ingest = f"sqlite:///{tmp_path / 'a.db'}"
-    _import_bank(at_ingest, world)
-    store = open_store(at_ingest)
+@pytest.fixture(scope="module")
+def at_ingest(world, tmp_path_factory) -> str:
+    """The world ingested with its bank in place: the ingest hook matched the media."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('sa') / 'a.db'}"
+    _import_bank(url, world)
+    store = open_store(url)
     ingest_files(store, [world / "events.jsonl"])
     store.close()
+    return url
+
+
+def test_retro_match_equals_matching_at_ingest(spark, world, at_ingest, tmp_path):
+    """Bank first then ingest (the ingest hook matches) == ingest first, bank later, Spark retro-match."""
+    from netwarden.scale.spark_retro import run_retro_match
 
     retro = f"sqlite:///{tmp_path / 'b.db'}"
     store = open_store(retro)
@@ -133,4 +138,54 @@ def test_retro_pdq_edges_match_the_single_machine_matcher(spark):
     bdf = spark.createDataFrame([(b.id, b.name, b.threshold, b.enabled, b.negative) for b in banks],
                                 "id int, name string, threshold int, enabled boolean, negative boolean")
     got = {(r.media_id, r.entry_id, r.signal_type, r.distance, r.variant) for r in match_df(mdf, edf, bdf).collect()}
+    assert got == want
+
+
+def _fused(url):
+    from netwarden.graph.expand import Prepared, load_graph
+    from netwarden.graph.sweep import confirmed_accounts
+
+    store = open_store(url)
+    graph, pri = load_graph(store)
+    seeds = [graph.index[a] for a in confirmed_accounts(store) if a in graph.index]
+    store.close()
+    return Prepared(graph, None, pri).matrix, seeds
+
+
+def test_spark_pagerank_equals_the_same_iterations_on_one_machine(spark, at_ingest):
+    """Multi-seed PPR by iterated DataFrame joins == the same synchronous iterations in numpy."""
+    import numpy as np
+
+    from netwarden.scale.spark_sweep import ppr_arrays, ppr_numpy
+
+    matrix, seeds = _fused(at_ingest)
+    assert len(seeds) >= 5
+    n1, p1 = ppr_arrays(spark, matrix, seeds, tol=0.35)  # 10 iterations: the algorithm, not the precision
+    n2, p2 = ppr_numpy(matrix, seeds, tol=0.35)
+    assert n1.tolist() == n2.tolist()
+    assert np.allclose(p1, p2, rtol=1e-9, atol=1e-15)
+
+
+def test_sweep_with_iterated_pagerank_finds_the_single_machine_groups(at_ingest):
+    """At the production tolerance the iterations (run by Spark above) give the push PPR's groups."""
+    from netwarden.scale.spark_sweep import ppr_numpy, ppr_push_fn, sweep_with
+
+    store = open_store(at_ingest)
+    a = sweep_with(store, ppr_push_fn)
+    b = sweep_with(store, lambda m, s: ppr_numpy(m, s, tol=1e-4))
+    store.close()
+    assert a, "the world's networks must show up as groups"
+    assert [(sorted(g.accounts), sorted(g.core)) for g in a] == [(sorted(g.accounts), sorted(g.core)) for g in b]
+
+
+def test_spark_evasion_links_equal_the_single_machine_links(spark, at_ingest):
+    """Candidates by Spark joins and MinHashLSH, scored by the same rules: graph.evasion's links."""
+    from netwarden.graph.evasion import find_evasion
+    from netwarden.scale.spark_evasion import evasion_spark
+
+    store = open_store(at_ingest)
+    want = [lk.as_dict() for lk in find_evasion(store)]
+    got = [lk.as_dict() for lk in evasion_spark(store, spark)]
+    store.close()
+    assert want, "the world's re-registrations must be linked"
     assert got == want

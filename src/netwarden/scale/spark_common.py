@@ -50,3 +50,10 @@ def table_df(spark, store, query, schema: str, batch: int = CHUNK):
 
 def select_cols(table, names: Iterable[str]):
     return select(*[table.c[n] for n in names])
+
+
+def lsh_threshold() -> float:
+    """Jaccard distance below which MinHash LSH pairs are kept: 1 - graph.evasion.FOLLOW_JACCARD."""
+    from ..graph.evasion import FOLLOW_JACCARD
+
+    return 1.0 - FOLLOW_JACCARD + 1e-9  # approxSimilarityJoin keeps distance < threshold
