@@ -139,3 +139,48 @@ def test_demo_command_builds_everything_without_serving(tmp_path):
     assert r["case"] == 1 and r["case_members"] > 1 and r["case_members_planted"] >= 1
     assert r["signals"].get("media_match", 0) > 0
     assert r["login"]["user"] == "demo" and len(r["login"]["password"]) >= 12
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_review_flow_on_postgresql(web_world, pg_server, monkeypatch):
+    """Risk, a case, decisions, four-eyes and the outbox on the production store."""
+    from fastapi.testclient import TestClient
+    from web_helpers import login
+
+    from netwarden.ingest.pipeline import ingest_files
+    from netwarden.media.signals import read_csv
+    from netwarden.store import media_banks as mb
+    from netwarden.store import open_store
+    from netwarden.web.app import create_app
+    from netwarden.web.auth import add_user
+
+    monkeypatch.delenv("NETWARDEN_FOUR_EYES", raising=False)
+    store = open_store(pg_server.create_db(f"web{os.getpid()}"))
+    rows, _ = read_csv((web_world["world"] / "bank.csv").read_text(encoding="utf-8"), "bank.csv")
+    with store.engine.begin() as conn:
+        bank = mb.create_bank(conn, "demo-known", exist_ok=True)
+        mb.add_entries(conn, bank["id"], [(r.signal_type, r.signal, r.label) for r in rows])
+        add_user(conn, "m1", "moderator", "correct horse battery", actor="test")
+        add_user(conn, "m2", "moderator", "correct horse battery", actor="test")
+    ingest_files(store, [web_world["world"] / "events.jsonl"], signals=True)
+    cid = cases.open_case(store, [web_world["seed"]], "test")
+    app = create_app(store=store, media_roots=[str(web_world["world"])], secure_cookies=False)
+    a, b = TestClient(app), TestClient(app)
+    ca, cb = login(a, "m1"), login(b, "m2")
+    assert a.get("/queue").status_code == 200 and a.get(f"/cases/{cid}").status_code == 200
+    with store.engine.connect() as conn:
+        ids = [m["account_id"] for m in cases.members(conn, cid)][:5]
+    r = a.post(f"/cases/{cid}/decide", headers={"X-CSRF-Token": ca}, data={"decision": "confirm", "account_ids": ids},
+               follow_redirects=False)
+    assert r.status_code == 303
+    a.post(f"/cases/{cid}/enforce", headers={"X-CSRF-Token": ca}, data={"action": "suspend"})
+    with store.engine.connect() as conn:
+        did = cases.case_decisions(conn, cid)[-1]["id"]
+    assert b.post(f"/decisions/{did}/approve", headers={"X-CSRF-Token": cb}, data={"case_id": cid},
+                  follow_redirects=False).status_code == 303
+    with store.engine.connect() as conn:
+        assert {s["account"] for s in cases.enforcement_status(conn, cid)} == set(ids)
+        assert audit.verify(conn).ok
+        assert cases.account_queue(conn, kind="media_match", state="confirmed")
+    store.close()
