@@ -27,9 +27,10 @@ def fingerprint(path: Path) -> str:
         return hashlib.sha256(f.read(4096)).hexdigest()
 
 
-def _decode(raw: bytes) -> tuple[object, str | None]:
-    if len(raw) > MAX_LINE:
-        return None, f"oversized record ({len(raw)} bytes, limit {MAX_LINE})"
+def _decode(raw: bytes, limit: int | None = MAX_LINE, where: str = "column") -> tuple[object, str | None]:
+    """The JSON value of `raw`, or the reason it has none (size, UTF-8, JSON syntax)."""
+    if limit is not None and len(raw) > limit:
+        return None, f"oversized record ({len(raw)} bytes, limit {limit})"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -37,7 +38,8 @@ def _decode(raw: bytes) -> tuple[object, str | None]:
     try:
         return orjson.loads(raw), None
     except orjson.JSONDecodeError as e:
-        return None, f"malformed JSON ({e.msg} at column {e.colno})"
+        pos = e.colno if where == "column" else e.lineno
+        return None, f"malformed JSON ({e.msg} at {where} {pos})"
 
 
 def is_single_document(path: Path) -> bool:
@@ -61,7 +63,7 @@ def read_lines(path: Path, start: int = 0, start_line: int = 0) -> Iterator[Line
             yield Line(1, size, b"", None, f"single JSON document too large ({size} bytes); split it into JSON Lines")
             return
         raw = path.read_bytes()
-        value, err = _decode_document(raw)
+        value, err = _decode(raw, None, where="line")
         yield Line(1, size, raw, value, err)
         return
     number = start_line
@@ -92,13 +94,3 @@ def read_lines(path: Path, start: int = 0, start_line: int = 0) -> Iterator[Line
             value, err = _decode(body)
             yield Line(number, offset, body, value, err)
 
-
-def _decode_document(raw: bytes) -> tuple[object, str | None]:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return None, f"invalid UTF-8 at byte {e.start}"
-    try:
-        return orjson.loads(raw), None
-    except orjson.JSONDecodeError as e:
-        return None, f"malformed JSON ({e.msg} at line {e.lineno})"
