@@ -21,6 +21,7 @@ account_risk = Table(
     Column("last_signal_id", Integer, nullable=False, default=0),
     Column("updated_at", TIME, nullable=False),
     Index("ix_account_risk_score", "score"),
+    Index("ix_account_risk_last_signal", "last_signal_id"),  # the refresh watermark
 )
 
 cases = Table(

@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from markupsafe import Markup
+from sqlalchemy import func, select
 
 from .. import cases, risk
+from ..store.tables_cases import account_risk
+from ..store.tables_cases import cases as cases_t
 from .auth import User
-from .deps import current_user, render, require, store
+from .deps import TEMPLATES, current_user, render, require, store
 
 router = APIRouter()
 SIGNAL_KINDS = ("media_match", "term_hit", "contact", "off_platform_route", "proximity")
 MEMBER_STATES = ("candidate", "confirmed", "cleared", "escalated")
 
 
-def _queue(request: Request, kind: str, lang: str, state: str, assignee: str, limit: int) -> dict:
-    st = store(request)
-    with st.engine.begin() as conn:
+_ACCOUNTS_CACHE: OrderedDict[tuple, str] = OrderedDict()
+_CACHE_SIZE = 128
+
+
+def _refresh(request: Request) -> None:
+    with store(request).engine.begin() as conn:
         risk.refresh(conn)  # scores follow the signals that arrived since the last look
-    with st.engine.connect() as conn:
+
+
+def _queue(request: Request, kind: str, lang: str, state: str, assignee: str, limit: int) -> dict:
+    _refresh(request)
+    with store(request).engine.connect() as conn:
         return {
             "cases": cases.list_cases(conn, state="open", assignee=assignee or None),
             "accounts": cases.account_queue(conn, kind=kind or None, lang=lang or None, state=state or None,
@@ -26,13 +39,36 @@ def _queue(request: Request, kind: str, lang: str, state: str, assignee: str, li
         }
 
 
+def _accounts_html(request: Request, conn, kind: str, lang: str, state: str, assignee: str, limit: int) -> str:
+    """The rendered account table, cached per process until any score or case changes: the key holds
+    the risk watermark and the cases' count and version sum (every change to a case bumps its version;
+    every score change bumps the versions of the cases showing the account, or the watermark)."""
+    mark, n, vsum = conn.execute(select(
+        select(func.coalesce(func.max(account_risk.c.last_signal_id), 0)).scalar_subquery(),
+        select(func.count()).select_from(cases_t).scalar_subquery(),
+        select(func.coalesce(func.sum(cases_t.c.version), 0)).scalar_subquery())).one()
+    key = (id(request.app), kind, lang, state, assignee, limit, mark, n, vsum)
+    html = _ACCOUNTS_CACHE.get(key)
+    if html is None:
+        rows = cases.account_queue(conn, kind=kind or None, lang=lang or None, state=state or None,
+                                   assignee=assignee or None, limit=limit)
+        html = _ACCOUNTS_CACHE[key] = TEMPLATES.get_template("_accounts.html").render(accounts=rows)
+        while len(_ACCOUNTS_CACHE) > _CACHE_SIZE:
+            _ACCOUNTS_CACHE.popitem(last=False)
+    return html
+
+
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(request: Request, kind: str = "", lang: str = "", state: str = "", assignee: str = "",
                limit: int = 100, user: User = Depends(current_user)):
-    q = _queue(request, kind, lang, state, assignee, limit)
+    _refresh(request)
+    limit = min(max(limit, 1), 500)
+    with store(request).engine.connect() as conn:
+        open_cases = cases.list_cases(conn, state="open", assignee=assignee or None)
+        accounts_html = Markup(_accounts_html(request, conn, kind, lang, state, assignee, limit))
     filters = {"kind": kind, "lang": lang, "state": state, "assignee": assignee}
     return render(request, "queue.html", user, filters=filters, kinds=SIGNAL_KINDS, states=MEMBER_STATES,
-                  langs=("en", "es", "ar"), **q)
+                  langs=("en", "es", "ar"), cases=open_cases, accounts_html=accounts_html)
 
 
 @router.get("/api/queue")

@@ -25,6 +25,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('account_id', name=op.f('pk_account_risk'))
     )
     with op.batch_alter_table('account_risk', schema=None) as batch_op:
+        batch_op.create_index('ix_account_risk_last_signal', ['last_signal_id'], unique=False)
         batch_op.create_index('ix_account_risk_score', ['score'], unique=False)
 
     op.create_table('account_sessions',
@@ -610,6 +611,7 @@ def downgrade() -> None:
     op.drop_table('account_sessions')
     with op.batch_alter_table('account_risk', schema=None) as batch_op:
         batch_op.drop_index('ix_account_risk_score')
+        batch_op.drop_index('ix_account_risk_last_signal')
 
     op.drop_table('account_risk')
     # ### end Alembic commands ###
