@@ -39,7 +39,7 @@ def _check_brokers(brokers: str, conf: dict) -> None:
     from confluent_kafka.admin import AdminClient
 
     try:
-        AdminClient({"bootstrap.servers": brokers, **{k: v for k, v in conf.items() if k.startswith(("security",
+        AdminClient({"bootstrap.servers": brokers, "log_level": 0, **{k: v for k, v in conf.items() if k.startswith(("security",
                      "sasl", "ssl"))}}).list_topics(timeout=15)
     except KafkaException as e:
         raise UserError(f"Cannot reach Kafka at {brokers} ({e.args[0].str() if e.args else e}); "
