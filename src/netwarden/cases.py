@@ -342,6 +342,17 @@ def assign(conn: Connection, cid: int, assignee: str | None, actor: str) -> None
     audit.append(conn, actor, "case.assign", "case", str(cid), {"assignee": assignee})
 
 
+def set_state(conn: Connection, cid: int, state: str, actor: str) -> None:
+    """Close a case (it leaves the queue; its members lose proximity points) or reopen it."""
+    if state not in ("open", "closed"):
+        raise UserError(f"Case state {state!r} is not open or closed.")
+    get_case(conn, cid)
+    conn.execute(update(cases).where(cases.c.id == cid).values(state=state, updated_at=_now(),
+                                                                version=cases.c.version + 1))
+    audit.append(conn, actor, f"case.{'close' if state == 'closed' else 'reopen'}", "case", str(cid), {})
+    risk.recompute(conn, conn.scalars(select(case_members.c.account_id).where(case_members.c.case_id == cid)))
+
+
 def request_enforcement(conn: Connection, cid: int, action: str, actor: str) -> int:
     """Propose an action on every confirmed member; approved at once when four-eyes is off."""
     if action not in ACTIONS:

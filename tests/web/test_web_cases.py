@@ -127,6 +127,23 @@ def test_clearing_as_false_positive_feeds_the_negative_bank(web_store):
         assert audit.entries(conn, action="bank.negative_add")
 
 
+def test_closing_a_case_takes_it_off_the_queue(web_store):
+    store = web_store["store"]
+    with store.engine.connect() as conn:
+        ms = cases.members(conn, web_store["case"])
+    cid = cases.create_case(store, [cases.Member(m["account_id"], 1.0, i, False, {}, []) for i, m in enumerate(ms[:3])],
+                            "test", origin="seeds")
+    with store.engine.begin() as conn:
+        assert cid in {c["id"] for c in cases.list_cases(conn)}
+        cases.set_state(conn, cid, "closed", "alice")
+        assert cid not in {c["id"] for c in cases.list_cases(conn)}
+        assert not any(r["kind"] == "proximity" and r.get("case_id") == cid
+                       for r in risk.get(conn, ms[0]["account_id"]).reasons)
+        assert audit.entries(conn, action="case.close", subject_id=str(cid))
+        with pytest.raises(UserError):
+            cases.set_state(conn, cid, "archived", "alice")
+
+
 @pytest.mark.slow
 def test_demo_command_builds_everything_without_serving(tmp_path):
     env = {**os.environ, "NETWARDEN_DB": str(tmp_path / "unused.db")}

@@ -143,6 +143,14 @@ def assign(request: Request, cid: int, assignee: str = Form(""), user: User = De
     return RedirectResponse(f"/cases/{cid}", status_code=303)
 
 
+@router.post("/cases/{cid}/state")
+def case_state(request: Request, cid: int, state: str = Form(...), user: User = Depends(current_user)):
+    require(user, "enforce")
+    with store(request).engine.begin() as conn:
+        cases.set_state(conn, cid, state, user.name)
+    return RedirectResponse(f"/cases/{cid}" if state == "open" else "/queue", status_code=303)
+
+
 @router.post("/cases/{cid}/enforce")
 def enforce(request: Request, cid: int, action: str = Form(...), user: User = Depends(current_user)):
     require(user, "enforce")
