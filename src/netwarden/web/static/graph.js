@@ -16,17 +16,18 @@
     var byId = {};
     nodes.forEach(function (n) { byId[n.id] = n; });
     var edges = data.edges.filter(function (e) { return byId[e.src] && byId[e.dst]; });
-    var k = Math.sqrt((W * H) / Math.max(nodes.length, 1)) * 0.6;
-    for (var it = 0; it < 300; it++) {
-      var temp = 6 * (1 - it / 300) + 0.2;
+    var k = Math.sqrt((W * H) / Math.max(nodes.length, 1)) * 0.8;
+    var ITER = 250;
+    for (var it = 0; it < ITER; it++) {
+      var temp = (W / 10) * (1 - it / ITER) + 0.5;
       for (var i = 0; i < nodes.length; i++) {
         var a = nodes[i]; a.fx = 0; a.fy = 0;
         for (var j = 0; j < nodes.length; j++) {
           if (i === j) continue;
           var b = nodes[j], dx = a.x - b.x, dy = a.y - b.y, d2 = dx * dx + dy * dy + 0.01;
-          var f = (k * k) / d2; a.fx += dx * f / Math.sqrt(d2); a.fy += dy * f / Math.sqrt(d2);
+          var f = (k * k) / d2; a.fx += dx * f; a.fy += dy * f;  // Fruchterman-Reingold: k^2 / d
         }
-        a.fx += (W / 2 - a.x) * 0.02; a.fy += (H / 2 - a.y) * 0.02;
+        a.fx += (W / 2 - a.x) * 0.05; a.fy += (H / 2 - a.y) * 0.05;
       }
       edges.forEach(function (e) {
         var s = byId[e.src], t = byId[e.dst], dx = t.x - s.x, dy = t.y - s.y, d = Math.sqrt(dx * dx + dy * dy) + 0.01;
@@ -34,9 +35,14 @@
       });
       nodes.forEach(function (n) {
         var m = Math.sqrt(n.fx * n.fx + n.fy * n.fy) + 0.01, s = Math.min(m, temp) / m;
-        n.x = Math.max(10, Math.min(W - 10, n.x + n.fx * s)); n.y = Math.max(10, Math.min(H - 10, n.y + n.fy * s));
+        n.x += n.fx * s; n.y += n.fy * s;
       });
     }
+    // fit the layout to the view
+    var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+    nodes.forEach(function (n) { x0 = Math.min(x0, n.x); y0 = Math.min(y0, n.y); x1 = Math.max(x1, n.x); y1 = Math.max(y1, n.y); });
+    var sc = Math.min((W - 40) / Math.max(x1 - x0, 1), (H - 40) / Math.max(y1 - y0, 1));
+    nodes.forEach(function (n) { n.x = 20 + (n.x - x0) * sc; n.y = 20 + (n.y - y0) * sc; });
     var gE = el("g", {}), gN = el("g", {});
     svg.appendChild(gE); svg.appendChild(gN);
     var lines = edges.map(function (e) {
@@ -54,12 +60,12 @@
       });
     }
     nodes.forEach(function (n) {
-      var r = 4 + Math.min(6, (n.risk || 0) / 15);
+      var r = 3 + Math.min(4, (n.risk || 0) / 25);
       n.c = el("circle", { r: r, "class": "node " + (n.core ? "core" : "periphery") + " " + n.state, "data-id": n.id });
       var title = el("title", {}); title.textContent = n.handle + " (" + n.id + ") rank " + n.rank + ", " + n.state;
       n.c.appendChild(title);
       gN.appendChild(n.c);
-      if (n.core) { n.t = el("text", {}); n.t.textContent = n.handle; gN.appendChild(n.t); }
+      if (n.rank <= 12) { n.t = el("text", {}); n.t.textContent = n.handle; gN.appendChild(n.t); }
       var drag = null;
       n.c.addEventListener("mousedown", function (ev) { drag = { x: ev.clientX, y: ev.clientY, moved: false }; ev.preventDefault(); });
       window.addEventListener("mousemove", function (ev) {
