@@ -239,7 +239,7 @@ def bfs_ratios(summary: list[dict], key: str = "recall@|R|") -> list[dict]:
 def table_markdown(summary: list[dict]) -> str:
     cols = ["camouflage", "method", "seeds", "precision@|R|", "recall@|R|", "precision@3|R|", "recall@3|R|",
             "recall@|R| silent", "recall@|R| poster", "recall@|R| commenter"]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |", "|" + "---|" * len(cols)]
     for d in summary:
         lines.append("| " + " | ".join("" if d.get(c) is None else str(d.get(c)) for c in cols) + " |")
     return "\n".join(lines)
