@@ -14,15 +14,18 @@ raised: one bad file must not stop the ingest.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select
 
-from ..media.hashing import MediaHashes, hash_file
+from ..media.decode import MediaError, read_bytes
+from ..media.hashing import MediaHashes, hash_bytes
 from ..media.service import BankMatcher
 from ..store import media_banks as mb
 from ..store.schema import signals as signals_t
@@ -31,6 +34,9 @@ from .batch import Batch
 
 WEIGHT = {"pdq": 1.0, "md5": 1.0, "sha256": 1.0, "vpdq": 1.0}
 HASH_THREADS = int(os.environ.get("NETWARDEN_MEDIA_THREADS", "2"))
+# Identical bytes are decoded once: re-uploads and reposts of the same file are common on a real
+# platform (and in synthetic worlds, which draw from pools). Bounded: entries are small.
+CONTENT_CACHE = int(os.environ.get("NETWARDEN_MEDIA_CACHE", "200000"))
 
 
 def resolve_uri(uri: str | None, base_dir: str | None) -> str | None:
@@ -57,13 +63,26 @@ class MediaSignals:
         self.classifier = classifier if classifier is not None else load_classifier()
         self.banks = BankMatcher(index_mode=index_mode)
         self._pool: ThreadPoolExecutor | None = None
+        self._by_content: dict[str, MediaHashes] = {}  # sha256 of the bytes -> hashes
         mb.ensure_tables(store.engine)
 
     def _hash_all(self, paths: list[tuple[str, str]]) -> dict[str, MediaHashes]:
         """Hash (media_id, path) pairs; PDQ and decoding release the GIL, so two threads help."""
         def one(item):
             mid, path = item
-            return mid, hash_file(path, fast=True, video_fps=1.0)
+            try:
+                data = read_bytes(path)
+            except MediaError as e:
+                return mid, MediaHashes(name=path, error=str(e), error_reason=e.reason)
+            key = hashlib.sha256(data).hexdigest()
+            hit = self._by_content.get(key)
+            if hit is not None:
+                return mid, replace(hit, name=path)
+            h = hash_bytes(data, path, fast=True, video_fps=1.0)
+            if len(self._by_content) >= CONTENT_CACHE:
+                self._by_content.clear()
+            self._by_content[key] = h
+            return mid, h
 
         if len(paths) <= 1 or HASH_THREADS <= 1:
             return dict(map(one, paths))
