@@ -47,3 +47,11 @@ def test_config_file_and_env_choose_the_database(tmp_path):
     assert (tmp_path / "from_file.db").exists()
     assert run("db", "upgrade", cwd=tmp_path, env={"NETWARDEN_DB": str(tmp_path / "from_env.db")}).returncode == 0
     assert (tmp_path / "from_env.db").exists()
+
+
+def test_config_file_keys_act_as_environment_defaults(tmp_path):
+    (tmp_path / "terms.yaml").write_text('terms:\n  - {term: "zorbix", category: codeword, weight: 1, lang: en}\n')
+    (tmp_path / "netwarden.toml").write_text('terms = "terms.yaml"\n')
+    r = run("scan", "hello zorbix", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "zorbix" in r.stdout

@@ -34,14 +34,35 @@ def _config_file() -> Path | None:
     return path if path.is_file() else None
 
 
+def apply_config_file() -> None:
+    """Make the config file's keys the defaults of their NETWARDEN_* environment variables.
+
+    `terms = "x.yaml"` in the file acts as NETWARDEN_TERMS=x.yaml unless that variable is set, so
+    every component reads one place. Called once when the CLI starts.
+    """
+    path = _config_file()
+    if path is None:
+        return
+    for key, value in _read(path).items():
+        if isinstance(value, dict | list):
+            raise UserError(f"Config file {path}: key {key!r} must be a plain value; see docs/configuration.md.")
+        name = "NETWARDEN_" + key.upper()
+        if name not in os.environ:
+            os.environ[name] = str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _read(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise UserError(f"Config file {path} is not valid TOML ({e}); fix it or unset NETWARDEN_CONFIG.") from None
+
+
 def load_settings() -> Settings:
     s = Settings()
     path = _config_file()
     if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-            raise UserError(f"Config file {path} is not valid TOML ({e}); fix it or unset NETWARDEN_CONFIG.") from None
+        data = _read(path)
         for key, value in data.items():
             if hasattr(s, key) and key != "extra":
                 setattr(s, key, value)

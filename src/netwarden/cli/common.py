@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ..config import apply_config_file
 from ..errors import UserError
 
 err_console = Console(stderr=True)
@@ -23,6 +24,7 @@ DB_OPT = typer.Option(None, "--db", help="Database URL or SQLite path (default: 
 def run(app: typer.Typer) -> None:
     """Run the app; a UserError becomes one line on stderr and exit code 2."""
     try:
+        apply_config_file()
         app(standalone_mode=False)
     except UserError as e:
         err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
