@@ -90,3 +90,24 @@ def test_long_text_is_capped():
     assert len(fold(raw)) <= MAX_CHARS
     b = Batch([raw])
     assert len(b.form(True, True).codes) <= MAX_CHARS
+
+
+def test_fold_map_ascii_fast_path_agrees_with_the_table():
+    """Plain ASCII takes a shortcut; it must give exactly what the per-character walk gives."""
+    import random
+    import string
+
+    from netwarden.text.normalize import fold_map, fold_table
+
+    table = fold_table()
+    rng = random.Random(5)
+    for _ in range(500):
+        s = "".join(rng.choice(string.printable) for _ in range(rng.randint(0, 80)))
+        out, offs = [], []
+        for i, ch in enumerate(s):
+            f = table.get(ord(ch), ch)
+            if f:
+                out.append(f)
+                offs.extend([i] * len(f))
+        offs.append(len(s))
+        assert fold_map(s) == ("".join(out), offs)

@@ -83,6 +83,15 @@ _EMAIL_RE = re.compile(
     r"(?<![\w.+-])([a-z0-9._%+-]{1,64})\s*(?:@|\(at\)|\[at\]|\sat\s)\s*([a-z0-9-]+(?:" + _DOT + r"[a-z0-9-]+)*" + _DOT + r"[a-z]{2,24})(?![\w])",
     re.I,
 )
+# Necessary conditions, checked once per text, so that the pattern families below run only where
+# they could match (most posts name no contact at all).
+_ANY_KW_RE = re.compile(
+    r"(?<![a-z0-9])(?:" + "|".join(
+        f"(?P<{p}>" + "|".join(_kw(k) for k in sorted(ks, key=len, reverse=True)) + ")"
+        for p, ks in KEYWORDS.items()) + r")(?![a-z])",
+    re.I,
+)
+_DIGITS_RE = re.compile(r"(?:[0-9][^0-9]{0,3}){6}")
 _UNLEET = str.maketrans("4@3105$7981|!", "aaeiosstbgiii")
 _SNAP_EMOJI_RE = re.compile(r"👻\s*[:：=\-–—>»→|~]*\s*@?([a-z][a-z0-9._-]{2,14})(?![a-z0-9_])", re.I)
 
@@ -179,16 +188,21 @@ def extract_contacts(text: str, region: str | None = None) -> list[Contact]:
         if h:
             found.append((s, e, p, h))
 
-    for m in URL_RE.finditer(folded):
-        r = _from_url(m.group())
-        if r:
-            add(r[0], r[1], m.start(), m.end())
+    if "." in folded:
+        for m in URL_RE.finditer(folded):
+            r = _from_url(m.group())
+            if r:
+                add(r[0], r[1], m.start(), m.end())
     url_spans = [(s, e) for s, e, *_ in found]
+    platforms = {m.lastgroup for m in _ANY_KW_RE.finditer(folded)}
+    has_digits = _DIGITS_RE.search(folded) is not None
 
     def in_url(pos: int) -> bool:
         return any(s <= pos < e for s, e in url_spans)
 
     for p, rx in _PHONE_AFTER_KW.items():
+        if p not in platforms or not has_digits:
+            continue
         for m in rx.finditer(folded):
             if in_url(m.start()):
                 continue
@@ -196,6 +210,8 @@ def extract_contacts(text: str, region: str | None = None) -> list[Contact]:
             if ph:
                 add(p if p == "whatsapp" or p == "signal" else "telegram", ph, m.start(), m.end())
     for p, rx in _KW_RE.items():
+        if p not in platforms:
+            continue
         for m in rx.finditer(folded):
             if in_url(m.start()):
                 continue
@@ -208,19 +224,22 @@ def extract_contacts(text: str, region: str | None = None) -> list[Contact]:
             if not m.group("sep") and kw in _COMMON_KW and not re.search(r"[0-9_.]", h):
                 continue
             add(p, _norm_handle(p, h), m.start(), m.end())
-    for m in _SNAP_EMOJI_RE.finditer(folded):
+    for m in _SNAP_EMOJI_RE.finditer(folded) if "👻" in folded else ():
         add("snapchat", _norm_handle("snapchat", m.group(1)), m.start(), m.end())
-    for m in _SESSION_RE.finditer(folded):
+    for m in _SESSION_RE.finditer(folded) if "05" in folded else ():
         add("session", m.group(), m.start(), m.end())
-    for m in _MATRIX_RE.finditer(folded):
+    for m in _MATRIX_RE.finditer(folded) if "@" in folded and ":" in folded else ():
         if not in_url(m.start()):
             add("matrix", f"@{m.group(1).lower()}:{m.group(2).lower()}", m.start(), m.end())
-    for m in _EMAIL_RE.finditer(folded):
+    maybe_email = ("@" in folded or "at" in folded) and ("." in folded or "dot" in folded)
+    for m in _EMAIL_RE.finditer(folded) if maybe_email else ():
         if in_url(m.start()):
             continue
         dom = re.sub(_DOT, ".", m.group(2).lower())
         add("email", f"{m.group(1).lower()}@{dom}", m.start(), m.end())
     taken = [(s, e) for s, e, *_ in found]
+    if not has_digits:  # a phone number has at least six digits
+        return _finish(text, offs, found)
     try:
         for pm in phonenumbers.PhoneNumberMatcher(folded, region, leniency=phonenumbers.Leniency.VALID):
             if any(s <= pm.start < e for s, e in taken):
@@ -228,6 +247,11 @@ def extract_contacts(text: str, region: str | None = None) -> list[Contact]:
             add("phone", phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164), pm.start, pm.end)
     except Exception:  # noqa: BLE001 - phonenumbers on odd input must not break extraction
         pass
+    return _finish(text, offs, found)
+
+
+def _finish(text: str, offs: list[int], found: list[tuple[int, int, str, str]]) -> list[Contact]:
+    """Deduplicate by (platform, handle) in order of appearance, with spans in the original text."""
     found.sort()
     seen: set[tuple[str, str]] = set()
     out = []

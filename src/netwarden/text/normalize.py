@@ -159,6 +159,8 @@ def fold_map(text: str) -> tuple[str, list[int]]:
     """
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
+    if text.isascii() and not _needs_ascii(text):  # most text: lower case, one output char per input
+        return text.lower(), list(range(len(text) + 1))
     table = fold_table()
     out: list[str] = []
     offsets: list[int] = []
