@@ -89,8 +89,7 @@ _ANY_KW_RE = re.compile(
     r"(?<![a-z0-9])(?:" + "|".join(
         f"(?P<{p}>" + "|".join(_kw(k) for k in sorted(ks, key=len, reverse=True)) + ")"
         for p, ks in KEYWORDS.items()) + r")(?![a-z])",
-    re.I,
-)
+)  # runs on folded (lower-case) text, so no re.I
 _DIGITS_RE = re.compile(r"(?:[0-9][^0-9]{0,3}){6}")
 _UNLEET = str.maketrans("4@3105$7981|!", "aaeiosstbgiii")
 _SNAP_EMOJI_RE = re.compile(r"👻\s*[:：=\-–—>»→|~]*\s*@?([a-z][a-z0-9._-]{2,14})(?![a-z0-9_])", re.I)

@@ -128,6 +128,8 @@ def classify(url: str) -> str:
 def extract_links(text: str) -> list[Link]:
     """URLs in `text` (with spans in `text`), normalized and classified."""
     out = []
+    if "." not in text and "://" not in text and text.isascii():  # no URL can start here
+        return out
     for m in URL_RE.finditer(text):
         raw = m.group().rstrip(_TRAIL)
         if not raw:
@@ -135,7 +137,7 @@ def extract_links(text: str) -> list[Link]:
         n = normalize_url(raw)
         out.append(Link(raw=raw, url=n, host=urlsplit(n).hostname or "", kind=classify(n),
                         start=m.start(), end=m.start() + len(raw)))
-    if not out and any(ord(c) > 127 for c in text):
+    if not out and not text.isascii():
         # links typed with fullwidth or homoglyph characters: match on the folded text
         folded = fold(text)
         if folded != text and URL_RE.search(folded):
