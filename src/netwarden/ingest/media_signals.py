@@ -128,29 +128,7 @@ class MediaSignals:
         results = dict(zip(order, matcher.match_many([hashes[i] for i in order]), strict=True))
 
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        rows = []
-        for m in batch.media:
-            res = results.get(m["id"])
-            if res is None or not res.matches:
-                continue
-            for match in res.matches:
-                detail = {"bank": match.bank, "entry": match.entry_id, "signal_type": match.signal_type,
-                          "distance": match.distance, "variant": match.variant, "label": match.label,
-                          "media_id": m["id"], "role": m.get("role") or "post"}
-                if match.detail:
-                    detail.update(match.detail)
-                base = f"media_match:{match.bank_id}:{match.entry_id}"
-                subjects = [("media", m["id"])]
-                if m.get("post_id"):
-                    subjects.append(("post", m["post_id"]))
-                if m.get("account_id"):
-                    subjects.append(("account", m["account_id"]))
-                for st, sid in subjects:
-                    key = f"{base}:{st}:{sid}" + (f":{m['id']}" if st != "media" else "")
-                    rows.append({"key": key[:300], "account_id": m.get("account_id"), "subject_type": st,
-                                 "subject_id": sid, "kind": "media_match",
-                                 "weight": WEIGHT.get(match.signal_type, 1.0),
-                                 "detail": json.dumps(detail, sort_keys=True), "created_at": now})
+        rows = match_rows(batch.media, [results.get(m["id"]) for m in batch.media], now)
         if self.classifier is not None:
             rows.extend(self._classify(batch, fresh, results, now))
         if rows:
@@ -182,6 +160,36 @@ class MediaSignals:
                 rows.append({"key": key[:300], "account_id": m.get("account_id"), "subject_type": st, "subject_id": sid,
                              "kind": "media_classifier", "weight": score, "detail": detail, "created_at": now})
         return rows
+
+
+def match_rows(media: list[dict], results, now: str) -> list[dict]:
+    """`media_match` signal rows on the media, its post and its account, for each bank match.
+
+    Keys are deterministic (bank, entry, subject), so every path that finds the same match (this
+    hook, the stream's exact-hash lookup, Spark retro-matching) stores it once.
+    """
+    rows = []
+    for m, res in zip(media, results, strict=True):
+        if res is None or not res.matches:
+            continue
+        for match in res.matches:
+            detail = {"bank": match.bank, "entry": match.entry_id, "signal_type": match.signal_type,
+                      "distance": match.distance, "variant": match.variant, "label": match.label,
+                      "media_id": m["id"], "role": m.get("role") or "post"}
+            if match.detail:
+                detail.update(match.detail)
+            base = f"media_match:{match.bank_id}:{match.entry_id}"
+            subjects = [("media", m["id"])]
+            if m.get("post_id"):
+                subjects.append(("post", m["post_id"]))
+            if m.get("account_id"):
+                subjects.append(("account", m["account_id"]))
+            for st, sid in subjects:
+                key = f"{base}:{st}:{sid}" + (f":{m['id']}" if st != "media" else "")
+                rows.append({"key": key[:300], "account_id": m.get("account_id"), "subject_type": st,
+                             "subject_id": sid, "kind": "media_match", "weight": WEIGHT.get(match.signal_type, 1.0),
+                             "detail": json.dumps(detail, sort_keys=True), "created_at": now})
+    return rows
 
 
 def _from_row(r: dict) -> MediaHashes:

@@ -10,40 +10,14 @@ is not stored twice.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from ..ingest.batch import Batch
+from ..ingest.media_signals import match_rows
 from ..media.hashing import MediaHashes
 from ..media.service import BankMatcher
 from ..store import media_banks as mb
 from ..store.schema import signals as signals_t
-
-
-def match_rows(media: list[dict], results, now: str) -> list[dict]:
-    """`media_match` signal rows (media, post and account subjects) for bank matches of media refs."""
-    rows = []
-    for m, res in zip(media, results, strict=True):
-        if res is None or not res.matches:
-            continue
-        for match in res.matches:
-            detail = {"bank": match.bank, "entry": match.entry_id, "signal_type": match.signal_type,
-                      "distance": match.distance, "variant": match.variant, "label": match.label,
-                      "media_id": m["id"], "role": m.get("role") or "post"}
-            if match.detail:
-                detail.update(match.detail)
-            base = f"media_match:{match.bank_id}:{match.entry_id}"
-            subjects = [("media", m["id"])]
-            if m.get("post_id"):
-                subjects.append(("post", m["post_id"]))
-            if m.get("account_id"):
-                subjects.append(("account", m["account_id"]))
-            for st, sid in subjects:
-                key = f"{base}:{st}:{sid}" + (f":{m['id']}" if st != "media" else "")
-                rows.append({"key": key[:300], "account_id": m.get("account_id"), "subject_type": st,
-                             "subject_id": sid, "kind": "media_match", "weight": 1.0,
-                             "detail": json.dumps(detail, sort_keys=True), "created_at": now})
-    return rows
 
 
 class EventHashLookup:

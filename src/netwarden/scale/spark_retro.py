@@ -154,7 +154,7 @@ def media_refs(conn, media_ids: list[str]) -> dict[str, list[dict]]:
 
 
 def signal_rows(matches: list[dict], bank_names: dict[int, str], refs: dict[str, list[dict]]) -> list[dict]:
-    from .hash_lookup import match_rows
+    from ..ingest.media_signals import match_rows
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     from ..media.matcher import Match, MatchResult
