@@ -15,6 +15,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, open transactions (see _sqlite_begin), so that DDL is
+    # transactional too: a migration killed halfway leaves nothing behind.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -24,6 +27,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA cache_size=-65536")
     cur.execute("PRAGMA wal_autocheckpoint=10000")  # fewer, larger checkpoints during bulk ingest
     cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -43,6 +50,7 @@ def make_engine(url: str) -> Engine:
                     raise UserError(f"The database folder {parent} does not exist; create it or choose another --db path.")
             engine = create_engine(url, future=True)
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(url, future=True, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ImportError):
