@@ -51,18 +51,30 @@ def _t(s: str | None) -> datetime | None:
         return None
 
 
-def candidate_links(store, top: int = 3) -> dict[str, list[EvasionLink]]:
-    """For every account created after some suspension, its best `top` suspended candidates."""
-    from datasketch import MinHash, MinHashLSH
+@dataclass
+class EvasionInputs:
+    """What evasion linking reads from the store: suspended accounts, newer accounts and their identifiers."""
 
+    susp: dict[str, tuple[datetime | None, str]]  # suspended account -> (suspension time, handle)
+    newer: dict[str, tuple[datetime | None, str]]  # account created after a suspension -> (created, handle)
+    handles: dict[str, set[str]]  # account -> "platform:handle" off-platform contacts
+    handle_count: dict[str, int]  # "platform:handle" -> accounts showing it
+    avatars: dict[str, tuple[str | None, str | None]]  # account -> (avatar sha256 or uri, avatar PDQ)
+    avatar_count: dict[str, int]
+    follows: dict[str, set[str]]
+    tags: dict[str, set[str]]
+
+
+def load_inputs(store) -> EvasionInputs | None:
+    """Read the identifiers of suspended accounts and of accounts created after a suspension."""
     with store.engine.connect() as conn:
         susp = {a: (_t(st), h) for a, st, h in conn.execute(text(
             "SELECT id, state_time, handle_lc FROM accounts WHERE state = 'suspended'"))}
         if not susp:
-            return {}
+            return None
         first = min((t for t, _ in susp.values() if t), default=None)
         if first is None:
-            return {}
+            return None
         newer = {a: (_t(c), h) for a, c, h in conn.execute(text(
             "SELECT id, created_at, handle_lc FROM accounts WHERE state != 'suspended' AND created_at >= :t"),
             {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})}
@@ -91,75 +103,98 @@ def candidate_links(store, top: int = 3) -> dict[str, list[EvasionLink]]:
         for a, tag in conn.execute(text("SELECT DISTINCT p.author_id, h.tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id")):
             if a in involved:
                 tags[a].add(tag)
-    # indexes over suspended accounts
+    return EvasionInputs(susp, newer, handles, handle_count, avatars, avatar_count, follows, tags)
+
+
+def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
+    """The evidence that new account `n` is suspended account `s` again, or None (none, or outside the window)."""
+    created, uname = inp.newer[n]
+    st, sname = inp.susp[s]
+    if st is None or created is None or not (st <= created <= st + timedelta(days=WINDOW_DAYS)):
+        return None
+    ev: list[dict] = []
+    score = 0.0
+    for h in sorted(inp.handles.get(n, set()) & inp.handles.get(s, set())):
+        w = WEIGHTS["handle"] / max(1, inp.handle_count[h] - 1)
+        score += w
+        ev.append({"kind": "handle", "value": h, "shared_by": inp.handle_count[h], "weight": round(w, 3)})
+    sa, sp_ = inp.avatars.get(s, (None, None))
+    na, np_ = inp.avatars.get(n, (None, None))
+    if sa and na and inp.avatar_count[sa] <= 5 and (sa == na or _pdq_close(sp_, np_)):
+        score += WEIGHTS["avatar"]
+        ev.append({"kind": "avatar", "value": na, "weight": WEIGHTS["avatar"]})
+    fs, fn = inp.follows.get(s, set()), inp.follows.get(n, set())
+    if fs and fn:
+        jac = len(fs & fn) / len(fs | fn)
+        if jac >= FOLLOW_JACCARD:
+            w = WEIGHTS["follows"] * jac
+            score += w
+            ev.append({"kind": "follows", "jaccard": round(jac, 3), "common": len(fs & fn), "weight": round(w, 3)})
+    if uname and sname:
+        sim = SequenceMatcher(None, uname, sname).ratio()
+        if sim >= 0.6:
+            score += WEIGHTS["username"] * sim
+            ev.append({"kind": "username", "similarity": round(sim, 3), "weight": round(WEIGHTS["username"] * sim, 3)})
+    common_tags = inp.tags.get(n, set()) & inp.tags.get(s, set())
+    if common_tags:
+        score += WEIGHTS["hashtags"]
+        ev.append({"kind": "hashtags", "tags": sorted(common_tags)[:10], "weight": WEIGHTS["hashtags"]})
+    return EvasionLink(n, s, score, 0, ev) if score > 0 else None
+
+
+def best_links(pairs, inp: EvasionInputs, top: int = 3) -> dict[str, list[EvasionLink]]:
+    """Score candidate (new, suspended) pairs; each new account's best `top` links, ranked."""
+    by_new: dict[str, list[EvasionLink]] = defaultdict(list)
+    for n, s in pairs:
+        link = score_pair(n, s, inp)
+        if link is not None:
+            by_new[n].append(link)
+    out: dict[str, list[EvasionLink]] = {}
+    for n, links in by_new.items():
+        links.sort(key=lambda x: (-x.score, x.suspended_account))
+        for i, lk in enumerate(links[:top]):
+            lk.rank = i + 1
+        out[n] = links[:top]
+    return out
+
+
+def candidate_links(store, top: int = 3) -> dict[str, list[EvasionLink]]:
+    """For every account created after some suspension, its best `top` suspended candidates."""
+    from datasketch import MinHash, MinHashLSH
+
+    inp = load_inputs(store)
+    if inp is None:
+        return {}
     by_handle: dict[str, list[str]] = defaultdict(list)
     by_avatar: dict[str, list[str]] = defaultdict(list)
-    for a in susp:
-        for h in handles.get(a, ()):
+    for a in inp.susp:
+        for h in inp.handles.get(a, ()):
             by_handle[h].append(a)
-        sha = avatars.get(a, (None, None))[0]
-        if sha and avatar_count[sha] <= 5:
+        sha = inp.avatars.get(a, (None, None))[0]
+        if sha and inp.avatar_count[sha] <= 5:
             by_avatar[sha].append(a)
     lsh = MinHashLSH(threshold=FOLLOW_JACCARD, num_perm=64)
-    for a in susp:
-        f = follows.get(a)
+    for a in inp.susp:
+        f = inp.follows.get(a)
         if f and len(f) >= 3:
             m = MinHash(num_perm=64, seed=1)
             m.update_batch([x.encode() for x in f])
             lsh.insert(a, m)
-    out: dict[str, list[EvasionLink]] = {}
-    for n, (created, uname) in newer.items():
+    pairs: list[tuple[str, str]] = []
+    for n in inp.newer:
         cands: set[str] = set()
-        for h in handles.get(n, ()):
+        for h in inp.handles.get(n, ()):
             cands.update(by_handle.get(h, ()))
-        sha = avatars.get(n, (None, None))[0]
-        if sha and avatar_count[sha] <= 5:
+        sha = inp.avatars.get(n, (None, None))[0]
+        if sha and inp.avatar_count[sha] <= 5:
             cands.update(by_avatar.get(sha, ()))
-        f = follows.get(n)
+        f = inp.follows.get(n)
         if f and len(f) >= 3:
             m = MinHash(num_perm=64, seed=1)
             m.update_batch([x.encode() for x in f])
             cands.update(lsh.query(m))
-        links = []
-        for s in cands:
-            st, sname = susp[s]
-            if st is None or created is None or not (st <= created <= st + timedelta(days=WINDOW_DAYS)):
-                continue
-            ev: list[dict] = []
-            score = 0.0
-            for h in sorted(handles.get(n, set()) & handles.get(s, set())):
-                w = WEIGHTS["handle"] / max(1, handle_count[h] - 1)
-                score += w
-                ev.append({"kind": "handle", "value": h, "shared_by": handle_count[h], "weight": round(w, 3)})
-            sa, sp_ = avatars.get(s, (None, None))
-            na, np_ = avatars.get(n, (None, None))
-            if sa and na and avatar_count[sa] <= 5 and (sa == na or _pdq_close(sp_, np_)):
-                score += WEIGHTS["avatar"]
-                ev.append({"kind": "avatar", "value": na, "weight": WEIGHTS["avatar"]})
-            fs, fn = follows.get(s, set()), follows.get(n, set())
-            if fs and fn:
-                jac = len(fs & fn) / len(fs | fn)
-                if jac >= FOLLOW_JACCARD:
-                    w = WEIGHTS["follows"] * jac
-                    score += w
-                    ev.append({"kind": "follows", "jaccard": round(jac, 3), "common": len(fs & fn), "weight": round(w, 3)})
-            if uname and sname:
-                sim = SequenceMatcher(None, uname, sname).ratio()
-                if sim >= 0.6:
-                    score += WEIGHTS["username"] * sim
-                    ev.append({"kind": "username", "similarity": round(sim, 3), "weight": round(WEIGHTS["username"] * sim, 3)})
-            common_tags = tags.get(n, set()) & tags.get(s, set())
-            if common_tags:
-                score += WEIGHTS["hashtags"]
-                ev.append({"kind": "hashtags", "tags": sorted(common_tags)[:10], "weight": WEIGHTS["hashtags"]})
-            if score > 0:
-                links.append(EvasionLink(n, s, score, 0, ev))
-        if links:
-            links.sort(key=lambda x: (-x.score, x.suspended_account))
-            for i, lk in enumerate(links[:top]):
-                lk.rank = i + 1
-            out[n] = links[:top]
-    return out
+        pairs.extend((n, s) for s in cands)
+    return best_links(pairs, inp, top)
 
 
 def _pdq_close(a: str | None, b: str | None) -> bool:

@@ -10,66 +10,20 @@ platform; here it runs on Spark:
   following at least 3), `approxSimilarityJoin` at Jaccard distance <= 1 - FOLLOW_JACCARD, which
   reports the exact Jaccard of every candidate pair.
 
-Candidate pairs (few) are then scored on the driver with `graph.evasion`'s weights and window,
-through `score_pair` below (a copy of its per-pair rules: keep the two in step; the test compares
-the reported links with `graph.evasion.find_evasion` on the same world).
+Candidate pairs (few) are then scored on the driver by `graph.evasion.best_links`, the same
+per-pair rules the single-machine path uses (the test compares the reported links with
+`graph.evasion.find_evasion` on the same world).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import timedelta
-from difflib import SequenceMatcher
-
-from sqlalchemy import text
-
 NUM_TABLES = 20  # OR-amplification: recall at Jaccard 0.3 about 1 - 0.7**20 > 0.999
 
 
-def _load(store):
-    from ..graph.evasion import _t
-
-    with store.engine.connect() as conn:
-        susp = {a: (_t(st), h) for a, st, h in conn.execute(text(
-            "SELECT id, state_time, handle_lc FROM accounts WHERE state = 'suspended'"))}
-        if not susp:
-            return None
-        first = min((t for t, _ in susp.values() if t), default=None)
-        if first is None:
-            return None
-        newer = {a: (_t(c), h) for a, c, h in conn.execute(text(
-            "SELECT id, created_at, handle_lc FROM accounts WHERE state != 'suspended' AND created_at >= :t"),
-            {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})}
-        involved = set(susp) | set(newer)
-        handles: dict[str, set[str]] = defaultdict(set)
-        handle_count: dict[str, int] = defaultdict(int)
-        for a, key in conn.execute(text("SELECT DISTINCT account_id, platform || ':' || handle FROM contacts")):
-            handle_count[key] += 1
-            if a in involved:
-                handles[a].add(key)
-        avatars: dict[str, tuple[str | None, str | None]] = {}
-        avatar_count: dict[str, int] = defaultdict(int)
-        for a, sha, pdq in conn.execute(text(
-                "SELECT a.id, COALESCE(m.sha256, m.uri), h.pdq FROM accounts a LEFT JOIN media m ON m.id = a.avatar_media_id "
-                "LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id WHERE a.avatar_media_id IS NOT NULL")):
-            if sha:
-                avatar_count[sha] += 1
-            if a in involved:
-                avatars[a] = (sha, pdq)
-        follows: dict[str, set[str]] = defaultdict(set)
-        for s, d in conn.execute(text("SELECT src, dst FROM follows WHERE state = 'active' UNION "
-                                      "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending')")):
-            if s in involved:
-                follows[s].add(d)
-        tags: dict[str, set[str]] = defaultdict(set)
-        for a, tag in conn.execute(text("SELECT DISTINCT p.author_id, h.tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id")):
-            if a in involved:
-                tags[a].add(tag)
-    return susp, newer, handles, handle_count, avatars, avatar_count, follows, tags
-
-
-def candidate_pairs(spark, susp, newer, handles, avatars, avatar_count, follows) -> set[tuple[str, str]]:
+def candidate_pairs(spark, inp) -> set[tuple[str, str]]:
     """(new, suspended) candidate pairs, generated with Spark joins and MinHash LSH."""
+    susp, newer, handles, avatars, avatar_count, follows = (inp.susp, inp.newer, inp.handles, inp.avatars,
+                                                            inp.avatar_count, inp.follows)
     from pyspark.ml.feature import MinHashLSH
     from pyspark.ml.linalg import SparseVector
     from pyspark.sql import functions as F
@@ -107,65 +61,16 @@ def candidate_pairs(spark, susp, newer, handles, avatars, avatar_count, follows)
     return pairs
 
 
-def score_pair(n, s, susp, newer, handles, handle_count, avatars, avatar_count, follows, tags):
-    """graph.evasion's evidence and score for one (new, suspended) pair; None outside the window."""
-    from ..graph.evasion import FOLLOW_JACCARD, WEIGHTS, WINDOW_DAYS, EvasionLink, _pdq_close
-
-    created, uname = newer[n]
-    st, sname = susp[s]
-    if st is None or created is None or not (st <= created <= st + timedelta(days=WINDOW_DAYS)):
-        return None
-    ev: list[dict] = []
-    score = 0.0
-    for h in sorted(handles.get(n, set()) & handles.get(s, set())):
-        w = WEIGHTS["handle"] / max(1, handle_count[h] - 1)
-        score += w
-        ev.append({"kind": "handle", "value": h, "shared_by": handle_count[h], "weight": round(w, 3)})
-    sa, sp_ = avatars.get(s, (None, None))
-    na, np_ = avatars.get(n, (None, None))
-    if sa and na and avatar_count[sa] <= 5 and (sa == na or _pdq_close(sp_, np_)):
-        score += WEIGHTS["avatar"]
-        ev.append({"kind": "avatar", "value": na, "weight": WEIGHTS["avatar"]})
-    fs, fn = follows.get(s, set()), follows.get(n, set())
-    if fs and fn:
-        jac = len(fs & fn) / len(fs | fn)
-        if jac >= FOLLOW_JACCARD:
-            w = WEIGHTS["follows"] * jac
-            score += w
-            ev.append({"kind": "follows", "jaccard": round(jac, 3), "common": len(fs & fn), "weight": round(w, 3)})
-    if uname and sname:
-        sim = SequenceMatcher(None, uname, sname).ratio()
-        if sim >= 0.6:
-            score += WEIGHTS["username"] * sim
-            ev.append({"kind": "username", "similarity": round(sim, 3), "weight": round(WEIGHTS["username"] * sim, 3)})
-    common_tags = tags.get(n, set()) & tags.get(s, set())
-    if common_tags:
-        score += WEIGHTS["hashtags"]
-        ev.append({"kind": "hashtags", "tags": sorted(common_tags)[:10], "weight": WEIGHTS["hashtags"]})
-    return EvasionLink(n, s, score, 0, ev) if score > 0 else None
-
-
 def evasion_spark(store, spark, threshold: float | None = None, top: int = 3) -> list:
     """Reported links, as `graph.evasion.find_evasion`, with candidates generated on Spark."""
-    from ..graph.evasion import LINK_THRESHOLD
+    from ..graph.evasion import LINK_THRESHOLD, best_links, load_inputs
 
     threshold = LINK_THRESHOLD if threshold is None else threshold
-    loaded = _load(store)
-    if loaded is None:
+    inp = load_inputs(store)
+    if inp is None:
         return []
-    susp, newer, handles, handle_count, avatars, avatar_count, follows, tags = loaded
-    by_new: dict[str, list] = defaultdict(list)
-    for n, s in candidate_pairs(spark, susp, newer, handles, avatars, avatar_count, follows):
-        link = score_pair(n, s, susp, newer, handles, handle_count, avatars, avatar_count, follows, tags)
-        if link is not None:
-            by_new[n].append(link)
-    out = []
-    for links in by_new.values():
-        links.sort(key=lambda x: (-x.score, x.suspended_account))
-        best = links[0]
-        best.rank = 1
-        if best.score >= threshold:
-            out.append(best)
+    ranked = best_links(candidate_pairs(spark, inp), inp, top)
+    out = [links[0] for links in ranked.values() if links and links[0].score >= threshold]
     return sorted(out, key=lambda x: (-x.score, x.new_account))
 
 
