@@ -168,10 +168,11 @@ def test_spark_pagerank_equals_the_same_iterations_on_one_machine(spark, at_inge
 
 def test_sweep_with_iterated_pagerank_finds_the_single_machine_groups(at_ingest):
     """At the production tolerance the iterations (run by Spark above) give the push PPR's groups."""
-    from netwarden.scale.spark_sweep import ppr_numpy, ppr_push_fn, sweep_with
+    from netwarden.graph.sweep import sweep
+    from netwarden.scale.spark_sweep import ppr_numpy, sweep_with
 
     store = open_store(at_ingest)
-    a = sweep_with(store, ppr_push_fn)
+    a = sweep(store)  # the single-machine sweep itself
     b = sweep_with(store, lambda m, s: ppr_numpy(m, s, tol=1e-4))
     store.close()
     assert a, "the world's networks must show up as groups"

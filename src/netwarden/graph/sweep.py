@@ -41,19 +41,30 @@ def confirmed_accounts(store) -> list[str]:
     return sorted(a)
 
 
-def sweep(store, seeds: list[str] | None = None, min_size: int = MIN_GROUP) -> list[Group]:
-    """Candidate groups, best first. `seeds` defaults to every confirmed account."""
+def sweep(store, seeds: list[str] | None = None, min_size: int = MIN_GROUP, ppr=None) -> list[Group]:
+    """Candidate groups, best first. `seeds` defaults to every confirmed account.
+
+    `ppr(prepared, seed indices) -> (nodes, scores)` replaces the local push personalized PageRank
+    (the Spark job passes its iterated-join PageRank); everything after it is shared.
+    """
     graph, pri = load_graph(store)
     confirmed = [a for a in (seeds if seeds is not None else confirmed_accounts(store)) if a in graph.index]
     if not confirmed:
         return []
     prep = Prepared(graph, None, pri)
     seed_idx = [graph.index[a] for a in confirmed]
-    nodes, p = prep.ppr(seed_idx, eps=1e-6 / max(1, len(seed_idx)))
+    if ppr is None:
+        nodes, p = prep.ppr(seed_idx, eps=1e-6 / max(1, len(seed_idx)))
+    else:
+        nodes, p = ppr(prep, seed_idx)
     score = p / np.maximum(prep.deg[nodes], 1e-12) ** HUB_DAMPING * pri[nodes]
     budget = min(MAX_CANDIDATES, max(50, 3 * len(seed_idx)))
     order = np.argsort(-score, kind="stable")[:budget]
     cand, cscore = nodes[order], score[order]
+    # Leiden's result depends on vertex order: give it the candidates in index order, so that two
+    # PageRank implementations that pick the same candidates find the same groups.
+    by_index = np.argsort(cand, kind="stable")
+    cand, cscore = cand[by_index], cscore[by_index]
     sub = camouflage_weighted(graph, prep.layer_names, cand)
     comm = np.array(communities(sub)) if sub.nnz else np.zeros(len(cand), dtype=int)
     _, strength = signal_priors(store, graph)

@@ -70,17 +70,6 @@ def sweep_spark(store, spark, seeds: list[str] | None = None, min_size: int | No
     return sweep_with(store, lambda matrix, seed_idx: ppr_arrays(spark, matrix, seed_idx, tol=tol), seeds, min_size)
 
 
-def ppr_push_fn(matrix, seed_idx: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """The single-machine sweep's own PageRank (local push, its eps), for `sweep_with`."""
-    from ..graph.push import ppr_push
-
-    deg = np.asarray(matrix.sum(axis=1)).ravel()
-    nodes, p, _ = ppr_push(matrix.indptr.astype(np.int64), matrix.indices.astype(np.int64),
-                           matrix.data.astype(np.float64), deg, np.array(seed_idx), ALPHA, 1e-6 / max(1, len(seed_idx)))
-    keep = p > 0
-    return nodes[keep], p[keep]
-
-
 def ppr_numpy(matrix, seed_idx: list[int], alpha: float = ALPHA, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
     """The same synchronous iterations in numpy (a reference for the Spark version)."""
     deg = np.asarray(matrix.sum(axis=1)).ravel()
@@ -96,52 +85,12 @@ def ppr_numpy(matrix, seed_idx: list[int], alpha: float = ALPHA, tol: float = 1e
     return nodes, p[nodes]
 
 
-def sweep_with(store, ppr, seeds: list[str] | None = None, min_size: int | None = None, canonical: bool = True):
-    """The sweep with a given PageRank function (matrix, seed indices) -> (nodes, p)."""
+def sweep_with(store, ppr, seeds: list[str] | None = None, min_size: int | None = None):
+    """`graph.sweep.sweep` with another PageRank function (matrix, seed indices) -> (nodes, p)."""
     from ..graph import sweep as sw
-    from ..graph.core import camouflage_weighted, communities, peel
-    from ..graph.expand import HUB_DAMPING, Prepared, load_graph, signal_priors
 
-    min_size = sw.MIN_GROUP if min_size is None else min_size
-    graph, pri = load_graph(store)
-    confirmed = [a for a in (seeds if seeds is not None else sw.confirmed_accounts(store)) if a in graph.index]
-    if not confirmed:
-        return []
-    prep = Prepared(graph, None, pri)
-    seed_idx = [graph.index[a] for a in confirmed]
-    nodes, p = ppr(prep.matrix, seed_idx)
-    # from here on, the single-machine sweep's own steps on the (small) candidate set
-    score = p / np.maximum(prep.deg[nodes], 1e-12) ** HUB_DAMPING * pri[nodes]
-    budget = min(sw.MAX_CANDIDATES, max(50, 3 * len(seed_idx)))
-    order = np.argsort(-score, kind="stable")[:budget]
-    cand, cscore = nodes[order], score[order]
-    if canonical:  # Leiden's result depends on vertex order: give it the candidates in index order
-        by_index = np.argsort(cand, kind="stable")
-        cand, cscore = cand[by_index], cscore[by_index]
-    sub = camouflage_weighted(graph, prep.layer_names, cand)
-    comm = np.array(communities(sub)) if sub.nnz else np.zeros(len(cand), dtype=int)
-    _, strength = signal_priors(store, graph)
-    conf = set(seed_idx)
-    groups = []
-    for c in np.unique(comm):
-        idx = np.flatnonzero(comm == c)
-        if len(idx) < min_size:
-            continue
-        gsub = sub[idx][:, idx]
-        mask, dens = peel(gsub)
-        members = [graph.ids[int(cand[i])] for i in idx]
-        n_conf = sum(int(cand[i]) in conf for i in idx)
-        n_flag = sum(strength.get(m, 0) > 0 for m in members)
-        if dens <= 0 or (n_conf == 0 and n_flag == 0):
-            continue
-        s = float(cscore[idx].mean()) * dens * (1 + n_conf + n_flag) / len(idx)
-        groups.append(sw.Group(
-            accounts=members, score=s, core=[members[i] for i in np.flatnonzero(mask)],
-            reasons=[f"{n_conf} confirmed account(s) (suspended or bank match)",
-                     f"{n_flag} account(s) with their own signals",
-                     f"dense core of {int(mask.sum())} at camouflage-weighted density {dens:.3f}"]))
-    groups.sort(key=lambda g: -g.score)
-    return groups
+    return sw.sweep(store, seeds, sw.MIN_GROUP if min_size is None else min_size,
+                    ppr=lambda prep, seed_idx: ppr(prep.matrix, seed_idx))
 
 
 def run_sweep(store, master: str = "local[*]", spark=None) -> dict:
