@@ -27,7 +27,7 @@ from pathlib import Path
 
 from netwarden.ingest import events as native
 from netwarden.ingest.apply import Rows
-from netwarden.ingest.pipeline import ingest_files
+from netwarden.ingest.pipeline import DEFAULT_BATCH, ingest_files
 from netwarden.ingest.reader import read_lines
 from netwarden.store import open_store
 from netwarden.store import schema as t
@@ -63,7 +63,7 @@ def floor(url: str, path: Path) -> tuple[int, float, float]:
         except native.BadRecord:
             continue
         n += 1
-        if n % 5000 == 0:
+        if n % DEFAULT_BATCH == 0:  # the same transaction size as ours
             batches.append(rows)
             rows = Rows()
     batches.append(rows)
@@ -73,6 +73,8 @@ def floor(url: str, path: Path) -> tuple[int, float, float]:
     ph = "?" if store.dialect == "sqlite" else "%s"
     start, cpu = time.perf_counter(), time.process_time()
     for b in batches:
+        if store.dialect == "sqlite":  # one transaction per batch, as ours (the driver autocommits)
+            cur.execute("BEGIN")
         for attr, table in ROW_TABLES:
             data = getattr(b, attr)
             if attr == "accounts":

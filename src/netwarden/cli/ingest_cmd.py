@@ -25,7 +25,7 @@ def ingest(
     dead_letter: Path = typer.Option(None, "--dead-letter", help="Where bad records go (default: $NETWARDEN_DEAD_LETTER or ./netwarden-deadletter.jsonl)."),
     terms: str = typer.Option(None, "--terms", help="Term list to scan text with (default: $NETWARDEN_TERMS)."),
     no_signals: bool = typer.Option(False, "--no-signals", help="Store events only; skip media hashing and text scanning."),
-    batch_size: int = typer.Option(10000, "--batch-size", min=1, help="Lines per transaction."),
+    batch_size: int = typer.Option(20000, "--batch-size", min=1, help="Lines per transaction."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Ingest platform events: idempotent, order-tolerant and resumable (a checkpoint per file)."""

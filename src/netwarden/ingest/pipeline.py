@@ -29,7 +29,7 @@ from .formats import FORMAT_NAMES, Format, get_format, guess_format
 from .reader import Line, fingerprint, read_lines
 
 log = logging.getLogger(__name__)
-DEFAULT_BATCH = 10000
+DEFAULT_BATCH = 20000
 SNIFF_RECORDS = 20
 
 
@@ -144,6 +144,9 @@ class Ingestor:
         for p in paths:
             summary.files.append(self._ingest_file(p))
             self._bytes_before += p.stat().st_size
+        if self.store.dialect == "sqlite":  # fold the write-ahead log into the database file now
+            with self.store.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         if dead_letter is not None and summary.dead:
             summary.dead_letter_file = str(write_dead_letters(self.store, [f.path for f in summary.files], dead_letter))
         return summary

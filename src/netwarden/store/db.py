@@ -25,7 +25,10 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.execute("PRAGMA cache_size=-65536")
-    cur.execute("PRAGMA wal_autocheckpoint=10000")  # fewer, larger checkpoints during bulk ingest
+    # Checkpoint the WAL into the database every 100,000 pages (400 MB) rather than every 1,000: a
+    # bulk ingest rewrites the same B-tree pages batch after batch, and each checkpoint copies them
+    # again (measured: a third of ingest CPU at the default). The ingest checkpoints at its end.
+    cur.execute("PRAGMA wal_autocheckpoint=100000")
     cur.close()
 
 
