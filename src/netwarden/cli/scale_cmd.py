@@ -128,29 +128,24 @@ def spark_retro_match(
                            f"{summary['signals_written']} new signals")
 
 
-def spark_sweep(db: str = DB_OPT, master: str = MASTER_OPT, as_json: bool = JSON_OPT) -> None:
-    """The whole-platform sweep on Spark (dense groups, distrust propagation, multi-seed PageRank)."""
-    try:
-        from ..scale.spark_sweep import run_sweep
-    except ImportError:
-        raise UserError("The Spark sweep is not available in this build; use `netwarden graph sweep`.") from None
+def _spark_job(run, db: str, master: str, as_json: bool) -> None:
     from ..store import open_store
 
     store = open_store(resolve_db(db))
-    summary = run_sweep(store, master=master)
+    summary = run(store, master=master)
     store.close()
     emit(summary, as_json)
+
+
+def spark_sweep(db: str = DB_OPT, master: str = MASTER_OPT, as_json: bool = JSON_OPT) -> None:
+    """The whole-platform sweep on Spark (dense groups, distrust propagation, multi-seed PageRank)."""
+    from ..scale.spark_sweep import run_sweep
+
+    _spark_job(run_sweep, db, master, as_json)
 
 
 def spark_evasion(db: str = DB_OPT, master: str = MASTER_OPT, as_json: bool = JSON_OPT) -> None:
     """Ban-evasion linking at scale on Spark (MinHash LSH)."""
-    try:
-        from ..scale.spark_evasion import run_evasion
-    except ImportError:
-        raise UserError("Spark evasion linking is not available in this build; use `netwarden graph evasion`.") from None
-    from ..store import open_store
+    from ..scale.spark_evasion import run_evasion
 
-    store = open_store(resolve_db(db))
-    summary = run_evasion(store, master=master)
-    store.close()
-    emit(summary, as_json)
+    _spark_job(run_evasion, db, master, as_json)
