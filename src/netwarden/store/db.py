@@ -15,9 +15,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
-    # Let SQLAlchemy, not the sqlite3 module, open transactions (see _sqlite_begin), so that DDL is
-    # transactional too: a migration killed halfway leaves nothing behind.
-    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
@@ -30,10 +27,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     # again (measured: a third of ingest CPU at the default). The ingest checkpoints at its end.
     cur.execute("PRAGMA wal_autocheckpoint=100000")
     cur.close()
-
-
-def _sqlite_begin(conn) -> None:
-    conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(url: str) -> Engine:
@@ -53,7 +46,6 @@ def make_engine(url: str) -> Engine:
                     raise UserError(f"The database folder {parent} does not exist; create it or choose another --db path.")
             engine = create_engine(url, future=True)
             event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(url, future=True, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError, ImportError):
@@ -79,6 +71,11 @@ class Store:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection"] = None
         with self.engine.begin() as conn:
+            if self.dialect == "sqlite":
+                # The sqlite3 module opens transactions only before INSERT/UPDATE/DELETE, so DDL
+                # would autocommit statement by statement; open one ourselves, so that a migration
+                # killed halfway leaves nothing behind (and two processes do not migrate at once).
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
 
