@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import csv
-import os
-from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from netwarden.world.images import (
@@ -19,17 +16,14 @@ from netwarden.world.images import (
     pdq_hex,
 )
 
-TESTDATA = Path(os.environ.get("NETWARDEN_TESTDATA", Path(__file__).resolve().parents[2].parent / "shared" / "testdata"))
 
-
-@pytest.mark.skipif(not (TESTDATA / "pdq" / "EXPECTED.csv").exists(), reason="shared PDQ test data not present")
-def test_pdq_hex_matches_reference():
-    with open(TESTDATA / "pdq" / "EXPECTED.csv", newline="") as f:
+def test_pdq_hex_matches_reference(testdata):
+    with open(testdata / "pdq" / "EXPECTED.csv", newline="") as f:
         rows = [r for r in csv.DictReader(f)][:6]
     for r in rows:
-        h, _ = pdq_hex(Image.open(TESTDATA / "pdq" / r["path"]))
+        h, _ = pdq_hex(Image.open(testdata / "pdq" / r["path"]))
         assert hamming(h, r["pdq_hex"]) <= 2, r["path"]  # decoders may differ by a bit or two
-    assert pdq_hex(Image.open(TESTDATA / "pdq" / rows[0]["path"]))[0] == rows[0]["pdq_hex"]
+    assert pdq_hex(Image.open(testdata / "pdq" / rows[0]["path"]))[0] == rows[0]["pdq_hex"]
 
 
 def test_variants_within_threshold(tmp_path):
