@@ -270,8 +270,9 @@ def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decis
                    note: str = "", negative_bank: bool = False) -> int:
     """Confirm, clear, escalate (or reopen) members of a case; one audit entry per member.
 
-    Clearing with `negative_bank` also adds the PDQ hashes of the members' matched media to the
-    negative bank NEGATIVE_BANK, which suppresses those matches from then on (a false positive).
+    Clearing with `negative_bank` (a false positive) also adds the PDQ hashes of the members' matched
+    media to the negative bank NEGATIVE_BANK, which suppresses those matches from then on, and records
+    a term exception for each term that hit them, so those terms no longer count toward their risk.
     """
     if decision not in MEMBER_DECISIONS:
         raise UserError(f"Decision {decision!r} is not one of {', '.join(MEMBER_DECISIONS)}.")
@@ -293,6 +294,7 @@ def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decis
     if decision == "clear":
         if negative_bank:
             add_to_negative_bank(conn, ids, actor, cid)
+            add_term_exceptions(conn, ids, actor, cid)
         risk.recompute(conn, ids)  # proximity no longer counts for cleared members
     _update_case_risk(conn, cid)
     return len(ids)
@@ -320,6 +322,27 @@ def add_to_negative_bank(conn: Connection, account_ids: list[str], actor: str, c
     audit.append(conn, actor, "bank.negative_add", "bank", NEGATIVE_BANK,
                  {"case_id": cid, "accounts": account_ids, "media": sorted(mids), "added": added})
     return added
+
+
+def add_term_exceptions(conn: Connection, account_ids: list[str], actor: str, cid: int) -> int:
+    """Except every term that hit these accounts from their risk (a false positive); returns rows added."""
+    from .store.tables_cases import term_exceptions
+    from .store.upsert import insert_ignore
+
+    now = _now()
+    rows: dict[tuple[str, str], dict] = {}
+    for r in conn.execute(select(t.signals.c.account_id, t.signals.c.detail).where(
+            t.signals.c.account_id.in_(account_ids), t.signals.c.kind == "term_hit")):
+        d = json.loads(r.detail or "{}")
+        key = (r.account_id, risk.term_key(d))
+        rows.setdefault(key, {"account_id": key[0], "term_id": key[1], "term": d.get("term"), "case_id": cid,
+                              "created_by": actor, "created_at": now})
+    if not rows:
+        return 0
+    insert_ignore(conn, term_exceptions, list(rows.values()), ["account_id", "term_id"])
+    audit.append(conn, actor, "terms.exception_add", "case", str(cid),
+                 {"exceptions": sorted(f"{a}:{k}" for a, k in rows)})
+    return len(rows)
 
 
 def add_note(conn: Connection, cid: int, author: str, text: str) -> None:

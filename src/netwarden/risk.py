@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from .store import schema as t
-from .store.tables_cases import account_risk, case_members, cases
+from .store.tables_cases import account_risk, case_members, cases, term_exceptions
 from .store.upsert import upsert
 
 MEDIA_FIRST = 60.0  # an exact match of a banked item; less with PDQ distance
@@ -70,7 +70,7 @@ def score(account_id: str, signals: Iterable[dict], contacts: Iterable[dict] = (
                 media[label] = {"distance": dist, "bank": d.get("bank"), "media_id": d.get("media_id"),
                                 "signal_type": d.get("signal_type")}
         elif s["kind"] == "term_hit":
-            key = str(d.get("term_id") or d.get("term"))
+            key = term_key(d)
             terms.setdefault(key, {"term": d.get("term"), "category": d.get("category"),
                                    "weight": float(s.get("weight") or 1.0), "subjects": []})
             terms[key]["subjects"].append(f"{s['subject_type']} {s['subject_id']}")
@@ -131,17 +131,27 @@ def score(account_id: str, signals: Iterable[dict], contacts: Iterable[dict] = (
     return Risk(account_id, round(total, 1), reasons)
 
 
+def term_key(detail: dict) -> str:
+    """The identity of the term behind a term_hit signal (its list id, else the term itself)."""
+    return str(detail.get("term_id") or detail.get("term"))
+
+
 def _inputs(conn: Connection, ids: list[str]) -> tuple[dict, dict, dict, dict]:
     sigs: dict[str, list[dict]] = defaultdict(list)
     last: dict[str, int] = defaultdict(int)
     q = select(t.signals.c.id, t.signals.c.account_id, t.signals.c.kind, t.signals.c.subject_type,
                t.signals.c.subject_id, t.signals.c.weight, t.signals.c.detail)
+    excepted = set(conn.execute(select(term_exceptions.c.account_id, term_exceptions.c.term_id)
+                                .where(term_exceptions.c.account_id.in_(ids))).all())
     for r in conn.execute(q.where(t.signals.c.account_id.in_(ids))):
         last[r.account_id] = max(last[r.account_id], r.id)
         if r.kind == "media_match" and r.subject_type != "account":
             continue  # the same match is also recorded on the account; count it once
+        detail = json.loads(r.detail or "{}")
+        if r.kind == "term_hit" and (r.account_id, term_key(detail)) in excepted:
+            continue  # cleared by a reviewer as a false positive for this account
         sigs[r.account_id].append({"kind": r.kind, "subject_type": r.subject_type, "subject_id": r.subject_id,
-                                   "weight": r.weight, "detail": json.loads(r.detail or "{}")})
+                                   "weight": r.weight, "detail": detail})
     cons: dict[str, list[dict]] = defaultdict(list)
     for r in conn.execute(select(t.contacts).where(t.contacts.c.account_id.in_(ids))):
         key = (r.platform, r.handle)

@@ -127,6 +127,31 @@ def test_clearing_as_false_positive_feeds_the_negative_bank(web_store):
         assert audit.entries(conn, action="bank.negative_add")
 
 
+def test_clearing_as_false_positive_excepts_its_terms_from_risk(web_store):
+    store, cid = web_store["store"], web_store["case"]
+    with store.engine.connect() as conn:
+        hit = [m["account_id"] for m in cases.members(conn, cid)
+               if m["state"] == "candidate" and any(r["kind"] == "term_hit" for r in m["reasons"])][:1]
+    assert hit, "the world's network uses its placeholder terms"
+    with store.engine.connect() as conn:
+        before = risk.get(conn, hit[0])
+    assert any(r["kind"] == "term_hit" for r in before.reasons)
+    with store.engine.begin() as conn:
+        cases.decide_members(conn, cid, hit, "clear", "alice", negative_bank=True)
+    with store.engine.connect() as conn:
+        after = risk.get(conn, hit[0])
+        assert not any(r["kind"] == "term_hit" for r in after.reasons)  # the terms no longer count
+        assert after.score < before.score
+        assert audit.entries(conn, action="terms.exception_add")
+        # the hits themselves stay stored as evidence
+        assert conn.execute(select(t.signals.c.id).where(t.signals.c.account_id == hit[0],
+                                                         t.signals.c.kind == "term_hit")).first()
+    with store.engine.begin() as conn:  # a later recompute keeps the exception
+        risk.recompute(conn, hit)
+    with store.engine.connect() as conn:
+        assert not any(r["kind"] == "term_hit" for r in risk.get(conn, hit[0]).reasons)
+
+
 def test_closing_a_case_takes_it_off_the_queue(web_store):
     store = web_store["store"]
     with store.engine.connect() as conn:

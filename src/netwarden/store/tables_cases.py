@@ -112,3 +112,17 @@ preferences = Table(
     Column("value", String(200), nullable=False),
     PrimaryKeyConstraint("user", "key"),
 )
+
+# A reviewer cleared an account whose term hits were a false positive: those terms no longer count
+# toward that account's risk (the hits stay stored as evidence of what was seen).
+term_exceptions = Table(
+    "term_exceptions",
+    metadata,
+    Column("account_id", ID, nullable=False),
+    Column("term_id", String(300), nullable=False),
+    Column("term", Text),
+    Column("case_id", Integer),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    PrimaryKeyConstraint("account_id", "term_id"),
+)
