@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from clirun import CLI
 from netwarden import audit
 from netwarden.store import open_store
 
@@ -78,7 +78,7 @@ def test_verify_names_the_tampered_entry(db_url, tamper, problem):
         r = audit.verify(c)
     assert not r.ok and problem in r.problem
     # the CLI says so in one sentence, exit code 2, no traceback
-    out = subprocess.run([sys.executable, "-c", "from netwarden.cli import main; main()", "audit", "verify",
+    out = subprocess.run([*CLI, "audit", "verify",
                           "--db", db_url], capture_output=True, text=True)
     assert out.returncode == 2 and "audit log is broken" in out.stderr and "Traceback" not in out.stderr
     store.close()

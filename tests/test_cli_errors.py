@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 
-CLI = [sys.executable, "-c", "from netwarden.cli import main; main()"]
+from clirun import CLI
 
 
 def run(*args: str, cwd=None, env=None) -> subprocess.CompletedProcess:
@@ -55,3 +54,17 @@ def test_config_file_keys_act_as_environment_defaults(tmp_path):
     r = run("scan", "hello zorbix", "--json", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "zorbix" in r.stdout
+
+
+def test_config_tables_group_keys(tmp_path, monkeypatch):
+    """`[review] four_eyes = false` (docs/review.md) is NETWARDEN_FOUR_EYES=false."""
+    from netwarden import cases
+
+    (tmp_path / "netwarden.toml").write_text("[review]\nfour_eyes = false\n")
+    monkeypatch.chdir(tmp_path)
+    for var in ("NETWARDEN_FOUR_EYES", "NETWARDEN_CONFIG"):  # recorded, so teardown undoes what the file sets
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
+    assert cases.four_eyes() is False
+    monkeypatch.setenv("NETWARDEN_FOUR_EYES", "1")  # the environment wins
+    assert cases.four_eyes() is True

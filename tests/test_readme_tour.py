@@ -6,13 +6,13 @@ import os
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from clirun import CLI
+
 ROOT = Path(__file__).resolve().parents[1]
-NETWARDEN = [sys.executable, "-c", "from netwarden.cli import main; main()"]
 
 
 def tour_commands() -> list[list[str]]:
@@ -50,7 +50,7 @@ def test_readme_tour_runs(tmp_path, testdata):
                 args.extend(sorted(str(p) for p in work.glob(a)) or [a])
             else:
                 args.append(a)
-        r = subprocess.run([*NETWARDEN, *args], cwd=work, env=env, capture_output=True, text=True, timeout=900)
+        r = subprocess.run([*CLI, *args], cwd=work, env=env, capture_output=True, text=True, timeout=900)
         assert r.returncode == 0, f"`{' '.join(argv)}` failed:\n{r.stderr[-2000:]}"
         assert "Traceback" not in r.stderr
     assert re.search(r"intact", r.stdout)  # the tour ends with `netwarden audit verify`

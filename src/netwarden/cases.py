@@ -37,12 +37,12 @@ def _now() -> str:
 
 
 def four_eyes() -> bool:
-    env = os.environ.get("NETWARDEN_FOUR_EYES")
-    if env is not None:
-        return env.strip().lower() not in ("0", "false", "no", "off")
-    from .config import load_settings
+    """Whether enforcement needs a second reviewer: NETWARDEN_FOUR_EYES or the config file, default on."""
+    from .config import apply_config_file
 
-    return bool(load_settings().extra.get("review", {}).get("four_eyes", True))
+    apply_config_file()
+    env = os.environ.get("NETWARDEN_FOUR_EYES", "1")
+    return env.strip().lower() not in ("0", "false", "no", "off")
 
 
 @dataclass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
@@ -20,7 +20,6 @@ DEFAULT_DB = "sqlite:///netwarden.db"
 class Settings:
     db: str = DEFAULT_DB
     dead_letter: str = "netwarden-deadletter.jsonl"
-    extra: dict = field(default_factory=dict)
 
 
 def _config_file() -> Path | None:
@@ -38,13 +37,19 @@ def apply_config_file() -> None:
     """Make the config file's keys the defaults of their NETWARDEN_* environment variables.
 
     `terms = "x.yaml"` in the file acts as NETWARDEN_TERMS=x.yaml unless that variable is set, so
-    every component reads one place. Called once when the CLI starts.
+    every component reads one place. Tables only group keys: `[review] four_eyes = false` is
+    NETWARDEN_FOUR_EYES. Called when the CLI starts and by load_settings.
     """
     path = _config_file()
     if path is None:
         return
-    for key, value in _read(path).items():
-        if isinstance(value, dict | list):
+    items = list(_read(path).items())
+    while items:
+        key, value = items.pop(0)
+        if isinstance(value, dict):
+            items.extend(value.items())
+            continue
+        if isinstance(value, list):
             raise UserError(f"Config file {path}: key {key!r} must be a plain value; see docs/configuration.md.")
         name = "NETWARDEN_" + key.upper()
         if name not in os.environ:
@@ -59,20 +64,10 @@ def _read(path: Path) -> dict:
 
 
 def load_settings() -> Settings:
-    s = Settings()
-    path = _config_file()
-    if path is not None:
-        data = _read(path)
-        for key, value in data.items():
-            if hasattr(s, key) and key != "extra":
-                setattr(s, key, value)
-            else:
-                s.extra[key] = value
-    if os.environ.get("NETWARDEN_DB"):
-        s.db = os.environ["NETWARDEN_DB"]
-    if os.environ.get("NETWARDEN_DEAD_LETTER"):
-        s.dead_letter = os.environ["NETWARDEN_DEAD_LETTER"]
-    return s
+    """Settings from the environment, with the config file's keys as defaults (apply_config_file)."""
+    apply_config_file()
+    return Settings(db=os.environ.get("NETWARDEN_DB") or DEFAULT_DB,
+                    dead_letter=os.environ.get("NETWARDEN_DEAD_LETTER") or Settings.dead_letter)
 
 
 def resolve_db(option: str | None) -> str:

@@ -6,10 +6,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 
+from clirun import CLI
 from netwarden.enforce import outbox, worker
 from netwarden.enforce.mastodon import MastodonAdapter
 from netwarden.enforce.webhook import WebhookAdapter, sign, verify
@@ -18,8 +18,6 @@ from netwarden.store import open_store
 from netwarden.testing.enforce_fixtures import env_keys, seed
 from netwarden.testing.mastodon_server import MastodonState, make_app
 from netwarden.testing.serve import ThreadServer
-
-CLI = [sys.executable, "-c", "from netwarden.cli import main; main()"]
 
 
 @pytest.fixture(scope="module")

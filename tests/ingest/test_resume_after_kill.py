@@ -5,15 +5,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
+from clirun import CLI
 from sample_events import make_events, write_jsonl
 from storedump import dump
-
-CLI = [sys.executable, "-c", "from netwarden.cli import main; main()"]
 
 
 def _run(url: str, path, crash: str | None = None, extra=()) -> subprocess.CompletedProcess:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 
 import pytest
 from lxml import etree
 
+from clirun import CLI
 from netwarden import audit
 from netwarden.report import evidence, ncmec_flow
 from netwarden.report.ncmec_client import NcmecClient
@@ -28,7 +28,6 @@ from netwarden.testing.enforce_fixtures import env_keys, seed
 from netwarden.testing.ncmec_server import NcmecState, make_app
 from netwarden.testing.serve import ThreadServer
 
-CLI = [sys.executable, "-c", "from netwarden.cli import main; main()"]
 REPORTER = Reporter("Test", "Reporter", "tns@example.invalid")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from itertools import count
@@ -19,6 +18,7 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from sqlalchemy import select
 
+from clirun import CLI
 from netwarden.ingest.pipeline import ingest_files, load_hooks
 from netwarden.scale.kafka_worker import StreamWorker, ensure_tables, load_offsets, produce_file
 from netwarden.store import open_store
@@ -26,7 +26,6 @@ from netwarden.store.tables_scale import stream_offsets
 from sample_events import make_events, write_jsonl
 from storedump import dump
 
-CLI = [sys.executable, "-c", "from netwarden.cli import main; main()"]
 SKIP = ("stream_offsets", "ingest_checkpoints", "dead_letters")
 FAST = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
 _names = count()

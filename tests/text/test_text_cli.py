@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
-CLI = [sys.executable, "-c", "from netwarden.cli import main; main()"]
+from clirun import CLI
 
 
 def run(*args, cwd=None):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 from typer.testing import CliRunner
 
+from clirun import CLI
 from netwarden.cli import app
 
 
@@ -25,7 +25,7 @@ def test_generate_json(tmp_path):
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", "from netwarden.cli import main; main()", *args],
+    return subprocess.run([*CLI, *args],
                           capture_output=True, text=True)
 
 

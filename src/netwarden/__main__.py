@@ -1,0 +1,5 @@
+"""`python -m netwarden` runs the `netwarden` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""The `netwarden` command as tests run it: in a subprocess, with this interpreter."""
+
+import sys
+
+CLI = [sys.executable, "-m", "netwarden"]
