@@ -1,8 +1,9 @@
 """Account risk: signals -> a score from 0 to 100 with the reasons that make it up.
 
-Media matches weigh most; then off-platform contacts, more so with term hits beside them; then term
-hits and invite links alone; then network proximity (membership of a case found from seeds). Every
-point comes with a reason naming its evidence (bank and distance, term and post, contact, case).
+Media matches weigh most; then links matching a URL or domain bank; then off-platform contacts, more
+so with term hits beside them; then term hits and invite links alone; then network proximity
+(membership of a case found from seeds). Every point comes with a reason naming its evidence (bank
+and distance, bank entry and link, term and post, contact, case).
 
 `refresh` recomputes the accounts whose signals arrived since the last run (a watermark on the
 signals' ids), so scores follow the signals as ingestion adds them; `score` is the pure core.
@@ -33,6 +34,9 @@ TERM_EACH = 4.0  # times the term's weight
 TERM_CAP = 20.0
 ROUTE_EACH = 3.0
 ROUTE_CAP = 6.0
+URL_FIRST = {"url": 40.0, "domain": 25.0}  # a link that is in a URL bank / on a banked domain
+URL_EXTRA = 5.0  # each further distinct bank entry
+URL_CAP = 50.0
 PROXIMITY_CORE = 15.0
 PROXIMITY_MEMBER = 8.0
 PDQ_MAX = 31  # match threshold: distance 31 keeps half the points
@@ -61,6 +65,7 @@ def score(account_id: str, signals: Iterable[dict], contacts: Iterable[dict] = (
     media: dict[str, dict] = {}
     terms: dict[str, dict] = {}
     routes: dict[str, dict] = {}
+    links: dict[tuple, dict] = {}
     for s in signals:
         d = s.get("detail") or {}
         if s["kind"] == "media_match":
@@ -76,6 +81,8 @@ def score(account_id: str, signals: Iterable[dict], contacts: Iterable[dict] = (
             terms[key]["subjects"].append(f"{s['subject_type']} {s['subject_id']}")
         elif s["kind"] == "off_platform_route":
             routes.setdefault(str(d.get("url")), {"route": d.get("route"), "field": d.get("field")})
+        elif s["kind"] == "url_match":
+            links.setdefault((d.get("bank_id"), d.get("entry")), {**d, "subject": f"{s['subject_type']} {s['subject_id']}"})
     media_pts = 0.0
     for i, (label, m) in enumerate(sorted(media.items(), key=lambda kv: kv[1]["distance"])):
         if i == 0:
@@ -89,6 +96,17 @@ def score(account_id: str, signals: Iterable[dict], contacts: Iterable[dict] = (
         reasons.append({"kind": "media_match", "points": round(pts, 1), "media_id": m["media_id"],
                         "text": f"media {m['media_id']} matches {label} in bank {m['bank']} "
                                 f"({m['signal_type']} distance {m['distance']})"})
+    url_pts = 0.0
+    ordered = sorted(links.values(), key=lambda d: (d.get("signal_type") != "url", str(d.get("bank")), str(d.get("signal"))))
+    for i, d in enumerate(ordered):
+        pts = min(URL_FIRST.get(str(d.get("signal_type")), URL_FIRST["domain"]) if i == 0 else URL_EXTRA, URL_CAP - url_pts)
+        if pts <= 0:
+            break
+        url_pts += pts
+        label = f", {d['label']}" if d.get("label") else ""
+        reasons.append({"kind": "url_match", "points": round(pts, 1),
+                        "text": f"link {d.get('url')} in {d.get('field')} of {d['subject']} matches "
+                                f"{d.get('signal_type')} {d.get('signal')} in bank {d.get('bank')}{label}"})
     term_pts = 0.0
     for key, h in sorted(terms.items()):
         pts = min(TERM_EACH * h["weight"], TERM_CAP - term_pts)

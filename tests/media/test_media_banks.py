@@ -45,11 +45,12 @@ def test_csv_parsing_and_threatexchange_names():
             "video_md5,d41d8cd98f00b204e9800998ecf8427e,b\n"
             "photo_md5 d41d8cd98f00b204e9800998ecf8427f\n"
             "pdq,nothex,c\n"
-            "url,https://example.invalid/,d\n")
+            "url,https://example.invalid/,d\n"
+            "sha1,da39a3ee5e6b4b0d3255bfef95601890afd80709,e\n")
     rows, problems = read_csv(text, "x.csv")
-    assert [(r.signal_type, r.label) for r in rows] == [("pdq", "a"), ("md5", "b"), ("md5", "")]
+    assert [(r.signal_type, r.label) for r in rows] == [("pdq", "a"), ("md5", "b"), ("md5", ""), ("url", "d")]
     assert rows[0].signal == rows[0].signal.lower()
-    assert len(problems) == 2 and "line 5" in problems[0]
+    assert len(problems) == 2 and "line 5" in problems[0] and "line 7" in problems[1]
     assert normalize("video_sha256", "a" * 64) == ("sha256", "a" * 64)
 
 

@@ -62,6 +62,8 @@ def test_hash_bank_and_lookup_flow(client):
 
 def test_bad_input_and_url_allow_list(client, monkeypatch):
     assert client.get("/m/lookup", params={"signal_type": "pdq", "signal": "xyz"}).status_code == 400
+    r = client.get("/m/lookup", params={"signal_type": "url", "signal": "https://files.example/d/AbC"})
+    assert r.status_code == 400 and "during ingestion" in r.json()["detail"]
     r = client.post("/h/hash", files={"photo": ("t.jpg", b"plain text", "image/jpeg")})
     assert r.status_code == 422 and "t.jpg" in r.json()["detail"]
     monkeypatch.delenv("NETWARDEN_FETCH_ALLOW_HOSTS", raising=False)

@@ -181,7 +181,7 @@ def bank_import(
     rows, problems = read_csv(text, str(file))
     if not rows:
         first = problems[0] if problems else f"{file} has no signals"
-        raise UserError(f"{first}; give a CSV of signal_type,signal,label with pdq, md5 or sha256 rows.")
+        raise UserError(f"{first}; give a CSV of signal_type,signal,label with pdq, md5, sha256, vpdq, url or domain rows.")
     store = _open(db)
     with store.engine.begin() as conn:
         if create:
@@ -226,14 +226,14 @@ def bank_export(
 
 def bank_add(
     name: str = typer.Argument(..., help="Bank name."),
-    signal_type: str = typer.Argument(None, help="pdq | md5 | sha256 (threatexchange names accepted)."),
-    signal: str = typer.Argument(None, help="The hash, in hex."),
+    signal_type: str = typer.Argument(None, help="pdq | md5 | sha256 | vpdq | url | domain (threatexchange names accepted)."),
+    signal: str = typer.Argument(None, help="The hash in hex, or the link (url) or host name (domain)."),
     file: Path = typer.Option(None, "--file", "-f", help="Hash this media file and add its PDQ (and MD5)."),
     label: str = typer.Option("", "--label"),
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Add one signal (or a file's hashes) to a bank; matchable immediately."""
+    """Add one signal (a hash, url or domain; or a file's hashes) to a bank; matchable immediately."""
     from ..media.signals import normalize
     from ..store import media_banks as mb
 
@@ -255,7 +255,7 @@ def bank_add(
         try:
             rows.append((*normalize(signal_type, signal), label))
         except ValueError as e:
-            raise UserError(f"Signal {signal!r}: {e}; give SIGNAL_TYPE and a hex hash.") from None
+            raise UserError(f"Signal {signal!r}: {e}; give SIGNAL_TYPE and a hex hash, a link (url) or a host name (domain).") from None
     else:
         raise UserError("Nothing to add; give SIGNAL_TYPE SIGNAL or --file FILE.")
     store = _open(db)
@@ -268,8 +268,8 @@ def bank_add(
 
 def bank_remove(
     name: str = typer.Argument(..., help="Bank name."),
-    signal_type: str = typer.Argument(None, help="pdq | md5 | sha256"),
-    signal: str = typer.Argument(None, help="The hash, in hex."),
+    signal_type: str = typer.Argument(None, help="pdq | md5 | sha256 | vpdq | url | domain"),
+    signal: str = typer.Argument(None, help="The hash in hex, or the link (url) or host name (domain)."),
     entry: int = typer.Option(None, "--entry", help="Remove by entry id instead."),
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
@@ -285,7 +285,7 @@ def bank_remove(
         try:
             st, s = normalize(signal_type, signal)
         except ValueError as e:
-            raise UserError(f"Signal {signal!r}: {e}; give SIGNAL_TYPE and a hex hash.") from None
+            raise UserError(f"Signal {signal!r}: {e}; give SIGNAL_TYPE and a hex hash, a link (url) or a host name (domain).") from None
     store = _open(db)
     with store.engine.begin() as conn:
         b = mb.bank_row(conn, name)

@@ -1,7 +1,9 @@
 """Ingest hook: scan post text, bios, display names and media alt text inside the ingest transaction.
 
 Writes `term_hit` signals (with term, category, field, span, normalized form and list version),
-`off_platform_route` signals for invite and file-hosting links, and `contacts` rows. Every
+`off_platform_route` signals for invite and file-hosting links, `url_match` signals for links in
+posts, post link lists, bios and display names that match a `url` or `domain` entry of an
+enabled bank (suppressed when the link also matches a negative bank), and `contacts` rows. Every
 insert is insert-or-ignore on a deterministic key, so applying the same batch twice changes
 nothing. Without a term list (no --terms and no NETWARDEN_TERMS) only contacts and links run.
 """
@@ -11,15 +13,25 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
+from ..media.signals import LINK_TYPES
+from ..store import media_banks as mb
 from ..store.schema import contacts as contacts_t
 from ..store.schema import signals as signals_t
+from ..store.tables_media import bank_entries, banks
 from ..text.contacts import contacts_in_url, extract_contacts
 from ..text.scanner import scanner_for
 from ..text.terms import TermSource
-from ..text.urls import classify, extract_links, normalize_url
+from ..text.urls import Link, UrlBank, classify, extract_links, normalize_url
 from .batch import Batch
+
+URL_WEIGHT = {"url": 1.0, "domain": 0.8}
 
 
 def _key(kind: str, subject_type: str, subject_id: str, *parts: object) -> str:
@@ -37,11 +49,60 @@ def _insert_ignore(conn, table, rows: list[dict]) -> None:
     conn.execute(insert(table).on_conflict_do_nothing(), rows)
 
 
+@dataclass(frozen=True, slots=True)
+class LinkEntry:
+    """A url / domain bank entry, as UrlBank metadata."""
+
+    bank: str
+    bank_id: int
+    entry_id: int
+    signal_type: str
+    signal: str
+    label: str
+    negative: bool
+
+
+class LinkBanks:
+    """The url and domain entries of the enabled banks as one UrlBank, kept in step with the store.
+
+    Like media.service.BankMatcher: `refresh` costs two aggregate queries when nothing changed;
+    any change to the banks (entries added or removed, a bank created, changed or deleted) reloads
+    the link entries (an index range scan on signal_type), and so does a reload every few minutes,
+    which catches entry ids committed out of order. None while no enabled bank holds a link entry.
+    """
+
+    FULL_RELOAD_SECONDS = 300.0
+
+    def __init__(self) -> None:
+        self.bank: UrlBank | None = None
+        self._state: tuple | None = None
+        self._loaded_at = 0.0
+
+    def refresh(self, conn) -> UrlBank | None:
+        st = mb.state(conn)
+        if st == self._state and time.monotonic() - self._loaded_at < self.FULL_RELOAD_SECONDS:
+            return self.bank
+        q = (select(bank_entries.c.id, bank_entries.c.signal_type, bank_entries.c.signal, bank_entries.c.label,
+                    banks.c.id.label("bank_id"), banks.c.name, banks.c.negative)
+             .join(banks, banks.c.id == bank_entries.c.bank_id)
+             .where(bank_entries.c.signal_type.in_(LINK_TYPES), banks.c.enabled.is_(True)))
+        urls, domains = [], []
+        for r in conn.execute(q):
+            meta = LinkEntry(r.name, r.bank_id, r.id, r.signal_type, r.signal, r.label or "", bool(r.negative))
+            (urls if r.signal_type == "url" else domains).append((r.signal, meta))
+        self.bank = UrlBank(urls, domains) if urls or domains else None
+        self._state = st
+        self._loaded_at = time.monotonic()
+        return self.bank
+
+
 class TextSignals:
     def __init__(self, store, terms_path: str | None = None):
         self.store = store
         path = terms_path or os.environ.get("NETWARDEN_TERMS") or None
         self.source = TermSource(path) if path else None
+        self.link_banks = LinkBanks()
+        mb.ensure_tables(store.engine)
 
     def on_batch(self, conn, batch: Batch) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -77,24 +138,37 @@ class TextSignals:
                         "account_id": acc or None, "subject_type": stype, "subject_id": sid, "kind": "term_hit",
                         "weight": h.weight, "detail": json.dumps(detail, ensure_ascii=False), "created_at": now,
                     })
+        url_bank = self.link_banks.refresh(conn)
         for acc, stype, sid, fld, ref, t in items:
             if not acc or fld == "alt_text":
                 continue
             for c in extract_contacts(t):
                 contact_rows.append({"account_id": acc, "platform": c.platform, "handle": c.handle[:300],
                                      "field": fld, "ref": ref})
-            if fld != "post":
-                for lk in extract_links(t):
-                    self._route(sig_rows, acc, stype, sid, fld, lk.url, lk.kind, now)
+            if fld != "post" or url_bank is not None:
+                links = extract_links(t)
+                if fld != "post":
+                    for lk in links:
+                        self._route(sig_rows, acc, stype, sid, fld, lk.url, lk.kind, now)
+                if url_bank is not None:
+                    for lk in links:
+                        _url_matches(sig_rows, url_bank, acc, stype, sid, fld, lk, now)
         for p in batch.posts:
             if p.get("deleted_at"):
                 continue
+            in_text = set()
+            if url_bank is not None and p.get("urls"):
+                in_text = {lk.url for lk in extract_links(p.get("text") or "")}
             for u in p.get("urls") or ():
                 c = contacts_in_url(u)
                 if c:
                     contact_rows.append({"account_id": p["author_id"], "platform": c.platform,
                                          "handle": c.handle[:300], "field": "url", "ref": p["id"]})
-                self._route(sig_rows, p["author_id"], "post", p["id"], "url", normalize_url(u), classify(u), now)
+                n, kind = normalize_url(u), classify(u)
+                self._route(sig_rows, p["author_id"], "post", p["id"], "url", n, kind, now)
+                if url_bank is not None and n not in in_text:  # a link also in the text is reported there
+                    lk = Link(raw=u, url=n, host=urlsplit(n).hostname or "", kind=kind, start=-1, end=-1)
+                    _url_matches(sig_rows, url_bank, p["author_id"], "post", p["id"], "url", lk, now)
         _insert_ignore(conn, signals_t, sig_rows)
         _insert_ignore(conn, contacts_t, contact_rows)
 
@@ -106,4 +180,26 @@ class TextSignals:
             "key": _key("route", stype, sid, fld, url), "account_id": acc, "subject_type": stype, "subject_id": sid,
             "kind": "off_platform_route", "weight": 0.5, "created_at": now,
             "detail": json.dumps({"url": url, "route": kind, "field": fld}, ensure_ascii=False),
+        })
+
+
+def _url_matches(rows: list[dict], bank: UrlBank, acc: str, stype: str, sid: str, fld: str, lk: Link,
+                 now: str) -> None:
+    """One `url_match` row per positive bank entry the link matches, none if a negative bank matches it."""
+    found = bank.match(lk.url)
+    if not found or any(meta.negative for _, _, meta in found):
+        return
+    seen = set()
+    for how, matched, e in found:
+        if e.entry_id in seen:
+            continue
+        seen.add(e.entry_id)
+        detail = {"bank": e.bank, "bank_id": e.bank_id, "entry": e.entry_id, "signal_type": e.signal_type,
+                  "signal": e.signal, "label": e.label, "matched": matched, "how": how, "url": lk.url,
+                  "raw": lk.raw[:500], "host": lk.host, "link_kind": lk.kind, "field": fld,
+                  "span": [lk.start, lk.end] if lk.start >= 0 else None}
+        rows.append({
+            "key": _key("url_match", stype, sid, fld, e.bank_id, e.entry_id, lk.url), "account_id": acc or None,
+            "subject_type": stype, "subject_id": sid, "kind": "url_match", "weight": URL_WEIGHT[e.signal_type],
+            "detail": json.dumps(detail, ensure_ascii=False), "created_at": now,
         })

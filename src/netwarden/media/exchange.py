@@ -14,7 +14,7 @@ import dataclasses
 from collections.abc import Iterator
 
 from ..errors import UserError
-from .signals import canonical_type
+from .signals import canonical_type, normalize
 
 
 def _apis() -> dict:
@@ -30,11 +30,12 @@ def _apis() -> dict:
 
 
 def signal_types() -> list:
-    """The threatexchange SignalTypes Netwarden banks: PDQ and MD5 (threatexchange's video_md5)."""
+    """The threatexchange SignalTypes Netwarden banks: PDQ, MD5 (threatexchange's video_md5) and URL."""
     from threatexchange.signal_type.md5 import VideoMD5Signal
     from threatexchange.signal_type.pdq.signal import PdqSignal
+    from threatexchange.signal_type.url import URLSignal
 
-    return [PdqSignal, VideoMD5Signal]
+    return [PdqSignal, VideoMD5Signal, URLSignal]
 
 
 def exchanges() -> list[str]:
@@ -75,6 +76,10 @@ def fetch(exchange: str, bank: str, options: dict[str, str] | None = None) -> It
         if st is None:
             continue
         for sig, meta in sigs.items():
+            try:
+                _, value = normalize(st, sig)
+            except ValueError:
+                continue  # not a signal Netwarden can match (e.g. an ftp:// link); skipped
             label = ""
             try:
                 ops = meta.get_as_opinions()
@@ -82,4 +87,4 @@ def fetch(exchange: str, bank: str, options: dict[str, str] | None = None) -> It
                 label = ",".join(tags)[:200]
             except Exception:
                 pass
-            yield st, sig.lower(), label
+            yield st, value, label

@@ -1,5 +1,6 @@
 """Matching media hashes against banks: exact MD5 / SHA-256, PDQ range search over all dihedral
 variants at each bank's threshold, vPDQ video-to-video, negative banks that suppress matches.
+Link entries (url, domain) in the same banks are skipped here; the text ingest hook matches them.
 
 Plain library: banks and entries come in as plain dicts (see netwarden.store.media_banks for the
 store side). Adding entries is incremental: they are matchable as soon as `add_entries` returns.
@@ -14,6 +15,7 @@ import numpy as np
 
 from .hashing import MIN_QUALITY, MediaHashes
 from .index import PdqIndex, hex_to_u8
+from .signals import MEDIA_TYPES
 from .video import match_videos
 
 VPDQ_MATCH_PERCENT = 80.0  # share of the query's usable frames that must match a bank video
@@ -84,6 +86,8 @@ class Matcher:
             if bank is None or not bank.enabled:
                 continue
             st, sig = e["signal_type"], e["signal"]
+            if st not in MEDIA_TYPES:
+                continue  # url / domain entries are matched on links by the text hook
             used += 1
             if st in ("md5", "sha256"):
                 self.exact.setdefault((st, sig), []).append((int(e["id"]), bank.id, e.get("label") or ""))

@@ -1,9 +1,12 @@
 """Signal types and bank file formats, with python-threatexchange / HMA names.
 
-Netwarden stores four signal types: `pdq`, `md5`, `sha256` (of the bytes, photo or video) and
-`vpdq`. Names used by python-threatexchange and HMA are accepted on import and mapped here
-(`photo_md5`/`video_md5` -> md5, `video_sha256` -> sha256), and PDQ strings are validated with
-threatexchange's own `PdqSignal`.
+Netwarden stores four media signal types: `pdq`, `md5`, `sha256` (of the bytes, photo or video)
+and `vpdq`; and two link types: `url` (python-threatexchange's `URLSignal`, name "url") and
+`domain` (a host and all its subdomains). Names used by python-threatexchange, HMA and
+ThreatExchange indicator types are accepted on import and mapped here (`photo_md5`/`video_md5` ->
+md5, `video_sha256` -> sha256, `uri`/`raw_uri` -> url, `domain_name` -> domain). PDQ strings are
+validated with threatexchange's own `PdqSignal`; links are stored in the form they are matched in
+(netwarden.text.urls: https, punycode host without `www.`, tracking parameters dropped).
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from dataclasses import dataclass
 
 from ..errors import UserError
 
-SIGNAL_TYPES = ("pdq", "md5", "sha256", "vpdq")
+MEDIA_TYPES = ("pdq", "md5", "sha256", "vpdq")
+LINK_TYPES = ("url", "domain")  # matched on links in text during ingestion, not on media
+SIGNAL_TYPES = MEDIA_TYPES + LINK_TYPES
 
 ALIASES = {
     "pdq": "pdq",
@@ -29,10 +34,16 @@ ALIASES = {
     "video_sha256": "sha256",
     "vpdq": "vpdq",
     "video_vpdq": "vpdq",
+    "url": "url",
+    "uri": "url",
+    "raw_uri": "url",
+    "domain": "domain",
+    "domain_name": "domain",
 }
 
 # Our name -> the python-threatexchange SignalType name used on export for HMA / threatexchange.
-TX_NAMES = {"pdq": "pdq", "md5": "video_md5", "sha256": "video_sha256", "vpdq": "vpdq"}
+# (threatexchange has no domain signal type: `domain` stays as it is.)
+TX_NAMES = {"pdq": "pdq", "md5": "video_md5", "sha256": "video_sha256", "vpdq": "vpdq", "url": "url"}
 
 _HEX = {"pdq": 64, "md5": 32, "sha256": 64}
 _HEX_RE = re.compile(r"^[0-9a-f]+$")
@@ -47,6 +58,10 @@ def normalize(signal_type: str, signal: str) -> tuple[str, str]:
     st = canonical_type(signal_type)
     if st is None:
         raise ValueError(f"unknown signal type {signal_type!r} (use one of {', '.join(SIGNAL_TYPES)})")
+    if st in LINK_TYPES:
+        from ..text.urls import bank_domain, bank_url
+
+        return st, (bank_url(signal) if st == "url" else bank_domain(signal))
     s = (signal or "").strip().lower()
     if st == "vpdq":
         if not s:

@@ -146,20 +146,59 @@ def extract_links(text: str) -> list[Link]:
     return out
 
 
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def bank_domain(text: str) -> str:
+    """A domain bank entry in matching form (punycode, lower case, no `www.`/`*.`); ValueError if invalid."""
+    d = (text or "").strip().lower().rstrip(".")
+    for prefix in ("*.", "."):
+        d = d.removeprefix(prefix)
+    if not d or any(c in d for c in "/:@?#") or any(c.isspace() for c in d):
+        raise ValueError(f"a domain is a host name like example.com, got {text!r} (full links are signal type url)")
+    d = _host_idna(d).removeprefix("www.")
+    labels = d.split(".")
+    if len(labels) < 2 or not all(_LABEL.match(x) for x in labels):
+        raise ValueError(f"{text!r} is not a valid domain name (labels of letters, digits and hyphens, "
+                         "at least one dot)")
+    return d
+
+
+def bank_url(text: str) -> str:
+    """A URL bank entry in matching form (`normalize_url`); ValueError if it is not an http(s) link."""
+    u = (text or "").strip()
+    if not u or any(c.isspace() for c in u):
+        raise ValueError(f"a url is one http(s) link without spaces, got {text!r}")
+    m = re.match(r"^([a-z][a-z0-9+.-]*)://", u, re.I)
+    if m and m.group(1).lower() not in ("http", "https"):
+        raise ValueError(f"only http(s) links can be banked, got {text!r}")
+    n = normalize_url(u)
+    try:
+        bank_domain(urlsplit(n).hostname or "")
+    except ValueError:
+        raise ValueError(f"{text!r} has no valid host name; give a link like https://example.com/path") from None
+    return n
+
+
 class UrlBank:
     """Known URLs and domains (e.g. from a hash-sharing partner), matched after normalization.
 
     Exact URLs use python-threatexchange's URL signal type index on the normalized form;
-    domains match the host or any parent domain.
+    domains match the host or any parent domain. Several entries may share a URL or a domain:
+    each one is reported.
     """
 
     def __init__(self, urls: Iterable[tuple[str, object]] = (), domains: Iterable[tuple[str, object]] = ()):
         from threatexchange.signal_type.url import URLSignal
 
         self._index = URLSignal.get_index_cls().build([(normalize_url(u), meta) for u, meta in urls])
-        self._domains: dict[str, object] = {}
+        self._domains: dict[str, list[object]] = {}
         for d, meta in domains:
-            self._domains[_host_idna(d.removeprefix("www."))] = meta
+            self._domains.setdefault(_host_idna(d.removeprefix("www.")), []).append(meta)
+        self.size = len(self._index.state) + len(self._domains)
+
+    def __len__(self) -> int:
+        return self.size
 
     def match(self, url: str) -> list[tuple[str, str, object]]:
         """[(kind 'url'|'domain', what matched, meta)] for `url`."""
@@ -169,6 +208,6 @@ class UrlBank:
             out.append(("url", n, r.metadata))
         host = urlsplit(n).hostname or ""
         for h in _parents(host):
-            if h in self._domains:
-                out.append(("domain", h, self._domains[h]))
+            for meta in self._domains.get(h, ()):
+                out.append(("domain", h, meta))
         return out

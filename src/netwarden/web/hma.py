@@ -21,7 +21,7 @@ from ..errors import UserError
 from ..media.decode import MAX_BYTES
 from ..media.hashing import MediaHashes, hash_bytes
 from ..media.service import BankMatcher
-from ..media.signals import TX_NAMES, normalize
+from ..media.signals import LINK_TYPES, TX_NAMES, normalize
 from ..store import media_banks as mb
 
 
@@ -136,6 +136,9 @@ def _hashes_from_signal(signal_type: str, signal: str) -> MediaHashes:
         st, s = normalize(signal_type, signal)
     except ValueError as e:
         raise HTTPException(400, str(e)) from None
+    if st in LINK_TYPES:
+        raise HTTPException(400, f"{st} signals are matched on links in text during ingestion, not here; "
+                                 "look up media signals (pdq, md5, sha256, vpdq).")
     h = MediaHashes(name="signal")
     if st == "pdq":
         h.pdq, h.quality = s, 100

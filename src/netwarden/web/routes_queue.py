@@ -16,7 +16,7 @@ from .auth import User
 from .deps import TEMPLATES, current_user, render, require, store
 
 router = APIRouter()
-SIGNAL_KINDS = ("media_match", "term_hit", "contact", "off_platform_route", "proximity")
+SIGNAL_KINDS = ("media_match", "url_match", "term_hit", "contact", "off_platform_route", "proximity")
 MEMBER_STATES = ("candidate", "confirmed", "cleared", "escalated")
 
 

@@ -1,0 +1,222 @@
+"""URL and domain banks: bank import (CSV, threatexchange-style lines, the `file` exchange), and
+matching of links in posts, post link lists and bios during ingestion, on SQLite and PostgreSQL.
+
+All hosts are under the reserved `.example` / `.invalid` names; nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import orjson
+from sqlalchemy import func, select
+
+from clirun import CLI
+from netwarden import risk
+from netwarden.ingest.batch import Batch
+from netwarden.ingest.pipeline import ingest_files
+from netwarden.ingest.text_signals import TextSignals
+from netwarden.media.matcher import BankInfo, Matcher
+from netwarden.media.signals import normalize, read_csv
+from netwarden.store import media_banks as mb
+from netwarden.store import open_store
+from netwarden.store.schema import signals
+
+
+def run(*args):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+
+
+def test_csv_and_threatexchange_lines_hold_urls_and_domains():
+    text = ("signal_type,signal,label\n"
+            "url,HTTP://WWW.Files.Example/d/AbC/?utm_source=x&fbclid=1,partner-a\n"
+            "domain,*.BadHost.example,partner-b\n"
+            "uri https://drop.example/x\n"          # ThreatExchange indicator type, threatexchange file line
+            "domain_name bücher-falle.example\n"    # IDN, stored as punycode
+            "url,ftp://files.example/a,bad\n"
+            "domain,https://files.example/,bad\n"
+            "url,not a link\n"
+            "domain,nodot\n")
+    rows, problems = read_csv(text, "links.csv")
+    assert [(r.signal_type, r.signal, r.label) for r in rows] == [
+        ("url", "https://files.example/d/AbC", "partner-a"),
+        ("domain", "badhost.example", "partner-b"),
+        ("url", "https://drop.example/x", ""),
+        ("domain", "xn--bcher-falle-thb.example", ""),
+    ]
+    assert [p.split(":")[0] for p in problems] == [f"links.csv line {n}" for n in (6, 7, 8, 9)]
+    assert "http(s)" in problems[0] and "signal type url" in problems[1]
+    assert normalize("URL", "https://Files.example/d/AbC#top") == ("url", "https://files.example/d/AbC")
+
+
+def test_media_matcher_skips_link_entries():
+    m = Matcher([BankInfo(id=1, name="links")])
+    used = m.add_entries([{"id": 1, "bank_id": 1, "signal_type": "url", "signal": "https://files.example/d/AbC"},
+                          {"id": 2, "bank_id": 1, "signal_type": "domain", "signal": "badhost.example"},
+                          {"id": 3, "bank_id": 1, "signal_type": "md5", "signal": "d41d8cd98f00b204e9800998ecf8427e"}])
+    assert used == 1 and m.max_entry_id == 3 and len(m.exact) == 1
+
+
+def test_bank_commands_with_links(tmp_path):
+    db = str(tmp_path / "nw.db")
+    good = tmp_path / "links.csv"
+    good.write_text("url,https://files.example/d/AbC?utm_medium=x,partner-a\ndomain,badhost.example,partner-b\n"
+                    "url,ftp://files.example/a\n")
+    r = run("bank", "import", "links", str(good), "--db", db, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["added"] == 2 and len(out["problems"]) == 1 and "line 3" in out["problems"][0]
+    assert json.loads(run("bank", "import", "links", str(good), "--db", db, "--json").stdout)["added"] == 0
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("signal_type,signal,label\ndomain,https://x.example/,oops\n")
+    r = run("bank", "import", "links", str(bad), "--db", db)
+    assert r.returncode == 2 and "bad.csv line 2" in r.stderr and "Traceback" not in r.stderr
+
+    r = run("bank", "add", "links", "domain", "two words.example", "--db", db)
+    assert r.returncode == 2 and "two words.example" in r.stderr and "Traceback" not in r.stderr
+
+    # python-threatexchange's `file` exchange: one `signal_type signal` a line, `url` is its URLSignal
+    f = tmp_path / "tx.txt"
+    f.write_text("url https://Drop.example/Z?utm_source=q\n")
+    r = run("bank", "fetch", "links", "--exchange", "file", "--set", f"filename={f}", "--db", db, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["added"] == 1
+
+    r = run("bank", "export", "links", "--tx-names", "--db", db)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[1:] == ["url,https://files.example/d/AbC,partner-a", "domain,badhost.example,partner-b",
+                                         "url,https://drop.example/Z,"]
+
+
+def _banks(conn) -> dict[str, int]:
+    urls = mb.create_bank(conn, "partner-urls", label="links shared by a partner")
+    doms = mb.create_bank(conn, "partner-domains")
+    ok = mb.create_bank(conn, "known-ok", negative=True)
+    mb.add_entries(conn, urls["id"], [("url", normalize("url", u)[1], "partner-a")
+                                      for u in ("https://files.example/d/AbC", "https://bit.ly/3xYzQ")])
+    mb.add_entries(conn, doms["id"], [("domain", normalize("domain", d)[1], "partner-b")
+                                      for d in ("badhost.example", "bücher-falle.example")])
+    mb.add_entries(conn, ok["id"], [("url", "https://cdn.badhost.example/public/logo", "cleared")])
+    return {"urls": urls["id"], "domains": doms["id"]}
+
+
+def _events() -> list[dict]:
+    ev = []
+
+    def add(kind, data):
+        ev.append({"v": 1, "id": f"e{len(ev)}", "kind": kind, "time": f"2026-01-01T00:00:{len(ev):02d}Z", "data": data})
+
+    bios = {"a1": "mirror at https://cdn.eu.BadHost.example/f/1 ok", "a2": "see https://notbadhost.example/x",
+            "a3": "nothing here"}
+    for i in range(1, 9):
+        a = f"a{i}"
+        add("account", {"id": a, "handle": f"user{i}", "bio": bios.get(a, "")})
+    posts = [
+        ("p1", "a4", "new drop HTTP://files.example/d/AbC/?utm_source=tw&fbclid=9 here", []),  # tracking params
+        ("p2", "a5", "", ["https://bit.ly/3xYzQ?si=abc"]),  # banked short link, in the link list
+        ("p3", "a6", "", ["https://bit.ly/other"]),  # a short link is never fetched: no match
+        ("p4", "a7", "logo https://cdn.badhost.example/public/logo", []),  # negative bank suppresses
+        ("p5", "a8", "https://files.example/d/abc", []),  # path case differs: another link
+        ("p6", "a4", "again https://files.example/d/AbC", ["https://files.example/d/AbC"]),  # reported once
+        ("p7", "a3", "https://www.BÜCHER-falle.example/k", []),  # IDN host
+    ]
+    for pid, author, text, urls in posts:
+        add("post", {"id": pid, "author_id": author, "text": text, "urls": urls})
+    return ev
+
+
+def _url_signals(store) -> list[dict]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(signals).where(signals.c.kind == "url_match").order_by(signals.c.subject_id))
+        return [{**r._mapping, "detail": json.loads(r.detail)} for r in rows]
+
+
+def test_ingest_matches_links_against_url_and_domain_banks(db_url, tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in _events()))
+    store = open_store(db_url)
+    try:
+        with store.engine.begin() as conn:
+            ids = _banks(conn)
+        ingest_files(store, [path])
+        got = _url_signals(store)
+        assert {(s["subject_type"], s["subject_id"], s["detail"]["field"], s["detail"]["signal_type"],
+                 s["detail"]["matched"]) for s in got} == {
+            ("account", "a1", "bio", "domain", "badhost.example"),
+            ("post", "p1", "post", "url", "https://files.example/d/AbC"),
+            ("post", "p2", "url", "url", "https://bit.ly/3xYzQ"),
+            ("post", "p6", "post", "url", "https://files.example/d/AbC"),
+            ("post", "p7", "post", "domain", "xn--bcher-falle-thb.example"),
+        }
+        by = {s["subject_id"]: s for s in got}
+        d = by["a1"]["detail"]
+        assert d["bank"] == "partner-domains" and d["bank_id"] == ids["domains"] and d["label"] == "partner-b"
+        assert d["host"] == "cdn.eu.badhost.example" and by["a1"]["account_id"] == "a1"
+        s, e = d["span"]
+        assert "mirror at https://cdn.eu.BadHost.example/f/1 ok"[s:e] == d["raw"] == "https://cdn.eu.BadHost.example/f/1"
+        assert by["p2"]["detail"]["link_kind"] == "shortener" and by["p2"]["detail"]["span"] is None
+        assert by["p1"]["detail"]["url"] == "https://files.example/d/AbC" and by["p1"]["account_id"] == "a4"
+
+        with store.engine.begin() as conn:
+            risk.refresh(conn)
+            a4 = risk.get(conn, "a4")
+            a1 = risk.get(conn, "a1")
+            assert risk.get(conn, "a7").score == 0.0  # suppressed by the negative bank
+        url_reasons = [r for r in a4.reasons if r["kind"] == "url_match"]
+        assert [r["points"] for r in url_reasons] == [risk.URL_FIRST["url"]]  # p1 and p6: one entry, once
+        assert "partner-urls" in url_reasons[0]["text"] and "https://files.example/d/AbC" in url_reasons[0]["text"]
+        assert [r["points"] for r in a1.reasons if r["kind"] == "url_match"] == [risk.URL_FIRST["domain"]]
+
+        ingest_files(store, [path])  # the same events again: nothing new
+        assert len(_url_signals(store)) == len(got)
+    finally:
+        store.close()
+
+
+def test_hook_follows_bank_changes(db_url):
+    store = open_store(db_url)
+    try:
+        hook = TextSignals(store)
+
+        def apply(n: int, bio: str) -> set[str]:
+            batch = Batch(accounts=[{"id": f"b{n}", "handle": f"h{n}", "display_name": "", "bio": bio}])
+            with store.engine.begin() as conn:
+                hook.on_batch(conn, batch)
+            return {s["detail"]["signal"] for s in _url_signals(store) if s["subject_id"] == f"b{n}"}
+
+        assert apply(1, "https://later.example/a") == set()  # no link banks at all
+        with store.engine.begin() as conn:
+            b = mb.create_bank(conn, "later")
+            mb.add_entries(conn, b["id"], [("domain", "later.example", "")])
+        assert apply(2, "https://later.example/a") == {"later.example"}  # added entries: used at once
+        with store.engine.begin() as conn:
+            mb.update_bank(conn, "later", enabled=False)
+        assert apply(3, "https://later.example/a") == set()  # disabled bank
+        with store.engine.begin() as conn:
+            mb.update_bank(conn, "later", enabled=True)
+            neg = mb.create_bank(conn, "later-ok", negative=True)
+            mb.add_entries(conn, neg["id"], [("domain", "ok.later.example", "")])
+        assert apply(4, "https://ok.later.example/a https://x.later.example/") == {"later.example"}
+        with store.engine.connect() as conn:
+            n = conn.execute(select(func.count()).select_from(signals).where(signals.c.subject_id == "b4")).scalar()
+        assert n == 1  # only the link off the negative domain
+    finally:
+        store.close()
+
+
+def test_risk_weighs_url_hits_below_media_and_explains_them():
+    def hit(signal_type, entry, field="bio"):
+        return {"kind": "url_match", "subject_type": "account", "subject_id": "a", "weight": 1.0,
+                "detail": {"bank": "partner", "bank_id": 1, "entry": entry, "signal_type": signal_type,
+                           "signal": "badhost.example", "label": "l", "url": "https://x.badhost.example/", "field": field}}
+
+    media = risk.score("m", [{"kind": "media_match", "subject_type": "account", "subject_id": "m", "weight": 1.0,
+                              "detail": {"label": "k", "distance": 0, "bank": "b", "media_id": "m1", "signal_type": "md5"}}])
+    url = risk.score("u", [hit("url", 1)])
+    dom = risk.score("d", [hit("domain", 2), hit("domain", 2, field="post")])  # one entry counts once
+    many = risk.score("x", [hit("domain", i) for i in range(20)])
+    assert media.score > url.score > dom.score > 0
+    assert dom.score == risk.URL_FIRST["domain"] and many.score == risk.URL_CAP
+    assert "in bank partner" in url.reasons[0]["text"] and "https://x.badhost.example/" in url.reasons[0]["text"]
