@@ -190,3 +190,138 @@ def test_spark_evasion_links_equal_the_single_machine_links(spark, at_ingest):
     store.close()
     assert want, "the world's re-registrations must be linked"
     assert got == want
+
+
+def _frame_list(hexes: list[str], qualities: list[int]) -> list[dict]:
+    return [{"frame": i, "quality": q, "pdq": h, "timestamp": float(i)} for i, (h, q) in enumerate(zip(hexes, qualities,
+                                                                                                       strict=True))]
+
+
+def test_retro_vpdq_equals_the_single_machine_matcher(spark):
+    """Videos whose share of near frames falls around 80%, frame distances around two thresholds, duplicate
+    and low-quality frames, JSON and line-format bank entries, a negative and a disabled bank."""
+    from netwarden.scale.spark_retro import match_df, to_match
+
+    rng = random.Random(8)
+    banks = [BankInfo(1, "b1", threshold=31), BankInfo(2, "b2", threshold=20), BankInfo(3, "neg", negative=True),
+             BankInfo(4, "off", enabled=False)]
+    bank_videos = []
+    for _ in range(8):
+        n = rng.randint(4, 12)
+        hexes = [f"{rng.getrandbits(256):064x}" for _ in range(n)]
+        bank_videos.append(_frame_list(hexes, [30 if rng.random() < 0.15 else 90 for _ in range(n)]))
+    entries = []
+    for i, frames in enumerate(bank_videos):
+        sig = (json.dumps(frames) if i % 2 else
+               ";".join(f"{f['frame']},{f['quality']},{f['pdq']},{f['timestamp']}" for f in frames))
+        entries.append({"id": i + 1, "bank_id": 1 if i % 3 else 2, "signal_type": "vpdq", "signal": sig, "label": f"v{i}"})
+    entries.append({"id": 50, "bank_id": 4, "signal_type": "vpdq", "signal": json.dumps(bank_videos[0]), "label": "off"})
+    entries.append({"id": 51, "bank_id": 1, "signal_type": "pdq", "signal": bank_videos[1][0]["pdq"], "label": "photo"})
+
+    media = []
+    for n in range(80):
+        src = rng.choice(bank_videos)
+        near = rng.choice([0, 10, 20, 21, 30, 31, 32, 45])
+        hexes = []
+        for f in src:
+            r = rng.random()
+            if r < 0.1:
+                hexes.append(f"{rng.getrandbits(256):064x}")  # a frame the bank video does not have
+            elif r < 0.2 and hexes:
+                hexes.append(hexes[-1])  # a repeated frame counts once
+            else:
+                hexes.append(_flip(f["pdq"], rng.sample(range(256), rng.choice([0, 3, near]))))
+        quals = [40 if rng.random() < 0.05 else 80 for _ in hexes]
+        media.append(MediaHashes(name=f"v{n}", kind="video", md5=None, vpdq=_frame_list(hexes, quals)))
+    # a negative-bank video near one media suppresses its positive matches
+    entries.append({"id": 52, "bank_id": 3, "signal_type": "vpdq", "signal": json.dumps(media[5].vpdq), "label": "n"})
+
+    m = Matcher(banks)
+    m.add_entries(entries)
+    want = set()
+    for h, res in zip(media, m.match_many(media), strict=True):
+        for x in res.matches:
+            want.add((h.name, x.entry_id, x.signal, x.distance, x.variant, json.dumps(x.detail)))
+    assert len(want) > 20 and any(d != 0 for _, _, _, d, _, _ in want), "matches below 100% must be covered"
+
+    mdf = spark.createDataFrame([(h.name, None, None, None, None, None, json.dumps(h.vpdq)) for h in media],
+                                "media_id string, md5 string, sha256 string, pdq string, quality int, variants string, "
+                                "vpdq string")
+    edf = spark.createDataFrame([(e["id"], e["bank_id"], e["signal_type"], e["signal"], e["label"]) for e in entries],
+                                "id int, bank_id int, signal_type string, signal string, label string")
+    bdf = spark.createDataFrame([(b.id, b.name, b.threshold, b.enabled, b.negative) for b in banks],
+                                "id int, name string, threshold int, enabled boolean, negative boolean")
+    names = {b.id: b.name for b in banks}
+    got = set()
+    for r in match_df(mdf, edf, bdf).collect():
+        x = to_match(r.asDict(), names)
+        got.add((r.media_id, x.entry_id, x.signal, x.distance, x.variant, json.dumps(x.detail)))
+    assert got == want
+
+
+def _video(path, scenes: list[int], shift: int = 0, size: int = 128, fps: int = 2) -> None:
+    """An abstract video: one random block pattern per second (seeded by `scenes`), brightened by
+    `shift`, encoded with mpeg4 by PyAV."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("mpeg4", rate=fps)
+        st.width = st.height = size
+        st.pix_fmt = "yuv420p"
+        for s in scenes:
+            blocks = np.random.default_rng(s).integers(0, 240, (8, 8, 3), dtype=np.uint8) + np.uint8(shift)
+            img = np.kron(blocks, np.ones((size // 8, size // 8, 1), dtype=np.uint8))
+            for _ in range(fps):
+                out.mux(st.encode(av.VideoFrame.from_ndarray(img, format="rgb24")))
+        out.mux(st.encode())
+
+
+def test_retro_match_of_videos_equals_matching_at_ingest(spark, tmp_path):
+    """A store with posted videos: bank first then ingest == ingest first, then Spark retro-match."""
+    from netwarden.media.video import vpdq_file
+    from netwarden.scale.spark_retro import run_retro_match
+
+    d = tmp_path / "w"
+    d.mkdir()
+    _video(d / "a.mp4", [1, 2, 3, 4, 5])
+    _video(d / "a_light.mp4", [1, 2, 3, 4, 5], shift=12)  # brightened and re-encoded: frames 15-22 bits off
+    _video(d / "a_cut.mp4", [1, 2, 9, 10, 11])  # shares 2 of 5 seconds: below 80%
+    _video(d / "b.mp4", [6, 7, 8])
+    _video(d / "c.mp4", [12, 13, 14, 15])
+    bank = [("vpdq", json.dumps([f.to_dict() for f in vpdq_file(d / "a.mp4")]), "video-a"),
+            ("vpdq", "\n".join(f.line() for f in vpdq_file(d / "b.mp4")), "video-b")]
+    events = [{"v": 1, "id": f"acc-{a}", "kind": "account", "time": "2026-01-01T00:00:00Z",
+               "data": {"id": a, "handle": f"h_{a}"}} for a in ("u1", "u2", "u3", "u4")]
+    for n, (author, name) in enumerate([("u1", "a"), ("u2", "a_light"), ("u3", "a_cut"), ("u3", "b"), ("u4", "c")]):
+        events.append({"v": 1, "id": f"post-{n}", "kind": "post", "time": f"2026-01-02T00:00:0{n}Z",
+                       "data": {"id": f"p{n}", "author_id": author, "text": "clip",
+                                "media": [{"id": f"m-{name}", "kind": "video", "uri": f"{name}.mp4"}]}})
+    (d / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+
+    def add_bank(url):
+        store = open_store(url)
+        with store.engine.begin() as conn:
+            b = mb.create_bank(conn, "videos", exist_ok=True)
+            mb.add_entries(conn, b["id"], bank)
+        store.close()
+
+    first = f"sqlite:///{tmp_path / 'first.db'}"
+    add_bank(first)
+    store = open_store(first)
+    ingest_files(store, [d / "events.jsonl"])
+    store.close()
+    expected = _media_signals(first)
+    matched = {v[2] for v in expected.values() if v[1] == "media"}
+    assert matched == {"m-a", "m-a_light", "m-b"}
+
+    later = f"sqlite:///{tmp_path / 'later.db'}"
+    store = open_store(later)
+    ingest_files(store, [d / "events.jsonl"])
+    store.close()
+    add_bank(later)
+    store = open_store(later)
+    summary = run_retro_match(store, spark=spark)
+    store.close()
+    assert summary["signals_written"] == len(expected)
+    assert _media_signals(later) == expected

@@ -163,9 +163,7 @@ class Matcher:
                 b = self.banks[bank_id]
                 qp, tp = match_videos(h.vpdq, frames, threshold=b.threshold)
                 if qp >= VPDQ_MATCH_PERCENT:
-                    found[n].append(Match(b.name, b.id, entry, "vpdq", f"{len(frames)} frames", label,
-                                          round(100 - qp), "frames", b.negative,
-                                          {"query_match_percent": round(qp, 1), "bank_match_percent": round(tp, 1)}))
+                    found[n].append(video_match(b, entry, label, len(frames), qp, tp))
         out = []
         for n, ms in enumerate(found):
             ms.sort(key=lambda m: (m.distance, m.bank, m.entry_id))
@@ -174,6 +172,17 @@ class Matcher:
             out.append(MatchResult(matches=[] if neg else pos, suppressed=pos if neg else [], negatives=neg,
                                    unusable=unusable[n]))
         return out
+
+
+def video_match(b: BankInfo, entry_id: int, label: str, n_frames: int, qp: float, tp: float) -> Match:
+    """The Match for a video whose query / bank match percentages are qp / tp (qp >= VPDQ_MATCH_PERCENT).
+
+    Shared with Spark retro-matching, which counts the matched frames in a join and passes
+    100.0 * matched / usable; the percentages are rounded here as numpy floats, like match_videos'.
+    """
+    qp, tp = np.float64(qp), np.float64(tp)
+    return Match(b.name, b.id, entry_id, "vpdq", f"{n_frames} frames", label, round(100 - qp), "frames", b.negative,
+                 {"query_match_percent": round(qp, 1), "bank_match_percent": round(tp, 1)})
 
 
 def _parse_vpdq_lines(text: str) -> list[dict]:

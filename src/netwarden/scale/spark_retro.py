@@ -3,8 +3,10 @@
 Gives the same matches as `netwarden.media.matcher.Matcher` (the ingest hook's matcher) for
 photos: MD5 / SHA-256 equality, PDQ within each bank's threshold over all eight dihedral variants
 of the stored media, the smallest distance per (media, entry) with ties going to the original
-orientation, and negative banks suppressing every positive match of a media. vPDQ (video) entries
-are not matched here; videos are few and the single-machine matcher handles them.
+orientation, and negative banks suppressing every positive match of a media; and videos (vPDQ):
+a video matches a bank video when at least VPDQ_MATCH_PERCENT of its unique usable frame hashes
+(quality >= MIN_QUALITY) are within the bank's threshold of some usable frame of the bank video,
+with the same percentages, distance and detail as `media.video.match_videos` / `Matcher`.
 
 PDQ candidates come from an equi-join, with no pairwise comparison: every 256-bit hash is cut into
 16 chunks of 16 bits; a bank hash is expanded into each chunk's key and every key within r =
@@ -13,7 +15,9 @@ pigeonhole principle a media hash within the threshold differs from the bank has
 bits in some chunk, so the join on (chunk, key) finds every true match (recall 1.0). Candidates
 are then verified exactly: Hamming distance = sum of bit_count(a xor b) over eight 32-bit words.
 The bank side is the expanded one because it is the small side (the new entries); the media side
-contributes 16 rows per variant.
+contributes 16 rows per variant. vPDQ uses the same join frame by frame: a stored video's unique
+usable frame hashes against the bank videos' frame hashes (expanded); the matched frames are then
+counted per (video, bank entry) on each side.
 
 Signals are written with the ingest hook's idempotency keys (`media_match:<bank>:<entry>:...`),
 so re-running, or an ingest that already found the match, stores nothing twice.
@@ -28,6 +32,7 @@ from itertools import combinations
 from sqlalchemy import select
 
 from ..media.hashing import MIN_QUALITY
+from ..media.matcher import VPDQ_MATCH_PERCENT
 from ..store import media_banks as mb
 from ..store import schema as t
 from ..store.tables_media import bank_entries, banks, media_hashes
@@ -55,10 +60,69 @@ def _chunks(F, col):
     return F.array(*[F.conv(F.substring(col, 1 + 4 * i, 4), 16, 10).cast("int") for i in range(CHUNKS)])
 
 
-def match_df(media_df, entries_df, banks_df, after_entry: int = 0):
-    """Matches as a DataFrame (media_id, bank_id, entry_id, signal_type, signal, label, distance, variant).
+def _NO_PERCENT(F):
+    return [F.lit(None).cast("double").alias("query_percent"), F.lit(None).cast("double").alias("bank_percent")]
 
-    media_df: media_id, md5, sha256, pdq, quality, variants (JSON {variant: hex});
+
+def _frames(F, col):
+    """A vPDQ signal as array<struct<quality, pdq>>: a JSON frame list, or `frame,quality,pdq[,ts]` lines
+    separated by newlines or `;` (the two forms `Matcher.add_entries` reads)."""
+    js = F.from_json(col, "array<struct<frame:long,quality:int,pdq:string>>")
+    parts = F.filter(F.transform(F.split(col, "[;\r\n]"), lambda line: F.split(F.trim(line), ",")),
+                     lambda p: F.size(p) >= 3)
+    lines = F.transform(parts, lambda p: F.struct(F.trim(p[1]).cast("int").alias("quality"), p[2].alias("pdq")))
+    return F.when(col.startswith("["), F.transform(js, lambda f: F.struct(f["quality"].alias("quality"),
+                                                                          f["pdq"].alias("pdq")))).otherwise(lines)
+
+
+def _expanded_keys(F, df, id_col: str, hex_col: str, r: int):
+    """(id, hex, c, key) for every chunk key within r bit flips of each hash's 16 chunks."""
+    masks = F.array(*[F.lit(m) for m in flip_masks(r)])
+    return (df.select(id_col, hex_col, F.posexplode(_chunks(F, F.col(hex_col))).alias("c", "k0"))
+            .select(id_col, hex_col, "c", F.explode(masks).alias("mask"), "k0")
+            .select(id_col, hex_col, "c", F.col("k0").bitwiseXOR(F.col("mask")).alias("key")))
+
+
+def _vpdq_matches(F, media_df, ent):
+    """Video-to-video matches: the share of each video's unique usable frames near a bank video's frames."""
+    v_e = (ent.where(F.col("signal_type") == "vpdq")
+           .select("entry_id", "bank_id", "label", "threshold", "negative", _frames(F, F.col("signal")).alias("fr")))
+    meta = v_e.select("entry_id", "bank_id", "label", "threshold", "negative", F.size("fr").alias("n_frames"))
+    t_fr = (v_e.select("entry_id", F.explode("fr").alias("f")).where(F.col("f.quality") >= MIN_QUALITY)
+            .select("entry_id", F.col("f.pdq").alias("thex")).distinct())
+    q_fr = (media_df.where(F.col("vpdq").isNotNull())
+            .select("media_id", F.explode(_frames(F, F.col("vpdq"))).alias("f")).where(F.col("f.quality") >= MIN_QUALITY)
+            .select("media_id", F.col("f.pdq").alias("qhex")).distinct())
+    t_tot = t_fr.groupBy("entry_id").agg(F.count("*").alias("t_total"))
+    q_tot = q_fr.groupBy("media_id").agg(F.count("*").alias("q_total"))
+    max_t = meta.agg(F.max("threshold")).first()[0]
+    r = int(max_t or 0) // CHUNK_BITS
+    qc = q_fr.select("media_id", "qhex", F.posexplode(_chunks(F, F.col("qhex"))).alias("c", "key"))
+    cand = (qc.join(_expanded_keys(F, t_fr, "entry_id", "thex", r), ["c", "key"])
+            .select("media_id", "qhex", "entry_id", "thex").dropDuplicates())
+    qa, ta = _words(F, F.col("qhex")), _words(F, F.col("thex"))
+    dist = sum((F.bit_count(a.bitwiseXOR(b)) for a, b in zip(qa, ta, strict=True)), F.lit(0))
+    close = (cand.join(meta.select("entry_id", "threshold"), "entry_id")
+             .where(dist <= F.col("threshold")))
+    counted = (close.groupBy("media_id", "entry_id")
+               .agg(F.countDistinct("qhex").alias("q_hit"), F.countDistinct("thex").alias("t_hit"))
+               .join(q_tot, "media_id").join(t_tot, "entry_id")
+               .select("media_id", "entry_id", (F.lit(100.0) * (F.col("q_hit") / F.col("q_total"))).alias("query_percent"),
+                       (F.lit(100.0) * (F.col("t_hit") / F.col("t_total"))).alias("bank_percent"))
+               .where(F.col("query_percent") >= F.lit(VPDQ_MATCH_PERCENT)))
+    return (counted.join(meta, "entry_id")
+            .select("media_id", "bank_id", "entry_id", F.lit("vpdq").alias("signal_type"),
+                    F.concat(F.col("n_frames").cast("string"), F.lit(" frames")).alias("signal"), "label",
+                    F.lit(None).cast("int").alias("distance"), F.lit("frames").alias("variant"), "negative",
+                    "query_percent", "bank_percent"))
+
+
+def match_df(media_df, entries_df, banks_df, after_entry: int = 0):
+    """Matches as a DataFrame (media_id, bank_id, entry_id, signal_type, signal, label, distance, variant,
+    query_percent, bank_percent); `to_match` turns a row into the single-machine `Match`.
+
+    media_df: media_id, md5, sha256, pdq, quality, variants (JSON {variant: hex}), optionally vpdq (JSON
+    frame list); vPDQ rows carry the match percentages and no distance (`to_match` rounds them);
     entries_df: id, bank_id, signal_type, signal, label; banks_df: id, name, threshold, enabled, negative.
     Positive matches come only from entries with id > after_entry; negative banks always count.
     """
@@ -78,7 +142,7 @@ def match_df(media_df, entries_df, banks_df, after_entry: int = 0):
         m = media_df.where(F.col(st).isNotNull()).select("media_id", F.lower(st).alias("signal"))
         exact.append(m.join(e, "signal").select("media_id", "bank_id", "entry_id", "signal_type", "signal", "label",
                                                 F.lit(0).alias("distance"), F.lit("bytes").alias("variant"),
-                                                "negative"))
+                                                "negative", *_NO_PERCENT(F)))
 
     # PDQ: variants of usable media, 16 chunk keys each
     pdq_e = ent.where(F.col("signal_type") == "pdq")
@@ -93,15 +157,7 @@ def match_df(media_df, entries_df, banks_df, after_entry: int = 0):
              .select("media_id", F.posexplode("vm").alias("vpos", "variant", "qhex"))
              .select("media_id", "vpos", "variant", F.lower("qhex").alias("qhex")))
         qc = q.select("media_id", "vpos", "variant", "qhex", F.posexplode(_chunks(F, F.col("qhex"))).alias("c", "key"))
-        masks = F.array(*[F.lit(m) for m in flip_masks(r)])
-        bc = (pdq_e.select("entry_id", F.posexplode(_chunks(F, F.col("signal"))).alias("c", "k0"))
-              .select("entry_id", "c", F.explode(masks).alias("mask"), "k0")
-              .select("entry_id", "c", F.bitwise_xor("k0", "mask").alias("key")) if hasattr(F, "bitwise_xor")
-              else None)
-        if bc is None:  # Spark < 3.5: the ^ operator
-            bc = (pdq_e.select("entry_id", F.posexplode(_chunks(F, F.col("signal"))).alias("c", "k0"))
-                  .select("entry_id", "c", F.explode(masks).alias("mask"), "k0")
-                  .select("entry_id", "c", F.expr("k0 ^ mask").alias("key")))
+        bc = _expanded_keys(F, pdq_e, "entry_id", "signal", r).drop("signal")
         cand = qc.join(bc, ["c", "key"]).select("media_id", "vpos", "variant", "qhex", "entry_id").dropDuplicates(
             ["media_id", "vpos", "entry_id"])
         cand = cand.join(pdq_e, "entry_id")
@@ -112,8 +168,10 @@ def match_df(media_df, entries_df, banks_df, after_entry: int = 0):
             "distance", F.when(F.col("variant") == "orig", 0).otherwise(1), "vpos")
         best = (verified.withColumn("rk", F.row_number().over(w)).where(F.col("rk") == 1)
                 .select("media_id", "bank_id", "entry_id", "signal_type", "signal", "label", "distance", "variant",
-                        "negative"))
+                        "negative", *_NO_PERCENT(F)))
         parts = [*exact, best]
+    if "vpdq" in media_df.columns:
+        parts.append(_vpdq_matches(F, media_df, ent))
     allm = parts[0]
     for p in parts[1:]:
         allm = allm.unionByName(p)
@@ -124,15 +182,16 @@ def match_df(media_df, entries_df, banks_df, after_entry: int = 0):
 
 def load_inputs(spark, store, banks_filter: list[str] | None = None):
     mh = table_df(spark, store, select(media_hashes.c.media_id, media_hashes.c.md5, media_hashes.c.sha256,
-                                       media_hashes.c.pdq, media_hashes.c.quality, media_hashes.c.variants),
-                  "media_id string, md5 string, sha256 string, pdq string, quality int, variants string")
+                                       media_hashes.c.pdq, media_hashes.c.quality, media_hashes.c.variants,
+                                       media_hashes.c.vpdq),
+                  "media_id string, md5 string, sha256 string, pdq string, quality int, variants string, vpdq string")
     bq = select(banks.c.id, banks.c.name, banks.c.threshold, banks.c.enabled, banks.c.negative)
     if banks_filter:
         bq = bq.where(banks.c.name.in_(banks_filter) | banks.c.negative)
     bk = table_df(spark, store, bq, "id int, name string, threshold int, enabled boolean, negative boolean")
     en = table_df(spark, store, select(bank_entries.c.id, bank_entries.c.bank_id, bank_entries.c.signal_type,
                                        bank_entries.c.signal, bank_entries.c.label)
-                  .where(bank_entries.c.signal_type.in_(["pdq", "md5", "sha256"])),
+                  .where(bank_entries.c.signal_type.in_(["pdq", "md5", "sha256", "vpdq"])),
                   "id int, bank_id int, signal_type string, signal string, label string")
     return mh, en, bk
 
@@ -153,16 +212,26 @@ def media_refs(conn, media_ids: list[str]) -> dict[str, list[dict]]:
     return refs
 
 
+def to_match(m: dict, bank_names: dict[int, str]):
+    """A `match_df` row as the single-machine `Match` (vPDQ: distance and detail from the percentages)."""
+    from ..media.matcher import BankInfo, Match, video_match
+
+    name, label = bank_names[m["bank_id"]], m["label"] or ""
+    if m["signal_type"] == "vpdq":
+        return video_match(BankInfo(m["bank_id"], name), m["entry_id"], label, int(m["signal"].split()[0]),
+                           m["query_percent"], m["bank_percent"])
+    return Match(name, m["bank_id"], m["entry_id"], m["signal_type"], m["signal"], label, int(m["distance"]),
+                 m["variant"])
+
+
 def signal_rows(matches: list[dict], bank_names: dict[int, str], refs: dict[str, list[dict]]) -> list[dict]:
     from ..ingest.media_signals import match_rows
+    from ..media.matcher import MatchResult
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    from ..media.matcher import Match, MatchResult
-
     media, results = [], []
     for m in matches:
-        match = Match(bank_names[m["bank_id"]], m["bank_id"], m["entry_id"], m["signal_type"], m["signal"],
-                      m["label"] or "", int(m["distance"]), m["variant"])
+        match = to_match(m, bank_names)
         for ref in refs.get(m["media_id"]) or [{"role": "post", "post_id": None, "account_id": None}]:
             media.append({"id": m["media_id"], **ref})
             results.append(MatchResult(matches=[match], suppressed=[], negatives=[]))
@@ -177,6 +246,8 @@ def run_retro_match(store, master: str = "local[*]", spark=None, banks: list[str
     mh, en, bk = load_inputs(spark, store, banks)
     found = [r.asDict() for r in match_df(mh, en, bk, after_entry).collect()]
     names = {r["id"]: r["name"] for r in bk.collect()}
+    for m in found:
+        m["distance"] = to_match(m, names).distance
     written = 0
     with store.engine.begin() as conn:
         refs = media_refs(conn, sorted({m["media_id"] for m in found}))
