@@ -129,7 +129,10 @@ def open_case(store: Store, seeds: list[str], actor: str, top_k: int = 200, titl
 
 
 def create_case(store: Store, members: list[Member], actor: str, origin: str, seeds: list[str] | None = None,
-                title: str | None = None, method: str = "graph") -> int:
+                title: str | None = None, method: str = "graph", audit_detail: dict | None = None,
+                on_created=None) -> int:
+    """Insert a case and its members, audited (`case.open`); `on_created(conn, case_id)` runs in the same
+    transaction (a sweep links its stored group to the case there, so a crash cannot open it twice)."""
     now = _now()
     with store.engine.begin() as conn:
         res = conn.execute(cases.insert().values(
@@ -146,25 +149,36 @@ def create_case(store: Store, members: list[Member], actor: str, origin: str, se
         risk.recompute(conn, [m.account_id for m in members])
         _update_case_risk(conn, cid)
         audit.append(conn, actor, "case.open", "case", str(cid),
-                     {"origin": origin, "seeds": seeds or [], "members": len(members), "method": method})
+                     {"origin": origin, "seeds": seeds or [], "members": len(members), "method": method,
+                      **(audit_detail or {})})
+        if on_created is not None:
+            on_created(conn, cid)
     return cid
 
 
-def open_sweep_cases(store: Store, actor: str, min_size: int = 3) -> list[int]:
-    """Open one case per group found by the whole-platform sweep (netwarden.graph.sweep)."""
+def open_sweep_cases(store: Store, actor: str, min_size: int = 3, run_id: int | None = None) -> list[int]:
+    """Open one case per group of a stored sweep run (netwarden.graph.sweep); without `run_id`, sweep
+    now and store the run first. Groups that already have a case are skipped, so a run can be
+    opened again after a crash or with a smaller `min_size` without opening a case twice."""
     try:
-        from .graph.sweep import sweep
+        from .graph.sweep import link_case, record_sweep, sweep, sweep_run
     except ImportError:
         raise UserError("The sweep (netwarden.graph.sweep) is not installed yet; open cases from seeds instead.") from None
+    if run_id is None:
+        run_id = record_sweep(store, sweep(store), actor)
     ids = []
-    for n, g in enumerate(sweep(store), 1):
-        core = set(getattr(g, "core", []) or [])
-        members = [Member(str(a), float(g.score), i + 1, a in core, {"sweep": float(g.score)}, [])
-                   for i, a in enumerate(g.accounts)]
-        if len(members) >= min_size:
-            why = "; ".join(g.reasons[:2]) if getattr(g, "reasons", None) else ""
-            ids.append(create_case(store, members, actor, origin="sweep",
-                                   title=f"Sweep group {n}" + (f": {why}" if why else "")[:250]))
+    for g in sweep_run(store, run_id)["groups"]:
+        if g["case_id"] is not None or g["size"] < min_size:
+            continue
+        core = set(g["core"])
+        members = [Member(str(a), float(g["score"]), i + 1, a in core, {"sweep": float(g["score"])}, [])
+                   for i, a in enumerate(g["accounts"])]
+        why = "; ".join(g["reasons"][:2])
+        ids.append(create_case(
+            store, members, actor, origin="sweep",
+            title=(f"Sweep {run_id} group {g['rank']}" + (f": {why}" if why else ""))[:300],
+            audit_detail={"sweep_run": run_id, "group": g["rank"], "reasons": g["reasons"]},
+            on_created=lambda conn, cid, r=g["rank"]: link_case(conn, run_id, r, cid)))
     return ids
 
 

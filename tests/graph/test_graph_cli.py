@@ -37,8 +37,8 @@ def test_expand_sweep_evasion_cli(world):
     assert exp["seeds"] == [seed] and len(exp["members"]) == 20
     m = exp["members"][0]
     assert m["rank"] == 1 and m["path"][0] == seed and m["layers"] and isinstance(m["core"], bool)
-    groups = _cli("sweep", "--db", db, "--json")
-    assert groups and all(g["reasons"] for g in groups)
+    run = _cli("sweep", "--db", db, "--json")
+    assert run["id"] >= 1 and run["groups"] and all(g["reasons"] for g in run["groups"])
     links = _cli("evasion", "--db", db, "--json")
     pairs = {(r["new"], r["old"]) for r in truth["reregistrations"]}
     assert links and sum((lk["new_account"], lk["suspended_account"]) in pairs for lk in links) >= len(links) * 0.8

@@ -43,20 +43,36 @@ def expand(
 
 
 def sweep_cmd(
+    show: int = typer.Option(None, "--run", help="Show a stored sweep run instead of sweeping again."),
+    list_runs: bool = typer.Option(False, "--list", help="List stored sweep runs, newest first."),
+    actor: str = typer.Option("system:cli", "--as", help="Who runs it (for the audit log)."),
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Suspicious dense groups over the whole platform, from every confirmed account, no seed needed."""
-    from ..graph.sweep import sweep
+    """Suspicious dense groups over the whole platform, from every confirmed account, no seed needed.
+
+    Each run and its groups (with reasons) are stored and audited; `--run ID` shows one again and
+    `netwarden case sweep --run ID` opens cases from it."""
+    from ..graph.sweep import record_sweep, sweep, sweep_run, sweep_runs_list
 
     store = _store(db)
-    with progress(not as_json) as p:
-        p.add_task("sweeping", total=None)
-        groups = sweep(store)
-    lines = [f"{len(groups)} candidate groups"]
-    for i, g in enumerate(groups, 1):
-        lines.append(f"{i:3d} size {len(g.accounts):4d} core {len(g.core):4d} score {g.score:.3g}: {'; '.join(g.reasons)}")
-    emit([g.as_dict() for g in groups], as_json, "\n".join(lines))
+    if list_runs:
+        runs = sweep_runs_list(store)
+        emit(runs, as_json, "\n".join(
+            f"run {r['id']:<4} {r['created_at']} by {r['actor']}: {r['group_count']} groups from {r['seeds']} "
+            f"confirmed accounts, {r['cases']} opened as cases" for r in runs) or "no sweep runs")
+        return
+    if show is None:
+        with progress(not as_json) as p:
+            p.add_task("sweeping", total=None)
+            show = record_sweep(store, sweep(store), actor)
+    run = sweep_run(store, show)
+    lines = [f"sweep run {run['id']} ({run['created_at']}, {run['method']}): {len(run['groups'])} candidate groups"]
+    for g in run["groups"]:
+        case = f" case {g['case_id']}" if g["case_id"] is not None else ""
+        lines.append(f"{g['rank']:3d} size {g['size']:4d} core {len(g['core']):4d} score {g['score']:.3g}{case}: "
+                     f"{'; '.join(g['reasons'])}")
+    emit(run, as_json, "\n".join(lines))
 
 
 def evasion(

@@ -134,11 +134,16 @@ def case_open(
 
 
 @case_app.command("sweep")
-def case_sweep(actor: str = typer.Option("system:cli", "--as"), db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
-    """Open one case per group the whole-platform sweep finds."""
+def case_sweep(
+    run: int = typer.Option(None, "--run", help="Open cases from this stored sweep run (default: sweep now)."),
+    actor: str = typer.Option("system:cli", "--as"),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Open one case per group of a sweep run (groups that already have a case are skipped)."""
     from .. import cases
 
-    ids = cases.open_sweep_cases(_store(db), actor)
+    ids = cases.open_sweep_cases(_store(db), actor, run_id=run)
     emit({"cases": ids}, as_json, f"opened {len(ids)} cases")
 
 

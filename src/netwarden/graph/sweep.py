@@ -5,15 +5,22 @@ hash-bank match: SybilRank run in reverse, as one personalized PageRank with all
 seeds); the best-scored accounts are split into Leiden communities over the fused graph, each
 community is peeled to its camouflage-resistant dense core, and communities that are dense and
 hold confirmed or flagged accounts become candidate groups, each with its reasons.
+
+`record_sweep` stores a run and its groups (tables `sweep_runs`, `sweep_groups`) with an audit
+entry, so a reviewer can come back to them (`sweep_run`, `sweep_runs_list`) and cases opened from a
+group point back to it.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import text
+from sqlalchemy import func, select, text, update
 
+from ..errors import UserError
 from .core import camouflage_weighted, communities, peel
 from .expand import HUB_DAMPING, Prepared, load_graph, signal_priors
 
@@ -89,3 +96,72 @@ def sweep(store, seeds: list[str] | None = None, min_size: int = MIN_GROUP, ppr=
                      f"dense core of {int(mask.sum())} at camouflage-weighted density {dens:.3f}"]))
     groups.sort(key=lambda g: -g.score)
     return groups
+
+
+def record_sweep(store, groups: list[Group], actor: str, method: str = "local", seeds: int | None = None) -> int:
+    """Store a sweep run and its groups, audited (`sweep.run`) in the same transaction; returns the run id."""
+    from .. import audit
+    from ..store.tables_sweep import sweep_groups, sweep_runs
+
+    graph, _ = load_graph(store)
+    n_seeds = len(confirmed_accounts(store)) if seeds is None else seeds
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    with store.engine.begin() as conn:
+        rid = int(conn.execute(sweep_runs.insert().values(
+            actor=actor, method=method, seeds=n_seeds, group_count=len(groups), created_at=now,
+            graph=json.dumps({"accounts": graph.n, "edges": graph.edges(), "last_event_seq": graph.last_event_seq}),
+        )).inserted_primary_key[0])
+        rows = [{"run_id": rid, "rank": i, "score": float(g.score), "size": len(g.accounts),
+                 "accounts": json.dumps(g.accounts), "core": json.dumps(g.core), "reasons": json.dumps(g.reasons),
+                 "case_id": None} for i, g in enumerate(groups, 1)]
+        for i in range(0, len(rows), 500):
+            conn.execute(sweep_groups.insert(), rows[i:i + 500])
+        audit.append(conn, actor, "sweep.run", "sweep", str(rid),
+                     {"method": method, "seeds": n_seeds, "groups": len(groups),
+                      "accounts": sum(len(g.accounts) for g in groups)})
+    return rid
+
+
+def sweep_runs_list(store, limit: int = 50) -> list[dict]:
+    """Stored sweep runs, newest first, with how many of their groups became cases."""
+    from ..store.tables_sweep import sweep_groups, sweep_runs
+
+    opened = (select(sweep_groups.c.run_id, func.count(sweep_groups.c.case_id).label("cases"))
+              .group_by(sweep_groups.c.run_id).subquery())
+    q = (select(sweep_runs, opened.c.cases).outerjoin(opened, opened.c.run_id == sweep_runs.c.id)
+         .order_by(sweep_runs.c.id.desc()).limit(limit))
+    with store.engine.connect() as conn:
+        out = []
+        for r in conn.execute(q).mappings():
+            d = dict(r)
+            d["graph"] = json.loads(d["graph"])
+            d["cases"] = int(d["cases"] or 0)
+            out.append(d)
+    return out
+
+
+def sweep_run(store, run_id: int) -> dict:
+    """One stored run with its groups (best first), each with its reasons and the case opened from it."""
+    from ..store.tables_sweep import sweep_groups, sweep_runs
+
+    with store.engine.connect() as conn:
+        r = conn.execute(select(sweep_runs).where(sweep_runs.c.id == run_id)).mappings().first()
+        if r is None:
+            raise UserError(f"Sweep run {run_id} does not exist; see `netwarden sweep --list`.")
+        groups = [dict(g) for g in conn.execute(select(sweep_groups).where(sweep_groups.c.run_id == run_id)
+                                                .order_by(sweep_groups.c.rank)).mappings()]
+    run = dict(r)
+    run["graph"] = json.loads(run["graph"])
+    for g in groups:
+        for k in ("accounts", "core", "reasons"):
+            g[k] = json.loads(g[k])
+    run["groups"] = groups
+    return run
+
+
+def link_case(conn, run_id: int, rank: int, case_id: int) -> None:
+    """Record that a case was opened from a stored group (in the caller's transaction)."""
+    from ..store.tables_sweep import sweep_groups
+
+    conn.execute(update(sweep_groups).where(sweep_groups.c.run_id == run_id, sweep_groups.c.rank == rank)
+                 .values(case_id=case_id))

@@ -7,6 +7,7 @@ from . import (
     tables_enforce,  # noqa: F401
     tables_media,  # noqa: F401
     tables_scale,  # noqa: F401
+    tables_sweep,  # noqa: F401
 )
 from .meta import metadata
 
