@@ -54,9 +54,12 @@ def peel(sub: sp.csr_matrix) -> tuple[np.ndarray, float]:
 
 def camouflage_weighted(graph: Graph, layer_names: list[str], nodes: np.ndarray) -> sp.csr_matrix:
     m = graph.fused(None, layer_names)
-    sub = m[nodes][:, nodes].tocsr()
-    gdeg = np.diff(m.indptr)[nodes].astype(float)
-    s = 1.0 / np.log(gdeg + 5.0)
+    return camouflage_scale(m[nodes][:, nodes].tocsr(), np.diff(m.indptr)[nodes])
+
+
+def camouflage_scale(sub: sp.csr_matrix, gdeg: np.ndarray) -> sp.csr_matrix:
+    """Re-weight a subgraph's edges by 1 / log(deg + 5) of their endpoints' global degree (neighbour count)."""
+    s = 1.0 / np.log(np.asarray(gdeg, dtype=float) + 5.0)
     d = sp.diags(np.sqrt(s))
     return (d @ sub @ d).tocsr()
 

@@ -73,9 +73,19 @@ def sweep(store, seeds: list[str] | None = None, min_size: int = MIN_GROUP, ppr=
     by_index = np.argsort(cand, kind="stable")
     cand, cscore = cand[by_index], cscore[by_index]
     sub = camouflage_weighted(graph, prep.layer_names, cand)
-    comm = np.array(communities(sub)) if sub.nnz else np.zeros(len(cand), dtype=int)
     _, strength = signal_priors(store, graph)
     conf = set(seed_idx)
+    names = [graph.ids[int(i)] for i in cand]
+    return groups_from(names, cscore, sub, np.array([int(i) in conf for i in cand], dtype=bool),
+                       np.array([strength.get(m, 0) > 0 for m in names], dtype=bool), min_size)
+
+
+def groups_from(names: list[str], cscore: np.ndarray, sub, confirmed: np.ndarray, flagged: np.ndarray,
+                min_size: int = MIN_GROUP) -> list[Group]:
+    """Groups from the sweep's candidates (in index order): their camouflage-weighted subgraph is split
+    into Leiden communities, each peeled to its dense core; `confirmed` / `flagged` mark candidates that
+    are seeds / have their own signals. Shared with the Spark sweep, which builds `sub` on Spark."""
+    comm = np.array(communities(sub)) if sub.nnz else np.zeros(len(names), dtype=int)
     groups: list[Group] = []
     for c in np.unique(comm):
         idx = np.flatnonzero(comm == c)
@@ -83,9 +93,9 @@ def sweep(store, seeds: list[str] | None = None, min_size: int = MIN_GROUP, ppr=
             continue
         gsub = sub[idx][:, idx]
         mask, dens = peel(gsub)
-        members = [graph.ids[int(cand[i])] for i in idx]
-        n_conf = sum(int(cand[i]) in conf for i in idx)
-        n_flag = sum(strength.get(m, 0) > 0 for m in members)
+        members = [names[i] for i in idx]
+        n_conf = int(confirmed[idx].sum())
+        n_flag = int(flagged[idx].sum())
         if dens <= 0 or (n_conf == 0 and n_flag == 0):
             continue
         s = float(cscore[idx].mean()) * dens * (1 + n_conf + n_flag) / len(idx)

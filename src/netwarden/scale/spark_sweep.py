@@ -12,7 +12,12 @@ here as synchronous push iterations over an edge DataFrame:
 After k iterations the residual left is (1 - alpha)^k exactly, so the iteration count for a
 tolerance is known in advance and no per-iteration action is needed; lineage is cut with a local
 checkpoint every few iterations. An account with no edges keeps its mass (as the push does).
-The candidates (at most 20,000 accounts) then go through the single-machine steps unchanged.
+
+`sweep_spark` builds the fused graph itself on Spark (`scale.spark_graph`: the same layers and
+rules as graph/build.py, from the store's tables), ranks accounts by the sweep's score
+(p / sqrt(deg) * prior) on Spark, and collects only the candidates (at most 20,000), their
+subgraph and global degrees; the groups then come from `graph.sweep.groups_from`, the
+single-machine sweep's own Leiden / dense-core / reasons step.
 """
 
 from __future__ import annotations
@@ -25,13 +30,15 @@ ALPHA = 0.1
 CHECKPOINT_EVERY = 4
 
 
-def ppr_df(spark, edges, deg, seeds: dict[int, float], alpha: float = ALPHA, tol: float = 1e-4):
-    """PPR as a DataFrame (id, p). edges: (src, dst, w) both directions; deg: (id, deg)."""
+def ppr_df(spark, edges, deg, seeds, alpha: float = ALPHA, tol: float = 1e-4):
+    """PPR as a DataFrame (id, p). edges: (src, dst, w) both directions; deg: (id, deg);
+    seeds: {id: mass} or a DataFrame (id, r)."""
     from pyspark.sql import functions as F
 
     trans = (edges.join(deg.withColumnRenamed("id", "src"), "src")
              .select("src", "dst", (F.col("w") / F.col("deg") * (1 - alpha)).alias("t")).cache())
-    r = spark.createDataFrame([(int(k), float(v)) for k, v in seeds.items()], "id long, r double")
+    r = seeds if not isinstance(seeds, dict) else spark.createDataFrame(
+        [(int(k), float(v)) for k, v in seeds.items()], "id long, r double")
     p = spark.createDataFrame([], "id long, p double")
     iters = max(1, math.ceil(math.log(tol) / math.log(1 - alpha)))
     for k in range(iters):
@@ -65,9 +72,60 @@ def ppr_arrays(spark, matrix, seed_idx: list[int], alpha: float = ALPHA, tol: fl
     return nodes[order], p[order]
 
 
-def sweep_spark(store, spark, seeds: list[str] | None = None, min_size: int | None = None, tol: float = 1e-4):
-    """`netwarden.graph.sweep.sweep` with its PageRank computed on Spark; the same groups."""
-    return sweep_with(store, lambda matrix, seed_idx: ppr_arrays(spark, matrix, seed_idx, tol=tol), seeds, min_size)
+def sweep_spark(store, spark, min_size: int | None = None, tol: float = 1e-4, views: bool = True):
+    """`netwarden.graph.sweep.sweep` with the graph built and the PageRank run on Spark; the same groups.
+
+    views=False: the graph's tables are already registered as Spark views (spark_graph.VIEWS), e.g.
+    from Parquet exports; `store` is then not read.
+    """
+    import scipy.sparse as sp
+    from pyspark.sql import functions as F
+
+    from ..graph import sweep as sw
+    from ..graph.core import camouflage_scale
+    from ..graph.expand import HUB_DAMPING
+    from .spark_graph import confirmed_df, fused_edges, priors_df, register_views, strength_df
+
+    if views:
+        register_views(spark, store)
+    edges, nodes = fused_edges(spark)
+    edges = edges.localCheckpoint()
+    deg = edges.groupBy("src").agg(F.sum("w").alias("deg"), F.count("*").alias("nnz")).withColumnRenamed(
+        "src", "id").cache()
+    conf = confirmed_df(spark, nodes).cache()
+    n_seeds = conf.count()
+    if n_seeds == 0:
+        return []
+    seeds = conf.select(F.col("idx").alias("id"), F.lit(1.0 / n_seeds).alias("r"))
+    p = ppr_df(spark, edges.select("src", "dst", "w"), deg.select("id", "deg"), seeds, tol=tol).where("p > 0")
+    d = F.greatest(F.coalesce(F.col("deg"), F.lit(0.0)), F.lit(1e-12))
+    damp = F.sqrt(d) if HUB_DAMPING == 0.5 else F.pow(d, F.lit(HUB_DAMPING))
+    scored = (p.join(deg, "id", "left").join(priors_df(spark, nodes).withColumnRenamed("idx", "id"), "id", "left")
+              .select("id", (F.col("p") / damp * F.coalesce(F.col("pri"), F.lit(1.0))).alias("score"),
+                      F.coalesce(F.col("nnz"), F.lit(0)).alias("nnz")))
+    budget = min(sw.MAX_CANDIDATES, max(50, 3 * n_seeds))
+    top = scored.orderBy(F.desc("score"), F.asc("id")).limit(budget)
+    flagged = nodes.join(strength_df(spark).where("strength > 0"), "account_id").select(F.col("idx").alias("id"))
+    rows = (top.join(nodes.withColumnRenamed("idx", "id"), "id")
+            .join(conf.select(F.col("idx").alias("id"), F.lit(True).alias("conf")), "id", "left")
+            .join(flagged.withColumn("flag", F.lit(True)), "id", "left").orderBy("id").collect())
+    if not rows:
+        return []
+    cand = [int(r.id) for r in rows]
+    pos = {c: i for i, c in enumerate(cand)}
+    ids = spark.createDataFrame([(c,) for c in cand], "id long")
+    sub_rows = (edges.join(F.broadcast(ids.withColumnRenamed("id", "src")), "src")
+                .join(F.broadcast(ids.withColumnRenamed("id", "dst")), "dst").select("src", "dst", "w1").collect())
+    n = len(cand)
+    sub = sp.csr_matrix(([r.w1 for r in sub_rows], ([pos[r.src] for r in sub_rows], [pos[r.dst] for r in sub_rows])),
+                        shape=(n, n))
+    sub.sort_indices()
+    sub = camouflage_scale(sub, np.array([r.nnz for r in rows], dtype=float))
+    edges.unpersist()
+    deg.unpersist()
+    return sw.groups_from([r.account_id for r in rows], np.array([r.score for r in rows]), sub,
+                          np.array([bool(r.conf) for r in rows]), np.array([bool(r.flag) for r in rows]),
+                          sw.MIN_GROUP if min_size is None else min_size)
 
 
 def ppr_numpy(matrix, seed_idx: list[int], alpha: float = ALPHA, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
