@@ -43,3 +43,12 @@ def test_terms_evaluate_prints_recall_and_false_positives(tmp_path):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["recall"] >= 0.99 and out["fp_rate"] <= 0.001 and out["obfuscated"] > 0
+
+
+def test_terms_evaluate_on_a_synthetic_list_measures_leet_with_spacing():
+    r = run("terms", "evaluate", "--synthetic", "300", "--seeds", "2", "--benign", "500", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["terms"] == 300 and out["by_transform"]["leet+spacing"] >= 0.99 and out["recall"] >= 0.99
+    r = run("terms", "evaluate", "--synthetic", "300", "--terms", "x.yaml")
+    assert r.returncode == 2 and "not both" in r.stderr

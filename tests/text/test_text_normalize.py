@@ -49,6 +49,17 @@ def test_fold_steps(raw, folded):
         ("hello @name!", "heiio @name!"),  # @ and ! not between letters stay
         ("two  spaces", "two spaces"),
         ("a b", "a b"),  # two single letters are not a spaced word
+        # leet and spacing on the same letters
+        ("k 1 k", "kik"),
+        ("s-n-4-p", "snap"),
+        ("s*!*b*3*b", "sibeb"),  # leet punctuation standing alone inside a spaced run is a letter
+        ("k @ k", "kak"),
+        ("z-0-r-8-1-@-7", "zorbiat"),
+        ("k | i | k", "kik"),  # ... unless it is the run's separator
+        ("a ! b ! c", "abc"),
+        ("k i k !", "kik!"),  # ... or after the run's last letter
+        ("k i k ! wow", "kik! wow"),
+        ("hello ! world", "heiio ! worid"),  # not in a run: stays
     ],
 )
 def test_loose(raw, out):
@@ -58,6 +69,7 @@ def test_loose(raw, out):
 def test_loose_flags_independent():
     assert loose("k1k", leet=False, spacing=True) == "k1k"
     assert loose("k 1 k", leet=True, spacing=False) == "k i k"
+    assert loose("s * ! * b", leet=False, spacing=True) == "s * ! * b"
 
 
 def test_fold_map_points_to_original():

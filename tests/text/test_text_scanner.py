@@ -51,6 +51,15 @@ def test_obfuscations_folded_when_allowed():
         assert terms(t) == ["zorblat"], t
 
 
+def test_leet_and_spacing_on_the_same_letters():
+    for t in ["z 0 r 8 1 @ 7", "z*0*r*b*!*a*t", "Z-0-R-B-|-@-T", "z·0·r·8·l·4·7"]:
+        text = f"got {t} today!"
+        hits = scan(text)
+        assert [h.term for h in hits] == ["zorblat"], t
+        assert text[hits[0].start:hits[0].end] == t
+    assert terms("z | o | r | b | l | a | t") == ["zorblat"]  # | as the separator, not a letter
+
+
 def test_no_leet_or_spacing_when_term_forbids():
     assert terms("vantro") == ["vantro"]
     assert terms("VANTRO") == ["vantro"]  # case folding always applies

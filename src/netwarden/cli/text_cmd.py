@@ -104,14 +104,22 @@ def evaluate(
     terms: str = typer.Option(None, "--terms", help="Term list (default $NETWARDEN_TERMS, else the demo list)."),
     seeds: int = typer.Option(5, "--seeds", min=1, help="Generator seeds."),
     benign: int = typer.Option(20000, "--benign", min=100, help="Benign posts to generate."),
+    synthetic: int = typer.Option(0, "--synthetic", min=0,
+                                  help="Evaluate a generated list of N invented terms instead (e.g. 10000)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Recall on generated obfuscations of the list and false positives on a generated benign corpus."""
     from ..text.evaluate import evaluate as run_eval
+    from ..text.evaluate import synthetic_list
 
-    r = run_eval(_load(terms), seeds=seeds, benign_posts=benign)
+    if synthetic and terms:
+        raise UserError("Give either --terms LIST or --synthetic N, not both.")
+    tl = synthetic_list(synthetic) if synthetic else _load(terms)
+    r = run_eval(tl, seeds=seeds, benign_posts=benign)
+    by = ", ".join(f"{k} {v:.4f}" for k, v in r["by_transform"].items())
     emit(r, as_json, (f"recall {r['recall']:.4f} over {r['obfuscated']} obfuscated variants ({r['seeds']} seeds); "
-                      f"false positives {r['fp_rate'] * 100:.3f}% of {r['benign_posts']} benign posts"))
+                      f"false positives {r['fp_rate'] * 100:.3f}% of {r['benign_posts']} benign posts\n"
+                      f"by transform: {by}"))
 
 
 def propose_hashtags(

@@ -3,8 +3,10 @@
 Everything is generated: obfuscated variants from the list's own terms (homoglyphs, zero-width
 characters, spacing, leetspeak, case, diacritics, fullwidth; each only where the term allows it)
 inside benign sentences, and a benign multilingual corpus (English, Spanish, Arabic, emoji,
-numbers, links) that contains none of the terms. Used by `netwarden terms evaluate` and
-bench/text_quality.py. Also generates synthetic lists of invented words for benchmarks.
+numbers, links, punctuation standing alone) that contains none of the terms. Terms that allow
+both leet and spacing also get a variant with both on the same letters ("s-n-4-p", "k * ! * k").
+Used by `netwarden terms evaluate [--synthetic N]`. Also generates synthetic lists of invented words
+for benchmarks (bench/text.py).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ AR = ("في من على إلى عن مع هذا هذه كان التي الذي 
       "سعيد عمل وقت يوم سنة طعام ماء شمس قمر بحر").split()
 EMOJI = ["🔥", "😂", "❤️", "👍", "🎉", "🙏", "😍", "✨", "⚽", "☕"]
 LINKS = ["https://example.com/news", "www.example.org/a?utm_source=x", "bit.ly/abc123"]
+PUNCT = ["!", "!!", "$", "|", "@", "-", "*", "?", "...", "&"]
 
 HOMO = {"a": "аα", "e": "еε", "o": "оο", "p": "рρ", "c": "с", "x": "хχ", "y": "у", "i": "іι", "s": "ѕ",
         "j": "ј", "k": "κ", "v": "ν", "h": "һ", "t": "τ"}
@@ -101,6 +104,8 @@ def benign_post(r: random.Random, length: int = 280) -> str:
             w = str(r.randint(0, 2030))
         elif x < 0.12:
             w = r.choice(EN + ES)
+        elif x < 0.14:
+            w = r.choice(PUNCT)  # standing alone, as people type it ("wow ! great", "$ 5")
         else:
             w = r.choice(lang)
         words.append(w)
@@ -129,6 +134,9 @@ def variants(term: Term, r: random.Random) -> list[tuple[str, str]]:
         a, b = r.sample(names, 2)
         v = TRANSFORMS[b][0](TRANSFORMS[a][0](base, r), r) if b not in ("spacing",) else TRANSFORMS[a][0](TRANSFORMS[b][0](base, r), r)
         out.append((f"{a}+{b}", ("#" + v) if term.mode == "hashtag" else v))
+    if term.leet and term.spacing:  # always: leet and spacing on the same letters ("s-n-4-p", "k * ! * k")
+        v = _spacing(_leet(base, r), r)
+        out.append(("leet+spacing", ("#" + v) if term.mode == "hashtag" else v))
     return out
 
 
@@ -151,7 +159,7 @@ def evaluate(tl: TermList, seeds: int = 5, benign_posts: int = 20000) -> dict:
             ok = any(h.term_id == t.id for h in hits)
             total += 1
             found += ok
-            bt = by_transform.setdefault(name.split("+")[0] if "+" not in name else "combined", [0, 0])
+            bt = by_transform.setdefault(name if name in ("leet+spacing",) or "+" not in name else "combined", [0, 0])
             bt[0] += ok
             bt[1] += 1
             if not ok and len(misses) < 20:

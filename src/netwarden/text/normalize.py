@@ -17,7 +17,9 @@ Two layers:
   ``l->i``; ``@ $ ! |`` only between letters), and separators folded: runs of 3+ single
   characters separated by 1-3 non-word characters are joined ("k i k", "s-n-a-p", "k🔥i🔥k"),
   and joiner punctuation or symbols between two letters is dropped ("zorb.lat", "zorb_lat");
-  runs of spaces collapse to one.
+  runs of spaces collapse to one. With both, leet and spacing apply to the same letters: digits
+  as letters of a run ("s-n-4-p"), and ``@ $ ! |`` standing alone inside a run ("s * ! * b") are
+  letters unless they are the separator of the whole spaced word ("k | i | k").
 
 Texts longer than ``MAX_CHARS`` are cut there before matching, so time per text is bounded.
 """
@@ -276,6 +278,60 @@ def _clear_ranges(mask: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Non
     mask &= np.cumsum(delta[:-1]) == 0
 
 
+def _spaced_runs(codes: np.ndarray, w: np.ndarray, sep_at: np.ndarray, whole_separator: bool = False):
+    """Runs of 3+ single word characters separated by the same 1-3 non-word characters.
+
+    A run's separators agree in length and first character, or with `whole_separator` in every
+    character, and then only runs that no other separator continues on either side are kept.
+    None if there are none, else (starts, ends, interior): the ranges between each run's first
+    and last character (its separators, to drop), and the indexes of the characters strictly
+    inside a run (neither its first nor its last).
+    """
+    n = len(codes)
+    prev_w = np.zeros(n, dtype=bool)
+    next_w = np.zeros(n, dtype=bool)
+    prev_w[1:] = w[:-1]
+    next_w[:-1] = w[1:]
+    single = np.flatnonzero(w & ~prev_w & ~next_w)
+    if len(single) < 3:
+        return None
+    gaps = single[1:] - single[:-1] - 1
+    # no text boundary between two singles (sep_at: the positions of the batch separators)
+    seps_between = np.searchsorted(sep_at, single[1:]) - np.searchsorted(sep_at, single[:-1] + 1)
+    link = (gaps >= 1) & (gaps <= 3) & (seps_between == 0)
+    if link.sum() < 2:
+        return None
+    # a run: consecutive links with the same separator (length and first character)
+    gkey = gaps * (1 << 22) + codes[np.minimum(single[:-1] + 1, n - 1)].astype(np.int64)
+    if whole_separator:
+        for k in (2, 3):
+            c = codes[np.minimum(single[:-1] + k, n - 1)].astype(np.int64)
+            gkey = gkey * 1_000_003 + np.where(gaps >= k, c, 0)
+    newrun = link.copy()
+    newrun[1:] &= ~link[:-1] | (gkey[1:] != gkey[:-1])
+    rid = np.cumsum(newrun) - 1
+    lr = rid[link]
+    counts = np.bincount(lr)
+    li = np.flatnonzero(link)
+    firsts = np.full(len(counts), -1, dtype=np.int64)
+    lasts = np.full(len(counts), -1, dtype=np.int64)
+    firsts[lr[::-1]] = li[::-1]
+    lasts[lr] = li
+    long_ = counts >= 2
+    if whole_separator:  # a link just before or after the run: it is part of a longer spaced word
+        before = np.zeros(len(counts), dtype=bool)
+        after = np.zeros(len(counts), dtype=bool)
+        before[firsts > 0] = link[firsts[firsts > 0] - 1]
+        ok = lasts + 1 < len(link)
+        after[ok] = link[lasts[ok] + 1]
+        long_ &= ~before & ~after
+        if not long_.any():
+            return None
+    # single j is inside a run when links j-1 and j both belong to the same long run
+    inner = link[:-1] & link[1:] & ~newrun[1:] & long_[np.maximum(rid[1:], 0)]
+    return single[firsts[long_]] + 1, single[lasts[long_] + 1], single[1:-1][inner]
+
+
 def _loose_codes(folded: np.ndarray, leet: bool, spacing: bool) -> tuple[np.ndarray, np.ndarray]:
     """The loose form of folded code points and, for each output, its index in `folded`."""
     t = tables()
@@ -307,33 +363,37 @@ def _loose_codes(folded: np.ndarray, leet: bool, spacing: bool) -> tuple[np.ndar
     keep = np.ones(n, dtype=bool)
     if spacing:
         sep = codes == _SEP
+        sep_at = np.flatnonzero(sep)
         # (a) 3+ single word characters separated by 1-3 non-word characters
-        prev_w = np.zeros(n, dtype=bool)
-        next_w = np.zeros(n, dtype=bool)
-        prev_w[1:] = w[:-1]
-        next_w[:-1] = w[1:]
-        single = np.flatnonzero(w & ~prev_w & ~next_w)
-        if len(single) >= 3:
-            gaps = single[1:] - single[:-1] - 1
-            nsep = np.concatenate([[0], np.cumsum(sep)])
-            seps_between = nsep[single[1:]] - nsep[single[:-1] + 1]
-            link = (gaps >= 1) & (gaps <= 3) & (seps_between == 0)
-            if link.sum() >= 2:
-                # a run: consecutive links with the same separator (length and first character)
-                gkey = gaps * (1 << 22) + codes[np.minimum(single[:-1] + 1, n - 1)].astype(np.int64)
-                newrun = link.copy()
-                newrun[1:] &= ~link[:-1] | (gkey[1:] != gkey[:-1])
-                rid = np.cumsum(newrun) - 1
-                lr = rid[link]
-                counts = np.bincount(lr)
-                li = np.flatnonzero(link)
-                firsts = np.full(len(counts), -1, dtype=np.int64)
-                lasts = np.full(len(counts), -1, dtype=np.int64)
-                firsts[lr[::-1]] = li[::-1]
-                lasts[lr] = li
-                long_ = counts >= 2
-                _clear_ranges(keep, single[firsts[long_]] + 1, single[lasts[long_] + 1])
-                keep[w] = True
+        runs = _spaced_runs(codes, w, sep_at)
+        if leet:
+            # leet punctuation standing alone between separators ("s * ! * b", "z-0-r-8-1-@-7") is a
+            # letter of a spaced run, unless it is part of the one separator of a whole spaced word
+            # ("k | i | k"); it is read as a letter only inside a run, never at its first or last place
+            cand = (lp != small) & ~w & ~hi
+            if cand.any():
+                prev_w = np.zeros(n, dtype=bool)
+                next_w = np.zeros(n, dtype=bool)
+                prev_w[1:] = w[:-1]
+                next_w[:-1] = w[1:]
+                cand &= ~prev_w & ~next_w & ~sep
+                seps = _spaced_runs(codes, w, sep_at, whole_separator=True) if cand.any() else None
+                if seps is not None:  # drop candidates inside those separators (ranges are sorted, disjoint)
+                    ci = np.flatnonzero(cand)
+                    k = np.searchsorted(seps[0], ci, side="right") - 1
+                    inside = (k >= 0) & (ci < seps[1][np.maximum(k, 0)])
+                    cand[ci[inside]] = False
+            if cand.any():
+                runs2 = _spaced_runs(codes, w | cand, sep_at)
+                if runs2 is not None and len(runs2[2]):
+                    letters = runs2[2][cand[runs2[2]]]
+                    codes[letters] = lp[letters]
+                    w = w.copy()
+                    w[letters] = True
+                    runs = runs2
+        if runs is not None:
+            _clear_ranges(keep, runs[0], runs[1])
+            keep[w] = True
         # (b) joiner runs between two word characters
         j = t.joiner[small] & ~w
         if j.any():
