@@ -190,12 +190,12 @@ def _url_matches(rows: list[dict], bank: UrlBank, acc: str, stype: str, sid: str
     if not found or any(meta.negative for _, _, meta in found):
         return
     seen = set()
-    for how, matched, e in found:
+    for _, matched, e in found:
         if e.entry_id in seen:
             continue
         seen.add(e.entry_id)
         detail = {"bank": e.bank, "bank_id": e.bank_id, "entry": e.entry_id, "signal_type": e.signal_type,
-                  "signal": e.signal, "label": e.label, "matched": matched, "how": how, "url": lk.url,
+                  "signal": e.signal, "label": e.label, "matched": matched, "url": lk.url,
                   "raw": lk.raw[:500], "host": lk.host, "link_kind": lk.kind, "field": fld,
                   "span": [lk.start, lk.end] if lk.start >= 0 else None}
         rows.append({
