@@ -7,11 +7,13 @@ resumes exactly after the last committed batch, and the store ends as after an u
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +61,25 @@ class IngestSummary:
     def as_dict(self) -> dict:
         return {"format": self.format, "events": self.events, "dead_letters": self.dead,
                 "dead_letter_file": self.dead_letter_file, "files": [asdict(f) for f in self.files]}
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Hold the cyclic garbage collector off while one batch is built and written.
+
+    A batch allocates hundreds of thousands of short-lived dicts and lists, freed by reference
+    counting when the batch ends; letting the collector chase them as they are made (and promote
+    the live ones through its generations) costs about a tenth of the stream worker's CPU. The
+    collector runs again, as usual, once the batch is done.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _now() -> str:

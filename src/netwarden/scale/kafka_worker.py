@@ -34,7 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..errors import UserError
 from ..ingest.apply import Rows
-from ..ingest.pipeline import Ingestor
+from ..ingest.pipeline import Ingestor, paused_gc
 from ..ingest.reader import Line, _decode
 from ..store import Store
 from ..store.tables_scale import stream_offsets as so
@@ -220,19 +220,26 @@ class StreamWorker:
         msgs, self._pending = self._pending, []
         if not msgs:
             return
+        with paused_gc():
+            self._flush(msgs)
+
+    def _flush(self, msgs: list) -> None:
         rows = Rows()
         moves: dict[TP, tuple[int | None, int]] = {}
+        sources: dict[TP, str] = {}
+        add_line = self.ingestor.add_line
         for m in msgs:
             tp = (m.topic(), m.partition())
             off = m.offset()
-            source = f"kafka:{tp[0]}:{tp[1]}"
-            raw = m.value() or b""
-            body = raw.strip()
+            source = sources.get(tp)
+            if source is None:
+                source = sources[tp] = f"kafka:{tp[0]}:{tp[1]}"
+                moves[tp] = (self._expected.get(tp), off + 1)
+            elif off >= moves[tp][1]:
+                moves[tp] = (moves[tp][0], off + 1)
+            body = (m.value() or b"").strip()
             value, err = _decode(body) if body else (None, "empty message")
-            self.ingestor.add_line(rows, Line(off + 1, off + 1, body, value, err), source)
-            exp = self._expected.get(tp)
-            prev = moves.get(tp)
-            moves[tp] = (exp, max(off + 1, prev[1] if prev else 0))
+            add_line(rows, Line(off + 1, off + 1, body, value, err), source)
         self.stats.batches += 1
         try:
             with self.store.engine.begin() as conn:
