@@ -25,7 +25,7 @@ from ..store import media_banks as mb
 from ..store.schema import contacts as contacts_t
 from ..store.schema import signals as signals_t
 from ..store.tables_media import bank_entries, banks
-from ..text.contacts import contacts_in_url, extract_contacts
+from ..text.contacts import contacts_in_url, extract_contacts_many
 from ..text.scanner import scanner_for
 from ..text.terms import TermSource
 from ..text.urls import Link, UrlBank, classify, extract_links, normalize_url
@@ -139,10 +139,10 @@ class TextSignals:
                         "weight": h.weight, "detail": json.dumps(detail, ensure_ascii=False), "created_at": now,
                     })
         url_bank = self.link_banks.refresh(conn)
-        for acc, stype, sid, fld, ref, t in items:
-            if not acc or fld == "alt_text":
-                continue
-            for c in extract_contacts(t):
+        profile_and_posts = [it for it in items if it[0] and it[3] != "alt_text"]
+        found = extract_contacts_many([it[5] for it in profile_and_posts])
+        for (acc, stype, sid, fld, ref, t), contacts in zip(profile_and_posts, found, strict=True):
+            for c in contacts:
                 contact_rows.append({"account_id": acc, "platform": c.platform, "handle": c.handle[:300],
                                      "field": fld, "ref": ref})
             if fld != "post" or url_bank is not None:

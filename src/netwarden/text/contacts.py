@@ -11,11 +11,15 @@ hex) so two accounts giving the same handle link in the graph.
 from __future__ import annotations
 
 import re
+import threading
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cache
 
+import hyperscan
 import phonenumbers
 
-from .normalize import fold, fold_map
+from .normalize import MAX_CHARS, _needs_ascii, fold, fold_map
 from .urls import URL_RE, normalize_url
 
 _LEET = {"a": "a4@", "e": "e3", "i": "i1!|l", "o": "o0", "s": "s5$", "t": "t7", "g": "g9", "l": "l1|i", "b": "b8"}
@@ -90,7 +94,9 @@ _ANY_KW_RE = re.compile(
         f"(?P<{p}>" + "|".join(_kw(k) for k in sorted(ks, key=len, reverse=True)) + ")"
         for p, ks in KEYWORDS.items()) + r")(?![a-z])",
 )  # runs on folded (lower-case) text, so no re.I
-_DIGITS_RE = re.compile(r"(?:[0-9][^0-9]{0,3}){6}")
+# six digits, each within 3 characters of the last (written digit-first so the regex engine skips
+# straight to digits: same matches as (?:[0-9][^0-9]{0,3}){6})
+_DIGITS_RE = re.compile(r"[0-9](?:[^0-9]{0,3}[0-9]){5}")
 _UNLEET = str.maketrans("4@3105$7981|!", "aaeiosstbgiii")
 _SNAP_EMOJI_RE = re.compile(r"👻\s*[:：=\-–—>»→|~]*\s*@?([a-z][a-z0-9._-]{2,14})(?![a-z0-9_])", re.I)
 
@@ -180,7 +186,31 @@ def extract_contacts(text: str, region: str | None = None) -> list[Contact]:
     """
     if not text:
         return []
-    folded, offs = fold_map(text)
+    folded, offs = _fold(text)
+    return _extract(text, folded, offs, region, True)
+
+
+def extract_contacts_many(texts: list[str], region: str | None = None) -> list[list[Contact]]:
+    """`extract_contacts` of each text (the same results), faster on a batch.
+
+    The platform-keyword cue is looked for in all the texts at once by one Hyperscan pass over
+    a pattern that matches wherever `_ANY_KW_RE` can (a superset, see `_cue_db`); only the texts
+    it flags run the exact cue regex.
+    """
+    folded = [_fold(t) if t else ("", None) for t in texts]
+    flagged = _keyword_cues([f for f, _ in folded])
+    return [_extract(t, f, offs, region, i in flagged) if t else []
+            for i, (t, (f, offs)) in enumerate(zip(texts, folded, strict=True))]
+
+
+def _fold(text: str) -> tuple[str, list[int] | None]:
+    """fold_map(text); offsets None when they are the identity (plain ASCII text)."""
+    if len(text) <= MAX_CHARS and text.isascii() and not _needs_ascii(text):
+        return text.lower(), None
+    return fold_map(text)
+
+
+def _extract(text: str, folded: str, offs: list[int] | None, region: str | None, kw_cue: bool) -> list[Contact]:
     found: list[tuple[int, int, str, str]] = []  # (start, end) in folded
 
     def add(p: str, h: str, s: int, e: int) -> None:
@@ -193,7 +223,7 @@ def extract_contacts(text: str, region: str | None = None) -> list[Contact]:
             if r:
                 add(r[0], r[1], m.start(), m.end())
     url_spans = [(s, e) for s, e, *_ in found]
-    platforms = {m.lastgroup for m in _ANY_KW_RE.finditer(folded)}
+    platforms = {m.lastgroup for m in _ANY_KW_RE.finditer(folded)} if kw_cue else set()
     has_digits = _DIGITS_RE.search(folded) is not None
 
     def in_url(pos: int) -> bool:
@@ -249,8 +279,12 @@ def extract_contacts(text: str, region: str | None = None) -> list[Contact]:
     return _finish(text, offs, found)
 
 
-def _finish(text: str, offs: list[int], found: list[tuple[int, int, str, str]]) -> list[Contact]:
+def _finish(text: str, offs: list[int] | None, found: list[tuple[int, int, str, str]]) -> list[Contact]:
     """Deduplicate by (platform, handle) in order of appearance, with spans in the original text."""
+    if not found:
+        return []
+    if offs is None:
+        offs = list(range(len(text) + 1))
     found.sort()
     seen: set[tuple[str, str]] = set()
     out = []
@@ -264,10 +298,71 @@ def _finish(text: str, offs: list[int], found: list[tuple[int, int, str, str]]) 
     return out
 
 
+# The keyword cue for a whole batch. Each keyword of `_ANY_KW_RE` becomes a byte pattern that
+# matches (in the UTF-8 of the folded text) wherever the exact one can: the same letter classes;
+# a gap is any 0-8 bytes that cannot be part of an ASCII word character or ASCII whitespace (two
+# characters of [^\w\s] take at most 8 bytes) or one ASCII whitespace byte (other whitespace is
+# 2-3 bytes outside ASCII, covered by the first form); the look-behind and look-ahead become one
+# byte that is not [a-z0-9] / not [a-z] (the separator between texts is a newline, so a text's
+# first and last keyword see one). Keywords with a space are cut before it (the rest only narrows
+# the match). Every text where the exact regex matches is therefore flagged; a flagged text then
+# runs the exact regex, so results are unchanged (tests/text/test_text_contacts.py checks this
+# against `extract_contacts` on generated texts).
+_HS_GAP = rb"(?:[^a-zA-Z0-9_\t-\r ]{0,8}|[\t-\r ])"
+
+
+def _kw_bytes(word: str) -> tuple[bytes, bool]:
+    """(byte pattern, whole keyword?) for one keyword."""
+    head = word.split(" ")[0]
+    parts = [b"[" + b"".join(b"\\x%02x" % ord(c) for c in _LEET.get(ch, ch)) + b"]" for ch in head]
+    return _HS_GAP.join(parts), head == word
+
+
+@cache
+def _cue_db() -> hyperscan.Database:
+    exprs = []
+    for ks in KEYWORDS.values():
+        for k in ks:
+            body, whole = _kw_bytes(k)
+            exprs.append(b"[^a-z0-9]" + body + (b"[^a-z]" if whole else b""))
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+               flags=[hyperscan.HS_FLAG_DOTALL] * len(exprs))
+    return db
+
+
+_cue_local = threading.local()
+
+
+def _keyword_cues(folded: list[str]) -> set[int]:
+    """Indexes of the texts where a platform keyword may occur (every one where it does)."""
+    if not folded:
+        return set()
+    db = _cue_db()
+    scratch = getattr(_cue_local, "scratch", None)
+    if scratch is None:
+        scratch = _cue_local.scratch = hyperscan.Scratch(db)
+    bufs = [f.encode("utf-8", "surrogatepass") for f in folded]
+    starts = []
+    pos = 1
+    for b in bufs:
+        starts.append(pos)
+        pos += len(b) + 1
+    ends: list[int] = []
+
+    def on_match(_id, _frm, to, _flags, _ctx) -> int:
+        ends.append(to)
+        return 0
+
+    db.scan(b"\n" + b"\n".join(bufs) + b"\n", match_event_handler=on_match, scratch=scratch)
+    # the match's last byte is in its text, or is the newline right after it
+    return {bisect_right(starts, e - 1) - 1 for e in ends}
+
+
 def contacts_in_url(url: str) -> Contact | None:
     """The contact a link URL points at (wa.me, t.me, discord.gg, ...), if any."""
     r = _from_url(url)
     return Contact(r[0], r[1], -1, -1) if r else None
 
 
-__all__ = ["Contact", "contacts_in_url", "extract_contacts", "fold"]
+__all__ = ["Contact", "contacts_in_url", "extract_contacts", "extract_contacts_many", "fold"]

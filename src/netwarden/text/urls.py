@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .normalize import fold
@@ -74,6 +75,7 @@ def _host_idna(host: str) -> str:
             return host
 
 
+@lru_cache(maxsize=16_384)  # a link is normalized for its contact, its route and its class: once
 def normalize_url(url: str) -> str:
     """Scheme and host lower case, IDN -> punycode, default port, fragment and tracking dropped."""
     url = url.strip()
