@@ -190,3 +190,61 @@ def test_json_schema_file_agrees_with_validator():
         with pytest.raises(BadRecord):
             validate(rec)
         assert not v.is_valid(rec), raw[:80]
+
+
+def test_validator_fast_path_gives_the_full_checks_answers():
+    """validate() lets well-formed posts, follows and likes through a fast path; on records mutated
+    in every field it must return the same subject or raise the same reason (and canonicalize the
+    same times) as the full checks alone."""
+    import copy
+    import random
+
+    from netwarden.ingest import events as ev
+
+    slow_kinds = {**ev.KINDS, "post": ev._post, "follow": ev._pair, "unfollow": ev._pair, "like": ev._like,
+                  "unlike": ev._like}
+    rng = random.Random(4)
+    odd = [None, "", "x", "x" * 129, "x" * 1001, "x" * 100_001, 7, True, 1.5, [], ["a"], ["a", 3], ["y" * 129], {}, {"id": "m"},
+           [{"id": "m1", "kind": "photo"}], [{"id": ""}], [{"kind": "sketch", "id": "m"}], [None],
+           "2026-03-01T10:00:00Z", "2026-03-01T10:00:00+02:00", "2026-03-01T10:00:00.5Z", "2026-03-01", "2026-03-01T10:00:0xZ",
+           "2026-02-30T10:00:00Z", "public", "direct", "loud", ["x"] * 1001]
+    base = [e for e in make_events(accounts=6, posts=40) if e["kind"] in ("post", "follow", "like", "account")]
+    base += [{"v": 1, "id": "u1", "kind": k, "time": "2026-03-01T10:00:00Z", "data": {"src": "a", "dst": "b"}}
+             for k in ("follow", "unfollow")]
+    base += [{"v": 1, "id": "l1", "kind": k, "time": "2026-03-01T10:00:00Z",
+              "data": {"account_id": "a", "post_id": "p"}} for k in ("like", "unlike")]
+    fields = {"post": ["id", "author_id", "text", "created_at", "reply_to", "reply_to_account", "repost_of",
+                       "quote_of", "mentions", "hashtags", "urls", "media", "visibility", "lang"],
+              "follow": ["src", "dst"], "unfollow": ["src", "dst"], "like": ["account_id", "post_id"],
+              "unlike": ["account_id", "post_id"], "account": ["id", "handle", "created_at"]}
+
+    def outcome(rec, kinds):
+        old = ev.KINDS
+        ev.KINDS = kinds
+        try:
+            return ("ok", ev.validate(rec) if kinds is old else ev._validate(rec), rec)
+        except ev.BadRecord as e:
+            return ("bad", str(e), rec)
+        finally:
+            ev.KINDS = old
+
+    checked = bad = 0
+    for _ in range(20_000):
+        rec = copy.deepcopy(rng.choice(base))
+        for _ in range(rng.choice([0, 1, 1, 2, 3])):
+            where = rng.random()
+            if where < 0.15:
+                rec[rng.choice(["v", "id", "kind", "time", "data"])] = rng.choice(odd + [1, "post", "like"])
+            elif isinstance(rec.get("data"), dict):
+                kind = rec.get("kind")
+                f = rng.choice(fields[kind] if isinstance(kind, str) and kind in fields else ["id", "src"])
+                if rng.random() < 0.2:
+                    rec["data"].pop(f, None)
+                else:
+                    rec["data"][f] = copy.deepcopy(rng.choice(odd))
+        fast = outcome(copy.deepcopy(rec), ev.KINDS)
+        full = outcome(copy.deepcopy(rec), slow_kinds)
+        assert fast == full, rec
+        checked += 1
+        bad += fast[0] == "bad"
+    assert 3000 < bad < checked - 3000  # both paths were exercised

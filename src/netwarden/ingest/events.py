@@ -217,24 +217,88 @@ def _session(d: dict) -> str:
     return d["account_id"]
 
 
+# Fast paths: well-formed records (nearly all of them) pass a few inline type and length tests;
+# anything else goes through the checks above, which name the first problem. A fast path accepts
+# only what the full checks accept, so the reasons given for bad records do not change.
+
+def _is_id(v: object) -> bool:
+    return type(v) is str and 0 < len(v) <= MAX_ID
+
+
+def _strs_ok(v: list, max_len: int) -> bool:
+    if len(v) > MAX_LIST:
+        return False
+    for x in v:
+        if type(x) is not str or len(x) > max_len:
+            return False
+    return True
+
+
+def _post_fast(d: dict) -> str:
+    g = d.get
+    pid, author, text = g("id"), g("author_id"), g("text")
+    if not (type(pid) is str and 0 < len(pid) <= MAX_ID and type(author) is str and 0 < len(author) <= MAX_ID
+            and (text is None or type(text) is str and len(text) <= MAX_TEXT)):
+        return _post(d)
+    for key in ("reply_to", "reply_to_account", "repost_of", "quote_of"):
+        v = g(key)
+        if v is not None and not (type(v) is str and 0 < len(v) <= MAX_ID):
+            return _post(d)
+    for key, max_len in (("mentions", MAX_ID), ("hashtags", MAX_SHORT), ("urls", 4096)):
+        v = g(key)
+        if v is not None and not (type(v) is list and _strs_ok(v, max_len)):
+            return _post(d)
+    created, vis, lang, media = g("created_at"), g("visibility"), g("lang"), g("media")
+    if not ((created is None or type(created) is str and len(created) == 20 and created[19] == "Z"
+             and _TIME_RE.match(created) is not None)
+            and (media is None or type(media) is list and len(media) <= MAX_LIST)
+            and (vis is None or type(vis) is str and vis in VISIBILITIES)
+            and (lang is None or type(lang) is str and len(lang) <= MAX_SHORT)):
+        return _post(d)
+    if media:  # every other field passed, so a bad media item is the first problem
+        for i, m in enumerate(media):
+            check_media(m, f"data.media[{i}]")
+    return pid
+
+
+def _pair_fast(d: dict) -> str:
+    src = d.get("src")
+    return src if _is_id(src) and _is_id(d.get("dst")) else _pair(d)
+
+
+def _like_fast(d: dict) -> str:
+    acc = d.get("account_id")
+    return acc if _is_id(acc) and _is_id(d.get("post_id")) else _like(d)
+
+
 # kind -> validator returning the event's subject id
 KINDS = {
     "account": _account,
     "account_state": _account_state,
-    "post": _post,
+    "post": _post_fast,
     "post_edit": _post_edit,
     "post_delete": _post_delete,
-    "follow": _pair,
-    "unfollow": _pair,
+    "follow": _pair_fast,
+    "unfollow": _pair_fast,
     "follow_request": _follow_request,
-    "like": _like,
-    "unlike": _like,
+    "like": _like_fast,
+    "unlike": _like_fast,
     "session": _session,
 }
 
 
 def validate(rec: Any) -> str:
     """Check one decoded record; return its subject id or raise BadRecord with the reason."""
+    if type(rec) is dict:  # fast path for a well-formed envelope (see _post_fast)
+        eid, kind, t, data = rec.get("id"), rec.get("kind"), rec.get("time"), rec.get("data")
+        if (rec.get("v") == SCHEMA_VERSION and type(eid) is str and 0 < len(eid) <= 200 and type(kind) is str
+                and kind in KINDS and type(t) is str and len(t) == 20 and t[19] == "Z"
+                and _TIME_RE.match(t) is not None and type(data) is dict):
+            return KINDS[kind](data)
+    return _validate(rec)
+
+
+def _validate(rec: Any) -> str:
     if not isinstance(rec, dict):
         raise BadRecord(f"record must be a JSON object, not {type(rec).__name__}")
     v = rec.get("v")
