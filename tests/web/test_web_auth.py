@@ -250,3 +250,28 @@ def test_user_preferences_override_organisation_defaults(app, web_store):
     assert "blur-strong" in triage.get("/queue").text  # the user's own choice wins
     assert triage.post("/prefs", headers={"X-CSRF-Token": ct}, data={"blur": "none"}).status_code == 400
     admin.post("/prefs", headers={"X-CSRF-Token": ca}, data={"scope": "org", "blur": "strong"})
+
+
+def test_account_page_shows_a_url_bank_hit_with_its_reason(app, web_store):
+    import json
+
+    from netwarden import risk
+    from netwarden.store import schema as t
+
+    aid = web_store["hostile"]
+    detail = {"bank": "partner-links", "bank_id": 9, "entry": 1, "signal_type": "domain", "signal": "badhost.example",
+              "label": "partner", "matched": "badhost.example", "url": "https://cdn.badhost.example/f",
+              "raw": "https://cdn.badhost.example/f", "host": "cdn.badhost.example", "link_kind": "web",
+              "field": "bio", "span": [0, 29]}
+    with web_store["store"].engine.begin() as conn:
+        conn.execute(t.signals.insert().values(key=f"url_match:test:{aid}", account_id=aid, subject_type="account",
+                                               subject_id=aid, kind="url_match", weight=0.8, detail=json.dumps(detail),
+                                               created_at="2026-01-01T00:00:00Z"))
+        risk.refresh(conn)
+    client = TestClient(app)
+    login(client, "viewer")
+    page = client.get(f"/accounts/{aid}").text
+    assert '<span class="tag url_match">url_match</span>' in page
+    assert "matches domain badhost.example in bank partner-links" in page
+    queue = client.get("/queue", params={"kind": "url_match"}).text
+    assert f"/accounts/{aid}" in queue
