@@ -182,6 +182,54 @@ def open_sweep_cases(store: Store, actor: str, min_size: int = 3, run_id: int | 
     return ids
 
 
+def refresh_case(store: Store, cid: int, actor: str, top_k: int = 200) -> dict:
+    """Re-expand a case with its confirmed members as extra seeds, and refresh its ranking.
+
+    The seeds are the case's own seeds plus every member a reviewer confirmed. Members still
+    undecided (candidates) take their new rank, score, layers, core flag and path; accounts the new
+    expansion finds are added as candidates; undecided candidates it no longer finds are removed.
+    Decided members (confirmed, cleared, escalated) and the original seeds are kept as they are.
+    Audited as `case.refresh`.
+    """
+    with store.engine.connect() as conn:
+        c = get_case(conn, cid)
+        confirmed = sorted(conn.scalars(select(case_members.c.account_id).where(
+            case_members.c.case_id == cid, case_members.c.state == "confirmed")))
+    seeds = list(dict.fromkeys([*c["seeds"], *confirmed]))
+    if not seeds:
+        raise UserError(f"Case {cid} has no seeds and no confirmed members; confirm members before refreshing it.")
+    found, how = _expand(store, seeds, top_k)
+    with store.engine.begin() as conn:
+        states = dict(conn.execute(select(case_members.c.account_id, case_members.c.state)
+                                   .where(case_members.c.case_id == cid)).all())
+        keep, added, updated = set(), [], 0
+        for m in found:
+            if m.account_id in seeds or states.get(m.account_id, "candidate") != "candidate":
+                continue  # seeds stay; decided members keep their decision and the evidence it was made on
+            keep.add(m.account_id)
+            values = {"rank": m.rank, "score": m.score, "core": m.core,
+                      "layers": json.dumps(m.layers, default=str), "path": json.dumps(m.path, default=str)}
+            if m.account_id in states:
+                conn.execute(update(case_members).where(case_members.c.case_id == cid,
+                                                        case_members.c.account_id == m.account_id).values(**values))
+                updated += 1
+            else:
+                conn.execute(case_members.insert().values(case_id=cid, account_id=m.account_id,
+                                                          state="candidate", **values))
+                added.append(m.account_id)
+        dropped = sorted(a for a, st in states.items() if st == "candidate" and a not in keep and a not in c["seeds"])
+        for i in range(0, len(dropped), 500):
+            conn.execute(case_members.delete().where(case_members.c.case_id == cid,
+                                                     case_members.c.account_id.in_(dropped[i:i + 500])))
+        risk.refresh(conn)
+        risk.recompute(conn, added + dropped)  # case proximity counts for the added, no longer for the dropped
+        _update_case_risk(conn, cid)
+        out = {"case": cid, "seeds": seeds, "confirmed_seeds": confirmed, "added": len(added),
+               "updated": updated, "removed": len(dropped), "method": how}
+        audit.append(conn, actor, "case.refresh", "case", str(cid), out)
+    return out
+
+
 def bump(conn: Connection, cid: int) -> None:
     """Mark the case changed (the review app caches rendered member tables by case version)."""
     conn.execute(update(cases).where(cases.c.id == cid).values(version=cases.c.version + 1))
@@ -318,23 +366,33 @@ NEGATIVE_BANK = "review-false-positives"
 
 
 def add_to_negative_bank(conn: Connection, account_ids: list[str], actor: str, cid: int) -> int:
-    """Put the PDQ of every media matched on these accounts into the negative bank; returns rows added."""
+    """Put the PDQ of every media matched on these accounts, and every link of theirs that matched a URL or
+    domain bank, into the negative bank; returns rows added. The links no longer match for anyone."""
+    from .media.signals import normalize
     from .store import media_banks as mb
     from .store.tables_media import media_hashes
 
     mids = set(conn.scalars(select(t.signals.c.subject_id).where(
         t.signals.c.account_id.in_(account_ids), t.signals.c.kind == "media_match",
         t.signals.c.subject_type == "media")))
-    if not mids:
+    urls: set[str] = set()
+    for d in conn.scalars(select(t.signals.c.detail).where(
+            t.signals.c.account_id.in_(account_ids), t.signals.c.kind == "url_match")):
+        try:
+            urls.add(normalize("url", json.loads(d or "{}").get("url") or "")[1])
+        except ValueError:
+            continue  # a link that cannot be a bank entry stays matched; its hits remain evidence
+    if not mids and not urls:
         return 0
     rows = [("pdq", r.pdq, f"cleared in case {cid}") for r in conn.execute(
         select(media_hashes.c.media_id, media_hashes.c.pdq).where(media_hashes.c.media_id.in_(mids)))
-        if r.pdq]
+        if r.pdq] if mids else []
+    rows += [("url", u, f"cleared in case {cid}") for u in sorted(urls)]
     bank = mb.create_bank(conn, NEGATIVE_BANK, label="false positives cleared in review", negative=True,
                           source="review", exist_ok=True)
     added = mb.add_entries(conn, bank["id"], rows)
     audit.append(conn, actor, "bank.negative_add", "bank", NEGATIVE_BANK,
-                 {"case_id": cid, "accounts": account_ids, "media": sorted(mids), "added": added})
+                 {"case_id": cid, "accounts": account_ids, "media": sorted(mids), "urls": sorted(urls), "added": added})
     return added
 
 

@@ -161,6 +161,7 @@ def _inputs(conn: Connection, ids: list[str]) -> tuple[dict, dict, dict, dict]:
                t.signals.c.subject_id, t.signals.c.weight, t.signals.c.detail)
     excepted = set(conn.execute(select(term_exceptions.c.account_id, term_exceptions.c.term_id)
                                 .where(term_exceptions.c.account_id.in_(ids))).all())
+    cleared_urls: set[str] | None = None
     for r in conn.execute(q.where(t.signals.c.account_id.in_(ids))):
         last[r.account_id] = max(last[r.account_id], r.id)
         if r.kind == "media_match" and r.subject_type != "account":
@@ -168,6 +169,11 @@ def _inputs(conn: Connection, ids: list[str]) -> tuple[dict, dict, dict, dict]:
         detail = json.loads(r.detail or "{}")
         if r.kind == "term_hit" and (r.account_id, term_key(detail)) in excepted:
             continue  # cleared by a reviewer as a false positive for this account
+        if r.kind == "url_match":
+            if cleared_urls is None:
+                cleared_urls = _negative_urls(conn)
+            if _bank_form(detail.get("url")) in cleared_urls:
+                continue  # the link is in a negative bank now (cleared in review): kept as evidence only
         sigs[r.account_id].append({"kind": r.kind, "subject_type": r.subject_type, "subject_id": r.subject_id,
                                    "weight": r.weight, "detail": detail})
     cons: dict[str, list[dict]] = defaultdict(list)
@@ -183,6 +189,23 @@ def _inputs(conn: Connection, ids: list[str]) -> tuple[dict, dict, dict, dict]:
     for r in conn.execute(q):
         prox[r.account_id].append({"case_id": r.case_id, "rank": r.rank, "core": bool(r.core)})
     return sigs, cons, prox, last
+
+
+def _negative_urls(conn: Connection) -> set[str]:
+    """Links in negative banks (a reviewer cleared them as false positives), in bank entry form."""
+    from .store.tables_media import bank_entries, banks
+
+    return set(conn.scalars(select(bank_entries.c.signal).join(banks, banks.c.id == bank_entries.c.bank_id)
+                            .where(banks.c.negative.is_(True), bank_entries.c.signal_type == "url")))
+
+
+def _bank_form(url) -> str | None:
+    from .media.signals import normalize
+
+    try:
+        return normalize("url", str(url or ""))[1]
+    except ValueError:
+        return None
 
 
 def recompute(conn: Connection, account_ids: Iterable[str], chunk: int = 500) -> int:

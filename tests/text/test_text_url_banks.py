@@ -220,3 +220,42 @@ def test_risk_weighs_url_hits_below_media_and_explains_them():
     assert media.score > url.score > dom.score > 0
     assert dom.score == risk.URL_FIRST["domain"] and many.score == risk.URL_CAP
     assert "in bank partner" in url.reasons[0]["text"] and "https://x.badhost.example/" in url.reasons[0]["text"]
+
+
+def test_clearing_a_url_hit_as_false_positive(tmp_path):
+    """A reviewer clears an account whose link matched a bank: the link joins the negative bank (audited), stops
+    counting toward that account's risk, stays stored as evidence, and no longer matches anyone's posts."""
+    from netwarden import audit, cases
+
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in _events()))
+    store = open_store(f"sqlite:///{tmp_path / 'nw.db'}")
+    try:
+        with store.engine.begin() as conn:
+            _banks(conn)
+        ingest_files(store, [path])
+        with store.engine.begin() as conn:
+            risk.refresh(conn)
+            before = risk.get(conn, "a4")
+        assert any(r["kind"] == "url_match" for r in before.reasons)
+        cid = cases.create_case(store, [cases.Member("a4", 1.0, 1, False, {}, [])], "test", origin="seeds")
+        with store.engine.begin() as conn:
+            cases.decide_members(conn, cid, ["a4"], "clear", "alice", negative_bank=True)
+        with store.engine.connect() as conn:
+            after = risk.get(conn, "a4")
+            bank = mb.bank_row(conn, cases.NEGATIVE_BANK)
+            neg = {(e["signal_type"], e["signal"]) for e in mb.entries(conn, bank["id"])}
+            logged = audit.entries(conn, action="bank.negative_add")
+        assert not any(r["kind"] == "url_match" for r in after.reasons) and after.score < before.score
+        assert ("url", "https://files.example/d/AbC") in neg and bank["negative"]
+        assert logged and "https://files.example/d/AbC" in json.dumps(logged[0])
+        assert any(s["subject_id"] == "p1" for s in _url_signals(store))  # kept as evidence
+
+        more = tmp_path / "more.jsonl"
+        more.write_bytes(orjson.dumps({"v": 1, "id": "e99", "kind": "post", "time": "2026-01-02T00:00:00Z",
+                                       "data": {"id": "p99", "author_id": "a2",
+                                                "text": "https://files.example/d/AbC?utm_source=z"}}) + b"\n")
+        ingest_files(store, [more])
+        assert not any(s["subject_id"] == "p99" for s in _url_signals(store))  # suppressed for everyone now
+    finally:
+        store.close()
