@@ -13,8 +13,10 @@ Layers (all symmetric, CSR, float64, no self-loops):
 Group layers (handle, media, hashtag, avatar) are cliques over small groups, each member's total
 weight from one group bounded, so a group of 60 weighs like one strong tie, not 59.
 
-The store is the source of truth; :class:`Graph` is an in-memory compressed copy. ``Graph.add_edges``
-and ``refresh`` fold new rows (events ingested since the build) in without a rebuild.
+The store is the source of truth; :class:`Graph` is an in-memory compressed copy. ``Graph.refresh``
+folds the events ingested since the build in without a rebuild and gives the same graph a rebuild
+would: the account pairs those events touch are recomputed from the store (unfollows and unlikes
+remove ties), and the group layers are re-read.
 """
 
 from __future__ import annotations
@@ -97,80 +99,143 @@ class Graph:
             self.index[account] = i
         return i
 
-    def add_edges(self, edges: Iterable[tuple[str, str, str]]) -> int:
-        """Fold new interaction ties (src, dst, kind) in; new accounts get new rows. Returns ties added."""
-        rows, cols, vals, bits = [], [], [], []
-        for s, d, kind in edges:
-            if s == d or kind not in INTERACTION_WEIGHTS:
-                continue
-            a, b = self._ensure(s), self._ensure(d)
-            w = INTERACTION_WEIGHTS[kind]
-            rows += [a, b]
-            cols += [b, a]
-            vals += [w, w]
-            bits += [KIND_BITS[kind]] * 2
+    def refresh(self, store, groups: bool | None = None) -> int:
+        """Fold in the events ingested since the build (by event ``seq``), exactly as a rebuild would.
+
+        Every pair of accounts a new event can change (follow, unfollow, follow request, like,
+        unlike, post, edit; a post also re-reads the likes, replies, reposts and quotes that arrived
+        before it) has its interaction weight and kinds recomputed from the store; new accounts get
+        new rows. The group layers (handle, media, hashtag, avatar) depend on whole groups and are
+        re-read from the store when ``groups`` is true, or by default when account, post or edit
+        events or new accounts arrived (follows and likes between known accounts cannot change
+        them). Returns the number of pairs recomputed.
+        """
+        with store.engine.connect() as conn:
+            rows = conn.execute(text("SELECT seq, kind, payload FROM events WHERE seq > :s AND kind IN "
+                                     "('account','follow','unfollow','follow_request','post','post_edit',"
+                                     "'like','unlike') ORDER BY seq"), {"s": self.last_event_seq}).fetchall()
+            n_before = self.n
+            pairs, posts, new_accounts = _touched(rows)
+            for a in new_accounts:
+                self._ensure(a)
+            authors = _authors(conn, sorted({p for _, p in posts}))
+            for a, p in posts:
+                if a is not None and authors.get(p):
+                    pairs.add((a, authors[p]))
+            pairs |= _inbound(conn, sorted({p for a, p in posts if a is None}), authors)
+            pairs = {(a, b) if a < b else (b, a) for a, b in pairs if a and b and a != b}
+            for a, b in pairs:
+                self._ensure(a)
+                self._ensure(b)
+            directed = _out_ties(conn, sorted({x for pr in pairs for x in pr}), pairs)
+            if groups is None:  # new accounts change the hashtag layer's inverse frequencies too
+                groups = self.n != n_before or any(r[1] in ("account", "post", "post_edit") for r in rows)
+            if groups:
+                group_rows = _read_groups(conn, store.dialect, self._ensure)
+            if rows:
+                self.last_event_seq = max(self.last_event_seq, max(int(r[0]) for r in rows))
         n = self.n
         for name, m in list(self.layers.items()):
             if m.shape[0] < n:
                 self.layers[name] = _resize(m, n)
         if self.kinds.shape[0] < n:
             self.kinds = _resize(self.kinds, n)
-        if not rows:
-            return 0
-        delta = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
-        self.layers["interaction"] = (self.layers["interaction"] + delta).tocsr()
-        ra, ca, ba = np.array(rows), np.array(cols), np.array(bits)
-        for bit in KIND_BITS.values():
-            sel = ba == bit
-            if sel.any():
-                self.kinds = _or_bit(self.kinds, _pattern(ra[sel], ca[sel], n), bit)
-        return len(rows) // 2
+        if pairs:
+            r = np.array([self.index[a] for a, _, _ in directed], dtype=np.int64)
+            c = np.array([self.index[b] for _, b, _ in directed], dtype=np.int64)
+            v = np.array([INTERACTION_WEIGHTS[k] for _, _, k in directed], dtype=np.float64)
+            kb = np.array([KIND_BITS[k] for _, _, k in directed], dtype=np.int64)
+            W_sub, K_sub = _interaction(r, c, v, kb, n)
+            pr = np.array([(self.index[a], self.index[b]) for a, b in pairs], dtype=np.int64)
+            M = _pattern(pr[:, 0], pr[:, 1], n)
+            self.layers["interaction"] = _replace(self.layers["interaction"], M, W_sub)
+            self.kinds = _replace(self.kinds, M, K_sub)
+        if groups:
+            for name in GROUP_LAYERS:
+                self.layers[name], self.group_keys[name] = _group_layer(name, group_rows.get(name, {}), n)
+        return len(pairs)
 
-    def refresh(self, store) -> int:
-        """Fold in follow, request, post and like events ingested since the build (by event seq)."""
-        import orjson
 
-        with store.engine.connect() as conn:
-            rows = conn.execute(text("SELECT seq, kind, payload FROM events WHERE seq > :s AND kind IN "
-                                     "('follow','follow_request','post','like') ORDER BY seq"),
-                                {"s": self.last_event_seq}).fetchall()
-            if not rows:
-                return 0
-            edges: list[tuple[str, str, str]] = []
-            need_posts: list[tuple[str, str, str]] = []  # (src, post id, kind)
-            for seq, kind, payload in rows:
-                self.last_event_seq = max(self.last_event_seq, int(seq))
-                ev = orjson.loads(payload)
-                d = ev.get("data", ev)
-                if kind == "follow":
-                    edges.append((d["src"], d["dst"], "follow"))
-                elif kind == "follow_request":
-                    st = d.get("state")
-                    if st in ("approved", "pending"):
-                        edges.append((d["src"], d["dst"], "request" if st == "approved" else "request_pending"))
-                elif kind == "like":
-                    need_posts.append((d["account_id"], d["post_id"], "like"))
-                elif kind == "post":
-                    a = d["author_id"]
-                    if d.get("reply_to_account"):
-                        edges.append((a, d["reply_to_account"], "reply"))
-                    elif d.get("reply_to"):
-                        need_posts.append((a, d["reply_to"], "reply"))
-                    for key in ("repost_of", "quote_of"):
-                        if d.get(key):
-                            need_posts.append((a, d[key], key.split("_")[0]))
-                    for m in d.get("mentions") or ():
-                        edges.append((a, m, "mention"))
-            pids = sorted({p for _, p, _ in need_posts})
-            authors: dict[str, str] = {}
-            for i in range(0, len(pids), 500):
-                chunk = pids[i:i + 500]
-                q = text("SELECT id, author_id FROM posts WHERE id IN (" + ",".join(f":p{j}" for j in range(len(chunk))) + ")")
-                authors.update(dict(conn.execute(q, {f"p{j}": p for j, p in enumerate(chunk)}).fetchall()))
-            for s, p, kind in need_posts:
-                if authors.get(p):
-                    edges.append((s, authors[p], kind))
-        return self.add_edges(edges)
+def _touched(rows) -> tuple[set[tuple[str, str]], list[tuple[str, str | None]], list[str]]:
+    """From new event rows: the account pairs they touch, (account, post) pairs whose post author is
+    needed (account None for a new post: its inbound ties are re-read), and new account ids."""
+    import orjson
+
+    pairs: set[tuple[str, str]] = set()
+    posts: list[tuple[str | None, str]] = []
+    accounts: list[str] = []
+    for _, kind, payload in rows:
+        ev = orjson.loads(payload)
+        d = ev.get("data", ev)
+        if kind == "account":
+            accounts.append(d["id"])
+        elif kind in ("follow", "unfollow", "follow_request"):
+            pairs.add((d["src"], d["dst"]))
+        elif kind in ("like", "unlike"):
+            posts.append((d["account_id"], d["post_id"]))
+        elif kind == "post":
+            a = d["author_id"]
+            if d.get("reply_to_account"):
+                pairs.add((a, d["reply_to_account"]))
+            for key in ("reply_to", "repost_of", "quote_of"):
+                if d.get(key):
+                    posts.append((a, d[key]))
+            for m in d.get("mentions") or ():
+                pairs.add((a, m))
+            posts.append((None, d["id"]))
+        elif kind == "post_edit":
+            for m in d.get("mentions") or ():
+                posts.append((m, d["id"]))
+    return pairs, posts, accounts
+
+
+def _in_chunks(conn, sql: str, keys: list[str]):
+    """Rows of `sql` (with `{in}` for an IN list) over `keys`, 500 at a time."""
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        marks = ",".join(f":k{j}" for j in range(len(chunk)))
+        yield from conn.execute(text(sql.replace("{in}", marks)), {f"k{j}": k for j, k in enumerate(chunk)})
+
+
+def _authors(conn, post_ids: list[str]) -> dict[str, str]:
+    return {p: a for p, a in _in_chunks(conn, "SELECT id, author_id FROM posts WHERE id IN ({in})", post_ids)}
+
+
+def _inbound(conn, post_ids: list[str], authors: dict[str, str]) -> set[tuple[str, str]]:
+    """Pairs (other account, author) for likes, replies, reposts and quotes of these posts (they may
+    have been ingested before the post itself)."""
+    out: set[tuple[str, str]] = set()
+    queries = ["SELECT account_id, post_id FROM likes WHERE post_id IN ({in})"] + [
+        f"SELECT author_id, {col} FROM posts WHERE {col} IN ({{in}})" for col in ("reply_to", "repost_of", "quote_of")]
+    for q in queries:
+        for a, p in _in_chunks(conn, q, post_ids):
+            if authors.get(p):
+                out.add((a, authors[p]))
+    return out
+
+
+# The column of each interaction query that holds the acting account, to read one account's ties.
+_SRC_COLUMN = {"follow": "src", "request": "src", "request_pending": "src", "reply": "p.author_id",
+               "repost": "p.author_id", "quote": "p.author_id", "mention": "p.author_id", "like": "l.account_id"}
+
+
+def _out_ties(conn, accounts: list[str], pairs: set[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """Every directed tie (src, dst, kind) between the accounts of `pairs`, read with the build's queries."""
+    out = []
+    for kind, q in INTERACTION_SQL.items():
+        sql = q + (" AND " if " WHERE " in q else " WHERE ") + f"{_SRC_COLUMN[kind]} IN ({{in}})"
+        for a, b in _in_chunks(conn, sql, accounts):
+            if a and b and a != b and ((a, b) if a < b else (b, a)) in pairs:
+                out.append((a, b, kind))
+    return out
+
+
+def _replace(m: sp.csr_matrix, mask: sp.csr_matrix, new: sp.csr_matrix) -> sp.csr_matrix:
+    """`m` with the entries under `mask` replaced by those of `new` (absent in `new`: removed)."""
+    out = (m - m.multiply(mask) + new.multiply(mask)).tocsr()
+    out.eliminate_zeros()
+    out.sort_indices()
+    return out
 
 
 def _pattern(r: np.ndarray, c: np.ndarray, n: int) -> sp.csr_matrix:
@@ -261,17 +326,7 @@ def build_graph(store, on_step=None) -> Graph:
             cols.append(d)
             vals.append(np.full(len(s), INTERACTION_WEIGHTS[kind]))
             kbits.append(np.full(len(s), KIND_BITS[kind], dtype=np.int64))
-        groups: dict[str, dict[str, list[int]]] = {}
-        for name, q in GROUP_SQL.items():
-            if name == "media" and store.dialect == "postgresql":
-                q = POSTGRES_MEDIA
-            layer = "media" if name == "media_bytes" else name
-            g = groups.setdefault(layer, defaultdict(list))
-            for a, key in conn.execute(text(q)):
-                if a and key:
-                    g[str(key)].append(ids.get(a))
-            if on_step:
-                on_step(name)
+        groups = _read_groups(conn, store.dialect, ids.get, on_step)
     n = len(ids.ids)
     if rows:
         r, c, v, kb = (np.concatenate(x) for x in (rows, cols, vals, kbits))
@@ -284,6 +339,22 @@ def build_graph(store, on_step=None) -> Graph:
     for name in GROUP_LAYERS:
         layers[name], keys[name] = _group_layer(name, groups.get(name, {}), n)
     return Graph(ids=ids.ids, index=ids.index, layers=layers, kinds=kinds, group_keys=keys, last_event_seq=int(seq))
+
+
+def _read_groups(conn, dialect: str, index, on_step=None) -> dict[str, dict[str, list[int]]]:
+    """Layer -> group key -> member indices (`index(account id)` gives, or makes, an account's row)."""
+    groups: dict[str, dict[str, list[int]]] = {}
+    for name, q in GROUP_SQL.items():
+        if name == "media" and dialect == "postgresql":
+            q = POSTGRES_MEDIA
+        layer = "media" if name == "media_bytes" else name
+        g = groups.setdefault(layer, defaultdict(list))
+        for a, key in conn.execute(text(q)):
+            if a and key:
+                g[str(key)].append(index(a))
+        if on_step:
+            on_step(name)
+    return groups
 
 
 def _interaction(r, c, v, kb, n) -> tuple[sp.csr_matrix, sp.csr_matrix]:

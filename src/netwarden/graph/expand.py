@@ -179,9 +179,9 @@ def load_graph(store, fresh: bool = False) -> tuple[Graph, np.ndarray]:
             _CACHE[key] = (g, pri, nsig)
             return g, pri
         g, pri, old_nsig = hit
-        if _max_seq(store) > g.last_event_seq:
-            g.refresh(store)
-        if nsig != old_nsig or len(pri) != g.n:
+        # new events change ties; new signals (e.g. a bank match found later) change the media layer
+        if _max_seq(store) > g.last_event_seq or nsig != old_nsig:
+            g.refresh(store, groups=True if nsig != old_nsig else None)
             pri, _ = signal_priors(store, g)
             _CACHE[key] = (g, pri, nsig)
         return g, pri

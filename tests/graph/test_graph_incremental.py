@@ -1,0 +1,87 @@
+"""The graph follows the store as events arrive: a refresh gives the graph a rebuild would give."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netwarden.graph.build import LAYERS, build_graph
+from netwarden.graph.expand import expand_network, load_graph
+from netwarden.ingest.pipeline import ingest_files
+from netwarden.store import open_store
+from sample_events import make_events, write_jsonl
+
+
+def _ties(graph, layer: str) -> dict[tuple[str, str], float]:
+    m = graph.layers[layer] if layer != "kinds" else graph.kinds
+    m = m.tocoo()
+    return {(graph.ids[int(r)], graph.ids[int(c)]): round(float(v), 9) for r, c, v in zip(m.row, m.col, m.data,
+                                                                                        strict=True) if v != 0}
+
+
+def _ev(n: int, kind: str, data: dict) -> dict:
+    return {"v": 1, "id": f"x{n:04d}", "kind": kind, "time": f"2026-03-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z",
+            "data": data}
+
+
+def test_refresh_equals_a_rebuild_as_events_arrive(db_url, tmp_path):
+    events = make_events(accounts=40, posts=160, seed=3)
+    cut = len(events) // 2
+    late = [  # out of order: likes, a reply and a repost of a post that arrives after them
+        _ev(1, "like", {"account_id": "a1", "post_id": "late"}),
+        _ev(2, "post", {"id": "r-late", "author_id": "a2", "text": "re", "reply_to": "late"}),
+        _ev(3, "post", {"id": "rp-late", "author_id": "a3", "text": "", "repost_of": "late"}),
+    ]
+    after = [
+        _ev(10, "post", {"id": "late", "author_id": "a39", "text": "#zzlatetag", "hashtags": ["zzlatetag"],
+                         "mentions": ["a38"]}),
+        _ev(11, "post", {"id": "late2", "author_id": "a37", "text": "#zzlatetag", "hashtags": ["zzlatetag"]}),
+        _ev(12, "account", {"id": "newcomer", "handle": "newcomer"}),
+        _ev(13, "follow", {"src": "newcomer", "dst": "a0"}),
+        _ev(14, "follow", {"src": "a5", "dst": "a6"}),
+        _ev(15, "unfollow", {"src": "a5", "dst": "a6"}),
+        _ev(16, "post_edit", {"id": "late2", "text": "edited", "mentions": ["a36"]}),
+    ]
+    store = open_store(db_url)
+    write_jsonl(tmp_path / "one.jsonl", events[:cut] + late)
+    ingest_files(store, [tmp_path / "one.jsonl"])
+    before, _ = load_graph(store, fresh=True)
+    assert "newcomer" not in before.index
+
+    write_jsonl(tmp_path / "two.jsonl", events[cut:] + after)
+    ingest_files(store, [tmp_path / "two.jsonl"])
+    graph, pri = load_graph(store)  # the cached graph, refreshed
+    assert graph is before and len(pri) == graph.n
+    rebuilt = build_graph(store)
+    assert sorted(graph.ids) == sorted(rebuilt.ids)
+    for layer in (*LAYERS, "kinds"):
+        assert _ties(graph, layer) == _ties(rebuilt, layer), layer
+
+    inter = _ties(graph, "interaction")
+    assert ("newcomer", "a0") in inter  # a new account and its follow
+    assert ("a1", "a39") in inter and ("a2", "a39") in inter and ("a3", "a39") in inter  # ties to a late post
+    assert ("a37", "a36") in inter  # a mention added by an edit
+    assert ("a39", "a37") in _ties(graph, "hashtag")  # a rare tag shared by two new posts
+    assert graph.last_event_seq == rebuilt.last_event_seq
+    # expansion runs on the refreshed graph: the newcomer's one tie is a0, so every path goes through it
+    members = expand_network(store, ["newcomer"], top_k=40).members
+    assert "a0" in {c.account_id for c in members}
+    paths = [c.path for c in members if c.path and c.account_id != "a0"]
+    assert paths and all(p[:2] == ["newcomer", "a0"] for p in paths)
+    store.close()
+
+
+def test_unfollow_removes_the_tie(sqlite_url, tmp_path):
+    store = open_store(sqlite_url)
+    base = [_ev(1, "account", {"id": "u1", "handle": "u1"}), _ev(2, "account", {"id": "u2", "handle": "u2"}),
+            _ev(3, "follow", {"src": "u1", "dst": "u2"})]
+    write_jsonl(tmp_path / "a.jsonl", base)
+    ingest_files(store, [tmp_path / "a.jsonl"])
+    g, _ = load_graph(store, fresh=True)
+    i, j = g.index["u1"], g.index["u2"]
+    assert g.layers["interaction"][i, j] > 0
+    write_jsonl(tmp_path / "b.jsonl", [_ev(4, "unfollow", {"src": "u1", "dst": "u2"})])
+    ingest_files(store, [tmp_path / "b.jsonl"])
+    g, _ = load_graph(store)
+    assert g.layers["interaction"][i, j] == 0 and g.kinds[i, j] == 0
+    assert np.all(g.layers["interaction"].data > 0)
+    store.close()
