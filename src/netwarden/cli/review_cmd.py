@@ -1,4 +1,4 @@
-"""Review commands: `serve`, `user add|list|disable`, `case open|list|show`, `risk show|refresh`."""
+"""Review commands: `serve`, `user add|list|disable`, `case open|list|show|refresh|sweep`, `risk show|refresh`."""
 
 from __future__ import annotations
 
@@ -131,6 +131,22 @@ def case_open(
         c = cases.get_case(conn, cid)
         n = len(cases.members(conn, cid))
     emit({"case": cid, "members": n, "risk": c["risk"]}, as_json, f"opened case {cid} with {n} members")
+
+
+@case_app.command("refresh")
+def case_refresh(
+    case_id: int = typer.Argument(...),
+    top_k: int = typer.Option(200, "--top-k", help="Most members the expansion returns."),
+    actor: str = typer.Option("system:cli", "--as", help="Who refreshes it (for the audit log)."),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Re-expand a case with its confirmed members as extra seeds; decided members stay as they are."""
+    from .. import cases
+
+    out = cases.refresh_case(_store(db), case_id, actor, top_k=top_k)
+    emit(out, as_json, f"case {case_id}: expanded from {len(out['seeds'])} seeds ({len(out['confirmed_seeds'])} "
+                       f"confirmed members); {out['added']} added, {out['updated']} re-ranked, {out['removed']} removed")
 
 
 @case_app.command("sweep")
