@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import pytest
 from typer.testing import CliRunner
 
+from clirun import CLI
 from netwarden import audit, cases
 from netwarden.cli import app
 from netwarden.errors import UserError
@@ -73,5 +77,11 @@ def test_a_case_without_seeds_or_confirmed_members_cannot_refresh(world, sqlite_
         cases.refresh_case(store, cid, "rev:a")
     with store.engine.begin() as conn:
         cases.decide_members(conn, cid, net["members"][:1], "confirm", "rev:a")
-    assert cases.refresh_case(store, cid, "rev:a")["seeds"] == net["members"][:1]
     store.close()
+    res = subprocess.run([*CLI, "case", "refresh", str(cid), "--as", "rev:c", "--db", sqlite_url, "--json"],
+                         capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["seeds"] == net["members"][:1]
+    res = subprocess.run([*CLI, "case", "refresh", "999", "--db", sqlite_url], capture_output=True, text=True)
+    assert res.returncode != 0 and "Case 999 does not exist" in res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
