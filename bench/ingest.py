@@ -26,16 +26,18 @@ import time
 from pathlib import Path
 
 from netwarden.ingest import events as native
-from netwarden.ingest.apply import Rows
+from netwarden.ingest.apply import EVENT_COLUMNS, MEDIA_COLUMNS, POST_COLUMNS, Rows
 from netwarden.ingest.pipeline import DEFAULT_BATCH, ingest_files
 from netwarden.ingest.reader import read_lines
 from netwarden.store import open_store
 from netwarden.store import schema as t
 
-ROW_TABLES = [("events", t.events), ("accounts", t.accounts), ("posts", t.posts), ("hashtags", t.post_hashtags),
-              ("mentions", t.post_mentions), ("urls", t.post_urls), ("post_media", t.post_media),
-              ("media", t.media), ("follows", t.follows), ("requests", t.follow_requests), ("likes", t.likes),
-              ("sessions", t.account_sessions)]
+# (Rows attribute, table, columns of its tuples or of its dicts; None: every key of the dicts)
+ROW_TABLES = [("events", t.events, EVENT_COLUMNS), ("accounts", t.accounts, None), ("posts", t.posts, POST_COLUMNS),
+              ("hashtags", t.post_hashtags, ("post_id", "tag")), ("mentions", t.post_mentions, ("post_id", "account_id")),
+              ("urls", t.post_urls, ("post_id", "url")), ("post_media", t.post_media, ("post_id", "media_id", "position")),
+              ("media", t.media, MEDIA_COLUMNS), ("follows", t.follows, None), ("requests", t.follow_requests, None),
+              ("likes", t.likes, None), ("sessions", t.account_sessions, None)]
 
 
 def pin_one_core() -> None:
@@ -75,17 +77,17 @@ def floor(url: str, path: Path) -> tuple[int, float, float]:
     for b in batches:
         if store.dialect == "sqlite":  # one transaction per batch, as ours (the driver autocommits)
             cur.execute("BEGIN")
-        for attr, table in ROW_TABLES:
+        for attr, table, columns in ROW_TABLES:
             data = getattr(b, attr)
             if attr == "accounts":
                 data = [{**r, "state": "active", "state_version": ""} for r in data]
             if not data:
                 continue
-            cols = list(data[0])
+            cols = list(columns or data[0])
             verb = "INSERT OR IGNORE" if store.dialect == "sqlite" else "INSERT"
             tail = "" if store.dialect == "sqlite" else " ON CONFLICT DO NOTHING"
             sql = f"{verb} INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([ph] * len(cols))}){tail}"
-            cur.executemany(sql, [tuple(r[c] for c in cols) for r in data])
+            cur.executemany(sql, data if isinstance(data[0], tuple) else [tuple(r[c] for c in cols) for r in data])
         raw.commit()
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     raw.close()

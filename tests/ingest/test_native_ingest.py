@@ -248,3 +248,34 @@ def test_validator_fast_path_gives_the_full_checks_answers():
         checked += 1
         bad += fast[0] == "bad"
     assert 3000 < bad < checked - 3000  # both paths were exercised
+
+
+def test_batch_for_hooks_holds_each_posts_children_from_every_event():
+    """The hooks' view of a batch: one entry per post (the last event's row; an edit's text), with the
+    hashtags, mentions and links of all of the batch's events for it, in event order."""
+    from netwarden.ingest.apply import Rows
+
+    def post(eid, t, data):
+        return {"v": 1, "id": eid, "kind": "post", "time": t, "data": data}
+
+    rows = Rows()
+    events = [
+        post("e1", "2026-03-01T10:00:00Z", {"id": "p1", "author_id": "a1", "text": "one", "hashtags": ["#Zorb"],
+                                             "mentions": ["a2"], "media": [{"id": "m1", "md5": "ab" * 16}]}),
+        post("e2", "2026-03-01T10:00:01Z", {"id": "p2", "author_id": "a2", "text": "two", "urls": ["https://x.example/"]}),
+        post("e3", "2026-03-01T09:00:00Z", {"id": "p1", "author_id": "a1", "text": "one again", "hashtags": ["zorb"]}),
+        {"v": 1, "id": "e4", "kind": "post_edit", "time": "2026-03-01T11:00:00Z",
+         "data": {"id": "p1", "text": "edited", "hashtags": ["Vantro", ""], "urls": ["https://y.example/"]}},
+        {"v": 1, "id": "e5", "kind": "post_edit", "time": "2026-03-01T11:00:00Z", "data": {"id": "p9", "text": "lone"}},
+    ]
+    for e in events:
+        rows.add(e, None, e["data"]["id"], "native")
+    b = rows.batch(None)
+    got = {p["id"]: (p["author_id"], p["text"], p["hashtags"], p["mentions"], p["urls"]) for p in b.posts}
+    assert list(got) == ["p1", "p2", "p9"]
+    assert got["p1"] == ("a1", "edited", ["zorb", "zorb", "vantro"], ["a2"], ["https://y.example/"])
+    assert got["p2"] == ("a2", "two", [], [], ["https://x.example/"])
+    assert got["p9"] == (None, "lone", [], [], [])
+    assert [(m["id"], m["post_id"], m["account_id"], m["role"], m["md5"]) for m in b.media] == [
+        ("m1", "p1", "a1", "post", "ab" * 16)]
+    assert sorted(rows.hashtags) == [("p1", "vantro"), ("p1", "zorb"), ("p1", "zorb")]

@@ -25,37 +25,49 @@ POST_ALWAYS = ("author_id", "created_at", "reply_to", "reply_to_account", "repos
 MEDIA_FIELDS = ("kind", "uri", "size", "mime", "width", "height", "alt_text", "sha256", "md5", "updated_at")
 
 
+EVENT_COLUMNS = ("event_id", "kind", "time", "subject", "source", "payload")
+POST_COLUMNS = ("id", "author_id", "text", "created_at", "reply_to", "reply_to_account", "repost_of", "quote_of",
+                "visibility", "lang", "updated_at", "version")
+MEDIA_COLUMNS = ("id", "kind", "uri", "size", "mime", "width", "height", "alt_text", "sha256", "md5", "updated_at",
+                 "version")
+
+
 @dataclass
 class Rows:
-    """Rows gathered from one batch of events, grouped by table."""
+    """Rows gathered from one batch of events, grouped by table.
 
-    events: list[dict] = field(default_factory=list)
+    Rows of the insert-only tables are tuples in their columns' order (EVENT_COLUMNS, (post_id,
+    tag), (post_id, account_id), (post_id, url), (post_id, media_id, position)). Post rows are
+    dicts that also carry the post's "hashtags", "mentions" and "urls" in this batch, and media
+    rows carry "role", "account_id" and "post_id": the same dicts are handed to the signal hooks.
+    """
+
+    events: list[tuple] = field(default_factory=list)
     accounts: list[dict] = field(default_factory=list)
     account_states: list[dict] = field(default_factory=list)
     posts: list[dict] = field(default_factory=list)
     edits: list[dict] = field(default_factory=list)
     deletes: list[dict] = field(default_factory=list)
-    hashtags: list[dict] = field(default_factory=list)
-    mentions: list[dict] = field(default_factory=list)
-    urls: list[dict] = field(default_factory=list)
-    post_media: list[dict] = field(default_factory=list)
-    media: list[dict] = field(default_factory=list)
-    media_refs: list[dict] = field(default_factory=list)  # media rows with their post/account, for signals
+    hashtags: list[tuple[str, str]] = field(default_factory=list)
+    mentions: list[tuple[str, str]] = field(default_factory=list)
+    urls: list[tuple[str, str]] = field(default_factory=list)
+    post_media: list[tuple[str, str, int]] = field(default_factory=list)
+    media: list[dict] = field(default_factory=list)  # media rows with their post/account, for signals
     follows: list[dict] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
     likes: list[dict] = field(default_factory=list)
     sessions: list[dict] = field(default_factory=list)
     dead: list[dict] = field(default_factory=list)
+    # post id -> its (hashtags, mentions, urls) from every event of this batch, in event order
+    children: dict[str, tuple[list, list, list]] = field(default_factory=dict, repr=False)
 
     def add(self, ev: dict, raw: str | bytes | None, subject: str, source: str) -> None:
         kind, time, data = ev["kind"], ev["time"], ev["data"]
         version = f"{time} {ev['id']}"
         if raw is None or isinstance(raw, bytes | bytearray):
             raw = orjson.dumps(ev).decode() if raw is None else raw.decode()
-        self.events.append({"event_id": ev["id"], "kind": kind, "time": time, "subject": subject,
-                            "source": source, "payload": raw})
-        handler = getattr(self, "_" + kind)
-        handler(data, time, version)
+        self.events.append((ev["id"], kind, time, subject, source, raw))
+        _HANDLERS[kind](self, data, time, version)
 
     # -- accounts -------------------------------------------------------------------------------
     def _account(self, d: dict, time: str, version: str) -> None:
@@ -79,28 +91,45 @@ class Rows:
     # -- posts ----------------------------------------------------------------------------------
     def _post(self, d: dict, time: str, version: str) -> None:
         pid = d["id"]
+        g = d.get
+        tags, mentions, urls = self._children(pid, d)
         self.posts.append({
-            "id": pid, "author_id": d["author_id"], "text": d.get("text") or "",
-            "created_at": d.get("created_at") or time, "reply_to": d.get("reply_to"),
-            "reply_to_account": d.get("reply_to_account"),
-            "repost_of": d.get("repost_of"), "quote_of": d.get("quote_of"),
-            "visibility": d.get("visibility") or "public", "lang": d.get("lang"),
-            "updated_at": time, "version": version,
+            "id": pid, "author_id": d["author_id"], "text": g("text") or "",
+            "created_at": g("created_at") or time, "reply_to": g("reply_to"),
+            "reply_to_account": g("reply_to_account"),
+            "repost_of": g("repost_of"), "quote_of": g("quote_of"),
+            "visibility": g("visibility") or "public", "lang": g("lang"),
+            "updated_at": time, "version": version, "hashtags": tags, "mentions": mentions, "urls": urls,
         })
-        self._children(pid, d)
-        for i, m in enumerate(d.get("media") or ()):
-            self.post_media.append({"post_id": pid, "media_id": m["id"], "position": i})
-            self._media(m, time, version, role="post", account_id=d["author_id"], post_id=pid)
+        media = g("media")
+        if media:
+            for i, m in enumerate(media):
+                self.post_media.append((pid, m["id"], i))
+                self._media(m, time, version, role="post", account_id=d["author_id"], post_id=pid)
 
-    def _children(self, pid: str, d: dict) -> None:
-        for tag in d.get("hashtags") or ():
-            tag = tag.lstrip("#").casefold()
-            if tag:
-                self.hashtags.append({"post_id": pid, "tag": tag})
-        for aid in d.get("mentions") or ():
-            self.mentions.append({"post_id": pid, "account_id": aid})
-        for url in d.get("urls") or ():
-            self.urls.append({"post_id": pid, "url": url})
+    def _children(self, pid: str, d: dict) -> tuple[list, list, list]:
+        """Record the event's hashtags, mentions and links; return the post's lists in this batch."""
+        kids = self.children.get(pid)
+        if kids is None:
+            kids = self.children[pid] = ([], [], [])
+        tags = d.get("hashtags")
+        if tags:
+            for tag in tags:
+                tag = tag.lstrip("#").casefold()
+                if tag:
+                    self.hashtags.append((pid, tag))
+                    kids[0].append(tag)
+        mentions = d.get("mentions")
+        if mentions:
+            for aid in mentions:
+                self.mentions.append((pid, aid))
+            kids[1].extend(mentions)
+        urls = d.get("urls")
+        if urls:
+            for url in urls:
+                self.urls.append((pid, url))
+            kids[2].extend(urls)
+        return kids
 
     def _post_edit(self, d: dict, time: str, version: str) -> None:
         self.edits.append({"id": d["id"], "text": d["text"], "edited_at": time, "updated_at": time,
@@ -111,14 +140,13 @@ class Rows:
         self.deletes.append({"id": d["id"], "deleted_at": time})
 
     def _media(self, m: dict, time: str, version: str, *, role: str, account_id: str, post_id: str | None) -> None:
-        row = {
-            "id": m["id"], "kind": m.get("kind") or "photo", "uri": m.get("uri"), "size": m.get("size"),
-            "mime": m.get("mime"), "width": m.get("width"), "height": m.get("height"),
-            "alt_text": m.get("alt_text"), "sha256": m.get("sha256"), "md5": m.get("md5"),
-            "updated_at": time, "version": version,
-        }
-        self.media.append(row)
-        self.media_refs.append({**row, "role": role, "account_id": account_id, "post_id": post_id})
+        g = m.get
+        self.media.append({
+            "id": m["id"], "kind": g("kind") or "photo", "uri": g("uri"), "size": g("size"),
+            "mime": g("mime"), "width": g("width"), "height": g("height"),
+            "alt_text": g("alt_text"), "sha256": g("sha256"), "md5": g("md5"),
+            "updated_at": time, "version": version, "role": role, "account_id": account_id, "post_id": post_id,
+        })
 
     # -- edges ----------------------------------------------------------------------------------
     def _follow(self, d: dict, time: str, version: str, state: str = "active") -> None:
@@ -147,24 +175,25 @@ class Rows:
 
     # -- writing --------------------------------------------------------------------------------
     def write(self, conn: Connection) -> None:
-        insert_ignore(conn, t.events, self.events, ["event_id"])
+        insert_ignore(conn, t.events, self.events, ["event_id"], columns=EVENT_COLUMNS)
         upsert_newest(conn, t.accounts, newest_per_key(self.accounts, ["id"]), ["id"], ACCOUNT_FIELDS)
         if self.account_states:
             rows = newest_per_key(self.account_states, ["id"], "state_version")
             rows = [{**_ACCOUNT_PLACEHOLDER, **r} for r in rows]
             upsert_newest(conn, t.accounts, rows, ["id"], ("state", "state_time"), version="state_version")
         posts = newest_per_key(self.posts, ["id"], always=POST_ALWAYS)
-        upsert_newest(conn, t.posts, posts, ["id"], ("text", "updated_at"), always=POST_ALWAYS)
+        upsert_newest(conn, t.posts, posts, ["id"], ("text", "updated_at"), always=POST_ALWAYS, columns=POST_COLUMNS)
         if self.edits:
             rows = [{**_POST_PLACEHOLDER, **r} for r in newest_per_key(self.edits, ["id"])]
             upsert_newest(conn, t.posts, rows, ["id"], ("text", "edited_at", "updated_at"))
         if self.deletes:
             _write_deletes(conn, self.deletes)
-        insert_ignore(conn, t.post_hashtags, self.hashtags)
-        insert_ignore(conn, t.post_mentions, self.mentions)
-        insert_ignore(conn, t.post_urls, self.urls)
-        insert_ignore(conn, t.post_media, self.post_media, ["post_id", "media_id"])
-        upsert_newest(conn, t.media, newest_per_key(self.media, ["id"]), ["id"], MEDIA_FIELDS)
+        insert_ignore(conn, t.post_hashtags, self.hashtags, columns=("post_id", "tag"))
+        insert_ignore(conn, t.post_mentions, self.mentions, columns=("post_id", "account_id"))
+        insert_ignore(conn, t.post_urls, self.urls, columns=("post_id", "url"))
+        insert_ignore(conn, t.post_media, self.post_media, ["post_id", "media_id"],
+                      columns=("post_id", "media_id", "position"))
+        upsert_newest(conn, t.media, newest_per_key(self.media, ["id"]), ["id"], MEDIA_FIELDS, columns=MEDIA_COLUMNS)
         upsert_newest(conn, t.follows, newest_per_key(self.follows, ["src", "dst"]), ["src", "dst"], ("state", "time"))
         upsert_newest(conn, t.follow_requests, newest_per_key(self.requests, ["src", "dst"]), ["src", "dst"],
                       ("state", "time"))
@@ -174,24 +203,23 @@ class Rows:
         insert_ignore(conn, t.dead_letters, self.dead, ["source", "line"])
 
     def batch(self, base_dir: str | None) -> Batch:
-        """The projected rows handed to signal extractors."""
-        posts = {}
+        """The projected rows handed to signal extractors (posts with their batch's children)."""
+        posts: dict[str, dict] = {}
         for p in self.posts:
-            posts[p["id"]] = {**p, "hashtags": [], "mentions": [], "urls": []}
+            posts[p["id"]] = p
         for e in self.edits:
-            posts[e["id"]] = {**posts.get(e["id"], {"id": e["id"], "author_id": None}), "text": e["text"],
-                              "hashtags": [], "mentions": [], "urls": []}
-        for h in self.hashtags:
-            if h["post_id"] in posts:
-                posts[h["post_id"]]["hashtags"].append(h["tag"])
-        for m in self.mentions:
-            if m["post_id"] in posts:
-                posts[m["post_id"]]["mentions"].append(m["account_id"])
-        for u in self.urls:
-            if u["post_id"] in posts:
-                posts[u["post_id"]]["urls"].append(u["url"])
-        return Batch(accounts=list(self.accounts), posts=list(posts.values()), media=list(self.media_refs),
+            pid = e["id"]
+            tags, mentions, urls = self.children[pid]
+            posts[pid] = {**posts.get(pid, {"id": pid, "author_id": None}), "text": e["text"],
+                          "hashtags": tags, "mentions": mentions, "urls": urls}
+        return Batch(accounts=list(self.accounts), posts=list(posts.values()), media=list(self.media),
                      base_dir=base_dir)
+
+
+_HANDLERS = {name[1:]: f for name, f in vars(Rows).items()
+             if name.startswith("_") and not name.startswith("__") and name[1:] in
+             ("account", "account_state", "post", "post_edit", "post_delete", "follow", "unfollow",
+              "follow_request", "like", "unlike", "session")}
 
 
 _ACCOUNT_PLACEHOLDER = {"handle": "", "handle_lc": "", "display_name": "", "bio": "", "protected": False,

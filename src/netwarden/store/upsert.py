@@ -23,9 +23,14 @@ def _insert(conn: Connection, table: Table):
     return sqlite.insert(table)
 
 
-def _run(conn: Connection, key: tuple, build: Callable[[], object], table: Table, rows: Sequence[dict]) -> None:
-    """Execute the statement `build()` for many rows, compiled once per (dialect, key, columns)."""
-    keys = tuple(rows[0])
+def _run(conn: Connection, key: tuple, build: Callable[[], object], table: Table, rows: Sequence,
+         columns: Sequence[str] | None = None) -> None:
+    """Execute the statement `build()` for many rows, compiled once per (dialect, key, columns).
+
+    Rows are dicts keyed by column (extra keys are ignored when `columns` names the columns), or,
+    with `columns`, tuples in that order.
+    """
+    keys = tuple(columns) if columns is not None else tuple(rows[0])
     ck = (conn.dialect.name, key, keys)
     entry = _compiled.get(ck)
     if entry is None:
@@ -38,19 +43,31 @@ def _run(conn: Connection, key: tuple, build: Callable[[], object], table: Table
         entry = (compiled.string, list(compiled.positiontup) if compiled.positiontup else None, defaults)
         _compiled[ck] = entry
     sql, order, defaults = entry
-    if order is not None:  # qmark style (SQLite)
+    if not isinstance(rows[0], dict):  # tuples in `keys` order
+        if order is None:  # named style (PostgreSQL)
+            params = [{**defaults, **dict(zip(keys, r, strict=True))} for r in rows]
+        elif order == list(keys):
+            params = rows
+        else:
+            pos = [keys.index(k) if k in keys else None for k in order]
+            params = [tuple(r[i] if i is not None else defaults.get(k) for i, k in zip(pos, order, strict=True))
+                      for r in rows]
+    elif order is not None:  # qmark style (SQLite)
         if all(k in keys for k in order):
             get = itemgetter(*order)
             params = [get(r) for r in rows] if len(order) > 1 else [(get(r),) for r in rows]
         else:
             params = [tuple(r[k] if k in r else defaults.get(k) for k in order) for r in rows]
-    else:  # named style (PostgreSQL)
+    elif columns is not None:  # named style, only the named columns
+        params = [{**defaults, **{k: r[k] for k in keys}} for r in rows]
+    else:
         params = [{**defaults, **r} for r in rows] if defaults else list(rows)
     conn.exec_driver_sql(sql, params)
 
 
-def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict], keys: Iterable[str] | None = None) -> None:
-    """Insert rows; rows whose key already exists are skipped."""
+def insert_ignore(conn: Connection, table: Table, rows: Sequence, keys: Iterable[str] | None = None,
+                  columns: Sequence[str] | None = None) -> None:
+    """Insert rows (dicts, or tuples in `columns` order); rows whose key already exists are skipped."""
     if not rows:
         return
     keys = tuple(keys) if keys else None
@@ -58,7 +75,7 @@ def insert_ignore(conn: Connection, table: Table, rows: Sequence[dict], keys: It
     def build():
         return _insert(conn, table).on_conflict_do_nothing(index_elements=list(keys) if keys else None)
 
-    _run(conn, ("ignore", table.name, keys), build, table, rows)
+    _run(conn, ("ignore", table.name, keys), build, table, rows, columns)
 
 
 def upsert_newest(
@@ -69,8 +86,11 @@ def upsert_newest(
     fields: Sequence[str],
     version: str = "version",
     always: Sequence[str] = (),
+    columns: Sequence[str] | None = None,
 ) -> None:
     """Insert rows, or update `fields` of existing rows when the row's `version` is newer.
+
+    `columns`: the columns to write, when the row dicts carry other keys too.
 
     `always` fields are filled whenever the stored value is empty (facts that never change, such as
     a post's author, which an edit or a delete arriving first cannot know).
@@ -90,7 +110,8 @@ def upsert_newest(
             set_[f] = case((empty, ex[f]), else_=table.c[f])
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
 
-    _run(conn, ("newest", table.name, tuple(keys), tuple(fields), version, tuple(always)), build, table, rows)
+    _run(conn, ("newest", table.name, tuple(keys), tuple(fields), version, tuple(always)), build, table, rows,
+         columns)
 
 
 def upsert(conn: Connection, table: Table, rows: Sequence[dict], keys: Sequence[str], fields: Sequence[str]) -> None:
@@ -112,9 +133,10 @@ def newest_per_key(
 
     `always` fields empty in the kept row are filled from the other rows of the same key.
     """
-    best: dict[tuple, dict] = {}
+    best: dict = {}
+    one = keys[0] if len(keys) == 1 else None
     for r in rows:
-        k = tuple(r[c] for c in keys)
+        k = r[one] if one is not None else tuple(r[c] for c in keys)
         cur = best.get(k)
         if cur is None:
             best[k] = r
