@@ -179,13 +179,18 @@ def test_sweep_with_iterated_pagerank_finds_the_single_machine_groups(at_ingest)
     assert [(sorted(g.accounts), sorted(g.core)) for g in a] == [(sorted(g.accounts), sorted(g.core)) for g in b]
 
 
-def test_spark_evasion_links_equal_the_single_machine_links(spark, at_ingest):
-    """Candidates by Spark joins and MinHashLSH, scored by the same rules: graph.evasion's links."""
-    from netwarden.graph.evasion import find_evasion
+def _driver_loads_refused(*a, **k):
+    raise AssertionError("the Spark job must not load this on the driver")
+
+
+def test_spark_evasion_links_equal_the_single_machine_links(spark, at_ingest, monkeypatch):
+    """Inputs and candidates (joins, MinHashLSH) on Spark, scored by the same rules: graph.evasion's links."""
+    from netwarden.graph import evasion
     from netwarden.scale.spark_evasion import evasion_spark
 
     store = open_store(at_ingest)
-    want = [lk.as_dict() for lk in find_evasion(store)]
+    want = [lk.as_dict() for lk in evasion.find_evasion(store)]
+    monkeypatch.setattr(evasion, "load_inputs", _driver_loads_refused)
     got = [lk.as_dict() for lk in evasion_spark(store, spark)]
     store.close()
     assert want, "the world's re-registrations must be linked"
@@ -360,12 +365,15 @@ def test_spark_built_graph_equals_graph_build(spark, at_ingest):
     assert np.allclose(spri, pri, rtol=1e-12) and (pri > 1).sum() > 10
 
 
-def test_spark_sweep_on_the_spark_graph_finds_the_same_groups(spark, at_ingest):
+def test_spark_sweep_on_the_spark_graph_finds_the_same_groups(spark, at_ingest, monkeypatch):
     """Graph, PageRank and candidate ranking on Spark == the same iterations on the driver-built graph."""
+    from netwarden.graph import build, expand, sweep
     from netwarden.scale.spark_sweep import ppr_numpy, sweep_spark, sweep_with
 
     store = open_store(at_ingest)
     want = sweep_with(store, lambda m, s: ppr_numpy(m, s, tol=0.35))  # 10 iterations, as below
+    for mod, name in ((build, "build_graph"), (expand, "build_graph"), (expand, "load_graph"), (sweep, "load_graph")):
+        monkeypatch.setattr(mod, name, _driver_loads_refused)
     got = sweep_spark(store, spark, tol=0.35)
     store.close()
     assert want, "the world's networks must show up as groups"

@@ -48,6 +48,42 @@ def table_df(spark, store, query, schema: str, batch: int = CHUNK):
     return spark.createDataFrame(rows, schema=schema)
 
 
+# The columns of the store's tables that the sweep's graph and evasion linking read (DDL per view).
+VIEWS = {
+    "accounts": "id string, avatar_media_id string, state string, state_time string, created_at string, "
+                "handle_lc string",
+    "follows": "src string, dst string, state string",
+    "follow_requests": "src string, dst string, state string",
+    "posts": "id string, author_id string, reply_to string, reply_to_account string, repost_of string, quote_of string",
+    "post_mentions": "post_id string, account_id string",
+    "likes": "account_id string, post_id string, state string",
+    "contacts": "account_id string, platform string, handle string",
+    "signals": "account_id string, subject_type string, kind string, weight double, detail string",
+    "post_media": "post_id string, media_id string",
+    "media": "id string, sha256 string, uri string",
+    "media_hashes": "media_id string, pdq string",
+    "post_hashtags": "post_id string, tag string",
+}
+
+
+def register_views(spark, store, names: Iterable[str] | None = None) -> None:
+    """The store's tables (the columns in VIEWS) as Spark temp views of the same names.
+
+    In production register the same views from Parquet exports or a JDBC read of a replica instead;
+    the jobs only read the views.
+    """
+    from sqlalchemy import column, table
+
+    from ..graph.expand import SIGNAL_KINDS
+
+    for name in names or VIEWS:
+        ddl = VIEWS[name]
+        q = select(*[column(c.strip().split()[0]) for c in ddl.split(",")]).select_from(table(name))
+        if name == "signals":  # only the kinds the graph and the priors read
+            q = q.where(column("kind").in_(SIGNAL_KINDS))
+        table_df(spark, store, q, ddl).createOrReplaceTempView(name)
+
+
 def select_cols(table, names: Iterable[str]):
     return select(*[table.c[n] for n in names])
 

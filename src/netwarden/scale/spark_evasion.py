@@ -7,12 +7,15 @@ platform; here it runs on Spark:
 
 - shared handle and shared rare avatar (used by at most 5 accounts): equi-joins;
 - overlapping follows: `pyspark.ml.feature.MinHashLSH` over the followed-account sets (accounts
-  following at least 3), `approxSimilarityJoin` at Jaccard distance <= 1 - FOLLOW_JACCARD, which
+  following at least 3, as binary CountVectorizer vectors), `approxSimilarityJoin` at Jaccard distance <= 1 - FOLLOW_JACCARD, which
   reports the exact Jaccard of every candidate pair.
 
-Candidate pairs (few) are then scored on the driver by `graph.evasion.best_links`, the same
-per-pair rules the single-machine path uses (the test compares the reported links with
-`graph.evasion.find_evasion` on the same world).
+The inputs are DataFrames over the store's tables registered as views (`spark_common.register_views`;
+in production the same views from Parquet or JDBC): graph.evasion.load_inputs' queries, run by
+Spark SQL. Only the candidate pairs (few) and their accounts' identifiers (handles with their
+counts, avatars with theirs, followed sets, hashtags, times) are collected, and scored on the
+driver by `graph.evasion.best_links`, the same per-pair rules the single-machine path uses (the
+test compares the reported links with `graph.evasion.find_evasion` on the same world).
 """
 
 from __future__ import annotations
@@ -20,56 +23,108 @@ from __future__ import annotations
 NUM_TABLES = 20  # OR-amplification: recall at Jaccard 0.3 about 1 - 0.7**20 > 0.999
 
 
-def candidate_pairs(spark, inp) -> set[tuple[str, str]]:
-    """(new, suspended) candidate pairs, generated with Spark joins and MinHash LSH."""
-    susp, newer, handles, avatars, avatar_count, follows = (inp.susp, inp.newer, inp.handles, inp.avatars,
-                                                            inp.avatar_count, inp.follows)
-    from pyspark.ml.feature import MinHashLSH
-    from pyspark.ml.linalg import SparseVector
+AVATAR_MAX = 5  # avatars used by more accounts are stock images (graph.evasion)
+
+FOLLOWS_SQL = ("SELECT src, dst FROM follows WHERE state = 'active' UNION "
+               "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending')")
+AVATAR_SQL = ("SELECT a.id AS a, COALESCE(m.sha256, m.uri) AS sha, h.pdq AS pdq FROM accounts a "
+              "LEFT JOIN media m ON m.id = a.avatar_media_id LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id "
+              "WHERE a.avatar_media_id IS NOT NULL")
+
+
+def _frames(spark, first: str):
+    """The evasion inputs as DataFrames over the registered views (graph.evasion.load_inputs' queries)."""
     from pyspark.sql import functions as F
 
-    def side(accts, tag):
-        h = [(a, k) for a in accts for k in handles.get(a, ())]
-        v = [(a, avatars[a][0]) for a in accts if a in avatars and avatars[a][0] and avatar_count[avatars[a][0]] <= 5]
-        return (spark.createDataFrame(h, f"{tag} string, k string"), spark.createDataFrame(v, f"{tag} string, k string"))
+    susp = spark.sql("SELECT id AS a, state_time AS t, handle_lc AS h FROM accounts WHERE state = 'suspended'")
+    newer = spark.sql("SELECT id AS a, created_at AS t, handle_lc AS h FROM accounts "
+                      "WHERE state != 'suspended' AND created_at >= :t", args={"t": first})
+    handles = spark.sql("SELECT DISTINCT account_id AS a, platform || ':' || handle AS k FROM contacts").where(
+        F.col("k").isNotNull())
+    avatars = spark.sql(AVATAR_SQL)
+    avatar_count = avatars.where(F.col("sha").isNotNull() & (F.col("sha") != "")).groupBy("sha").agg(
+        F.count("*").alias("n"))
+    follows = spark.sql(FOLLOWS_SQL).groupBy(F.col("src").alias("a")).agg(F.collect_set("dst").alias("f"))
+    tags = spark.sql("SELECT DISTINCT p.author_id AS a, h.tag AS tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id")
+    return susp, newer, handles, avatars, avatar_count, follows, tags
 
-    nh, nv = side(newer, "n")
-    sh, sv = side(susp, "s")
-    pairs = {(r.n, r.s) for r in nh.join(sh, "k").select("n", "s").union(nv.join(sv, "k").select("n", "s")).collect()}
 
-    vocab: dict[str, int] = {}
-    rows = []
-    for a in list(newer) + list(susp):
-        f = follows.get(a)
-        if not f or len(f) < 3:
-            continue
-        idx = sorted({vocab.setdefault(x, len(vocab)) for x in f})
-        rows.append((a, a in susp, idx))
-    if not rows:
-        return pairs
-    size = max(1, len(vocab))
-    data = [(a, is_s, SparseVector(size, idx, [1.0] * len(idx))) for a, is_s, idx in rows]
-    df = spark.createDataFrame(data, ["id", "suspended", "features"])
+def candidate_pairs_df(spark, susp, newer, handles, avatars, avatar_count, follows):
+    """(n, s) candidate pairs: shared handle, shared rare avatar, MinHash LSH over followed sets."""
+    from pyspark.ml.feature import CountVectorizer, MinHashLSH
+    from pyspark.sql import functions as F
+
     from .spark_common import lsh_threshold
 
-    model = MinHashLSH(inputCol="features", outputCol="hashes", numHashTables=NUM_TABLES, seed=1).fit(df)
-    new_df = df.where(~F.col("suspended"))
-    s_df = df.where(F.col("suspended"))
-    joined = model.approxSimilarityJoin(new_df, s_df, lsh_threshold(), distCol="dist")
-    found = joined.select(F.col("datasetA.id").alias("n"), F.col("datasetB.id").alias("s")).collect()
-    pairs |= {(r.n, r.s) for r in found if r.n in newer}
-    return pairs
+    ns, ss = newer.select(F.col("a").alias("n")), susp.select(F.col("a").alias("s"))
+    by_handle = (handles.join(ns, handles.a == ns.n).select("n", "k")
+                 .join(handles.join(ss, handles.a == ss.s).select("s", "k"), "k").select("n", "s"))
+    rare = avatars.join(avatar_count.where(F.col("n") <= AVATAR_MAX).select("sha"), "sha").select("a", "sha")
+    by_avatar = (rare.join(ns, rare.a == ns.n).select("n", "sha")
+                 .join(rare.join(ss, rare.a == ss.s).select("s", "sha"), "sha").select("n", "s"))
+    pairs = by_handle.union(by_avatar)
+    involved = (newer.select("a", F.lit(False).alias("suspended"))
+                .union(susp.select("a", F.lit(True).alias("suspended"))))
+    fsets = follows.where(F.size("f") >= 3).join(involved, "a").cache()
+    if fsets.limit(1).count():
+        vocab = max(1, fsets.select(F.explode("f")).distinct().count())
+        vec = CountVectorizer(inputCol="f", outputCol="features", binary=True, vocabSize=vocab).fit(fsets).transform(fsets)
+        model = MinHashLSH(inputCol="features", outputCol="hashes", numHashTables=NUM_TABLES, seed=1).fit(vec)
+        joined = model.approxSimilarityJoin(vec.where(~F.col("suspended")), vec.where(F.col("suspended")),
+                                            lsh_threshold(), distCol="dist")
+        pairs = pairs.union(joined.select(F.col("datasetA.a").alias("n"), F.col("datasetB.a").alias("s")))
+    return pairs.distinct()
 
 
-def evasion_spark(store, spark, threshold: float | None = None, top: int = 3) -> list:
-    """Reported links, as `graph.evasion.find_evasion`, with candidates generated on Spark."""
-    from ..graph.evasion import LINK_THRESHOLD, best_links, load_inputs
+def evasion_spark(store, spark, threshold: float | None = None, top: int = 3, views: bool = True) -> list:
+    """Reported links, as `graph.evasion.find_evasion`: inputs and candidates on Spark, and only the
+    candidate pairs' accounts collected to be scored by `graph.evasion.best_links`."""
+    from collections import defaultdict
+
+    from pyspark.sql import functions as F
+
+    from ..graph.evasion import LINK_THRESHOLD, EvasionInputs, _t, best_links
+    from .spark_common import register_views
 
     threshold = LINK_THRESHOLD if threshold is None else threshold
-    inp = load_inputs(store)
-    if inp is None:
+    if views:
+        register_views(spark, store, ["accounts", "contacts", "media", "media_hashes", "follows", "follow_requests",
+                                      "posts", "post_hashtags"])
+    first = spark.sql("SELECT MIN(state_time) FROM accounts WHERE state = 'suspended' AND state_time IS NOT NULL"
+                      ).first()[0]
+    first_t = _t(first)
+    if first_t is None:
         return []
-    ranked = best_links(candidate_pairs(spark, inp), inp, top)
+    susp, newer, handles, avatars, avatar_count, follows, tags = _frames(spark, first_t.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    pairs = [(r.n, r.s) for r in candidate_pairs_df(spark, susp, newer, handles, avatars, avatar_count, follows)
+             .collect()]
+    if not pairs:
+        return []
+    # Collect what the scorer reads, for the accounts in candidate pairs only.
+    acc = spark.createDataFrame(sorted({a for p in pairs for a in p}), "string").withColumnRenamed("value", "a")
+    mine = F.broadcast(acc)
+    inp = EvasionInputs(
+        susp={r.a: (_t(r.t), r.h) for r in susp.join(mine, "a").collect()},
+        newer={r.a: (_t(r.t), r.h) for r in newer.join(mine, "a").collect()},
+        handles=defaultdict(set), handle_count=defaultdict(int), avatars={}, avatar_count=defaultdict(int),
+        follows=defaultdict(set), tags=defaultdict(set))
+    hk = handles.join(mine, "a").cache()
+    for r in hk.collect():
+        inp.handles[r.a].add(r.k)
+    for r in handles.groupBy("k").count().join(F.broadcast(hk.select("k").distinct()), "k").collect():
+        inp.handle_count[r.k] = int(r["count"])
+    av = avatars.join(mine, "a").cache()
+    for r in av.collect():
+        inp.avatars[r.a] = (r.sha, r.pdq)
+    for r in avatar_count.join(F.broadcast(av.select("sha").distinct()), "sha").collect():
+        inp.avatar_count[r.sha] = int(r.n)
+    for r in follows.join(mine, "a").collect():
+        inp.follows[r.a] = set(r.f)
+    for r in tags.join(mine, "a").collect():
+        inp.tags[r.a].add(r.tag)
+    hk.unpersist()
+    av.unpersist()
+    ranked = best_links(pairs, inp, top)
     out = [links[0] for links in ranked.values() if links and links[0].score >= threshold]
     return sorted(out, key=lambda x: (-x.score, x.new_account))
 

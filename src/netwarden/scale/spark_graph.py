@@ -4,8 +4,8 @@
 fused matrix). Here the same layers are DataFrames, so the PageRank input never exists on the
 driver:
 
-- The tables the graph reads are Spark temp views (`register_views`: from the store through
-  `spark_common.table_df`; in production register the same names from Parquet exports or a JDBC
+- The tables the graph reads are Spark temp views (`spark_common.register_views`: from the store
+  through `spark_common.table_df`; in production register the same names from Parquet exports or a JDBC
   read of a replica). The layer queries are graph/build.py's own SQL text (`INTERACTION_SQL`,
   `GROUP_SQL`), run by Spark SQL (`json_extract` becomes `get_json_object`).
 - interaction: per (src, dst, kind) the kind's weight times 1 + ln(repeats); the directed weight
@@ -37,35 +37,7 @@ from ..graph.build import (
     MAX_GROUP,
 )
 from ..graph.expand import LAYER_WEIGHTS, PRIOR_GAIN, SIGNAL_KINDS
-
-# The columns of the store's tables that the graph queries read (DDL schema per view).
-VIEWS = {
-    "accounts": "id string, avatar_media_id string, state string",
-    "follows": "src string, dst string, state string",
-    "follow_requests": "src string, dst string, state string",
-    "posts": "id string, author_id string, reply_to string, reply_to_account string, repost_of string, quote_of string",
-    "post_mentions": "post_id string, account_id string",
-    "likes": "account_id string, post_id string, state string",
-    "contacts": "account_id string, platform string, handle string",
-    "signals": "account_id string, subject_type string, kind string, weight double, detail string",
-    "post_media": "post_id string, media_id string",
-    "media": "id string, sha256 string, uri string",
-    "post_hashtags": "post_id string, tag string",
-}
-
-
-def register_views(spark, store) -> None:
-    """The store's tables (the columns in VIEWS) as Spark temp views of the same names."""
-    from sqlalchemy import column, select, table
-
-    from .spark_common import table_df
-
-    for name, ddl in VIEWS.items():
-        cols = [c.strip().split()[0] for c in ddl.split(",")]
-        q = select(*[column(c) for c in cols]).select_from(table(name))
-        if name == "signals":  # only what the graph and the priors read
-            q = q.where(column("kind").in_(sorted({"media_match", *SIGNAL_KINDS})))
-        table_df(spark, store, q, ddl).createOrReplaceTempView(name)
+from .spark_common import VIEWS, register_views  # noqa: F401 (the graph's inputs)
 
 
 def _spark_sql(q: str) -> str:
