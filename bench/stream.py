@@ -34,6 +34,7 @@ from pathlib import Path
 import orjson
 
 from netwarden.ingest.apply import Rows
+from netwarden.ingest.pipeline import paused_gc
 from netwarden.ingest.text_signals import TextSignals
 from netwarden.scale.hash_lookup import EventHashLookup
 from netwarden.scale.kafka_worker import StreamWorker, ensure_tables
@@ -169,10 +170,11 @@ def bench_pipeline(url: str, msgs: list[bytes], bank: list[str], batch: int, par
 
     t = time.process_time()
     for s in range(0, n, batch):
-        rows = Rows()
-        for k, v in enumerate(msgs[s: s + batch]):
-            value, err = _decode(v)
-            w.ingestor.add_line(rows, Line(k + 1, k + 1, v, value, err), "kafka:bench:0")
+        with paused_gc():  # as in the worker's flush
+            rows = Rows()
+            for k, v in enumerate(msgs[s: s + batch]):
+                value, err = _decode(v)
+                w.ingestor.add_line(rows, Line(k + 1, k + 1, v, value, err), "kafka:bench:0")
     parse_cpu = time.process_time() - t
     w.consumer.close()
     with store.engine.connect() as conn:

@@ -183,38 +183,45 @@ class Ingestor:
             start, start_line = cp.byte_offset, cp.line
         fs = FileSummary(path=source, resumed_from_line=start_line)
         base_dir = str(path.resolve().parent)
-        rows = Rows()
         last: Line | None = None
-        n = 0
-        for line in read_lines(path, start, start_line):
-            self._add(rows, line, source)
-            last = line
-            n += 1
-            if n >= self.batch_size:
-                self._commit(rows, source, fp, last, base_dir, fs)
+        lines = read_lines(path, start, start_line)
+        while True:
+            with paused_gc():
                 rows, n = Rows(), 0
-        end = last or Line(start_line, start, b"")
-        self._commit(rows, source, fp, Line(end.number, size if last else start, b""), base_dir, fs, done=True)
-        return fs
+                for line in lines:
+                    self._add(rows, line, source)
+                    last = line
+                    n += 1
+                    if n >= self.batch_size:
+                        break
+                else:  # the file is done: the last (maybe empty) batch marks the checkpoint done
+                    end = last or Line(start_line, start, b"")
+                    self._commit(rows, source, fp, Line(end.number, size if last else start, b""), base_dir, fs,
+                                 done=True)
+                    return fs
+                self._commit(rows, source, fp, last, base_dir, fs)
 
     def _add(self, rows: Rows, line: Line, source: str) -> None:
         if line.error is not None:
             rows.dead.append(_dead(source, line, line.error))
             return
-        values = line.value if isinstance(line.value, list) and self.fmt.to_events is not None else [line.value]
-        try:
-            evs: list[tuple[dict, bytes | None]] = []
-            for v in values:
-                if self.fmt.to_events is None:
-                    evs.append((v, line.raw))
-                else:
-                    evs.extend((e, None) for e in self.fmt.to_events(v))
-            checked = [(e, raw, native.validate(e)) for e, raw in evs]
+        if self.fmt.to_events is None:  # native: one record a line, stored as it came
+            try:
+                subject = native.validate(line.value)
+            except native.BadRecord as e:
+                rows.dead.append(_dead(source, line, str(e)))
+                return
+            rows.add(line.value, line.raw, subject, self.fmt.name)
+            return
+        values = line.value if isinstance(line.value, list) else [line.value]
+        try:  # a foreign record may map to several events: all of them, or a dead letter
+            evs = [e for v in values for e in self.fmt.to_events(v)]
+            checked = [(e, native.validate(e)) for e in evs]
         except native.BadRecord as e:
             rows.dead.append(_dead(source, line, str(e)))
             return
-        for e, raw, subject in checked:
-            rows.add(e, raw, subject, self.fmt.name)
+        for e, subject in checked:
+            rows.add(e, None, subject, self.fmt.name)
 
     def add_line(self, rows: Rows, line: Line, source: str) -> None:
         """Decode one input line's record(s) into `rows`, or a dead letter (used by the stream worker)."""
