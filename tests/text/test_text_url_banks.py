@@ -259,3 +259,31 @@ def test_clearing_a_url_hit_as_false_positive(tmp_path):
         assert not any(s["subject_id"] == "p99" for s in _url_signals(store))  # suppressed for everyone now
     finally:
         store.close()
+
+
+def test_url_hits_count_in_network_expansion(tmp_path):
+    """A URL-bank hit is one of an account's own signals in expansion: it raises the account's prior and is
+    listed, with its reason, among the member's signals."""
+    from netwarden.graph.build import build_graph
+    from netwarden.graph.expand import Candidate, attach_signals, signal_priors
+
+    path = tmp_path / "events.jsonl"
+    evs = _events() + [{"v": 1, "id": f"f{i}", "kind": "follow", "time": "2026-01-01T00:01:00Z",
+                        "data": {"src": f"a{i}", "dst": f"a{i % 8 + 1}"}} for i in range(1, 9)]
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in evs))
+    store = open_store(f"sqlite:///{tmp_path / 'nw.db'}")
+    try:
+        with store.engine.begin() as conn:
+            _banks(conn)
+        ingest_files(store, [path])
+        graph = build_graph(store)
+        pri, strength = signal_priors(store, graph)
+        assert strength["a4"] > 0 and pri[graph.index["a4"]] > 1.0  # two links matching one URL entry
+        assert "a2" not in strength and pri[graph.index["a2"]] == 1.0  # its link is off the banked domain
+        members = [Candidate("a4", 1.0, 1), Candidate("a2", 0.5, 2)]
+        attach_signals(store, members)
+        reasons = [s["reason"] for s in members[0].signals if s["kind"] == "url_match"]
+        assert reasons and "https://files.example/d/AbC" in reasons[0] and "partner-urls" in reasons[0]
+        assert not members[1].signals
+    finally:
+        store.close()

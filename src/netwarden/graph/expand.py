@@ -7,7 +7,7 @@
 3. Hub damping: rank by ``p(v) / deg(v) ** HUB_DAMPING``. A celebrity followed by many members
    collects mass from all of them but spreads over a huge degree; members collect mass from
    many members with a small degree.
-4. Signal priors: an account's own signals (media matches, term hits, off-platform routes)
+4. Signal priors: an account's own signals (media matches, URL-bank hits, term hits, off-platform routes)
    multiply its score by at most ``1 + PRIOR_GAIN``, so a flagged account ranks above an
    otherwise equal silent one without silent members being pushed out.
 5. Each candidate gets its layer contributions (the share of its PPR mass that arrived over each
@@ -38,7 +38,8 @@ EPS = 1e-6  # push threshold (residual per unit degree)
 HUB_DAMPING = 0.5
 COHESION_SET = 200  # accounts ranked highest by PPR that stage 2 measures ties into (see Prepared.rank)
 PRIOR_GAIN = 0.25
-SIGNAL_KINDS = ("media_match", "term_hit", "off_platform_route")
+SIGNAL_KINDS = ("media_match", "url_match", "term_hit", "off_platform_route")
+_KINDS_SQL = "(" + ",".join(f"'{k}'" for k in SIGNAL_KINDS) + ")"
 
 
 @dataclass
@@ -141,7 +142,7 @@ def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
     strength: dict[str, float] = defaultdict(float)
     with store.engine.connect() as conn:
         q = text("SELECT account_id, kind, SUM(weight) FROM signals WHERE account_id IS NOT NULL "
-                 "AND kind IN ('media_match','term_hit','off_platform_route') GROUP BY account_id, kind")
+                 f"AND kind IN {_KINDS_SQL} GROUP BY account_id, kind")
         for acc, kind, w in conn.execute(q):
             # a media match is counted once per media, post and account: use the account rows only
             strength[acc] += float(w or 0.0) * (1.0 / 3.0 if kind == "media_match" else 1.0)
@@ -269,6 +270,9 @@ def _reason(kind: str, d: dict) -> str:
                 f"({d.get('signal_type')}, distance {d.get('distance')})")
     if kind == "term_hit":
         return f"term {d.get('term')!r} ({d.get('category')}) in {d.get('field')}"
+    if kind == "url_match":
+        return (f"link {d.get('url')} in {d.get('field')} matches {d.get('signal_type')} {d.get('signal')} "
+                f"in bank {d.get('bank')}")
     if kind == "off_platform_route":
         return f"{d.get('route')} link {d.get('url')} in {d.get('field')}"
     return kind
@@ -281,8 +285,7 @@ def attach_signals(store, members: list[Candidate], limit: int = 20) -> None:
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             q = text("SELECT account_id, kind, subject_type, subject_id, weight, detail FROM signals WHERE account_id IN ("
-                     + ",".join(f":a{j}" for j in range(len(chunk))) + ") AND kind IN "
-                     "('media_match','term_hit','off_platform_route') ORDER BY id")
+                     + ",".join(f":a{j}" for j in range(len(chunk))) + ") AND kind IN " + _KINDS_SQL + " ORDER BY id")
             for acc, kind, st, sid, w, detail in conn.execute(q, {f"a{j}": a for j, a in enumerate(chunk)}):
                 c = by_id[acc]
                 if kind == "media_match" and st != "account":
