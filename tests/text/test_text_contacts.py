@@ -97,7 +97,8 @@ def _generated_texts(n: int, seed: int = 11) -> list[str]:
     parts = [lambda: rng.choice(words), lambda: obfuscate(rng.choice(kws)), lambda: rng.choice(handles),
              lambda: rng.choice([":", " :", "=>", "-", "is", "@", "(", "|"]), digits,
              lambda: rng.choice(["t.me/zorblat", "wa.me/447700900123", "zorb@example.com", "05" + "ab" * 32,
-                                 "@zorb:matrix.example.org", "👻 plim", "+1 202 555 0143", "discord.gg/xy"])]
+                                 "@zorb:matrix.example.org", "👻 plim", "+1 202 555 0143", "discord.gg/xy",
+                                 "zorb at example dot com", "plim (at) example (dot) org"])]
     texts = []
     for _ in range(n):
         k = rng.randint(1, 12)

@@ -199,8 +199,16 @@ def extract_contacts_many(texts: list[str], region: str | None = None) -> list[l
     """
     folded = [_fold(t) if t else ("", None) for t in texts]
     flagged = _keyword_cues([f for f, _ in folded])
-    return [_extract(t, f, offs, region, i in flagged) if t else []
-            for i, (t, (f, offs)) in enumerate(zip(texts, folded, strict=True))]
+    out: list[list[Contact]] = []
+    for i, (t, (f, offs)) in enumerate(zip(texts, folded, strict=True)):
+        if i in flagged:
+            out.append(_extract(t, f, offs, region, True))
+        elif ("." in f or "@" in f or "05" in f or "👻" in f or ("at" in f and "dot" in f)
+              or _DIGITS_RE.search(f) is not None):
+            out.append(_extract(t, f, offs, region, False))
+        else:  # not one pattern family's cue: _extract would find nothing
+            out.append([])
+    return out
 
 
 def _fold(text: str) -> tuple[str, list[int] | None]:
