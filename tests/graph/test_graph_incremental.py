@@ -85,3 +85,20 @@ def test_unfollow_removes_the_tie(sqlite_url, tmp_path):
     assert g.layers["interaction"][i, j] == 0 and g.kinds[i, j] == 0
     assert np.all(g.layers["interaction"].data > 0)
     store.close()
+
+
+def test_many_new_events_rebuild_instead(sqlite_url, tmp_path, monkeypatch):
+    from netwarden.graph import expand
+
+    store = open_store(sqlite_url)
+    write_jsonl(tmp_path / "a.jsonl", make_events(accounts=20, posts=40, seed=4))
+    ingest_files(store, [tmp_path / "a.jsonl"])
+    first, _ = load_graph(store, fresh=True)
+    write_jsonl(tmp_path / "b.jsonl", [_ev(1, "follow", {"src": "a1", "dst": "a2"}),
+                                       _ev(2, "follow", {"src": "a3", "dst": "a4"})])
+    ingest_files(store, [tmp_path / "b.jsonl"])
+    monkeypatch.setattr(expand, "REBUILD_AFTER", 1)
+    graph, _ = load_graph(store)
+    assert graph is not first  # two new events > 1: rebuilt, not folded in
+    assert _ties(graph, "interaction") == _ties(build_graph(store), "interaction")
+    store.close()

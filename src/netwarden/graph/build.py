@@ -156,7 +156,7 @@ class Graph:
         return len(pairs)
 
 
-def _touched(rows) -> tuple[set[tuple[str, str]], list[tuple[str, str | None]], list[str]]:
+def _touched(rows) -> tuple[set[tuple[str, str]], list[tuple[str | None, str]], list[str]]:
     """From new event rows: the account pairs they touch, (account, post) pairs whose post author is
     needed (account None for a new post: its inbound ties are re-read), and new account ids."""
     import orjson

@@ -168,12 +168,24 @@ def _signal_count(store) -> int:
         return int(conn.execute(text("SELECT COUNT(*) FROM signals")).scalar() or 0)
 
 
+# Past this many new events a rebuild is cheaper than folding them in (100k world: a refresh costs
+# ~0.4 ms CPU per new follow, a rebuild ~15 s).
+REBUILD_AFTER = 20_000
+
+
+def _new_events(store, since: int) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(text("SELECT COUNT(*) FROM events WHERE seq > :s"), {"s": since}).scalar() or 0)
+
+
 def load_graph(store, fresh: bool = False) -> tuple[Graph, np.ndarray]:
     """The store's graph and priors, cached per database and refreshed incrementally on new events."""
     key = str(store.engine.url)
     with _LOCK:
         hit = _CACHE.get(key)
         nsig = _signal_count(store)
+        if hit is not None and not fresh and _new_events(store, hit[0].last_event_seq) > REBUILD_AFTER:
+            fresh = True
         if hit is None or fresh:
             g = build_graph(store)
             pri, _ = signal_priors(store, g)
