@@ -31,10 +31,11 @@ def _decode(raw: bytes, limit: int | None = MAX_LINE, where: str = "column") -> 
     """The JSON value of `raw`, or the reason it has none (size, UTF-8, JSON syntax)."""
     if limit is not None and len(raw) > limit:
         return None, f"oversized record ({len(raw)} bytes, limit {limit})"
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        return None, f"invalid UTF-8 at byte {e.start}"
+    if not raw.isascii():  # ASCII is valid UTF-8
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return None, f"invalid UTF-8 at byte {e.start}"
     try:
         return orjson.loads(raw), None
     except orjson.JSONDecodeError as e:
