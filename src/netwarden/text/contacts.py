@@ -19,7 +19,7 @@ from functools import cache
 import hyperscan
 import phonenumbers
 
-from .normalize import MAX_CHARS, _needs_ascii, fold, fold_map
+from .normalize import MAX_CHARS, fold, fold_map
 from .urls import URL_RE, normalize_url
 
 _LEET = {"a": "a4@", "e": "e3", "i": "i1!|l", "o": "o0", "s": "s5$", "t": "t7", "g": "g9", "l": "l1|i", "b": "b8"}
@@ -213,7 +213,7 @@ def extract_contacts_many(texts: list[str], region: str | None = None) -> list[l
 
 def _fold(text: str) -> tuple[str, list[int] | None]:
     """fold_map(text); offsets None when they are the identity (plain ASCII text)."""
-    if len(text) <= MAX_CHARS and text.isascii() and not _needs_ascii(text):
+    if len(text) <= MAX_CHARS and text.isascii() and text.isprintable():  # no control characters either
         return text.lower(), None
     return fold_map(text)
 
