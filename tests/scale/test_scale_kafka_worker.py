@@ -232,10 +232,11 @@ def test_survivor_takes_over_the_partitions_of_a_killed_worker(cluster, events_f
     url = f"sqlite:///{tmp_path / 'two.db'}"
     open_store(url).close()  # migrate once, before two processes open it together
     topic = _topic(cluster, events_file)
-    doomed = _spawn(url, cluster, topic, "g-two", events_file, crash="inside:2", batch=20)
+    # the doomed worker must live to its 2nd batch: a rebalance pause on a loaded machine must not end it idle
+    doomed = _spawn(url, cluster, topic, "g-two", events_file, crash="inside:2", batch=20, max_idle=60)
     survivor = _spawn(url, cluster, topic, "g-two", events_file, max_idle=15, batch=20)
-    doomed.communicate(timeout=120)
-    assert doomed.returncode == -signal.SIGKILL
+    _, doomed_err = doomed.communicate(timeout=180)
+    assert doomed.returncode == -signal.SIGKILL, (doomed.returncode, doomed_err[-2000:])
     out, err = survivor.communicate(timeout=180)
     assert survivor.returncode == 0, err[-2000:]
     import json
