@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint sysdeps venv bench clean baseline
+.PHONY: demo test test-fast lint sysdeps venv bench clean migration
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +34,6 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) build dist *.egg-info
 
-# Regenerate the baseline migration from the table definitions (pre-release only).
-baseline: $(STAMP)
-	$(BIN)/python scripts/regen_baseline.py
+# Write the next schema migration from the table definitions: make migration MSG="what changes".
+migration: $(STAMP)
+	$(BIN)/python scripts/new_migration.py $(MSG)

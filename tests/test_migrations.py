@@ -12,10 +12,38 @@ def test_migrations_match_table_definitions(db_url):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     store.close()
-    assert diff == [], f"schema drift; run `make baseline` (pre-release) or add a migration: {diff}"
+    assert diff == [], f"schema drift; add a migration (`make migration MSG=...`): {diff}"
 
 
 def test_upgrade_is_idempotent(sqlite_url):
     open_store(sqlite_url).close()
     store = open_store(sqlite_url)  # second open: already at head, nothing to do
+    store.close()
+
+
+def test_a_store_from_an_earlier_version_upgrades_and_keeps_its_rows(db_url):
+    """A store left at revision 0002 (the first landing) gains the later tables on open; its rows stay."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, select
+
+    from netwarden.store.db import MIGRATIONS
+    from netwarden.store.schema import accounts
+
+    store = open_store(db_url, migrate=False)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    with store.engine.begin() as conn:
+        assert "sweep_runs" not in inspect(conn).get_table_names()
+        conn.execute(accounts.insert().values(id="kept", handle="kept"))
+    store.close()
+    store = open_store(db_url)
+    with store.engine.connect() as conn:
+        assert {"sweep_runs", "sweep_groups"} <= set(inspect(conn).get_table_names())
+        assert conn.execute(select(accounts.c.handle).where(accounts.c.id == "kept")).scalar() == "kept"
     store.close()
