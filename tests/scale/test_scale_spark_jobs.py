@@ -366,16 +366,23 @@ def test_spark_built_graph_equals_graph_build(spark, at_ingest):
 
 
 def test_spark_sweep_on_the_spark_graph_finds_the_same_groups(spark, at_ingest, monkeypatch):
-    """Graph, PageRank and candidate ranking on Spark == the same iterations on the driver-built graph."""
+    """Graph, PageRank and candidate ranking on Spark == the same iterations on the driver-built graph; the
+    run is stored (method spark, audited) like a single-machine sweep, without building the graph on the driver."""
+    from netwarden import audit
     from netwarden.graph import build, expand, sweep
-    from netwarden.scale.spark_sweep import ppr_numpy, sweep_spark, sweep_with
+    from netwarden.scale.spark_sweep import ppr_numpy, run_sweep, sweep_with
 
     store = open_store(at_ingest)
     want = sweep_with(store, lambda m, s: ppr_numpy(m, s, tol=0.35))  # 10 iterations, as below
     for mod, name in ((build, "build_graph"), (expand, "build_graph"), (expand, "load_graph"), (sweep, "load_graph")):
         monkeypatch.setattr(mod, name, _driver_loads_refused)
-    got = sweep_spark(store, spark, tol=0.35)
+    out = run_sweep(store, spark=spark, actor="analyst:sp", tol=0.35)
+    run = sweep.sweep_run(store, out["run"])
+    with store.engine.connect() as conn:
+        logged = audit.entries(conn, action="sweep.run")
     store.close()
     assert want, "the world's networks must show up as groups"
-    assert [(g.accounts, g.core, g.reasons) for g in got] == [(g.accounts, g.core, g.reasons) for g in want]
-    assert [round(g.score, 9) for g in got] == [round(g.score, 9) for g in want]
+    got = run["groups"]
+    assert [(g["accounts"], g["core"], g["reasons"]) for g in got] == [(g.accounts, g.core, g.reasons) for g in want]
+    assert [round(g["score"], 9) for g in got] == [round(g.score, 9) for g in want]
+    assert run["method"] == "spark" and run["actor"] == "analyst:sp" and out["groups"] and logged

@@ -108,18 +108,23 @@ def groups_from(names: list[str], cscore: np.ndarray, sub, confirmed: np.ndarray
     return groups
 
 
-def record_sweep(store, groups: list[Group], actor: str, method: str = "local", seeds: int | None = None) -> int:
-    """Store a sweep run and its groups, audited (`sweep.run`) in the same transaction; returns the run id."""
+def record_sweep(store, groups: list[Group], actor: str, method: str = "local", seeds: int | None = None,
+                 graph_info: dict | None = None) -> int:
+    """Store a sweep run and its groups, audited (`sweep.run`) in the same transaction; returns the run id.
+
+    graph_info: what to record of the graph swept (default: the single-machine graph's size)."""
     from .. import audit
     from ..store.tables_sweep import sweep_groups, sweep_runs
 
-    graph, _ = load_graph(store)
+    if graph_info is None:
+        graph, _ = load_graph(store)
+        graph_info = {"accounts": graph.n, "edges": graph.edges(), "last_event_seq": graph.last_event_seq}
     n_seeds = len(confirmed_accounts(store)) if seeds is None else seeds
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with store.engine.begin() as conn:
         rid = int(conn.execute(sweep_runs.insert().values(
             actor=actor, method=method, seeds=n_seeds, group_count=len(groups), created_at=now,
-            graph=json.dumps({"accounts": graph.n, "edges": graph.edges(), "last_event_seq": graph.last_event_seq}),
+            graph=json.dumps(graph_info),
         )).inserted_primary_key[0])
         rows = [{"run_id": rid, "rank": i, "score": float(g.score), "size": len(g.accounts),
                  "accounts": json.dumps(g.accounts), "core": json.dumps(g.core), "reasons": json.dumps(g.reasons),

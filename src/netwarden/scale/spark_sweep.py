@@ -151,9 +151,12 @@ def sweep_with(store, ppr, seeds: list[str] | None = None, min_size: int | None 
                     ppr=lambda prep, seed_idx: ppr(prep.matrix, seed_idx))
 
 
-def run_sweep(store, master: str = "local[*]", spark=None) -> dict:
+def run_sweep(store, master: str = "local[*]", spark=None, actor: str = "system:spark", tol: float = 1e-4) -> dict:
+    """Sweep on Spark and store the run like `netwarden sweep` does (method "spark", audited)."""
+    from ..graph.sweep import record_sweep
     from .spark_common import spark_session
 
     spark = spark or spark_session(master, "netwarden-sweep")
-    groups = sweep_spark(store, spark)
-    return {"groups": [g.as_dict() for g in groups]}
+    groups = sweep_spark(store, spark, tol=tol)
+    rid = record_sweep(store, groups, actor, method="spark", graph_info={"built_on": "spark", "master": master})
+    return {"run": rid, "groups": [g.as_dict() for g in groups]}
