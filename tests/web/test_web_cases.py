@@ -226,3 +226,35 @@ def test_review_flow_on_postgresql(web_world, pg_server, monkeypatch):
         assert audit.verify(conn).ok
         assert cases.account_queue(conn, kind="media_match", state="confirmed")
     store.close()
+
+
+def test_reviewer_re_ranks_a_case_from_confirmed_members_in_the_app(web_store):
+    """The case page's "Re-rank from confirmed" runs cases.refresh_case as the signed-in reviewer: confirmed
+    members become extra seeds, decisions stay, the refresh is audited; a viewer may not do it."""
+    from fastapi.testclient import TestClient
+    from web_helpers import login, make_app
+
+    store = web_store["store"]
+    with store.engine.begin() as conn:
+        cid = cases.open_case(store, [web_store["seed"]], "test")
+        ms = [m for m in cases.members(conn, cid) if m["state"] == "candidate"]
+    picked = ms[0]["account_id"]
+    client = TestClient(make_app(web_store))
+    csrf = login(client, "triage")
+    assert 'id="refresh-case"' in client.get(f"/cases/{cid}").text
+    h = {"X-CSRF-Token": csrf}
+    r = client.post(f"/cases/{cid}/decide", headers=h, data={"decision": "confirm", "account_ids": picked},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    r = client.post(f"/cases/{cid}/refresh", headers=h, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{cid}"
+    with store.engine.connect() as conn:
+        (entry,) = audit.entries(conn, action="case.refresh", subject_type="case", subject_id=str(cid))
+        states = {m["account_id"]: m["state"] for m in cases.members(conn, cid)}
+    assert entry["actor"] == "triage" and picked in entry["detail"]["confirmed_seeds"]
+    assert states[picked] == "confirmed"
+
+    viewer = TestClient(make_app(web_store))
+    vcsrf = login(viewer, "viewer")
+    assert 'id="refresh-case"' not in viewer.get(f"/cases/{cid}").text
+    assert viewer.post(f"/cases/{cid}/refresh", headers={"X-CSRF-Token": vcsrf}).status_code == 403

@@ -125,6 +125,14 @@ def decide(request: Request, cid: int, decision: str = Form(...), account_ids: l
     return RedirectResponse(f"/cases/{cid}", status_code=303)
 
 
+@router.post("/cases/{cid}/refresh")
+def refresh(request: Request, cid: int, user: User = Depends(current_user)):
+    """Re-rank the case with its confirmed members as extra seeds (cases.refresh_case; audited)."""
+    require(user, "decide")
+    cases.refresh_case(store(request), cid, user.name)
+    return RedirectResponse(f"/cases/{cid}", status_code=303)
+
+
 @router.post("/cases/{cid}/notes")
 def add_note(request: Request, cid: int, text: str = Form(...), user: User = Depends(current_user)):
     require(user, "note")
