@@ -386,3 +386,34 @@ def test_spark_sweep_on_the_spark_graph_finds_the_same_groups(spark, at_ingest, 
     assert [(g["accounts"], g["core"], g["reasons"]) for g in got] == [(g.accounts, g.core, g.reasons) for g in want]
     assert [round(g["score"], 9) for g in got] == [round(g.score, 9) for g in want]
     assert run["method"] == "spark" and run["actor"] == "analyst:sp" and out["groups"] and logged
+
+
+def test_a_postgres_store_is_read_by_the_executors_over_jdbc(spark, world, pg_server, monkeypatch):
+    """With the store on PostgreSQL the Spark jobs read its tables with Spark's JDBC source (split by a hash of
+    the first column), not through the driver; the views hold the same rows, and evasion gives the same links."""
+    from sqlalchemy import text
+
+    from netwarden.graph import evasion
+    from netwarden.scale import spark_common
+    from netwarden.scale.spark_evasion import evasion_spark
+
+    assert spark_common.jdbc_jar(), "scripts/install-sysdeps.sh installs libpostgresql-jdbc-java"
+    url = pg_server.create_db("sparkjdbc")
+    _import_bank(url, world)
+    store = open_store(url)
+    ingest_files(store, [world / "events.jsonl"])
+    want = [lk.as_dict() for lk in evasion.find_evasion(store)]
+    monkeypatch.setattr(evasion, "load_inputs", _driver_loads_refused)
+    monkeypatch.setattr(spark_common, "_driver_df", _driver_loads_refused)
+    spark_common.register_views(spark, store, ["accounts", "follows", "signals"])
+    with store.engine.connect() as conn:
+        n_acc = conn.execute(text("SELECT count(*) FROM accounts")).scalar()
+        follows = sorted(tuple(r) for r in conn.execute(text("SELECT src, dst, state FROM follows")))
+    assert spark.table("accounts").count() == n_acc > 0
+    assert sorted(tuple(r) for r in spark.table("follows").collect()) == follows
+    part = spark_common.jdbc_df(spark, store, select(signals.c.account_id, signals.c.kind), "account_id string, kind string",
+                                partitions=4)
+    assert part.rdd.getNumPartitions() == 4
+    got = [lk.as_dict() for lk in evasion_spark(store, spark)]
+    store.close()
+    assert want and got == want

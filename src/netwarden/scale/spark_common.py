@@ -2,8 +2,12 @@
 
 The jobs themselves are functions from DataFrames to DataFrames, so a production deployment can
 feed them from wherever the platform keeps its tables (Parquet exports, a JDBC read of the
-PostgreSQL store's replica); `table_df` here reads the store through SQLAlchemy in chunks, which is
-what the CLI and the tests use.
+PostgreSQL store's replica). `table_df` reads the store:
+
+- PostgreSQL, with the JDBC driver present (Debian's libpostgresql-jdbc-java, or
+  NETWARDEN_SPARK_JDBC_JAR): Spark's JDBC source on the executors, split into JDBC_PARTITIONS
+  partitions by a hash of the first selected column, so no row passes through the driver;
+- otherwise (SQLite, the laptop default): through SQLAlchemy in chunks on the driver.
 """
 
 from __future__ import annotations
@@ -15,6 +19,13 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 CHUNK = 50_000
+JDBC_JAR = "/usr/share/java/postgresql.jar"  # Debian's libpostgresql-jdbc-java
+JDBC_PARTITIONS = 8  # parallel reads per table; NETWARDEN_SPARK_JDBC_PARTITIONS
+
+
+def jdbc_jar() -> str | None:
+    jar = os.environ.get("NETWARDEN_SPARK_JDBC_JAR", JDBC_JAR)
+    return jar if jar and os.path.isfile(jar) else None
 
 
 def spark_session(master: str = "local[*]", app: str = "netwarden", shuffle_partitions: int | None = None,
@@ -31,6 +42,8 @@ def spark_session(master: str = "local[*]", app: str = "netwarden", shuffle_part
          .config("spark.driver.memory", os.environ.get("NETWARDEN_SPARK_DRIVER_MEMORY", "2g")))
     if shuffle_partitions:
         b = b.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+    if jdbc_jar():  # PostgreSQL stores are then read by the executors (table_df)
+        b = b.config("spark.jars", jdbc_jar())
     for k, v in (conf or {}).items():
         b = b.config(k, v)
     spark = b.getOrCreate()
@@ -39,7 +52,39 @@ def spark_session(master: str = "local[*]", app: str = "netwarden", shuffle_part
 
 
 def table_df(spark, store, query, schema: str, batch: int = CHUNK):
-    """A DataFrame of a SQLAlchemy select's rows (read in chunks), with a DDL schema string."""
+    """A DataFrame of a SQLAlchemy select's rows, with a DDL schema string (JDBC on PostgreSQL, see above)."""
+    if store.dialect == "postgresql" and _jdbc_loaded(spark):
+        return jdbc_df(spark, store, query, schema)
+    return _driver_df(spark, store, query, schema, batch)
+
+
+def _jdbc_loaded(spark) -> bool:
+    jars = spark.sparkContext.getConf().get("spark.jars", "") or ""
+    return bool(jdbc_jar()) and jdbc_jar() in jars.split(",")
+
+
+def jdbc_url(store) -> tuple[str, dict]:
+    """The store's JDBC URL and connection properties (user, password) from its SQLAlchemy URL."""
+    u = store.engine.url
+    props = {"driver": "org.postgresql.Driver", "user": u.username or os.environ.get("USER", "postgres")}
+    if u.password:
+        props["password"] = u.password
+    return f"jdbc:postgresql://{u.host or 'localhost'}:{u.port or 5432}/{u.database}", props
+
+
+def jdbc_df(spark, store, query, schema: str, partitions: int | None = None):
+    """The select read by Spark's JDBC source, JDBC_PARTITIONS parallel reads split by hashtext(first column)."""
+    sql = str(query.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}))
+    first = next(iter(query.selected_columns)).name
+    n = partitions or int(os.environ.get("NETWARDEN_SPARK_JDBC_PARTITIONS") or JDBC_PARTITIONS)
+    preds = [f'abs(mod(hashtext(coalesce(CAST("{first}" AS text), \'\')), {n})) = {i}' for i in range(n)]
+    url, props = jdbc_url(store)
+    df = spark.read.jdbc(url, f"({sql}) AS q", predicates=preds, properties=props)
+    cols = [c.strip().split(None, 1) for c in schema.split(",")]
+    return df.selectExpr(*[f"CAST(`{name}` AS {typ}) AS `{name}`" for name, typ in cols])
+
+
+def _driver_df(spark, store, query, schema: str, batch: int = CHUNK):
     rows: list[tuple] = []
     with store.engine.connect() as conn:
         result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
