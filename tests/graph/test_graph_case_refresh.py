@@ -6,11 +6,9 @@ import json
 import subprocess
 
 import pytest
-from typer.testing import CliRunner
 
-from clirun import CLI
+from clirun import CLI, generated_world
 from netwarden import audit, cases
-from netwarden.cli import app
 from netwarden.errors import UserError
 from netwarden.graph.evaluate import prepare_world, read_truth
 from netwarden.graph.expand import expand_network
@@ -18,12 +16,7 @@ from netwarden.graph.expand import expand_network
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cr") / "w"
-    res = CliRunner().invoke(app, ["world", "generate", "--accounts", "1500", "--seed", "9", "--out", str(out),
-                                   "--networks", "2", "--network-size", "30:40", "--camouflage", "0.7",
-                                   "--no-media", "--json"])
-    assert res.exit_code == 0, res.output
-    return out
+    return generated_world(tmp_path_factory.mktemp("cr") / "w", 1500, 9, "30:40", "0.7")
 
 
 def _members(store, cid) -> dict[str, dict]:

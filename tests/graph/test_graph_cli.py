@@ -8,17 +8,14 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
+from clirun import generated_world
 from netwarden.cli import app
 from netwarden.graph.evaluate import evaluate_world, prepare_world, read_truth
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    out = tmp_path_factory.mktemp("gw") / "w"
-    res = CliRunner().invoke(app, ["world", "generate", "--accounts", "2000", "--seed", "5", "--out", str(out),
-                                   "--networks", "2", "--network-size", "30:50", "--camouflage", "0.3,0.5",
-                                   "--no-media", "--reregistered", "0.2", "--json"])
-    assert res.exit_code == 0, res.output
+    out = generated_world(tmp_path_factory.mktemp("gw") / "w", 2000, 5, "30:50", "0.3,0.5", "--reregistered", "0.2")
     prepare_world(out)
     return out
 

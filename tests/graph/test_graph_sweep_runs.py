@@ -7,11 +7,9 @@ import subprocess
 
 import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from clirun import CLI
+from clirun import CLI, generated_world
 from netwarden import audit, cases
-from netwarden.cli import app
 from netwarden.graph.evaluate import prepare_world
 from netwarden.graph.sweep import record_sweep, sweep, sweep_run, sweep_runs_list
 from netwarden.store.tables_cases import cases as cases_t
@@ -19,12 +17,7 @@ from netwarden.store.tables_cases import cases as cases_t
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sw") / "w"
-    res = CliRunner().invoke(app, ["world", "generate", "--accounts", "1500", "--seed", "9", "--out", str(out),
-                                   "--networks", "2", "--network-size", "30:40", "--camouflage", "0.3",
-                                   "--no-media", "--json"])
-    assert res.exit_code == 0, res.output
-    return out
+    return generated_world(tmp_path_factory.mktemp("sw") / "w", 1500, 9, "30:40", "0.3")
 
 
 def test_sweep_run_is_stored_audited_and_opens_each_case_once(world, db_url):
