@@ -287,3 +287,56 @@ def test_url_hits_count_in_network_expansion(tmp_path):
         assert not members[1].signals
     finally:
         store.close()
+
+
+def test_rescan_matches_content_ingested_before_the_bank_had_the_links(db_url, tmp_path):
+    """Links added to a bank after ingestion are found in old posts, link lists and bios by `netwarden rescan`
+    (only new signals are stored; a second run adds nothing); new terms find old posts the same way."""
+    from netwarden.ingest.rescan import rescan_text
+
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in _events()))
+    store = open_store(db_url)
+    try:
+        ingest_files(store, [path])  # no link banks yet: nothing to match
+        assert _url_signals(store) == []
+        with store.engine.begin() as conn:
+            _banks(conn)
+        out = rescan_text(store, chunk=3)  # several chunks per table
+        assert out["scanned"]["accounts"] == 8 and out["scanned"]["posts"] == 7
+        got = {(s["subject_type"], s["subject_id"], s["detail"]["field"]) for s in _url_signals(store)}
+        assert got == {("account", "a1", "bio"), ("post", "p1", "post"), ("post", "p2", "url"), ("post", "p6", "post"),
+                       ("post", "p7", "post")}  # what ingesting with the banks in place finds (test above)
+        assert out["added"]["url_match"] == 5
+        again = rescan_text(store)
+        assert all(v == 0 for v in again["added"].values())
+
+        terms = tmp_path / "terms.yaml"
+        terms.write_text("name: t\nterms:\n  - {term: drop, category: codeword, weight: 1.0, lang: en, mode: word}\n")
+        later = rescan_text(store, terms=str(terms), since="2026-01-01T00:00:08Z")  # the posts, not the profiles
+        assert later["scanned"] == {"posts": 7}
+        hits = {s.subject_id for s in _signals(store, "term_hit")}
+        assert later["added"]["term_hit"] == 1 and hits == {"p1"}  # "new drop ..."
+        assert rescan_text(store, terms=str(terms), since="2026-01-01T00:00:09Z")["scanned"] == {"posts": 6}
+    finally:
+        store.close()
+
+
+def _signals(store, kind: str):
+    with store.engine.connect() as conn:
+        return conn.execute(select(signals).where(signals.c.kind == kind)).all()
+
+
+def test_rescan_command(tmp_path):
+    db = str(tmp_path / "nw.db")
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in _events()))
+    assert run("ingest", str(path), "--db", db).returncode == 0
+    links = tmp_path / "links.csv"
+    links.write_text("domain,badhost.example,partner-b\n")
+    assert run("bank", "import", "partner", str(links), "--db", db).returncode == 0
+    r = run("rescan", "--db", db, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["added"]["url_match"] == 2  # a1's bio and p4 (no negative bank here)
+    r = run("rescan", "--since", "last tuesday", "--db", db)
+    assert r.returncode == 2 and "--since" in r.stderr and "ISO 8601" in r.stderr and "Traceback" not in r.stderr

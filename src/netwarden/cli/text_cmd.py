@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit
+from .common import DB_OPT, JSON_OPT, emit, progress
 
 terms_app = typer.Typer(help="Operator term lists: validate, inspect, evaluate, propose hashtags.", no_args_is_help=True)
 
@@ -16,6 +16,7 @@ terms_app = typer.Typer(help="Operator term lists: validate, inspect, evaluate, 
 def register(app: typer.Typer) -> None:
     app.command("scan")(scan)
     app.command("contacts")(contacts_cmd)
+    app.command("rescan")(rescan)
     terms_app.command("validate")(validate)
     terms_app.command("evaluate")(evaluate)
     terms_app.command("propose-hashtags")(propose_hashtags)
@@ -86,6 +87,39 @@ def contacts_cmd(
     cs = extract_contacts(_read_text(text, file), region=region)
     data = [{"platform": c.platform, "handle": c.handle, "span": [c.start, c.end]} for c in cs]
     emit(data, as_json, "\n".join(f"{c['platform']}: {c['handle']}" for c in data) or "no contacts")
+
+
+def rescan(
+    terms: str = typer.Option(None, "--terms", help="Term list (default $NETWARDEN_TERMS; none: links and contacts only)."),
+    since: str = typer.Option(None, "--since", help="Only content updated at or after this time (ISO 8601)."),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Re-scan stored profiles, posts and alt texts with today's term list and URL/domain banks.
+
+    The text side of retro-matching: after a bank gains links or the term list changes, content
+    ingested earlier is checked again. Idempotent: only new signals are stored."""
+    from datetime import datetime
+
+    from ..config import resolve_db
+    from ..ingest.rescan import rescan_text
+    from ..store import open_store
+
+    if since:
+        try:
+            datetime.fromisoformat(since.replace("Z", "+00:00"))
+        except ValueError:
+            raise UserError(f"--since {since!r} is not an ISO 8601 time; use e.g. 2026-11-01T00:00:00Z.") from None
+    store = open_store(resolve_db(db))
+    try:
+        with progress(not as_json) as p:
+            task = p.add_task("rescanning", total=None)
+            out = rescan_text(store, terms=terms, since=since, on_progress=lambda n: p.advance(task, n))
+    finally:
+        store.close()
+    added = ", ".join(f"{v} {k}" for k, v in out["added"].items())
+    scanned = ", ".join(f"{v} {k}" for k, v in out["scanned"].items()) or "nothing"
+    emit(out, as_json, f"scanned {scanned}; added {added}")
 
 
 def validate(path: Path = typer.Argument(..., help="Term list file (.yaml/.yml or .csv)."), as_json: bool = JSON_OPT) -> None:
