@@ -119,6 +119,9 @@ BAD = [
     (b'[1, 2, 3]', "must be a JSON object"),
     (b'{"v":1,"id":"x8","kind":"follow","time":"2026-01-01T00:00:00Z"}', "missing field data"),
     (b'{"v":1,"id":"x9","kind":"like","time":"2026-01-01T00:00:00Z","data":{"account_id":"a","post_id":""}}', "is empty"),
+    (b'{"v":1,"id":"x11","kind":"post","time":"2026-01-01T00:00:00Z","data":{"id":"p","author_id":"a","media":[{"id":"m","pdq":"' + b"f" * 63 + b'g","pdq_quality":90}]}}', "data.media[0].pdq must be a PDQ hash"),
+    (b'{"v":1,"id":"x12","kind":"post","time":"2026-01-01T00:00:00Z","data":{"id":"p","author_id":"a","media":[{"id":"m","pdq":"' + b"f" * 64 + b'"}]}}', "data.media[0].pdq_quality is missing"),
+    (b'{"v":1,"id":"x13","kind":"account","time":"2026-01-01T00:00:00Z","data":{"id":"a","handle":"h","avatar":{"id":"m","pdq":"' + b"0" * 64 + b'","pdq_quality":101}}}', "data.avatar.pdq_quality must be an integer from 0 to 100"),
     (b'{"v":1,"id":"x10","kind":"follow","time":"2026-01-01T00:00:00Z","data":{"src":"a","dst":"b"},"pad":"' + b"y" * (1 << 20) + b'"}', "oversized record"),
 ]
 
@@ -177,7 +180,10 @@ def test_json_schema_file_agrees_with_validator():
 
     schema = json.loads(files("netwarden.ingest").joinpath("events.schema.json").read_text())
     v = jsonschema.Draft202012Validator(schema)
-    for e in make_events(accounts=4, posts=10):
+    with_pdq = {"v": 1, "id": "e-pdq", "kind": "post", "time": "2026-01-01T00:00:00Z",
+                "data": {"id": "p", "author_id": "a", "media": [{"id": "m", "md5": "0" * 32, "pdq": "Ab" * 32,
+                                                                 "pdq_quality": 0}]}}
+    for e in [*make_events(accounts=4, posts=10), with_pdq]:
         validate(e)
         v.validate(e)
     for raw, reason in BAD:
@@ -207,7 +213,11 @@ def test_validator_fast_path_gives_the_full_checks_answers():
     odd = [None, "", "x", "x" * 129, "x" * 1001, "x" * 100_001, 7, True, 1.5, [], ["a"], ["a", 3], ["y" * 129], {}, {"id": "m"},
            [{"id": "m1", "kind": "photo"}], [{"id": ""}], [{"kind": "sketch", "id": "m"}], [None],
            "2026-03-01T10:00:00Z", "2026-03-01T10:00:00+02:00", "2026-03-01T10:00:00.5Z", "2026-03-01", "2026-03-01T10:00:0xZ",
-           "2026-02-30T10:00:00Z", "public", "direct", "loud", ["x"] * 1001]
+           "2026-02-30T10:00:00Z", "public", "direct", "loud", ["x"] * 1001,
+           [{"id": "m2", "pdq": "a" * 64, "pdq_quality": 80}], [{"id": "m3", "pdq": "A" * 64, "pdq_quality": 0}],
+           [{"id": "m4", "pdq": "a" * 63, "pdq_quality": 80}], [{"id": "m5", "pdq": "a" * 64}],
+           [{"id": "m6", "pdq": "a" * 64, "pdq_quality": 100.0}], [{"id": "m7", "pdq_quality": -1}],
+           [{"id": "m8", "pdq": 7, "pdq_quality": 50}], [{"id": "m9", "pdq": "z" * 64, "pdq_quality": 50}]]
     base = [e for e in make_events(accounts=6, posts=40) if e["kind"] in ("post", "follow", "like", "account")]
     base += [{"v": 1, "id": "u1", "kind": k, "time": "2026-03-01T10:00:00Z", "data": {"src": "a", "dst": "b"}}
              for k in ("follow", "unfollow")]

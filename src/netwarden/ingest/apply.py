@@ -145,7 +145,7 @@ class Rows:
             "id": m["id"], "kind": g("kind") or "photo", "uri": g("uri"), "size": g("size"),
             "mime": g("mime"), "width": g("width"), "height": g("height"),
             "alt_text": g("alt_text"), "sha256": g("sha256"), "md5": g("md5"),
-            "updated_at": time, "version": version, "role": role, "account_id": account_id, "post_id": post_id,
+            "pdq": g("pdq"), "pdq_quality": g("pdq_quality"), "updated_at": time, "version": version, "role": role, "account_id": account_id, "post_id": post_id,
         })
 
     # -- edges ----------------------------------------------------------------------------------

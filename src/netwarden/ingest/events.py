@@ -30,6 +30,7 @@ MEDIA_KINDS = ("photo", "video", "audio", "other")
 SESSION_EVENTS = ("login", "signup", "post", "other")
 
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+_PDQ_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 class BadRecord(ValueError):
@@ -134,7 +135,22 @@ def check_media(m: Any, where: str) -> dict:
     _str(m, "alt_text", required=False, max_len=MAX_TEXT, where=where)
     _str(m, "sha256", required=False, max_len=64, where=where)
     _str(m, "md5", required=False, max_len=32, where=where)
+    _pdq(m, where)
     return m
+
+
+def _pdq(m: dict, where: str) -> None:
+    """pdq: the platform's PDQ hash of the image (64 hex digits), with pdq_quality (0-100) beside it."""
+    pdq = _str(m, "pdq", required=False, max_len=64, where=where)
+    if pdq is not None and not _PDQ_RE.match(pdq):
+        raise BadRecord(f"field {where}.pdq must be a PDQ hash of 64 hex digits")
+    q = m.get("pdq_quality")
+    if q is None:
+        if pdq is not None:
+            raise BadRecord(f"field {where}.pdq_quality is missing: a pdq needs its quality (0-100) beside it")
+        return
+    if type(q) is not int or not 0 <= q <= 100:
+        raise BadRecord(f"field {where}.pdq_quality must be an integer from 0 to 100")
 
 
 def _account(d: dict) -> str:
