@@ -6,7 +6,7 @@ dihedral variants; vPDQ for videos), stores one `media_hashes` row, and for ever
 inserts `media_match` signals on the media, the post (if any) and the owning account, each with
 the bank, entry, distance and variant in `detail`. Everything is insert-or-ignore on
 deterministic keys: applying a batch twice changes nothing, and a media id already hashed is not
-read again.
+read again (except a row of hashes the platform sent with the event, which the file's own replace).
 
 Media that cannot be read or decoded is recorded in `media_hashes.error` (one sentence), never
 raised: one bad file must not stop the ingest.
@@ -105,17 +105,27 @@ class MediaSignals:
         seen = set()
         for m in batch.media:
             mid = m["id"]
-            if mid in known or mid in seen:
+            # a row of event-supplied hashes (the stream's lookup mode) is replaced by the file's own
+            if mid in seen or (mid in known and known[mid]["format"] != mb.EVENT_FORMAT):
                 continue
             seen.add(mid)
             path = resolve_uri(m.get("uri"), batch.base_dir)
-            if path is None:
+            if path is not None:
+                todo.append((mid, path))
+            elif mid not in known:
                 missing[mid] = MediaHashes(name=str(m.get("uri")), error=f"Media {mid} has no local uri; only files in platform storage are read.",
                                            error_reason="missing")
-            else:
-                todo.append((mid, path))
         fresh = self._hash_all(todo)
+        replaced = []
+        for mid in [mid for mid in fresh if mid in known]:
+            if fresh[mid].error:
+                del fresh[mid]  # the file cannot be read: the event's hashes stay
+            else:
+                replaced.append(mid)
+                del known[mid]
         fresh.update(missing)
+        if replaced:
+            conn.execute(media_hashes_t.delete().where(media_hashes_t.c.media_id.in_(replaced)))
         if fresh:
             mb.save_hashes(conn, [mb.hashes_row(mid, h) for mid, h in fresh.items()])
 

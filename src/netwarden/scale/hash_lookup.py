@@ -1,11 +1,16 @@
-"""Stream-side exact-hash lookup: the MD5 / SHA-256 the platform computed at upload, against the banks.
+"""Stream-side hash lookup: the MD5 / SHA-256 / PDQ the platform computed at upload, against the banks.
 
 On the firehose a worker does not read and decode every image (PDQ hashing costs milliseconds a
-file, see docs/scaling.md); the platform sends the byte hashes it already has with each media, and
-this hook matches them against the banks' exact entries in memory. It writes `media_match`
+file, see docs/scaling.md); the platform sends the hashes it already has with each media, and
+this hook matches them against the banks in memory: exact entries for the byte hashes, the PDQ
+index for `pdq` (original orientation only: without the pixels there are no dihedral variants; a
+`pdq_quality` below MIN_QUALITY is not matched, as for hashed files). It writes `media_match`
 signals with the same idempotency keys as `netwarden.ingest.media_signals.MediaSignals`, so when
-the file is hashed later (retro-matching, or a media tier running the full hook) the same match
-is not stored twice.
+the file is hashed later (a media tier running the full hook) the same match is not stored twice.
+
+The event's hashes are also kept as a `media_hashes` row marked format "event" (insert-or-ignore:
+a row from hashing the file wins), so Spark retro-matching finds them when a bank gains entries
+later; the media hook replaces such a row when it reads the file.
 """
 
 from __future__ import annotations
@@ -21,22 +26,29 @@ from ..store.schema import signals as signals_t
 
 
 class EventHashLookup:
-    """Ingest hook: match event-supplied media MD5/SHA-256 against the banks (no file is read)."""
+    """Ingest hook: match event-supplied media MD5 / SHA-256 / PDQ against the banks (no file is read)."""
 
-    def __init__(self, store):
+    def __init__(self, store, keep_hashes: bool = True):
         self.banks = BankMatcher()
+        self.keep_hashes = keep_hashes
         mb.ensure_tables(store.engine)
 
     def on_batch(self, conn, batch: Batch) -> None:
-        media = [m for m in batch.media if m.get("md5") or m.get("sha256")]
+        media = [m for m in batch.media if m.get("md5") or m.get("sha256") or m.get("pdq")]
         if not media:
             return
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        if self.keep_hashes:
+            mb.save_hashes(conn, [mb.event_hashes_row(m, now) for m in media])
         matcher = self.banks.refresh(conn)
-        if not matcher.exact:
+        if not matcher.exact and not len(matcher.index):
             return
-        results = matcher.match_many([MediaHashes(name=m["id"], md5=m.get("md5"), sha256=m.get("sha256"))
-                                      for m in media])
-        rows = match_rows(media, results, datetime.now(UTC).isoformat(timespec="seconds"))
+        hashes = []
+        for m in media:
+            pdq = m.get("pdq")
+            hashes.append(MediaHashes(name=m["id"], md5=m.get("md5"), sha256=m.get("sha256"),
+                                      pdq=pdq.lower() if pdq else None, quality=m.get("pdq_quality") if pdq else None))
+        rows = match_rows(media, matcher.match_many(hashes), now)
         if rows:
             mb._insert_ignore(conn, signals_t, rows, ["key"])
 

@@ -143,6 +143,21 @@ def save_hashes(conn: Connection, rows: list[dict]) -> None:
     _insert_ignore(conn, media_hashes, rows, ["media_id"])
 
 
+# media_hashes.format of a row whose hashes the platform sent with the event (the stream's
+# `--media lookup`): the bytes were not read, there are no dihedral variants. The media hook
+# hashes such a media again when it can read the file and replaces the row.
+EVENT_FORMAT = "event"
+
+
+def event_hashes_row(m: dict, hashed_at: str) -> dict:
+    """The media_hashes row for a media item's event-supplied md5 / sha256 / pdq (+ pdq_quality)."""
+    pdq = m.get("pdq")
+    return {"media_id": m["id"], "kind": m.get("kind") or "photo", "md5": m.get("md5"), "sha256": m.get("sha256"),
+            "size": m.get("size"), "pdq": pdq.lower() if pdq else None, "quality": m.get("pdq_quality") if pdq else None,
+            "variants": None, "width": m.get("width"), "height": m.get("height"), "format": EVENT_FORMAT,
+            "vpdq": None, "error": None, "error_reason": None, "hashed_at": hashed_at}
+
+
 def hashes_row(media_id: str, h) -> dict:
     return {
         "media_id": media_id, "kind": h.kind, "md5": h.md5, "sha256": h.sha256, "size": h.size, "pdq": h.pdq,
