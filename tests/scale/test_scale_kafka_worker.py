@@ -248,3 +248,51 @@ def test_survivor_takes_over_the_partitions_of_a_killed_worker(cluster, events_f
     with store.engine.connect() as conn:
         assert conn.execute(select(stream_offsets)).all()
     store.close()
+
+
+def test_worker_media_lookup_matches_event_pdq_without_reading_files(cluster, tmp_path):
+    """`netwarden worker --media lookup`: the pdq sent with each media is matched against the banks;
+    the files (which do not exist here) are never read; a malformed pdq is a dead letter naming it."""
+    import json
+    import random
+
+    from netwarden.store import media_banks as mb
+    from netwarden.store.schema import signals
+    from netwarden.store.tables_media import media_hashes
+
+    url = f"sqlite:///{tmp_path / 'lookup.db'}"
+    store = open_store(url)
+    ensure_tables(store)
+    mb.ensure_tables(store.engine)
+    rng = random.Random(2)
+    known = rng.getrandbits(256)
+    with store.engine.begin() as conn:
+        b = mb.create_bank(conn, "known")
+        mb.add_entries(conn, b["id"], [("pdq", f"{known:064x}", "x")])
+    store.close()
+    near = f"{known ^ 0b10110:064x}"  # 3 bits away
+    items = [{"id": "m1", "uri": "media/not-here.png", "pdq": near, "pdq_quality": 88},
+             {"id": "m2", "uri": "media/not-here-either.png", "pdq": f"{rng.getrandbits(256):064x}", "pdq_quality": 88},
+             {"id": "m3", "pdq": "xyz", "pdq_quality": 88}]
+    path = tmp_path / "pdq.jsonl"
+    write_jsonl(path, [{"v": 1, "id": f"e{i}", "kind": "post", "time": "2026-03-01T12:00:00Z",
+                        "data": {"id": f"p{i}", "author_id": "a1", "media": [m]}} for i, m in enumerate(items)])
+    topic = _topic(cluster, path)
+    args = [*CLI, "worker", "--kafka", cluster, "--topic", topic, "--group", "g-lookup", "--media", "lookup",
+            "--media-root", str(tmp_path), "--max-idle", "2", "--json"]
+    for k, v in FAST.items():
+        args += ["--consumer-option", f"{k}={v}"]
+    done = subprocess.run(args, env={**os.environ, "NETWARDEN_DB": url}, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    stats = json.loads(done.stdout)
+    assert stats["messages"] == 3 and stats["dead"] == 1
+    assert "data.media[0].pdq must be a PDQ hash" in _dead(url)[0][0]
+    store = open_store(url)
+    with store.engine.connect() as conn:
+        got = {(r.subject_type, r.subject_id): json.loads(r.detail) for r in conn.execute(
+            select(signals).where(signals.c.kind == "media_match"))}
+        rows = {r.media_id: r for r in conn.execute(select(media_hashes))}
+    store.close()
+    assert set(got) == {("media", "m1"), ("post", "p0"), ("account", "a1")}
+    assert got["media", "m1"]["distance"] == 3 and got["media", "m1"]["bank"] == "known"
+    assert set(rows) == {"m1", "m2"} and all(r.format == "event" and r.error is None for r in rows.values())

@@ -417,3 +417,54 @@ def test_a_postgres_store_is_read_by_the_executors_over_jdbc(spark, world, pg_se
     got = [lk.as_dict() for lk in evasion_spark(store, spark)]
     store.close()
     assert want and got == want
+
+
+def test_retro_match_finds_event_supplied_pdq_as_the_stream_lookup_would(spark, tmp_path):
+    """The stream's `--media lookup` keeps event-supplied hashes (no file read); a bank added later
+    finds them on Spark with the same signals the lookup writes when the bank is there first."""
+    import orjson
+
+    from netwarden.ingest.pipeline import Ingestor
+    from netwarden.scale.hash_lookup import stream_hooks
+    from netwarden.scale.spark_retro import run_retro_match
+
+    rng = random.Random(11)
+    entries = [f"{rng.getrandbits(256):064x}" for _ in range(3)]
+    md5 = f"{rng.getrandbits(128):032x}"
+    media = [{"id": "m0", "pdq": entries[0], "pdq_quality": 90},
+             {"id": "m1", "pdq": _flip(entries[1], rng.sample(range(256), 25)), "pdq_quality": 60},
+             {"id": "m2", "pdq": _flip(entries[2], rng.sample(range(256), 40)), "pdq_quality": 90},  # too far
+             {"id": "m3", "pdq": entries[0], "pdq_quality": 20},  # unusable
+             {"id": "m4", "md5": md5}]
+    events = tmp_path / "ev.jsonl"
+    events.write_bytes(b"\n".join(orjson.dumps(
+        {"v": 1, "id": f"e{i}", "kind": "post", "time": "2026-03-01T12:00:00Z",
+         "data": {"id": f"p{i}", "author_id": f"a{i % 2}", "media": [m]}}) for i, m in enumerate(media)) + b"\n")
+
+    def add_bank(url):
+        store = open_store(url)
+        mb.ensure_tables(store.engine)
+        with store.engine.begin() as conn:
+            b = mb.create_bank(conn, "later")
+            mb.add_entries(conn, b["id"], [("pdq", e, "x") for e in entries] + [("md5", md5, "x")])
+        store.close()
+
+    def lookup_ingest(url):
+        store = open_store(url)
+        Ingestor(store, "native", 10, stream_hooks(store, None, "lookup")).run([events], None)
+        store.close()
+
+    first = f"sqlite:///{tmp_path / 'first.db'}"
+    add_bank(first)
+    lookup_ingest(first)
+    later = f"sqlite:///{tmp_path / 'later.db'}"
+    lookup_ingest(later)
+    assert _media_signals(later) == {}
+    add_bank(later)
+    store = open_store(later)
+    summary = run_retro_match(store, spark=spark)
+    store.close()
+    expected = _media_signals(first)
+    assert {d["media_id"] for _, _, _, _, d in expected.values()} == {"m0", "m1", "m4"}
+    assert summary["signals_written"] == len(expected) == 9
+    assert _media_signals(later) == expected

@@ -55,7 +55,7 @@ def worker(
     terms: str = typer.Option(None, "--terms", help="Term list to scan text with (default: $NETWARDEN_TERMS)."),
     media_root: Path = typer.Option(None, "--media-root", help="Folder that relative media uris resolve against."),
     no_signals: bool = typer.Option(False, "--no-signals", help="Store events only; skip media hashing and text scanning."),
-    media: str = typer.Option("hash", "--media", help="hash: read and hash media files | lookup: match the MD5/SHA-256 sent with each event (firehose) | off."),
+    media: str = typer.Option("hash", "--media", help="hash: read and hash media files | lookup: match the MD5/SHA-256/PDQ sent with each event, read no file (firehose) | off."),
     batch_size: int = typer.Option(5000, "--batch-size", min=1, help="Messages per transaction (at most)."),
     batch_ms: int = typer.Option(500, "--batch-ms", min=1, help="Longest wait before a partial batch is written."),
     start: str = typer.Option("earliest", "--start", help="Where a partition with no stored offset starts: earliest | latest."),

@@ -55,7 +55,7 @@ class EventHashLookup:
 
 def stream_hooks(store, terms: str | None, media: str = "hash") -> list:
     """The worker's signal hooks. media: hash (read and hash files, as a file ingest does) | lookup
-    (event-supplied byte hashes only: the firehose setting) | off."""
+    (event-supplied MD5 / SHA-256 / PDQ only, no file read: the firehose setting) | off."""
     from ..ingest.pipeline import load_hooks
     from ..ingest.text_signals import TextSignals
 
