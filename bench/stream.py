@@ -1,14 +1,15 @@
 """Stream budget: posts per second per core through the worker's path, and the cores 500M posts/day needs.
 
-    .venv/bin/python bench/stream.py [--posts 100000] [--batch 5000] [--postgres] [--no-kafka]
+    .venv/bin/python bench/stream.py [--posts 100000] [--batch 5000] [--pdq] [--postgres] [--no-kafka]
 
 Measures, with CPU time (process_time: every thread of this process, so SQLite's work counts; the
 machine's cores are shared with other engineers' jobs, so wall time is printed but not used):
 
   * pipeline: `StreamWorker.flush` on batches of Kafka-like messages - decode, validate and project
     (the file ingest's own `Ingestor`), text normalization and term scan (`TextSignals` with the
-    demo term list), exact-hash lookup of the MD5 sent with each media against a bank
-    (`EventHashLookup`), the edge and row writes, and the offsets, in one transaction per batch;
+    demo term list), lookup of the MD5 sent with each media against a bank (`EventHashLookup`;
+    with --pdq also the event's PDQ in the bank's PDQ index) and keeping those hashes for
+    retro-matching, the edge and row writes, and the offsets, in one transaction per batch;
     broken down by stage;
   * consume: a plain confluent-kafka consumer reading the same messages from librdkafka's mock
     cluster, which runs in a child process so its broker threads are not counted here;
@@ -49,9 +50,15 @@ TERMS = Path(__file__).resolve().parents[1] / "src" / "netwarden" / "text" / "de
 PLACEHOLDERS = ["vantro", "gorvex", "#quixfen", "dm for frumple", "yemblix 12"]  # invented demo terms
 
 
-def make_posts(n: int, seed: int = 5, accounts: int = 50_000) -> tuple[list[bytes], list[str]]:
-    """n post events (JSON bytes) like a busy platform's, and the MD5s to put in the bank."""
+def make_posts(n: int, seed: int = 5, accounts: int = 50_000, pdq: bool = False) -> tuple[list[bytes], list[tuple[str, str]]]:
+    """n post events (JSON bytes) like a busy platform's, and the (signal type, hash) pairs to put in the bank.
+
+    With `pdq`, each media also carries the PDQ and quality an HMA-style upload pipeline computes
+    (random hashes, quality 40-100, so about 1 in 7 is below 50 and unusable); the bank gets a PDQ
+    entry a few bits away from some of them (drawn from a second generator: the posts are the same).
+    """
     rng = random.Random(seed)
+    prng = random.Random(seed + 1)
     words = [*vocab.ADJECTIVES, *vocab.NOUNS, "the", "a", "and", "today", "with", "my", "this", "great", "new"]
     tags = vocab.BENIGN_HASHTAGS
     out: list[bytes] = []
@@ -78,8 +85,13 @@ def make_posts(n: int, seed: int = 5, accounts: int = 50_000) -> tuple[list[byte
         if rng.random() < 0.20:
             md5 = f"{rng.getrandbits(128):032x}"
             if rng.random() < 0.005:
-                bank.append(md5)
+                bank.append(("md5", md5))
             d["media"] = [{"id": f"m{i}", "kind": "photo", "md5": md5, "size": rng.randint(10**4, 10**6)}]
+            if pdq:
+                h = prng.getrandbits(256)
+                d["media"][0].update(pdq=f"{h:064x}", pdq_quality=prng.randint(40, 100))
+                if prng.random() < 0.005:  # a re-encoded copy of a bank image: a few bits away
+                    bank.append(("pdq", f"{h ^ prng.getrandbits(16):064x}"))
         t = f"2026-03-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z"
         out.append(orjson.dumps({"v": 1, "id": f"e{i}", "kind": "post", "time": t, "data": d}))
     return out, bank
@@ -122,14 +134,18 @@ class Timed:
         self.cpu += time.process_time() - t
 
 
-def bench_pipeline(url: str, msgs: list[bytes], bank: list[str], batch: int, partitions: int = 8) -> dict:
+def bench_pipeline(url: str, msgs: list[bytes], bank: list[tuple[str, str]], batch: int, partitions: int = 8,
+                   pdq: bool = False) -> dict:
     store = open_store(url)
     ensure_tables(store)
     with store.engine.begin() as conn:
         b = mb.create_bank(conn, "bench", threshold=31)
         rng = random.Random(1)
-        filler = [f"{rng.getrandbits(128):032x}" for _ in range(10_000 - len(bank))]
-        mb.add_entries(conn, b["id"], [("md5", h, "bench") for h in [*bank, *filler]])
+        # 10,000 MD5 entries (and with --pdq 10,000 PDQ entries), the planted ones among them
+        filler = [("md5", f"{rng.getrandbits(128):032x}") for _ in range(10_000 - sum(t == "md5" for t, _ in bank))]
+        if pdq:
+            filler += [("pdq", f"{rng.getrandbits(256):064x}") for _ in range(10_000 - sum(t == "pdq" for t, _ in bank))]
+        mb.add_entries(conn, b["id"], [(t, h, "bench") for t, h in [*bank, *filler]])
     text = Timed(TextSignals(store, terms_path=str(TERMS)))
     lookup = Timed(EventHashLookup(store))
     w = StreamWorker(store, "127.0.0.1:9", "bench", "bench", hooks=[text, lookup], batch_size=batch,
@@ -281,6 +297,8 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=5000)
     ap.add_argument("--postgres", action="store_true", help="also measure with a PostgreSQL store")
     ap.add_argument("--no-kafka", action="store_true", help="skip the consume measurement")
+    ap.add_argument("--pdq", action="store_true",
+                    help="media also carry an event-supplied PDQ (+ quality), searched in a 10,000-hash PDQ bank")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--memory", action="store_true", help="print memory per bank hash and per graph edge instead")
     a = ap.parse_args()
@@ -297,22 +315,22 @@ def main() -> None:
                   f"{mem['fused_bytes_per_edge'] * 1e9 / 2**30:.0f} GiB per billion edges "
                   f"({mem['graph_edges']:,} edges of a {mem['graph_accounts']:,}-account world measured)")
         return
-    msgs, bank = make_posts(a.posts)
+    msgs, bank = make_posts(a.posts, pdq=a.pdq)
     results: dict = {}
     with tempfile.TemporaryDirectory() as d:
-        results["sqlite"] = bench_pipeline(f"sqlite:///{d}/stream.db", msgs, bank, a.batch)
+        results["sqlite"] = bench_pipeline(f"sqlite:///{d}/stream.db", msgs, bank, a.batch, pdq=a.pdq)
         if a.postgres:
             from netwarden.testing.postgres import PostgresServer
 
             server = PostgresServer().start()
             try:
                 url = server.create_db("bench_stream")
-                results["postgresql"] = bench_pipeline(url, msgs, bank, a.batch)
+                results["postgresql"] = bench_pipeline(url, msgs, bank, a.batch, pdq=a.pdq)
             finally:
                 server.stop()
     results["consume"] = {"messages": 0, "cpu_s": 0.0} if a.no_kafka else bench_consume(msgs)
     avg = POSTS_PER_DAY / 86400
-    out = {"posts": a.posts, "batch": a.batch, "cpu_count": os.cpu_count(), "per_store": {}}
+    out = {"posts": a.posts, "batch": a.batch, "pdq": a.pdq, "cpu_count": os.cpu_count(), "per_store": {}}
     for name in ("sqlite", "postgresql"):
         r = results.get(name)
         if not r:
@@ -326,7 +344,7 @@ def main() -> None:
     if a.json:
         print(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode())
         return
-    print(f"stream budget: {a.posts:,} posts (first batch is warm-up), batches of {a.batch}, CPU time (machine has {os.cpu_count()} shared cores)")
+    print(f"stream budget: {a.posts:,} posts (first batch is warm-up), batches of {a.batch}{', event PDQ searched' if a.pdq else ''}, CPU time (machine has {os.cpu_count()} shared cores)")
     print(f"500M posts/day = {avg:,.0f}/s average, {avg * PEAK:,.0f}/s at {PEAK}x peak; target {TARGET:,} posts/s/core")
     for name, r in out["per_store"].items():
         print(f"\n[{name}]  wall {r['wall_s']:.1f}s (shared machine), CPU {r['cpu_s']:.2f}s pipeline"

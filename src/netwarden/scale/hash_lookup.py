@@ -8,9 +8,9 @@ index for `pdq` (original orientation only: without the pixels there are no dihe
 signals with the same idempotency keys as `netwarden.ingest.media_signals.MediaSignals`, so when
 the file is hashed later (a media tier running the full hook) the same match is not stored twice.
 
-The event's hashes are also kept as a `media_hashes` row marked format "event" (insert-or-ignore:
-a row from hashing the file wins), so Spark retro-matching finds them when a bank gains entries
-later; the media hook replaces such a row when it reads the file.
+The hashes of a media that carries a PDQ are also kept as a `media_hashes` row marked format
+"event" (insert-or-ignore: a row from hashing the file wins), so Spark retro-matching finds them
+when a bank gains entries later; the media hook replaces such a row when it reads the file.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ class EventHashLookup:
         if not media:
             return
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        if self.keep_hashes:
-            mb.save_hashes(conn, [mb.event_hashes_row(m, now) for m in media])
+        if self.keep_hashes:  # only media with a PDQ: MD5-only media stay as cheap as before (docs/scaling.md)
+            mb.save_event_hashes(conn, [m for m in media if m.get("pdq")], now)
         matcher = self.banks.refresh(conn)
         if not matcher.exact and not len(matcher.index):
             return

@@ -149,13 +149,22 @@ def save_hashes(conn: Connection, rows: list[dict]) -> None:
 EVENT_FORMAT = "event"
 
 
-def event_hashes_row(m: dict, hashed_at: str) -> dict:
-    """The media_hashes row for a media item's event-supplied md5 / sha256 / pdq (+ pdq_quality)."""
-    pdq = m.get("pdq")
-    return {"media_id": m["id"], "kind": m.get("kind") or "photo", "md5": m.get("md5"), "sha256": m.get("sha256"),
-            "size": m.get("size"), "pdq": pdq.lower() if pdq else None, "quality": m.get("pdq_quality") if pdq else None,
-            "variants": None, "width": m.get("width"), "height": m.get("height"), "format": EVENT_FORMAT,
-            "vpdq": None, "error": None, "error_reason": None, "hashed_at": hashed_at}
+EVENT_COLUMNS = ("media_id", "kind", "md5", "sha256", "size", "pdq", "quality", "width", "height", "format",
+                 "hashed_at")
+
+
+def save_event_hashes(conn: Connection, media: list[dict], hashed_at: str) -> None:
+    """Keep media items' event-supplied md5 / sha256 / pdq (+ pdq_quality) as media_hashes rows marked
+    EVENT_FORMAT; insert-or-ignore, so a row from hashing the file is never overwritten."""
+    from .upsert import insert_ignore
+
+    rows = []
+    for m in media:
+        g = m.get
+        pdq = g("pdq")
+        rows.append((m["id"], g("kind") or "photo", g("md5"), g("sha256"), g("size"), pdq.lower() if pdq else None,
+                     g("pdq_quality") if pdq else None, g("width"), g("height"), EVENT_FORMAT, hashed_at))
+    insert_ignore(conn, media_hashes, rows, ["media_id"], columns=EVENT_COLUMNS)
 
 
 def hashes_row(media_id: str, h) -> dict:
