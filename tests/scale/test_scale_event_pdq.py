@@ -151,3 +151,16 @@ def test_event_hashes_do_not_replace_a_hashed_file_and_lookup_runs_without_banks
     with store.engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(media_hashes)) == 1
     store.close()
+
+
+def test_event_byte_hashes_match_whatever_their_hex_case(db_url, tmp_path):
+    store = open_store(db_url)
+    mb.ensure_tables(store.engine)
+    with store.engine.begin() as conn:
+        b = mb.create_bank(conn, "exact")
+        mb.add_entries(conn, b["id"], [("md5", "ab" * 16, "k1"), ("sha256", "cd" * 32, "k2")])
+    store.close()
+    ingest(db_url, [post(1, [{"id": "m-md5", "md5": "AB" * 16}]), post(2, [{"id": "m-sha", "sha256": "Cd" * 32}])],
+           tmp_path / "ev.jsonl", lookup)
+    got = {d["media_id"]: d["signal_type"] for st, _, d in matches(db_url) if st == "media"}
+    assert got == {"m-md5": "md5", "m-sha": "sha256"}

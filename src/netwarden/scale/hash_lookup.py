@@ -46,7 +46,8 @@ class EventHashLookup:
         hashes = []
         for m in media:
             pdq = m.get("pdq")
-            hashes.append(MediaHashes(name=m["id"], md5=m.get("md5"), sha256=m.get("sha256"),
+            md5, sha = m.get("md5"), m.get("sha256")  # bank entries are lower-case hex; platforms vary
+            hashes.append(MediaHashes(name=m["id"], md5=md5.lower() if md5 else None, sha256=sha.lower() if sha else None,
                                       pdq=pdq.lower() if pdq else None, quality=m.get("pdq_quality") if pdq else None))
         rows = match_rows(media, matcher.match_many(hashes), now)
         if rows:
