@@ -436,7 +436,7 @@ def test_retro_match_finds_event_supplied_pdq_as_the_stream_lookup_would(spark, 
              {"id": "m2", "pdq": _flip(entries[2], rng.sample(range(256), 40)), "pdq_quality": 90},  # too far
              {"id": "m3", "pdq": entries[0], "pdq_quality": 20},  # unusable
              {"id": "m4", "md5": md5, "pdq": f"{rng.getrandbits(256):064x}", "pdq_quality": 90},  # by its md5
-             {"id": "m5", "md5": md5}]  # no pdq: its hashes are not kept, a bank added later does not find it
+             {"id": "m5", "md5": md5}]  # no pdq: no media_hashes row; retro-matching reads the media table's md5
     events = tmp_path / "ev.jsonl"
     events.write_bytes(b"\n".join(orjson.dumps(
         {"v": 1, "id": f"e{i}", "kind": "post", "time": "2026-03-01T12:00:00Z",
@@ -467,6 +467,5 @@ def test_retro_match_finds_event_supplied_pdq_as_the_stream_lookup_would(spark, 
     store.close()
     expected = _media_signals(first)
     assert {d["media_id"] for _, _, _, _, d in expected.values()} == {"m0", "m1", "m4", "m5"}
-    expected = {k: v for k, v in expected.items() if v[4]["media_id"] != "m5"}  # matched at ingest only
-    assert summary["signals_written"] == len(expected) == 9
+    assert summary["signals_written"] == len(expected) == 12
     assert _media_signals(later) == expected

@@ -185,6 +185,17 @@ def load_inputs(spark, store, banks_filter: list[str] | None = None):
                                        media_hashes.c.pdq, media_hashes.c.quality, media_hashes.c.variants,
                                        media_hashes.c.vpdq),
                   "media_id string, md5 string, sha256 string, pdq string, quality int, variants string, vpdq string")
+    # media never hashed here (the stream's lookup mode keeps no row for MD5/SHA-256-only media): the byte
+    # hashes the platform sent with the event, from the media table
+    from pyspark.sql import functions as F
+
+    ev = table_df(spark, store, select(t.media.c.id, t.media.c.md5, t.media.c.sha256).where(
+        t.media.c.md5.is_not(None) | t.media.c.sha256.is_not(None)), "media_id string, md5 string, sha256 string")
+    ev = (ev.join(mh.select("media_id"), "media_id", "left_anti")
+          .select("media_id", F.lower("md5").alias("md5"), F.lower("sha256").alias("sha256"),
+                  *[F.lit(None).cast(c).alias(n) for n, c in (("pdq", "string"), ("quality", "int"),
+                                                             ("variants", "string"), ("vpdq", "string"))]))
+    mh = mh.unionByName(ev)
     bq = select(banks.c.id, banks.c.name, banks.c.threshold, banks.c.enabled, banks.c.negative)
     if banks_filter:
         bq = bq.where(banks.c.name.in_(banks_filter) | banks.c.negative)
