@@ -299,6 +299,7 @@ def main() -> None:
     ap.add_argument("--no-kafka", action="store_true", help="skip the consume measurement")
     ap.add_argument("--pdq", action="store_true",
                     help="media also carry an event-supplied PDQ (+ quality), searched in a 10,000-hash PDQ bank")
+    ap.add_argument("--repeat", type=int, default=3, help="SQLite pipeline runs; the median run is reported")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--memory", action="store_true", help="print memory per bank hash and per graph edge instead")
     a = ap.parse_args()
@@ -318,7 +319,11 @@ def main() -> None:
     msgs, bank = make_posts(a.posts, pdq=a.pdq)
     results: dict = {}
     with tempfile.TemporaryDirectory() as d:
-        results["sqlite"] = bench_pipeline(f"sqlite:///{d}/stream.db", msgs, bank, a.batch, pdq=a.pdq)
+        # Each run on a fresh store; the machine's speed drifts from minute to minute (other tenants), so
+        # one invocation measures --repeat runs and reports the median run (each run's figure printed).
+        runs = sorted((bench_pipeline(f"sqlite:///{d}/stream{i}.db", msgs, bank, a.batch, pdq=a.pdq)
+                       for i in range(a.repeat)), key=lambda r: r["cpu_s"])
+        results["sqlite"] = {**runs[len(runs) // 2], "runs_cpu_s": [r["cpu_s"] for r in runs]}
         if a.postgres:
             from netwarden.testing.postgres import PostgresServer
 
@@ -354,6 +359,10 @@ def main() -> None:
             print(f"  {k[:-2]:<28} {r[k]:7.2f}s  {r[k] / r['posts'] * 1e6:7.1f} us/post")
         print(f"  {'kafka consume':<28} {r['consume_cpu_s']:7.2f}s  {r['consume_cpu_s'] / (results['consume']['messages'] or a.posts) * 1e6:7.1f} us/post")
         print(f"  signals: {r['term_hit_signals']} term hits, {r['media_match_signals']} media matches")
+        if len(r.get("runs_cpu_s", ())) > 1:
+            consume = r["consume_cpu_s"] / (results["consume"]["messages"] or a.posts)
+            rates = [1 / (c / r["posts"] + consume) for c in r["runs_cpu_s"]]
+            print(f"  runs: {', '.join(f'{x:,.0f}' for x in sorted(rates))} posts/s per core (the median run above)")
         print(f"  => {r['posts_per_s_per_core']:,.0f} posts/s per core "
               f"({'meets' if r['meets_target'] else 'BELOW'} the {TARGET:,} target); cores for 500M/day: "
               f"{r['cores_average']} at average, {r['cores_peak_3x']} at 3x peak")
