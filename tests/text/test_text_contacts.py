@@ -120,12 +120,11 @@ def test_batch_extraction_equals_one_by_one():
     one_by_one = [extract_contacts(t) for t in texts]
     assert extract_contacts_many(texts) == one_by_one
     platforms = {c.platform for cs in one_by_one for c in cs}
-    from netwarden.text.contacts import _fold
-    from netwarden.text.normalize import fold_map
+    from netwarden.text.normalize import fold_map, fold_walk
 
     for t in [*texts, "Plain ASCII, no controls", "tab\there", "del\x7f", "ÄÖ"]:
-        folded, offs = _fold(t)
-        assert (folded, offs if offs is not None else list(range(len(t) + 1))) == fold_map(t)
+        folded, offs = fold_map(t)
+        assert (folded, offs if offs is not None else list(range(len(t) + 1))) == fold_walk(t)
     assert {"kik", "snapchat", "telegram", "signal", "wickr", "discord", "phone", "email"} <= platforms
 
 

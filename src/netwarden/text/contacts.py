@@ -19,7 +19,7 @@ from functools import cache
 import hyperscan
 import phonenumbers
 
-from .normalize import MAX_CHARS, fold, fold_map
+from .normalize import fold, fold_map
 from .urls import URL_RE, normalize_url
 
 _LEET = {"a": "a4@", "e": "e3", "i": "i1!|l", "o": "o0", "s": "s5$", "t": "t7", "g": "g9", "l": "l1|i", "b": "b8"}
@@ -186,7 +186,7 @@ def extract_contacts(text: str, region: str | None = None) -> list[Contact]:
     """
     if not text:
         return []
-    folded, offs = _fold(text)
+    folded, offs = fold_map(text)
     return _extract(text, folded, offs, region, True)
 
 
@@ -197,7 +197,7 @@ def extract_contacts_many(texts: list[str], region: str | None = None) -> list[l
     a pattern that matches wherever `_ANY_KW_RE` can (a superset, see `_cue_db`); only the texts
     it flags run the exact cue regex.
     """
-    folded = [_fold(t) if t else ("", None) for t in texts]
+    folded = [fold_map(t) if t else ("", None) for t in texts]
     flagged = _keyword_cues([f for f, _ in folded])
     out: list[list[Contact]] = []
     for i, (t, (f, offs)) in enumerate(zip(texts, folded, strict=True)):
@@ -209,13 +209,6 @@ def extract_contacts_many(texts: list[str], region: str | None = None) -> list[l
         else:  # not one pattern family's cue: _extract would find nothing
             out.append([])
     return out
-
-
-def _fold(text: str) -> tuple[str, list[int] | None]:
-    """fold_map(text); offsets None when they are the identity (plain ASCII text)."""
-    if len(text) <= MAX_CHARS and text.isascii() and text.isprintable():  # no control characters either
-        return text.lower(), None
-    return fold_map(text)
 
 
 def _extract(text: str, folded: str, offs: list[int] | None, region: str | None, kw_cue: bool) -> list[Contact]:

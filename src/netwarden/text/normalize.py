@@ -27,7 +27,6 @@ Texts longer than ``MAX_CHARS`` are cut there before matching, so time per text 
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -140,11 +139,10 @@ def _ascii_table() -> dict[int, str]:
     return {cp: v for cp, v in fold_table().items() if cp < 128}
 
 
-_ASCII_SPECIAL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def _needs_ascii(text: str) -> bool:
-    return _ASCII_SPECIAL.search(text) is not None
+    """For ASCII text: whether it has a control character (\\x00-\\x1f, \\x7f), the only ASCII the
+    table does more to than lower-casing; those are exactly the ASCII characters not printable."""
+    return not text.isprintable()
 
 
 class _HighTable(dict):
@@ -154,15 +152,21 @@ class _HighTable(dict):
         return key
 
 
-def fold_map(text: str) -> tuple[str, list[int]]:
+def fold_map(text: str) -> tuple[str, list[int] | None]:
     """(fold(text), offsets) where offsets[i] is the index in `text` of output character i.
 
-    offsets has one extra entry at the end: len(text) (or MAX_CHARS when cut).
+    offsets has one extra entry at the end: len(text) (or MAX_CHARS when cut). It is None when the
+    offsets are the identity (offsets[i] == i), as for most text: plain ASCII that folds one to one.
     """
     if len(text) > MAX_CHARS:
         text = text[:MAX_CHARS]
     if text.isascii() and not _needs_ascii(text):  # most text: lower case, one output char per input
-        return text.lower(), list(range(len(text) + 1))
+        return text.lower(), None
+    return fold_walk(text)
+
+
+def fold_walk(text: str) -> tuple[str, list[int]]:
+    """fold_map without the plain-ASCII shortcut: the table applied character by character."""
     table = fold_table()
     out: list[str] = []
     offsets: list[int] = []
