@@ -141,6 +141,7 @@ class TextSignals:
         url_bank = self.link_banks.refresh(conn)
         profile_and_posts = [it for it in items if it[0] and it[3] != "alt_text"]
         found = extract_contacts_many([it[5] for it in profile_and_posts])
+        post_links: dict[str, set[str]] = {}  # post id -> the links in its text, for its link list below
         for (acc, stype, sid, fld, ref, t), contacts in zip(profile_and_posts, found, strict=True):
             for c in contacts:
                 contact_rows.append({"account_id": acc, "platform": c.platform, "handle": c.handle[:300],
@@ -151,6 +152,8 @@ class TextSignals:
                     for lk in links:
                         self._route(sig_rows, acc, stype, sid, fld, lk.url, lk.kind, now)
                 if url_bank is not None:
+                    if fld == "post":
+                        post_links[sid] = {lk.url for lk in links}
                     for lk in links:
                         _url_matches(sig_rows, url_bank, acc, stype, sid, fld, lk, now)
         for p in batch.posts:
@@ -158,7 +161,9 @@ class TextSignals:
                 continue
             in_text = set()
             if url_bank is not None and p.get("urls"):
-                in_text = {lk.url for lk in extract_links(p.get("text") or "")}
+                in_text = post_links.get(p["id"])
+                if in_text is None:  # a post without an author is not in the loop above
+                    in_text = {lk.url for lk in extract_links(p.get("text") or "")}
             for u in p.get("urls") or ():
                 c = contacts_in_url(u)
                 if c:

@@ -201,17 +201,15 @@ def extract_contacts_many(texts: list[str], region: str | None = None) -> list[l
     flagged = _keyword_cues([f for f, _ in folded])
     out: list[list[Contact]] = []
     for i, (t, (f, offs)) in enumerate(zip(texts, folded, strict=True)):
-        if i in flagged:
-            out.append(_extract(t, f, offs, region, True))
-        elif ("." in f or "@" in f or "05" in f or "👻" in f or ("at" in f and "dot" in f)
-              or _DIGITS_RE.search(f) is not None):
-            out.append(_extract(t, f, offs, region, False))
-        else:  # not one pattern family's cue: _extract would find nothing
-            out.append([])
+        out.append(_extract(t, f, offs, region, i in flagged))
     return out
 
 
 def _extract(text: str, folded: str, offs: list[int] | None, region: str | None, kw_cue: bool) -> list[Contact]:
+    has_digits = _DIGITS_RE.search(folded) is not None
+    if not (kw_cue or has_digits or "." in folded or "@" in folded or "05" in folded or "👻" in folded
+            or ("at" in folded and "dot" in folded)):
+        return []  # no pattern family's cue (the checks below, each family behind its own): nothing to find
     found: list[tuple[int, int, str, str]] = []  # (start, end) in folded
 
     def add(p: str, h: str, s: int, e: int) -> None:
@@ -225,7 +223,6 @@ def _extract(text: str, folded: str, offs: list[int] | None, region: str | None,
                 add(r[0], r[1], m.start(), m.end())
     url_spans = [(s, e) for s, e, *_ in found]
     platforms = {m.lastgroup for m in _ANY_KW_RE.finditer(folded)} if kw_cue else set()
-    has_digits = _DIGITS_RE.search(folded) is not None
 
     def in_url(pos: int) -> bool:
         return any(s <= pos < e for s, e in url_spans)

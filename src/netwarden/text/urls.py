@@ -197,10 +197,6 @@ class UrlBank:
         self._domains: dict[str, list[object]] = {}
         for d, meta in domains:
             self._domains.setdefault(_host_idna(d.removeprefix("www.")), []).append(meta)
-        self.size = len(self._index.state) + len(self._domains)
-
-    def __len__(self) -> int:
-        return self.size
 
     def match(self, url: str) -> list[tuple[str, str, object]]:
         """[(kind 'url'|'domain', what matched, meta)] for `url`."""
