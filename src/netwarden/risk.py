@@ -154,14 +154,13 @@ def term_key(detail: dict) -> str:
     return str(detail.get("term_id") or detail.get("term"))
 
 
-def _inputs(conn: Connection, ids: list[str]) -> tuple[dict, dict, dict, dict]:
+def _inputs(conn: Connection, ids: list[str], link_bank) -> tuple[dict, dict, dict, dict]:
     sigs: dict[str, list[dict]] = defaultdict(list)
     last: dict[str, int] = defaultdict(int)
     q = select(t.signals.c.id, t.signals.c.account_id, t.signals.c.kind, t.signals.c.subject_type,
                t.signals.c.subject_id, t.signals.c.weight, t.signals.c.detail)
     excepted = set(conn.execute(select(term_exceptions.c.account_id, term_exceptions.c.term_id)
                                 .where(term_exceptions.c.account_id.in_(ids))).all())
-    cleared_urls: set[str] | None = None
     for r in conn.execute(q.where(t.signals.c.account_id.in_(ids))):
         last[r.account_id] = max(last[r.account_id], r.id)
         if r.kind == "media_match" and r.subject_type != "account":
@@ -169,11 +168,8 @@ def _inputs(conn: Connection, ids: list[str]) -> tuple[dict, dict, dict, dict]:
         detail = json.loads(r.detail or "{}")
         if r.kind == "term_hit" and (r.account_id, term_key(detail)) in excepted:
             continue  # cleared by a reviewer as a false positive for this account
-        if r.kind == "url_match":
-            if cleared_urls is None:
-                cleared_urls = _negative_urls(conn)
-            if _bank_form(detail.get("url")) in cleared_urls:
-                continue  # the link is in a negative bank now (cleared in review): kept as evidence only
+        if r.kind == "url_match" and any(meta.negative for *_, meta in link_bank().match(str(detail.get("url")))):
+            continue  # a negative bank holds the link now (e.g. cleared in review): kept as evidence only
         sigs[r.account_id].append({"kind": r.kind, "subject_type": r.subject_type, "subject_id": r.subject_id,
                                    "weight": r.weight, "detail": detail})
     cons: dict[str, list[dict]] = defaultdict(list)
@@ -191,30 +187,24 @@ def _inputs(conn: Connection, ids: list[str]) -> tuple[dict, dict, dict, dict]:
     return sigs, cons, prox, last
 
 
-def _negative_urls(conn: Connection) -> set[str]:
-    """Links in negative banks (a reviewer cleared them as false positives), in bank entry form."""
-    from .store.tables_media import bank_entries, banks
-
-    return set(conn.scalars(select(bank_entries.c.signal).join(banks, banks.c.id == bank_entries.c.bank_id)
-                            .where(banks.c.negative.is_(True), bank_entries.c.signal_type == "url")))
-
-
-def _bank_form(url) -> str | None:
-    from .media.signals import normalize
-
-    try:
-        return normalize("url", str(url or ""))[1]
-    except ValueError:
-        return None
-
-
 def recompute(conn: Connection, account_ids: Iterable[str], chunk: int = 500) -> int:
     """Recompute and store the risk of these accounts; returns how many were written."""
     ids = sorted(set(account_ids))
     n = 0
+    loaded: list = []
+
+    def link_bank():
+        """The enabled banks' link entries as ingestion matches them, read once per recompute when needed."""
+        if not loaded:
+            from .ingest.text_signals import LinkBanks
+            from .text.urls import UrlBank
+
+            loaded.append(LinkBanks().refresh(conn) or UrlBank())
+        return loaded[0]
+
     for i in range(0, len(ids), chunk):
         part = ids[i:i + chunk]
-        sigs, cons, prox, last = _inputs(conn, part)
+        sigs, cons, prox, last = _inputs(conn, part, link_bank)
         rows = []
         for a in part:
             r = score(a, sigs.get(a, ()), cons.get(a, ()), prox.get(a, ()))

@@ -340,3 +340,25 @@ def test_rescan_command(tmp_path):
     assert json.loads(r.stdout)["added"]["url_match"] == 2  # a1's bio and p4 (no negative bank here)
     r = run("rescan", "--since", "last tuesday", "--db", db)
     assert r.returncode == 2 and "--since" in r.stderr and "ISO 8601" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_negative_domain_added_later_stops_stored_hits_counting(tmp_path):
+    """Risk applies negative banks the way ingestion does (parent domains too), also to hits stored before."""
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in _events()))
+    store = open_store(f"sqlite:///{tmp_path / 'nw.db'}")
+    try:
+        with store.engine.begin() as conn:
+            _banks(conn)
+        ingest_files(store, [path])
+        with store.engine.begin() as conn:
+            risk.refresh(conn)
+            assert any(r["kind"] == "url_match" for r in risk.get(conn, "a1").reasons)  # cdn.eu.badhost.example
+            ok = mb.create_bank(conn, "ok-later", negative=True)
+            mb.add_entries(conn, ok["id"], [("domain", "eu.badhost.example", "cleared")])
+            risk.recompute(conn, ["a1", "a4"])
+            assert not any(r["kind"] == "url_match" for r in risk.get(conn, "a1").reasons)
+            assert any(r["kind"] == "url_match" for r in risk.get(conn, "a4").reasons)  # files.example: still banked
+        assert any(s["subject_id"] == "a1" for s in _url_signals(store))  # kept as evidence
+    finally:
+        store.close()
