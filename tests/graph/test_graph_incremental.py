@@ -102,3 +102,24 @@ def test_many_new_events_rebuild_instead(sqlite_url, tmp_path, monkeypatch):
     assert graph is not first  # two new events > 1: rebuilt, not folded in
     assert _ties(graph, "interaction") == _ties(build_graph(store), "interaction")
     store.close()
+
+
+def test_events_that_do_not_change_the_graph_are_read_past_once(sqlite_url, tmp_path, monkeypatch):
+    """Sessions and account states after the last graph event: one refresh records the position, the next
+    load does not refresh (nor recompute priors) again."""
+    from netwarden.graph.build import Graph
+
+    store = open_store(sqlite_url)
+    write_jsonl(tmp_path / "a.jsonl", make_events(accounts=20, posts=40, seed=4))
+    ingest_files(store, [tmp_path / "a.jsonl"])
+    graph, _ = load_graph(store, fresh=True)
+    write_jsonl(tmp_path / "b.jsonl", [_ev(1, "session", {"account_id": "a1", "ip": "192.0.2.1"}),
+                                       _ev(2, "account_state", {"id": "a2", "state": "suspended"})])
+    ingest_files(store, [tmp_path / "b.jsonl"])
+    calls = []
+    real = Graph.refresh
+    monkeypatch.setattr(Graph, "refresh", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    for _ in range(3):
+        assert load_graph(store)[0] is graph
+    assert len(calls) == 1
+    store.close()

@@ -111,9 +111,12 @@ class Graph:
         them). Returns the number of pairs recomputed.
         """
         with store.engine.connect() as conn:
-            rows = conn.execute(text("SELECT seq, kind, payload FROM events WHERE seq > :s AND kind IN "
+            # read up to the newest event of any kind, and record that position even when none of the
+            # events since changes the graph (sessions, account states): else every call would refresh again
+            hi = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar() or 0)
+            rows = conn.execute(text("SELECT seq, kind, payload FROM events WHERE seq > :s AND seq <= :hi AND kind IN "
                                      "('account','follow','unfollow','follow_request','post','post_edit',"
-                                     "'like','unlike') ORDER BY seq"), {"s": self.last_event_seq}).fetchall()
+                                     "'like','unlike') ORDER BY seq"), {"s": self.last_event_seq, "hi": hi}).fetchall()
             n_before = self.n
             pairs, posts, new_accounts = _touched(rows)
             for a in new_accounts:
@@ -132,8 +135,7 @@ class Graph:
                 groups = self.n != n_before or any(r[1] in ("account", "post", "post_edit") for r in rows)
             if groups:
                 group_rows = _read_groups(conn, store.dialect, self._ensure)
-            if rows:
-                self.last_event_seq = max(self.last_event_seq, max(int(r[0]) for r in rows))
+            self.last_event_seq = max(self.last_event_seq, hi)
         n = self.n
         for name, m in list(self.layers.items()):
             if m.shape[0] < n:

@@ -173,19 +173,15 @@ def _signal_count(store) -> int:
 REBUILD_AFTER = 20_000
 
 
-def _new_events(store, since: int) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(text("SELECT COUNT(*) FROM events WHERE seq > :s"), {"s": since}).scalar() or 0)
-
-
 def load_graph(store, fresh: bool = False) -> tuple[Graph, np.ndarray]:
     """The store's graph and priors, cached per database and refreshed incrementally on new events."""
     key = str(store.engine.url)
     with _LOCK:
         hit = _CACHE.get(key)
         nsig = _signal_count(store)
-        if hit is not None and not fresh and _new_events(store, hit[0].last_event_seq) > REBUILD_AFTER:
-            fresh = True
+        hi = _max_seq(store)
+        if hit is not None and not fresh and hi - hit[0].last_event_seq > REBUILD_AFTER:
+            fresh = True  # an upper bound on the new events (seq grows by one per event)
         if hit is None or fresh:
             g = build_graph(store)
             pri, _ = signal_priors(store, g)
@@ -193,7 +189,7 @@ def load_graph(store, fresh: bool = False) -> tuple[Graph, np.ndarray]:
             return g, pri
         g, pri, old_nsig = hit
         # new events change ties; new signals (e.g. a bank match found later) change the media layer
-        if _max_seq(store) > g.last_event_seq or nsig != old_nsig:
+        if hi > g.last_event_seq or nsig != old_nsig:
             g.refresh(store, groups=True if nsig != old_nsig else None)
             pri, _ = signal_priors(store, g)
             _CACHE[key] = (g, pri, nsig)
