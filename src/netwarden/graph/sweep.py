@@ -52,7 +52,7 @@ def sweep(store, seeds: list[str] | None = None, min_size: int = MIN_GROUP, ppr=
     """Candidate groups, best first. `seeds` defaults to every confirmed account.
 
     `ppr(prepared, seed indices) -> (nodes, scores)` replaces the local push personalized PageRank
-    (the Spark job passes its iterated-join PageRank); everything after it is shared.
+    (tests pass the Spark job's iterations run in numpy, to compare with it); everything after it is shared.
     """
     graph, pri = load_graph(store)
     confirmed = [a for a in (seeds if seeds is not None else confirmed_accounts(store)) if a in graph.index]

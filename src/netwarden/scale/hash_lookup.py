@@ -28,9 +28,8 @@ from ..store.schema import signals as signals_t
 class EventHashLookup:
     """Ingest hook: match event-supplied media MD5 / SHA-256 / PDQ against the banks (no file is read)."""
 
-    def __init__(self, store, keep_hashes: bool = True):
+    def __init__(self, store):
         self.banks = BankMatcher()
-        self.keep_hashes = keep_hashes
         mb.ensure_tables(store.engine)
 
     def on_batch(self, conn, batch: Batch) -> None:
@@ -38,8 +37,9 @@ class EventHashLookup:
         if not media:
             return
         now = datetime.now(UTC).isoformat(timespec="seconds")
-        if self.keep_hashes:  # only media with a PDQ: MD5-only media stay as cheap as before (docs/scaling.md)
-            mb.save_event_hashes(conn, [m for m in media if m.get("pdq")], now)
+        # kept for retro-matching: only media with a PDQ (MD5-only media stay cheap; retro-matching reads
+        # their MD5 from the media table, docs/scaling.md)
+        mb.save_event_hashes(conn, [m for m in media if m.get("pdq")], now)
         matcher = self.banks.refresh(conn)
         if not matcher.exact and not len(matcher.index):
             return

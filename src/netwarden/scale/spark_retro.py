@@ -96,7 +96,9 @@ def _vpdq_matches(F, media_df, ent):
     t_tot = t_fr.groupBy("entry_id").agg(F.count("*").alias("t_total"))
     q_tot = q_fr.groupBy("media_id").agg(F.count("*").alias("q_total"))
     max_t = meta.agg(F.max("threshold")).first()[0]
-    r = int(max_t or 0) // CHUNK_BITS
+    if max_t is None:
+        return None  # no vPDQ entry in the banks matched: no video plan at all
+    r = int(max_t) // CHUNK_BITS
     qc = q_fr.select("media_id", "qhex", F.posexplode(_chunks(F, F.col("qhex"))).alias("c", "key"))
     cand = (qc.join(_expanded_keys(F, t_fr, "entry_id", "thex", r), ["c", "key"])
             .select("media_id", "qhex", "entry_id", "thex").dropDuplicates())
@@ -170,8 +172,9 @@ def match_df(media_df, entries_df, banks_df, after_entry: int = 0):
                 .select("media_id", "bank_id", "entry_id", "signal_type", "signal", "label", "distance", "variant",
                         "negative", *_NO_PERCENT(F)))
         parts = [*exact, best]
-    if "vpdq" in media_df.columns:
-        parts.append(_vpdq_matches(F, media_df, ent))
+    videos = _vpdq_matches(F, media_df, ent) if "vpdq" in media_df.columns else None
+    if videos is not None:
+        parts.append(videos)
     allm = parts[0]
     for p in parts[1:]:
         allm = allm.unionByName(p)
@@ -192,7 +195,7 @@ def load_inputs(spark, store, banks_filter: list[str] | None = None):
     ev = table_df(spark, store, select(t.media.c.id, t.media.c.md5, t.media.c.sha256).where(
         t.media.c.md5.is_not(None) | t.media.c.sha256.is_not(None)), "media_id string, md5 string, sha256 string")
     ev = (ev.join(mh.select("media_id"), "media_id", "left_anti")
-          .select("media_id", F.lower("md5").alias("md5"), F.lower("sha256").alias("sha256"),
+          .select("media_id", "md5", "sha256",  # match_df lower-cases them
                   *[F.lit(None).cast(c).alias(n) for n, c in (("pdq", "string"), ("quality", "int"),
                                                              ("variants", "string"), ("vpdq", "string"))]))
     mh = mh.unionByName(ev)
