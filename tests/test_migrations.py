@@ -23,21 +23,12 @@ def test_upgrade_is_idempotent(sqlite_url):
 
 def test_a_store_from_an_earlier_version_upgrades_and_keeps_its_rows(db_url):
     """A store left at revision 0002 (the first landing) gains the later tables on open; its rows stay."""
-    from alembic import command
-    from alembic.config import Config
     from sqlalchemy import inspect, select
 
-    from netwarden.store.db import MIGRATIONS
     from netwarden.store.schema import accounts
 
     store = open_store(db_url, migrate=False)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        if store.dialect == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0002")
+    store.upgrade("0002")
     with store.engine.begin() as conn:
         assert "sweep_runs" not in inspect(conn).get_table_names()
         conn.execute(accounts.insert().values(id="kept", handle="kept"))
@@ -47,3 +38,19 @@ def test_a_store_from_an_earlier_version_upgrades_and_keeps_its_rows(db_url):
         assert {"sweep_runs", "sweep_groups"} <= set(inspect(conn).get_table_names())
         assert conn.execute(select(accounts.c.handle).where(accounts.c.id == "kept")).scalar() == "kept"
     store.close()
+
+
+def test_opening_a_current_store_does_not_wait_for_a_writer(tmp_path):
+    """A store already at head is only read on open: it opens while another process holds the write lock."""
+    import sqlite3
+
+    path = tmp_path / "busy.db"
+    open_store(f"sqlite:///{path}").close()
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a writer mid-transaction (an ingest batch, say)
+    try:
+        store = open_store(f"sqlite:///{path}")
+        store.close()
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

@@ -62,14 +62,23 @@ class Store:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+    def upgrade(self, target: str = "head") -> None:
+        """Bring the schema to `target` (default the newest migration; idempotent).
+
+        A store already there is only read (no write lock), so opening one does not wait behind a writer."""
         from alembic import command
         from alembic.config import Config
+        from alembic.migration import MigrationContext
+        from alembic.script import ScriptDirectory
 
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection"] = None
+        if target == "head":
+            want = set(ScriptDirectory.from_config(cfg).get_heads())
+            with self.engine.connect() as conn:
+                if set(MigrationContext.configure(conn).get_current_heads()) == want:
+                    return
         with self.engine.begin() as conn:
             if self.dialect == "sqlite":
                 # The sqlite3 module opens transactions only before INSERT/UPDATE/DELETE, so DDL
@@ -77,7 +86,7 @@ class Store:
                 # killed halfway leaves nothing behind (and two processes do not migrate at once).
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, target)
 
     def close(self) -> None:
         self.engine.dispose()
