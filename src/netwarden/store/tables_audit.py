@@ -26,3 +26,16 @@ audit_head = Table(
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+# Points up to which the chain was verified (seq and the hash it had then): the review app verifies
+# from the newest one onwards on each load; a full verification (`netwarden audit verify`, the page's
+# "Verify the whole chain") starts from the genesis again and also re-checks every checkpoint.
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("hash", String(64), nullable=False),
+    Column("time", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("full", Integer, nullable=False, default=0),  # 1: the run started from the genesis
+)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import audit
+from ..errors import UserError
 from ..store.tables_cases import preferences
 from ..store.upsert import upsert
 from .auth import ROLES, User, add_user, disable_user, list_users
@@ -64,10 +69,71 @@ async def prefs_save(request: Request, user: User = Depends(current_user)):
     return RedirectResponse("/prefs", status_code=303)
 
 
-@router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, action: str = "", subject_id: str = "", user: User = Depends(current_user)):
-    require(user, "audit")
+AUDIT_PAGE = 100
+AUDIT_FILTERS = ("actor", "action", "subject_type", "subject_id", "since", "until")
+
+
+def _audit_filters(params) -> dict:
+    """The page's filters (case-insensitive substrings; times as ISO text); a bad time is a 400."""
+    f = {k: str(params.get(k, "") or "").strip()[:200] for k in AUDIT_FILTERS}
+    try:
+        for k in ("since", "until"):
+            f[k] = audit.check_time(f[k], k) or ""
+    except UserError as e:
+        raise HTTPException(400, str(e)) from e
+    return f
+
+
+def _audit_view(request: Request, user: User, f: dict, before: int | None, result):
+    q = {k: v or None for k, v in f.items()}
     with store(request).engine.connect() as conn:
-        rows = audit.entries(conn, action=action or None, subject_id=subject_id or None, limit=200)
-        ok = audit.verify(conn)
-    return render(request, "audit.html", user, entries=rows, verify=ok, action=action, subject_id=subject_id)
+        rows = audit.entries(conn, limit=AUDIT_PAGE + 1, before=before, contains=True, **q)
+        total = audit.count(conn, contains=True, **q)
+    older = None
+    if len(rows) > AUDIT_PAGE:
+        rows = rows[:AUDIT_PAGE]
+        older = "/audit?" + urlencode({**{k: v for k, v in f.items() if v}, "before": rows[-1]["seq"]})
+    return render(request, "audit.html", user, entries=rows, verify=result, filters=f, total=total,
+                  older=older, newest="/audit?" + urlencode({k: v for k, v in f.items() if v}))
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, before: int | None = None, user: User = Depends(current_user)):
+    """Paged, filtered; the chain is verified from the newest checkpoint on each load."""
+    require(user, "audit")
+    f = _audit_filters(request.query_params)
+    with store(request).engine.begin() as conn:
+        result = audit.verify(conn, incremental=True)
+        audit.checkpoint(conn, result, user.name)
+    return _audit_view(request, user, f, before, result)
+
+
+@router.post("/audit/verify", response_class=HTMLResponse)
+def audit_verify_full(request: Request, user: User = Depends(current_user)):
+    """Recompute the whole chain from the first entry (on demand); audited."""
+    require(user, "audit")
+    with store(request).engine.begin() as conn:
+        result = audit.verify(conn)
+        audit.checkpoint(conn, result, user.name)
+        audit.append(conn, user.name, "audit.verify", "audit", "",
+                     {"ok": result.ok, "entries": result.entries, "problem": result.problem})
+    return _audit_view(request, user, _audit_filters({}), None, result)
+
+
+@router.post("/audit/export")
+async def audit_export(request: Request, user: User = Depends(current_user)):
+    """The filtered entries as a JSONL or CSV download; the export is audited with its filters."""
+    require(user, "audit")
+    form = await request.form()
+    f = _audit_filters(form)
+    fmt = str(form.get("format", "jsonl"))
+    if fmt not in ("jsonl", "csv"):
+        raise HTTPException(400, "format must be jsonl or csv.")
+    buf = io.StringIO()
+    with store(request).engine.begin() as conn:
+        audit.export(conn, buf, fmt, user.name, contains=True, **{k: v or None for k, v in f.items()})
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    media = "text/csv" if fmt == "csv" else "application/x-ndjson"
+    return Response(buf.getvalue(), media_type=f"{media}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="netwarden-audit-{stamp}.{fmt}"',
+        "X-Content-Type-Options": "nosniff"})
