@@ -65,6 +65,21 @@ def make_events(accounts: int = 30, posts: int = 120, seed: int = 1) -> list[dic
         add("account", {"id": a, "handle": f"renamed_{a}", "bio": "changed bio", "protected": True})
     for a in rng.sample(ids, min(5, accounts)):
         add("session", {"account_id": a, "ip": "192.0.2.7", "event": "login", "user_agent": "test-agent"})
+    kinds = ("account", "anonymous", "trusted_flagger", "automated")
+    for k in range(max(2, accounts // 3)):  # user reports, some resolved, some updated, some reopened
+        rk = kinds[k % 4]
+        d = {"id": f"r{k}", "account_id": rng.choice(ids), "category": rng.choice(["child_sexual_exploitation", "spam", "other"]),
+             "reporter_kind": rk, "posts": rng.sample(post_ids, k % 3), "comment": f"report {k}", "source": "test"}
+        if rk in ("account", "trusted_flagger"):
+            d["reporter_id"] = rng.choice(ids) if rk == "account" else "flagger-org"
+        add("report", d)
+        if k % 3 == 0:
+            add("report_resolution", {"report_id": f"r{k}", "outcome": rng.choice(["actioned", "no_violation"]),
+                                      "by": "mod1", "note": "checked"})
+        if k % 5 == 1:
+            add("report", {**d, "category": "harassment", "comment": "updated"})
+        if k % 6 == 0:
+            add("report_resolution", {"report_id": f"r{k}", "outcome": "reopened", "by": "mod2"})
     return ev
 
 

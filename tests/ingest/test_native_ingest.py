@@ -122,6 +122,9 @@ BAD = [
     (b'{"v":1,"id":"x11","kind":"post","time":"2026-01-01T00:00:00Z","data":{"id":"p","author_id":"a","media":[{"id":"m","pdq":"' + b"f" * 63 + b'g","pdq_quality":90}]}}', "data.media[0].pdq must be a PDQ hash"),
     (b'{"v":1,"id":"x12","kind":"post","time":"2026-01-01T00:00:00Z","data":{"id":"p","author_id":"a","media":[{"id":"m","pdq":"' + b"f" * 64 + b'"}]}}', "data.media[0].pdq_quality is missing"),
     (b'{"v":1,"id":"x13","kind":"account","time":"2026-01-01T00:00:00Z","data":{"id":"a","handle":"h","avatar":{"id":"m","pdq":"' + b"0" * 64 + b'","pdq_quality":101}}}', "data.avatar.pdq_quality must be an integer from 0 to 100"),
+    (b'{"v":1,"id":"x14","kind":"report","time":"2026-01-01T00:00:00Z","data":{"id":"r","account_id":"a","category":"spam","reporter_kind":"account"}}', "missing field data.reporter_id"),
+    (b'{"v":1,"id":"x15","kind":"report","time":"2026-01-01T00:00:00Z","data":{"id":"r","account_id":"a","category":"rude","reporter_kind":"anonymous"}}', "data.category is 'rude'"),
+    (b'{"v":1,"id":"x16","kind":"report_resolution","time":"2026-01-01T00:00:00Z","data":{"report_id":"r","outcome":"done"}}', "data.outcome is 'done'"),
     (b'{"v":1,"id":"x10","kind":"follow","time":"2026-01-01T00:00:00Z","data":{"src":"a","dst":"b"},"pad":"' + b"y" * (1 << 20) + b'"}', "oversized record"),
 ]
 

@@ -15,6 +15,7 @@ from sqlalchemy import case
 from sqlalchemy.engine import Connection
 
 from ..store import schema as t
+from ..store.tables_reports import reports
 from ..store.upsert import _insert, insert_ignore, newest_per_key, upsert_newest
 from .batch import Batch
 
@@ -22,6 +23,9 @@ ACCOUNT_FIELDS = ("handle", "handle_lc", "display_name", "bio", "created_at", "p
                   "avatar_media_id", "header_media_id", "url", "email", "updated_at")
 POST_ALWAYS = ("author_id", "created_at", "reply_to", "reply_to_account", "repost_of", "quote_of", "visibility",
                "lang")
+REPORT_FIELDS = ("account_id", "category", "reporter_kind", "reporter_id", "posts", "media", "rules", "comment",
+                 "reported_at", "source", "lang", "updated_at")
+RESOLUTION_FIELDS = ("outcome", "resolved_by", "resolved_at", "resolution_note")
 MEDIA_FIELDS = ("kind", "uri", "size", "mime", "width", "height", "alt_text", "sha256", "md5", "updated_at")
 
 
@@ -57,6 +61,8 @@ class Rows:
     requests: list[dict] = field(default_factory=list)
     likes: list[dict] = field(default_factory=list)
     sessions: list[dict] = field(default_factory=list)
+    reports: list[dict] = field(default_factory=list)
+    resolutions: list[dict] = field(default_factory=list)
     dead: list[dict] = field(default_factory=list)
     # post id -> its (hashtags, mentions, urls) from every event of this batch, in event order
     children: dict[str, tuple[list, list, list]] = field(default_factory=dict, repr=False)
@@ -173,6 +179,24 @@ class Rows:
                               "event": d.get("event") or "login", "user_agent": d.get("user_agent"),
                               "device_id": d.get("device_id")})
 
+    # -- user reports (docs/reports.md) ------------------------------------------------------------
+    def _report(self, d: dict, time: str, version: str) -> None:
+        g = d.get
+        self.reports.append({
+            "id": d["id"], "account_id": d["account_id"], "category": d["category"],
+            "reporter_kind": d["reporter_kind"], "reporter_id": g("reporter_id"),
+            "posts": orjson.dumps(list(dict.fromkeys(g("posts") or []))).decode(),
+            "media": orjson.dumps(list(dict.fromkeys(g("media") or []))).decode(),
+            "rules": orjson.dumps(g("rules") or []).decode(), "comment": g("comment") or "",
+            "reported_at": g("created_at") or time, "source": g("source"), "lang": g("lang"),
+            "updated_at": time, "version": version,
+        })
+
+    def _report_resolution(self, d: dict, time: str, version: str) -> None:
+        self.resolutions.append({"id": d["report_id"], "outcome": d["outcome"], "resolved_by": d.get("by"),
+                                 "resolved_at": time, "resolution_note": d.get("note"),
+                                 "resolution_version": version})
+
     # -- writing --------------------------------------------------------------------------------
     def write(self, conn: Connection) -> None:
         insert_ignore(conn, t.events, self.events, ["event_id"], columns=EVENT_COLUMNS)
@@ -200,6 +224,11 @@ class Rows:
         upsert_newest(conn, t.likes, newest_per_key(self.likes, ["account_id", "post_id"]),
                       ["account_id", "post_id"], ("state", "time"))
         insert_ignore(conn, t.account_sessions, self.sessions)
+        if self.reports:
+            upsert_newest(conn, reports, newest_per_key(self.reports, ["id"]), ["id"], REPORT_FIELDS)
+        if self.resolutions:
+            rows = [{**_REPORT_PLACEHOLDER, **r} for r in newest_per_key(self.resolutions, ["id"], "resolution_version")]
+            upsert_newest(conn, reports, rows, ["id"], RESOLUTION_FIELDS, version="resolution_version")
         insert_ignore(conn, t.dead_letters, self.dead, ["source", "line"])
 
     def batch(self, base_dir: str | None) -> Batch:
@@ -219,11 +248,13 @@ class Rows:
 _HANDLERS = {name[1:]: f for name, f in vars(Rows).items()
              if name.startswith("_") and not name.startswith("__") and name[1:] in
              ("account", "account_state", "post", "post_edit", "post_delete", "follow", "unfollow",
-              "follow_request", "like", "unlike", "session")}
+              "follow_request", "like", "unlike", "session", "report", "report_resolution")}
 
 
 _ACCOUNT_PLACEHOLDER = {"handle": "", "handle_lc": "", "display_name": "", "bio": "", "protected": False,
                         "version": "", "state": "active", "state_version": ""}
+_REPORT_PLACEHOLDER = {"account_id": "", "category": "", "reporter_kind": "", "posts": "[]", "media": "[]",
+                       "rules": "[]", "comment": "", "version": ""}
 _POST_PLACEHOLDER = {"author_id": "", "text": "", "visibility": "", "version": ""}
 
 

@@ -28,6 +28,12 @@ REQUEST_STATES = ("pending", "approved", "rejected")
 VISIBILITIES = ("public", "unlisted", "followers", "direct")
 MEDIA_KINDS = ("photo", "video", "audio", "other")
 SESSION_EVENTS = ("login", "signup", "post", "other")
+# User reports (docs/reports.md): who filed it, what it says, how it ended.
+REPORTER_KINDS = ("account", "anonymous", "trusted_flagger", "automated")
+REPORT_CATEGORIES = ("child_sexual_exploitation", "child_grooming", "violent_extremism", "violence", "harassment",
+                     "hate", "self_harm", "illegal", "impersonation", "spam", "violation", "other")
+CHILD_SAFETY = ("child_sexual_exploitation", "child_grooming")
+REPORT_OUTCOMES = ("actioned", "no_violation", "duplicate", "resolved", "reopened")
 
 _TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
 _PDQ_RE = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -233,6 +239,30 @@ def _session(d: dict) -> str:
     return d["account_id"]
 
 
+def _report(d: dict) -> str:
+    _id(d, "id")
+    _id(d, "account_id")
+    _enum(d, "category", REPORT_CATEGORIES, required=True)
+    kind = _enum(d, "reporter_kind", REPORTER_KINDS, required=True)
+    _id(d, "reporter_id", required=kind == "account")
+    _str_list(d, "posts", MAX_ID)
+    _str_list(d, "media", MAX_ID)
+    _str_list(d, "rules")
+    _str(d, "comment", required=False, max_len=MAX_TEXT)
+    _time(d, "created_at", required=False, where="data")
+    _str(d, "source", required=False, max_len=100)
+    _str(d, "lang", required=False, max_len=20)
+    return d["account_id"]
+
+
+def _report_resolution(d: dict) -> str:
+    _id(d, "report_id")
+    _enum(d, "outcome", REPORT_OUTCOMES, required=True)
+    _str(d, "by", required=False)
+    _str(d, "note", required=False, max_len=MAX_TEXT)
+    return d["report_id"]
+
+
 # Fast paths: well-formed records (nearly all of them) pass a few inline type and length tests;
 # anything else goes through the checks above, which name the first problem. A fast path accepts
 # only what the full checks accept, so the reasons given for bad records do not change.
@@ -300,6 +330,8 @@ KINDS = {
     "like": _like_fast,
     "unlike": _like_fast,
     "session": _session,
+    "report": _report,
+    "report_resolution": _report_resolution,
 }
 
 

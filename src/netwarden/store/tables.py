@@ -6,6 +6,7 @@ from . import (
     tables_cases,  # noqa: F401
     tables_enforce,  # noqa: F401
     tables_media,  # noqa: F401
+    tables_reports,  # noqa: F401
     tables_scale,  # noqa: F401
     tables_sweep,  # noqa: F401
 )
