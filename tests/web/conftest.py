@@ -68,3 +68,26 @@ def web_store(web_world, tmp_path_factory):
     cid = cases.open_case(store, [web_world["seed"]], "test")
     yield {"store": store, "case": cid, **web_world}
     store.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_store(tmp_path_factory):
+    """The hostile world (tests/web/hostile_world.py) ingested with a bank matching its known image,
+    one user per role plus a second moderator, and a case opened from its seed."""
+    from hostile_world import write_hostile_world
+
+    from netwarden.web.auth import add_user
+
+    d = tmp_path_factory.mktemp("hostile")
+    w = write_hostile_world(d / "world")
+    store = open_store(f"sqlite:///{d / 'netwarden.db'}")
+    with store.engine.begin() as conn:
+        bank = mb.create_bank(conn, "demo-known", exist_ok=True)
+        mb.add_entries(conn, bank["id"], [("pdq", w["pdq"], "hostile known image")])
+        for role in ROLES:
+            add_user(conn, role, role, PASSWORD, actor="test")
+        add_user(conn, "moderator2", "moderator", PASSWORD, actor="test")
+    summary = ingest_files(store, [w["events"]], signals=True, terms=str(TERMS), dead_letter=d / "dead.jsonl")
+    cid = cases.open_case(store, [w["seed"]], "test")
+    yield {"store": store, "case": cid, "world": w["root"], "summary": summary, "dead": d / "dead.jsonl", **w}
+    store.close()

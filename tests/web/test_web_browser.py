@@ -71,9 +71,10 @@ def test_review_flow_reveal_bulk_confirm_four_eyes(browser, server, web_store):
     assert page.locator("img.original").count() == 0
     mid = fig.get_attribute("data-media")
     fig.locator("button.reveal").click()
-    revealed = page.locator(f"#media-{mid} img.original")
+    tok = fig.get_attribute("id")  # a server-made token, not the platform id
+    revealed = page.locator(f"#{tok} img.original")
     revealed.wait_for()
-    page.wait_for_function(f"document.querySelector('#media-{mid} img.original').naturalWidth > 0")
+    page.wait_for_function(f"document.querySelector('#{tok} img.original').naturalWidth > 0")
     assert page.locator("img.original").count() == 1  # one item at a time
     with store.engine.connect() as conn:
         rows = audit.entries(conn, action="reveal", subject_id=mid)

@@ -7,8 +7,10 @@ the route-enumerating test checks.
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
+from urllib.parse import unquote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -23,6 +25,26 @@ STATIC = Path(__file__).parent / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 PUBLIC_PATHS = ("/login",)  # plus /static/*: the vendored assets the login page needs
+
+
+class RawSegments:
+    """ASGI wrapper: route on the request path with %2F, %25 and %7E left encoded, so a platform id
+    holding '/' (or '%', or the '~' marker) stays one path segment; handlers decode theirs with
+    deps.segment(). Every other escape is decoded as usual."""
+
+    _KEEP = re.compile(rb"(%2[fF5]|%7[eE])")
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        raw = scope.get("raw_path") if scope["type"] in ("http", "websocket") else None
+        if raw and b"%" in raw:
+            raw = raw.split(b"?", 1)[0]
+            parts = self._KEEP.split(raw)
+            scope = dict(scope, path="".join(p.decode("ascii", "replace").upper() if i % 2 else
+                                             unquote(p.decode("ascii", "replace")) for i, p in enumerate(parts)))
+        await self.app(scope, receive, send)
 
 
 def create_app(db_url: str | None = None, store: Store | None = None, media_roots: list[str] | None = None,
@@ -77,6 +99,7 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
         hma_router = None
     if hma_router is not None:
         app.include_router(hma_router)
+    app.add_middleware(RawSegments)
 
     @app.get("/", response_class=HTMLResponse, dependencies=protected)
     def home():

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from fastapi import HTTPException, Request
 from fastapi.templating import Jinja2Templates
@@ -16,6 +18,36 @@ from ..store.tables_cases import preferences
 from .auth import User, session_user
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def urlpart(value) -> str:
+    """Percent-encode one URL path segment or query value: every character but A-Z a-z 0-9 - . _.
+
+    Every platform value that goes into a URL attribute (href, src, action, hx-*) goes through this
+    filter (`{{ m.account_id|urlpart }}`); tests/web/test_web_url_encoding.py fails on a template
+    that puts any other expression into a URL attribute. Browsers treat "." and ".." (and their
+    %2E forms) as dot segments and walk up the path, so those two ids get the marker "~" in front
+    ("~" itself is always encoded, so a literal one can only be the marker); `segment()` undoes it."""
+    s = quote(str(value), safe="").replace("~", "%7E")
+    return "~" + s if s in (".", "..") else s
+
+
+def segment(value: str) -> str:
+    """A platform id from a path segment made by `urlpart` (the app keeps %2F, %25 and %7E encoded
+    in the routed path, so an id with '/' stays one segment; see app.RawSegments)."""
+    if value.startswith("~"):
+        value = value[1:]
+    return unquote(value)
+
+
+def dom_token(value) -> str:
+    """A server-made element id for a platform value: its hash, never the value (no selector built
+    from platform text)."""
+    return "n" + hashlib.blake2b(str(value).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
+
+
+TEMPLATES.env.filters["urlpart"] = urlpart
+TEMPLATES.env.filters["dom_token"] = dom_token
 SESSION_COOKIE = "nw_session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

@@ -14,7 +14,7 @@ from ..errors import UserError
 from ..store.tables_cases import preferences
 from ..store.upsert import upsert
 from .auth import ROLES, User, add_user, disable_user, list_users
-from .deps import PREF_CHOICES, current_user, render, require, store
+from .deps import PREF_CHOICES, current_user, render, require, segment, store
 
 router = APIRouter()
 
@@ -38,6 +38,7 @@ def users_add(request: Request, name: str = Form(...), role: str = Form(...), pa
 
 @router.post("/admin/users/{name}/disable")
 def users_disable(request: Request, name: str, user: User = Depends(current_user)):
+    name = segment(name)
     require(user, "manage_users")
     with store(request).engine.begin() as conn:
         disable_user(conn, name, actor=user.name)

@@ -14,7 +14,7 @@ from .. import audit, cases, risk
 from ..store import schema as t
 from ..store.tables_cases import case_members
 from .auth import User
-from .deps import TEMPLATES, current_user, highlight, render, require, store
+from .deps import TEMPLATES, current_user, highlight, render, require, segment, store
 
 router = APIRouter()
 
@@ -221,11 +221,13 @@ def _account_ctx(request: Request, aid: str) -> dict:
 
 @router.get("/accounts/{aid}", response_class=HTMLResponse)
 def account_page(request: Request, aid: str, user: User = Depends(current_user)):
+    aid = segment(aid)
     return render(request, "account.html", user, **_account_ctx(request, aid))
 
 
 @router.get("/api/accounts/{aid}")
 def account_api(request: Request, aid: str, user: User = Depends(current_user)):
+    aid = segment(aid)
     ctx = _account_ctx(request, aid)
     with store(request).engine.begin() as conn:
         audit.append(conn, user.name, "export", "account", aid, {"format": "json"})

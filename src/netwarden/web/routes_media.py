@@ -17,7 +17,7 @@ from .. import audit
 from ..store import schema as t
 from . import media as m
 from .auth import User
-from .deps import current_user, prefs, render, require, store
+from .deps import current_user, prefs, render, require, segment, store
 
 router = APIRouter()
 GRANT_SECONDS = 120
@@ -42,6 +42,7 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
 
 @router.get("/media/{mid}", response_class=HTMLResponse)
 def media_page(request: Request, mid: str, user: User = Depends(current_user)):
+    mid = segment(mid)
     row, path, posts, matches = _media(request, mid)
     return render(request, "media.html", user, media=dict(row._mapping), available=path is not None,
                   posts=posts, matches=matches)
@@ -49,6 +50,7 @@ def media_page(request: Request, mid: str, user: User = Depends(current_user)):
 
 @router.get("/media/{mid}/blurred")
 def media_blurred(request: Request, mid: str, user: User = Depends(current_user)):
+    mid = segment(mid)
     _row, path, _p, _m = _media(request, mid)
     strength = prefs(request, user)["blur"]
     data = m.blurred(path, strength) if path is not None and _row.kind == "photo" else m.placeholder()
@@ -57,6 +59,7 @@ def media_blurred(request: Request, mid: str, user: User = Depends(current_user)
 
 @router.post("/media/{mid}/reveal", response_class=HTMLResponse)
 def reveal(request: Request, mid: str, user: User = Depends(current_user)):
+    mid = segment(mid)
     require(user, "reveal")
     row, path, _p, _m = _media(request, mid)
     if path is None:
@@ -70,6 +73,7 @@ def reveal(request: Request, mid: str, user: User = Depends(current_user)):
 
 @router.get("/media/{mid}/original")
 def original(request: Request, mid: str, grant: str = "", user: User = Depends(current_user)):
+    mid = segment(mid)
     require(user, "reveal")
     try:
         g = _serializer(request).loads(grant, max_age=GRANT_SECONDS)
@@ -88,5 +92,6 @@ def original(request: Request, mid: str, grant: str = "", user: User = Depends(c
 @router.get("/media/{mid}/item", response_class=HTMLResponse)
 def media_item(request: Request, mid: str, user: User = Depends(current_user)):
     """The blurred item again (after Hide)."""
+    mid = segment(mid)
     _media(request, mid)
     return render(request, "_media_item.html", user, mid=mid)

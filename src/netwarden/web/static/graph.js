@@ -65,7 +65,7 @@
       var title = el("title", {}); title.textContent = n.handle + " (" + n.id + ") rank " + n.rank + ", " + n.state;
       n.c.appendChild(title);
       gN.appendChild(n.c);
-      if (n.rank <= 12) { n.t = el("text", {}); n.t.textContent = n.handle; gN.appendChild(n.t); }
+      if (n.rank <= 12) { n.t = el("text", {}); n.t.textContent = cut(n.handle, 24); gN.appendChild(n.t); }
       var drag = null;
       n.c.addEventListener("mousedown", function (ev) { drag = { x: ev.clientX, y: ev.clientY, moved: false }; ev.preventDefault(); });
       window.addEventListener("mousemove", function (ev) {
@@ -75,12 +75,21 @@
         drag.x = ev.clientX; drag.y = ev.clientY; drag.moved = true; place();
       });
       window.addEventListener("mouseup", function () {
-        if (drag && !drag.moved) window.location.href = "/accounts/" + encodeURIComponent(n.id);
+        if (drag && !drag.moved) window.location.href = "/accounts/" + urlpart(n.id);
         drag = null;
       });
     });
     place();
   }
+  // The same encoding as the server's urlpart filter (netwarden.web.deps.urlpart): one path segment,
+  // "~" always encoded, "." and ".." behind the "~" marker so the browser never walks up the path.
+  function urlpart(v) {
+    var s = encodeURIComponent(String(v)).replace(/[!'()*~]/g, function (c) {
+      return "%" + c.charCodeAt(0).toString(16).toUpperCase();
+    });
+    return (s === "." || s === "..") ? "~" + s : s;
+  }
+  function cut(s, n) { s = String(s); return s.length > n ? s.slice(0, n) + "\u2026" : s; }
   document.addEventListener("DOMContentLoaded", function () {
     var svg = document.getElementById("graph");
     if (!svg) return;
