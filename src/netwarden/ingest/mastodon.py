@@ -58,6 +58,8 @@ def sniff(rec: Any) -> bool:
 
 
 def _shape(e: dict) -> str | None:
+    if "target_account" in e and "action_taken" in e:
+        return "report"  # Admin::Report (GET /api/v1/admin/reports): ingest/mastodon_reports.py
     if isinstance(e.get("account"), dict):
         if "content" in e or "visibility" in e or "reblog" in e:
             return "status"
@@ -175,6 +177,10 @@ def _entity(e: dict, w: str, t: str, *, viewer: str | None) -> list[dict]:
         return _account(e, w, t)
     if shape == "admin":
         return _admin(e, w, t)
+    if shape == "report":
+        from netwarden.ingest.mastodon_reports import report
+
+        return report(e, w, t)
     if shape == "relationship":
         if not viewer:
             raise BadRecord("a Relationship needs an envelope with a viewer field (whose relationship it is)")
