@@ -275,3 +275,28 @@ def test_account_page_shows_a_url_bank_hit_with_its_reason(app, web_store):
     assert "matches domain badhost.example in bank partner-links" in page
     queue = client.get("/queue", params={"kind": "url_match"}).text
     assert f"/accounts/{aid}" in queue
+
+
+def test_queue_filter_and_account_page_read_the_signal_registry(app, web_store):
+    """Every registered kind is a queue filter option under its label; a classifier hit (the kind no page knew
+    of before the registry) filters the queue and reads in words on the account page."""
+    from netwarden import findings, risk
+    from netwarden.store import schema as t
+
+    aid = web_store["hostile"]
+    detail = {"classifier": "pixel-property-double", "version": "1", "score": 0.93, "threshold": 0.8, "media_id": "mq"}
+    sigs = findings.on_media("media_classifier", {"id": "mq", "post_id": "pq", "account_id": aid}, 0.93, detail,
+                             ("pixel-property-double", "1"))
+    with web_store["store"].engine.begin() as conn:
+        conn.execute(t.signals.insert(), findings.rows(sigs, "2026-01-01T00:00:00Z"))
+        risk.refresh(conn)
+    client = TestClient(app)
+    login(client, "viewer")
+    queue = client.get("/queue").text
+    for k in findings.kinds():
+        assert f'<option value="{k.name}" >{k.label}</option>' in queue
+    filtered = client.get("/queue", params={"kind": "media_classifier"}).text
+    assert f"/accounts/{aid}" in filtered and f"/accounts/{web_store['seed']}" not in filtered
+    page = client.get(f"/accounts/{aid}").text
+    assert '<span class="tag media_classifier">media_classifier</span>' in page
+    assert "media mq scored 0.93 by classifier pixel-property-double 1" in page

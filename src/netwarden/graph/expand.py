@@ -7,8 +7,8 @@
 3. Hub damping: rank by ``p(v) / deg(v) ** HUB_DAMPING``. A celebrity followed by many members
    collects mass from all of them but spreads over a huge degree; members collect mass from
    many members with a small degree.
-4. Signal priors: an account's own signals (media matches, URL-bank hits, term hits, off-platform routes)
-   multiply its score by at most ``1 + PRIOR_GAIN``, so a flagged account ranks above an
+4. Signal priors: an account's own signals (every registered kind with a prior, netwarden.findings:
+   media matches and classifier hits, URL-bank hits, term hits, off-platform routes) multiply its score by at most ``1 + PRIOR_GAIN``, so a flagged account ranks above an
    otherwise equal silent one without silent members being pushed out.
 5. Each candidate gets its layer contributions (the share of its PPR mass that arrived over each
    layer), its shortest evidence path from a seed inside the candidate set, with the kinds of
@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from sqlalchemy import text
 
+from .. import findings
 from ..errors import UserError
 from .build import LAYERS, Graph, build_graph
 from .push import ppr_push
@@ -38,8 +39,6 @@ EPS = 1e-6  # push threshold (residual per unit degree)
 HUB_DAMPING = 0.5
 COHESION_SET = 200  # accounts ranked highest by PPR that stage 2 measures ties into (see Prepared.rank)
 PRIOR_GAIN = 0.25
-SIGNAL_KINDS = ("media_match", "url_match", "term_hit", "off_platform_route")
-_KINDS_SQL = "(" + ",".join(f"'{k}'" for k in SIGNAL_KINDS) + ")"
 
 
 @dataclass
@@ -140,12 +139,12 @@ class Prepared:
 def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
     """Per-account prior in [1, 1 + PRIOR_GAIN] from the account's own signals."""
     strength: dict[str, float] = defaultdict(float)
+    factors = findings.prior_factors()  # e.g. a media match is recorded on media, post and account: a third each
     with store.engine.connect() as conn:
         q = text("SELECT account_id, kind, SUM(weight) FROM signals WHERE account_id IS NOT NULL "
-                 f"AND kind IN {_KINDS_SQL} GROUP BY account_id, kind")
+                 f"AND kind IN {_kinds_sql(factors)} GROUP BY account_id, kind")
         for acc, kind, w in conn.execute(q):
-            # a media match is counted once per media, post and account: use the account rows only
-            strength[acc] += float(w or 0.0) * (1.0 / 3.0 if kind == "media_match" else 1.0)
+            strength[acc] += float(w or 0.0) * factors[kind]
     pri = np.ones(graph.n)
     for acc, s in strength.items():
         i = graph.index.get(acc)
@@ -272,31 +271,23 @@ def _paths(prep: Prepared, seed_idx: list[int], top: np.ndarray, members: list[C
         c.path_edges = ["+".join(g.edge_kinds(a, b)) for a, b in zip(ids, ids[1:], strict=False)]
 
 
-def _reason(kind: str, d: dict) -> str:
-    if kind == "media_match":
-        return (f"media {d.get('media_id')} matches bank {d.get('bank')} entry {d.get('entry')} "
-                f"({d.get('signal_type')}, distance {d.get('distance')})")
-    if kind == "term_hit":
-        return f"term {d.get('term')!r} ({d.get('category')}) in {d.get('field')}"
-    if kind == "url_match":
-        return (f"link {d.get('url')} in {d.get('field')} matches {d.get('signal_type')} {d.get('signal')} "
-                f"in bank {d.get('bank')}")
-    if kind == "off_platform_route":
-        return f"{d.get('route')} link {d.get('url')} in {d.get('field')}"
-    return kind
+def _kinds_sql(names) -> str:
+    return "(" + ",".join(f"'{k}'" for k in names) + ")"
 
 
 def attach_signals(store, members: list[Candidate], limit: int = 20) -> None:
     by_id = {c.account_id: c for c in members}
     ids = list(by_id)
+    stored = findings.kinds(stored=True)
+    per_media, kinds_sql = {k.name for k in stored if k.per_media}, _kinds_sql(k.name for k in stored)
     with store.engine.connect() as conn:
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             q = text("SELECT account_id, kind, subject_type, subject_id, weight, detail FROM signals WHERE account_id IN ("
-                     + ",".join(f":a{j}" for j in range(len(chunk))) + ") AND kind IN " + _KINDS_SQL + " ORDER BY id")
+                     + ",".join(f":a{j}" for j in range(len(chunk))) + ") AND kind IN " + kinds_sql + " ORDER BY id")
             for acc, kind, st, sid, w, detail in conn.execute(q, {f"a{j}": a for j, a in enumerate(chunk)}):
                 c = by_id[acc]
-                if kind == "media_match" and st != "account":
+                if kind in per_media and st != "account":
                     continue
                 if len(c.signals) >= limit:
                     continue
@@ -305,7 +296,7 @@ def attach_signals(store, members: list[Candidate], limit: int = 20) -> None:
                 except ValueError:
                     d = {}
                 c.signals.append({"kind": kind, "subject_type": st, "subject_id": sid, "weight": w,
-                                  "reason": _reason(kind, d)})
+                                  "reason": findings.describe(kind, d)})
 
 
 def neighbours(graph: Graph, i: int, layers: list[str] | None = None) -> sp.csr_matrix:

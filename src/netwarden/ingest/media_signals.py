@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select
 
+from .. import findings
 from ..media.decode import MediaError, read_bytes
 from ..media.hashing import MediaHashes, hash_bytes
 from ..media.service import BankMatcher
@@ -161,14 +162,10 @@ class MediaSignals:
             score = float(clf.score(rgb, {"media_id": m["id"], "role": m.get("role")}))
             if score < cut:
                 continue
-            detail = json.dumps({"classifier": clf.name, "version": clf.version, "score": round(score, 4),
-                                 "threshold": cut, "media_id": m["id"]}, sort_keys=True)
-            subjects = [("media", m["id"])] + ([("post", m["post_id"])] if m.get("post_id") else []) + (
-                [("account", m["account_id"])] if m.get("account_id") else [])
-            for st, sid in subjects:
-                key = f"media_classifier:{clf.name}:{clf.version}:{st}:{sid}" + (f":{m['id']}" if st != "media" else "")
-                rows.append({"key": key[:300], "account_id": m.get("account_id"), "subject_type": st, "subject_id": sid,
-                             "kind": "media_classifier", "weight": score, "detail": detail, "created_at": now})
+            detail = {"classifier": clf.name, "version": clf.version, "score": round(score, 4),
+                      "threshold": cut, "media_id": m["id"]}
+            rows.extend(findings.rows(findings.on_media("media_classifier", m, score, detail,
+                                                        (clf.name, clf.version)), now))
         return rows
 
 
@@ -178,7 +175,7 @@ def match_rows(media: list[dict], results, now: str) -> list[dict]:
     Keys are deterministic (bank, entry, subject), so every path that finds the same match (this
     hook, the stream's exact-hash lookup, Spark retro-matching) stores it once.
     """
-    rows = []
+    sigs = []
     for m, res in zip(media, results, strict=True):
         if res is None or not res.matches:
             continue
@@ -188,18 +185,9 @@ def match_rows(media: list[dict], results, now: str) -> list[dict]:
                       "media_id": m["id"], "role": m.get("role") or "post"}
             if match.detail:
                 detail.update(match.detail)
-            base = f"media_match:{match.bank_id}:{match.entry_id}"
-            subjects = [("media", m["id"])]
-            if m.get("post_id"):
-                subjects.append(("post", m["post_id"]))
-            if m.get("account_id"):
-                subjects.append(("account", m["account_id"]))
-            for st, sid in subjects:
-                key = f"{base}:{st}:{sid}" + (f":{m['id']}" if st != "media" else "")
-                rows.append({"key": key[:300], "account_id": m.get("account_id"), "subject_type": st,
-                             "subject_id": sid, "kind": "media_match", "weight": WEIGHT.get(match.signal_type, 1.0),
-                             "detail": json.dumps(detail, sort_keys=True), "created_at": now})
-    return rows
+            sigs += findings.on_media("media_match", m, WEIGHT.get(match.signal_type, 1.0), detail,
+                                      (match.bank_id, match.entry_id))
+    return findings.rows(sigs, now)
 
 
 def _from_row(r: dict) -> MediaHashes:

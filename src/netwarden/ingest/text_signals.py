@@ -10,8 +10,6 @@ nothing. Without a term list (no --terms and no NETWARDEN_TERMS) only contacts a
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from ..findings import Signal
 from ..media.signals import LINK_TYPES
 from ..store import media_banks as mb
 from ..store.schema import contacts as contacts_t
@@ -32,11 +31,6 @@ from ..text.urls import Link, UrlBank, classify, extract_links, normalize_url
 from .batch import Batch
 
 URL_WEIGHT = {"url": 1.0, "domain": 0.8}
-
-
-def _key(kind: str, subject_type: str, subject_id: str, *parts: object) -> str:
-    h = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8", "surrogatepass")).hexdigest()[:24]
-    return f"{kind}:{subject_type}:{subject_id}:{h}"[:300]
 
 
 def _insert_ignore(conn, table, rows: list[dict]) -> None:
@@ -133,11 +127,8 @@ class TextSignals:
                     detail = {"term": h.term, "term_id": h.term_id, "category": h.category, "mode": h.mode,
                               "lang": h.lang, "field": fld, "span": [h.start, h.end], "matched": h.matched,
                               "normalized": h.normalized, "list_version": h.list_version}
-                    sig_rows.append({
-                        "key": _key("term_hit", stype, sid, fld, h.term_id, h.start, h.end, h.list_version),
-                        "account_id": acc or None, "subject_type": stype, "subject_id": sid, "kind": "term_hit",
-                        "weight": h.weight, "detail": json.dumps(detail, ensure_ascii=False), "created_at": now,
-                    })
+                    sig_rows.append(Signal("term_hit", stype, sid, acc, h.weight, detail,
+                                           (fld, h.term_id, h.start, h.end, h.list_version)).row(now))
         url_bank = self.link_banks.refresh(conn)
         profile_and_posts = [it for it in items if it[0] and it[3] != "alt_text"]
         found = extract_contacts_many([it[5] for it in profile_and_posts])
@@ -181,11 +172,8 @@ class TextSignals:
     def _route(rows: list[dict], acc: str, stype: str, sid: str, fld: str, url: str, kind: str, now: str) -> None:
         if kind not in ("invite", "file_host"):
             return
-        rows.append({
-            "key": _key("route", stype, sid, fld, url), "account_id": acc, "subject_type": stype, "subject_id": sid,
-            "kind": "off_platform_route", "weight": 0.5, "created_at": now,
-            "detail": json.dumps({"url": url, "route": kind, "field": fld}, ensure_ascii=False),
-        })
+        rows.append(Signal("off_platform_route", stype, sid, acc, 0.5, {"url": url, "route": kind, "field": fld},
+                           (fld, url)).row(now))
 
 
 def _url_matches(rows: list[dict], bank: UrlBank, acc: str, stype: str, sid: str, fld: str, lk: Link,
@@ -203,8 +191,5 @@ def _url_matches(rows: list[dict], bank: UrlBank, acc: str, stype: str, sid: str
                   "signal": e.signal, "label": e.label, "matched": matched, "url": lk.url,
                   "raw": lk.raw[:500], "host": lk.host, "link_kind": lk.kind, "field": fld,
                   "span": [lk.start, lk.end] if lk.start >= 0 else None}
-        rows.append({
-            "key": _key("url_match", stype, sid, fld, e.bank_id, e.entry_id, lk.url), "account_id": acc or None,
-            "subject_type": stype, "subject_id": sid, "kind": "url_match", "weight": URL_WEIGHT[e.signal_type],
-            "detail": json.dumps(detail, ensure_ascii=False), "created_at": now,
-        })
+        rows.append(Signal("url_match", stype, sid, acc, URL_WEIGHT[e.signal_type], detail,
+                           (fld, e.bank_id, e.entry_id, lk.url)).row(now))

@@ -15,10 +15,8 @@ import numpy as np
 
 from .hashing import MIN_QUALITY, MediaHashes
 from .index import PdqIndex, hex_to_u8
-from .signals import MEDIA_TYPES
+from .signals import MEDIA_TYPES, PDQ_THRESHOLD, VPDQ_MATCH_PERCENT
 from .video import match_videos
-
-VPDQ_MATCH_PERCENT = 80.0  # share of the query's usable frames that must match a bank video
 
 
 @dataclass
@@ -26,7 +24,7 @@ class BankInfo:
     id: int
     name: str
     label: str = ""
-    threshold: int = 31
+    threshold: int = PDQ_THRESHOLD
     enabled: bool = True
     negative: bool = False
 

@@ -22,6 +22,8 @@ from ..errors import UserError
 MEDIA_TYPES = ("pdq", "md5", "sha256", "vpdq")
 LINK_TYPES = ("url", "domain")  # matched on links in text during ingestion, not on media
 SIGNAL_TYPES = MEDIA_TYPES + LINK_TYPES
+PDQ_THRESHOLD = 31  # a bank's default PDQ match threshold (bits of Hamming distance)
+VPDQ_MATCH_PERCENT = 80.0  # share of the query's usable frames that must match a bank video
 
 ALIASES = {
     "pdq": "pdq",

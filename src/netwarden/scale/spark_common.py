@@ -119,13 +119,13 @@ def register_views(spark, store, names: Iterable[str] | None = None) -> None:
     """
     from sqlalchemy import column, table
 
-    from ..graph.expand import SIGNAL_KINDS
+    from .. import findings
 
     for name in names or VIEWS:
         ddl = VIEWS[name]
         q = select(*[column(c.strip().split()[0]) for c in ddl.split(",")]).select_from(table(name))
-        if name == "signals":  # only the kinds the graph and the priors read
-            q = q.where(column("kind").in_(SIGNAL_KINDS))
+        if name == "signals":  # only the kinds the graph's priors read (media_match confirms seeds too)
+            q = q.where(column("kind").in_(sorted({*findings.prior_factors(), "media_match"})))
         table_df(spark, store, q, ddl).createOrReplaceTempView(name)
 
 

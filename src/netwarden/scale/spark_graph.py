@@ -26,6 +26,7 @@ and global degrees, and their signal strength.
 
 from __future__ import annotations
 
+from .. import findings
 from ..graph.build import (
     GROUP_LAYERS,
     GROUP_SQL,
@@ -36,7 +37,7 @@ from ..graph.build import (
     INTERACTION_WEIGHTS,
     MAX_GROUP,
 )
-from ..graph.expand import LAYER_WEIGHTS, PRIOR_GAIN, SIGNAL_KINDS
+from ..graph.expand import LAYER_WEIGHTS, PRIOR_GAIN
 from .spark_common import VIEWS, register_views  # noqa: F401 (the graph's inputs)
 
 
@@ -137,10 +138,13 @@ def strength_df(spark):
     """(account_id, strength): an account's own signals, as `graph.expand.signal_priors` sums them."""
     from pyspark.sql import functions as F
 
-    kinds = ", ".join(f"'{k}'" for k in SIGNAL_KINDS)
+    factors = findings.prior_factors()
+    kinds = ", ".join(f"'{k}'" for k in factors)
     per_kind = spark.sql("SELECT account_id, kind, SUM(weight) AS w FROM signals WHERE account_id IS NOT NULL "
                          f"AND kind IN ({kinds}) GROUP BY account_id, kind")
-    factor = F.when(F.col("kind") == "media_match", F.lit(1.0 / 3.0)).otherwise(F.lit(1.0))
+    factor = F.lit(0.0)
+    for kind, f in factors.items():
+        factor = F.when(F.col("kind") == kind, F.lit(f)).otherwise(factor)
     return per_kind.groupBy("account_id").agg(F.sum(F.coalesce(F.col("w"), F.lit(0.0)) * factor).alias("strength"))
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 
-from .. import audit, cases, risk
+from .. import audit, cases, findings, risk
 from ..store import schema as t
 from ..store.tables_cases import case_members
 from .auth import User
@@ -193,6 +193,8 @@ def _account_ctx(request: Request, aid: str) -> dict:
         sigs = [{**r._mapping, "detail": json.loads(r.detail or "{}")} for r in conn.execute(
             select(t.signals).where(t.signals.c.account_id == aid, t.signals.c.subject_type != "media")
             .order_by(t.signals.c.id).limit(200))]
+        for s in sigs:
+            s["reads"] = findings.describe(s["kind"], s["detail"])
         posts = [dict(r._mapping) for r in conn.execute(
             select(t.posts).where(t.posts.c.author_id == aid).order_by(t.posts.c.created_at.desc()).limit(50))]
         pm: dict[str, list[str]] = {}

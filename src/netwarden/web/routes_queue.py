@@ -9,14 +9,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from .. import cases, risk
+from .. import cases, findings, risk
 from ..store.tables_cases import account_risk
 from ..store.tables_cases import cases as cases_t
 from .auth import User
 from .deps import TEMPLATES, current_user, render, require, store
 
 router = APIRouter()
-SIGNAL_KINDS = ("media_match", "url_match", "term_hit", "contact", "off_platform_route", "proximity")
 MEMBER_STATES = ("candidate", "confirmed", "cleared", "escalated")
 
 
@@ -67,7 +66,7 @@ def queue_page(request: Request, kind: str = "", lang: str = "", state: str = ""
         open_cases = cases.list_cases(conn, state="open", assignee=assignee or None)
         accounts_html = Markup(_accounts_html(request, conn, kind, lang, state, assignee, limit))
     filters = {"kind": kind, "lang": lang, "state": state, "assignee": assignee}
-    return render(request, "queue.html", user, filters=filters, kinds=SIGNAL_KINDS, states=MEMBER_STATES,
+    return render(request, "queue.html", user, filters=filters, kinds=[(k.name, k.label) for k in findings.kinds()], states=MEMBER_STATES,
                   langs=("en", "es", "ar"), cases=open_cases, accounts_html=accounts_html)
 
 
