@@ -8,13 +8,16 @@ import signal
 import subprocess
 
 import pytest
+from sqlalchemy import func, select
 
 from clirun import CLI
 from netwarden.enforce import outbox, worker
 from netwarden.enforce.mastodon import MastodonAdapter
 from netwarden.enforce.webhook import WebhookAdapter, sign, verify
-from netwarden.report import evidence, export, stats
+from netwarden.errors import UserError
+from netwarden.report import export, stats
 from netwarden.store import open_store
+from netwarden.store.tables_enforce import evidence_items
 from netwarden.testing.enforce_fixtures import env_keys, seed
 from netwarden.testing.mastodon_server import MastodonState, make_app
 from netwarden.testing.serve import ThreadServer
@@ -64,11 +67,9 @@ def test_mastodon_adapter_suspend_remove_reverse_and_retry(world, masto):
     _decide(store, "remove_posts", ["101"], decision_id=11)
     ad = MastodonAdapter(srv.url, state.token)
     state.fail_next = 1
-    pres = lambda a: evidence.preserve(store.engine, evidence.Vault.from_env(), a["account_id"],  # noqa: E731
-                                       case_id=a["case_id"], actor="system:enforce")
-    res = worker.run(store.engine, ad, base_backoff=0, before_destructive=pres)
+    res = worker.run(store.engine, ad, base_backoff=0)  # preserves before the destructive actions by itself
     assert res.retried == 1 and res.done == 2  # with zero backoff the retry is due in the same run
-    assert worker.run(store.engine, ad, before_destructive=pres).done == 0
+    assert worker.run(store.engine, ad).done == 0
     assert state.accounts["100"]["suspended"] and "r55" in state.resolved
     assert set(info["posts"]["101"]) <= set(state.deleted) and state.accounts["101"]["sensitized"]
     with store.engine.connect() as conn:
@@ -129,3 +130,44 @@ def test_sigkill_at_every_step_delivers_once(world, masto, point):
     assert [s["state"] for s in st] == ["done"] * 3
     effects = [k for k in state.webhook_effects if k.startswith(case + ":")]
     assert len(effects) == 3  # each action took effect once, whatever was re-sent
+
+
+class _Recording:
+    """An adapter that records, at the moment it is asked to act, what the vault already holds."""
+
+    name = "recording"
+
+    def __init__(self, engine):
+        self.engine, self.seen = engine, []
+
+    def deliver(self, action: dict) -> dict:
+        with self.engine.connect() as conn:
+            n = conn.scalar(select(func.count()).select_from(evidence_items)
+                            .where(evidence_items.c.account_id == action["account_id"]))
+        self.seen.append((action["action"], action["account_id"], n))
+        return {"ok": True}
+
+
+def test_library_worker_preserves_before_destructive_actions_without_the_cli(world, monkeypatch):
+    """A second caller of the library (a button, a scheduled job) gets the preservation the CLI had: the
+    account's media and records are in the vault before the adapter acts; without a vault key nothing runs."""
+    store, info, *_ = world
+    _decide(store, "suspend", ["100"], case="lib", decision_id=20)
+    _decide(store, "restrict", ["101"], case="lib", decision_id=21)  # not destructive: nothing to preserve first
+    ad = _Recording(store.engine)
+    assert worker.run(store.engine, ad).done == 2
+    assert ("suspend", "100") in [(a, b) for a, b, _ in ad.seen]
+    assert all(n > 0 for a, _, n in ad.seen if a == "suspend")
+    assert [n for a, _, n in ad.seen if a == "restrict"] == [0]
+    with store.engine.connect() as conn:
+        media = set(conn.scalars(select(evidence_items.c.ref).where(evidence_items.c.account_id == "100",
+                                                                    evidence_items.c.kind == "media")))
+    assert media == set(info["media"]["100"])
+    _decide(store, "suspend", ["102"], case="lib", decision_id=22)
+    monkeypatch.delenv("NETWARDEN_VAULT_KEY", raising=False)
+    monkeypatch.delenv("NETWARDEN_VAULT_KEY_FILE", raising=False)
+    with pytest.raises(UserError, match="No vault key"):
+        worker.run(store.engine, ad)
+    with store.engine.connect() as conn:
+        assert [s["state"] for s in outbox.status_for_case(conn, "lib") if s["account"] == "102"] == ["pending"]
+    assert worker.run(store.engine, ad, preserve=False).done == 1  # only an explicit opt-out skips it

@@ -129,6 +129,44 @@ def test_flow_end_to_end_and_error_codes(world, ncmec):
     assert c.finish(res["ncmec_report_id"]).code == 5102
 
 
+def test_library_send_preserves_first_and_sends_the_preserved_bytes(world, ncmec):
+    """ncmec_flow.send called without the CLI and without a vault preserves the account before filing; the
+    files sent are the vault's bytes, so a media file gone from storage after preservation is still sent
+    as preserved, and one never preserved stops the send before /submit with the media named."""
+    import hashlib
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from netwarden.errors import UserError
+    from netwarden.store import schema as t
+    from netwarden.store.tables_enforce import evidence_items
+
+    srv, state = ncmec
+    store, info, _, _ = world
+    row = ncmec_flow.build(store.engine, "101", actor="tester", case_id="5", reporter=REPORTER)
+    with store.engine.connect() as conn:
+        uris = dict(conn.execute(select(t.media.c.id, t.media.c.uri).where(t.media.c.id.in_(info["media"]["101"]))).all())
+    original = {hashlib.sha256(Path(u).read_bytes()).hexdigest() for u in uris.values()}
+    res = ncmec_flow.send(store.engine, _client(srv), row["id"], actor="tester")
+    assert res["state"] == "finished"
+    with store.engine.connect() as conn:
+        kept = set(conn.scalars(select(evidence_items.c.ref).where(evidence_items.c.account_id == "101",
+                                                                   evidence_items.c.case_id == "5",
+                                                                   evidence_items.c.kind == "media")))
+    assert kept == set(info["media"]["101"])
+    assert {f["sha256"] for f in state.reports[res["ncmec_report_id"]]["files"].values()} == original
+    # a media whose file is gone before it was ever preserved: no report is opened
+    row2 = ncmec_flow.build(store.engine, "102", actor="tester", case_id="6", reporter=REPORTER)
+    gone = info["media"]["102"][0]
+    with store.engine.connect() as conn:
+        Path(conn.scalar(select(t.media.c.uri).where(t.media.c.id == gone))).unlink()
+    before = set(state.reports)
+    with pytest.raises(UserError, match=f"media {gone} are not in the evidence vault"):
+        ncmec_flow.send(store.engine, _client(srv), row2["id"], actor="tester")
+    assert set(state.reports) == before
+
+
 def test_retract_unfinished(world, ncmec):
     srv, state = ncmec
     store, *_ = world

@@ -74,21 +74,13 @@ def enforce_run(
 ) -> None:
     """Deliver every due outbox action once, with retries and backoff."""
     from ..enforce import worker
-    from ..report import evidence
 
     store = _store(db)
     ad = worker.make_adapter(adapter)
-    hook = None
-    if preserve:
-        vault = evidence.Vault.from_env()
-
-        def hook(action: dict) -> None:
-            evidence.preserve(store.engine, vault, action["account_id"], case_id=action["case_id"],
-                              actor="system:enforce")
     with progress(not as_json) as p:
         task = p.add_task("delivering", total=None)
         res = worker.run(store.engine, ad, lease=lease, max_attempts=max_attempts, limit=limit,
-                         before_destructive=hook, base_backoff=backoff, on_progress=lambda: p.advance(task))
+                         preserve=preserve, base_backoff=backoff, on_progress=lambda: p.advance(task))
     store.close()
     emit(res.as_dict(), as_json, f"done {res.done}, retrying {res.retried}, failed {res.failed}")
 
@@ -256,21 +248,13 @@ def ncmec_send(report: int = typer.Option(None, "--report"), account: str = type
                production: bool = typer.Option(False, "--production", help="File with NCMEC for real (also needs NETWARDEN_NCMEC_ENV=production)."),
                by: str = BY_OPT, db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Send (or resume sending) a built report: /status, /submit, /upload, /fileinfo, /finish."""
-    from ..report import evidence, ncmec_flow
+    from ..report import ncmec_flow
     from ..report.ncmec_client import NcmecClient
 
     store = _store(db)
     client = NcmecClient.from_env(allow_production=production)
     rid = _report_id(store.engine, report, account, case)
-    vault = evidence.Vault.from_env()
-    from sqlalchemy import select
-
-    from ..store.tables_enforce import ncmec_reports as nr
-
-    with store.engine.connect() as conn:
-        row = conn.execute(select(nr.c.account_id, nr.c.case_id).where(nr.c.id == rid)).one()
-    evidence.preserve(store.engine, vault, row.account_id, case_id=row.case_id, actor=by)
-    res = ncmec_flow.send(store.engine, client, rid, actor=by, vault=vault)
+    res = ncmec_flow.send(store.engine, client, rid, actor=by)  # preserves the account's evidence first
     store.close()
     emit(res, as_json, f"report {rid}: {res['state']} (NCMEC id {res['ncmec_report_id']})")
 

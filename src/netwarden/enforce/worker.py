@@ -3,8 +3,10 @@
 Each action moves pending -> in_flight (a lease, committed) -> done | pending (retry later) |
 failed (after max attempts or a non-retryable error). A worker killed mid-delivery leaves the
 action in_flight; once its lease has passed another run claims it again and delivers it again,
-which adapters make harmless (see base.Adapter.deliver). Destructive actions first call the
-`before_destructive` hook (evidence preservation), which must succeed.
+which adapters make harmless (see base.Adapter.deliver). Before a destructive action the worker
+preserves the account's evidence in the vault (netwarden.report.evidence), whoever calls it: the
+CLI, a button or a scheduled job; a failed preservation stops the run before anything is sent.
+Only an explicit `preserve=False` (the CLI's --no-preserve) skips it.
 """
 
 from __future__ import annotations
@@ -88,10 +90,24 @@ def _claim(engine: Engine, lease: float) -> dict | None:
     return d
 
 
+def preserver(engine: Engine, vault=None) -> Callable[[dict], None]:
+    """Preserve an action's account (with its case) in `vault` (default: the vault configured in the
+    environment, resolved now so a missing key stops the run before any action is claimed)."""
+    from ..report import evidence
+
+    vault = vault if vault is not None else evidence.Vault.from_env()
+
+    def preserve(action: dict) -> None:
+        evidence.preserve(engine, vault, action["account_id"], case_id=action["case_id"], actor=ACTOR)
+    return preserve
+
+
 def run(engine: Engine, adapter: Adapter, *, lease: float = 300.0, max_attempts: int = 8, limit: int | None = None,
-        before_destructive: Callable[[dict], None] | None = None, base_backoff: float = 30.0,
+        vault=None, preserve: bool = True, base_backoff: float = 30.0,
         on_progress: Callable[[], None] | None = None) -> WorkerResult:
-    """Deliver every due action once (until none is due or `limit` deliveries were tried)."""
+    """Deliver every due action once (until none is due or `limit` deliveries were tried); destructive
+    actions are preserved first (in `vault`, default the environment's) unless `preserve` is False."""
+    before_destructive = preserver(engine, vault) if preserve else None
     result = WorkerResult()
     tried = 0
     while limit is None or tried < limit:

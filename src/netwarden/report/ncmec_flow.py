@@ -10,6 +10,8 @@ in the transaction that records its effect. Resuming after a crash:
   and the whole report is filed again from /submit: one finished report, each file once.
 - finishing: /finish is sent again; 5102 (already finished) means the first one went through.
 
+Before anything is sent, `send` preserves the reported account's evidence (whoever calls it), and
+the files sent are the preserved bytes from the vault, never read again from the media's storage.
 The /finish receipt time starts the 1-year evidence preservation clock.
 """
 
@@ -25,6 +27,7 @@ from .. import audit
 from ..enforce.util import crashpoint, now
 from ..errors import UserError
 from ..store import schema as t
+from ..store.tables_enforce import evidence_items as ei
 from ..store.tables_enforce import ncmec_files as nf
 from ..store.tables_enforce import ncmec_reports as nr
 from ..store.tables_enforce import ncmec_responses as nresp
@@ -101,22 +104,25 @@ def _fail(engine: Engine, report_id: int, r: Response, what: str) -> None:
                     "fix the report and run `report ncmec send` again.")
 
 
-def _file_bytes(conn: Connection, media_id: str, sha: str | None, vault: evidence.Vault | None) -> tuple[str, bytes]:
+def _file_bytes(conn: Connection, media_id: str, sha: str | None, vault: evidence.Vault) -> tuple[str, bytes]:
+    """The preserved bytes of a reported media: by the report's SHA-256, else by its evidence item."""
     m = conn.execute(select(t.media.c.uri).where(t.media.c.id == media_id)).first()
     name = Path(m.uri).name if m is not None and m.uri else media_id
-    if vault is not None and sha:
-        try:
-            return name, vault.get(sha)
-        except ValueError:
-            pass
-    if m is not None and m.uri and Path(m.uri).is_file():
-        return name, Path(m.uri).read_bytes()
-    raise UserError(f"The bytes of media {media_id} are neither in the vault nor at its uri; preserve the evidence first.")
+    preserved = conn.scalars(select(ei.c.sha256).where(ei.c.kind == "media", ei.c.ref == media_id)).all()
+    for h in dict.fromkeys([sha, *preserved]):
+        if h:
+            try:
+                return name, vault.get(h)
+            except ValueError:
+                continue
+    raise UserError(f"The bytes of media {media_id} are not in the evidence vault (its file could not be read when "
+                    "the account was preserved); restore the file and run `netwarden evidence preserve` for the account.")
 
 
 def send(engine: Engine, client: NcmecClient, report_id: int, *, actor: str,
          vault: evidence.Vault | None = None) -> dict:
-    """Run (or resume) the API flow of one report until it is finished."""
+    """Run (or resume) the API flow of one report until it is finished. The account's evidence is
+    preserved first, in `vault` (default: the vault configured in the environment)."""
     with engine.connect() as conn:
         row = _report(conn, report_id)
     if row.state == "finished":
@@ -126,6 +132,12 @@ def send(engine: Engine, client: NcmecClient, report_id: int, *, actor: str,
     if row.environment != client.environment:
         raise UserError(f"Report {report_id} was built for the {row.environment} environment but the client is "
                         f"configured for {client.environment}; set NETWARDEN_NCMEC_ENV to match.")
+    vault = vault if vault is not None else evidence.Vault.from_env()
+    evidence.preserve(engine, vault, row.account_id, case_id=row.case_id or "", actor=actor)
+    with engine.connect() as conn:  # every file still to send is preserved, or nothing is sent
+        for f in conn.execute(select(nf.c.media_id, nf.c.sha256).where(nf.c.report_id == report_id,
+                                                                        nf.c.state == "pending")):
+            _file_bytes(conn, f.media_id, f.sha256, vault)
     with engine.begin() as conn:
         audit.append(conn, actor, "report.send", "account", row.account_id, {"report": report_id, "from": row.state})
 
