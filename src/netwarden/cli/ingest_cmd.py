@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     paths: list[Path] = typer.Argument(..., help="JSON Lines files (or single JSON documents) to ingest."),
-    fmt: str = typer.Option("native", "--format", "-f", help="native | twitter-v2 | mastodon"),
+    fmt: str = typer.Option("native", "--format", "-f", help="native | twitter-v2 | mastodon | coop"),
     db: str = DB_OPT,
     dead_letter: Path = typer.Option(None, "--dead-letter", help="Where bad records go (default: $NETWARDEN_DEAD_LETTER or ./netwarden-deadletter.jsonl)."),
     terms: str = typer.Option(None, "--terms", help="Term list to scan text with (default: $NETWARDEN_TERMS)."),

@@ -28,10 +28,12 @@ def get_format(name: str) -> Format:
         return _lazy("twitter", name)
     if name == "mastodon":
         return _lazy("mastodon", name)
+    if name == "coop":  # Coop's report API bodies (docs/reports.md)
+        return _lazy("coop", name)
     raise KeyError(name)
 
 
-FORMAT_NAMES = ("native", "twitter-v2", "mastodon")
+FORMAT_NAMES = ("native", "twitter-v2", "mastodon", "coop")
 
 
 def guess_format(rec: object) -> str | None:
