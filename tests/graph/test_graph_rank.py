@@ -139,3 +139,16 @@ def test_layer_shares_are_ties_into_the_network():
     for c in exp.members:
         assert abs(sum(c.layers.values()) - 1.0) < 1e-3
         assert c.path[0] == "a0"
+
+
+def test_core_subgraph_from_candidate_rows_equals_the_whole_graph_slice():
+    """mark_core fuses only the candidates' rows; it must give what slicing the whole fused graph gives."""
+    from netwarden.graph.core import camouflage_scale, camouflage_weighted
+
+    g = _world()
+    g.layers["handle"] = g.layers["interaction"][::-1, ::-1].tocsr() * 0.5  # a second layer, other pattern
+    nodes = np.array([3, 0, 12, 9, 40, 7, 500], dtype=np.int64)
+    full = g.fused(None, ["interaction", "handle"])
+    want = camouflage_scale(full[nodes][:, nodes].tocsr(), np.diff(full.indptr)[nodes])
+    got = camouflage_weighted(g, ["interaction", "handle"], nodes)
+    assert abs(got - want).max() < 1e-12 and got.nnz == want.nnz > 0
