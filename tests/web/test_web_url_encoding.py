@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from hostile_world import ACCOUNTS, MEDIA
 from web_helpers import login
 
-from netwarden.web.deps import dom_token, segment, urlpart
+from netwarden.web.deps import dom_token, querystring, segment, urlpart
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "netwarden" / "web" / "templates"
 URL_ATTRS = ("href", "src", "action", "formaction", "hx-get", "hx-post", "hx-put", "hx-patch", "hx-delete",
@@ -22,11 +22,12 @@ EXPR_RE = re.compile(r"\{\{(.*?)\}\}")
 
 
 def unencoded_url_expressions(text: str) -> list[str]:
-    """Every {{ expression }} inside a URL attribute that does not end with the urlpart filter."""
+    """Every {{ expression }} inside a URL attribute that does not end with the urlpart (or, for a
+    whole query string, the querystring) filter."""
     bad = []
     for m in ATTR_RE.finditer(text):
         for e in EXPR_RE.findall(m.group(2)):
-            if not re.search(r"\|\s*urlpart\s*$", e.strip()):
+            if not re.search(r"\|\s*(?:urlpart|querystring)\s*$", e.strip()):
                 bad.append(f"{m.group(1)}=\"{m.group(2)}\"")
     # a selector built from a value: hx-target / hx-select / hx-include with an expression in it
     bad += [m.group(0) for m in re.finditer(r'hx-(?:target|select|include|indicator)\s*=\s*"[^"]*\{\{[^"]*"', text)]
@@ -39,6 +40,12 @@ def test_the_checker_catches_an_unencoded_id():
     assert unencoded_url_expressions('<button hx-target="#media-{{ mid }}">')
     assert unencoded_url_expressions('<b data-action="{{ x }}">') == []  # not a URL attribute
     assert unencoded_url_expressions('<a href="/accounts/{{ a.id|urlpart }}">') == []
+    assert unencoded_url_expressions('<a href="/audit?{{ q|querystring }}">') == []
+    assert unencoded_url_expressions('<a href="{{ q }}">')
+
+
+def test_querystring_encodes_keys_and_values_and_drops_empties():
+    assert querystring({"actor": "a&b=c", "action": "", "before": 7, "x": None}) == "actor=a%26b%3Dc&before=7"
 
 
 @pytest.mark.parametrize("path", sorted(TEMPLATES.glob("*.html")), ids=lambda p: p.name)

@@ -46,7 +46,16 @@ def dom_token(value) -> str:
     return "n" + hashlib.blake2b(str(value).encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
+def querystring(params: dict) -> str:
+    """A whole query string from a dict (`href="/audit?{{ q|querystring }}"`): every key and value
+    percent-encoded (no character but A-Z a-z 0-9 - . _ ~ is left), empty values left out. No dot
+    marker: a query value is never a path segment."""
+    return "&".join(f"{quote(str(k), safe='')}={quote(str(v), safe='')}"
+                    for k, v in params.items() if v not in (None, ""))
+
+
 TEMPLATES.env.filters["urlpart"] = urlpart
+TEMPLATES.env.filters["querystring"] = querystring
 TEMPLATES.env.filters["dom_token"] = dom_token
 SESSION_COOKIE = "nw_session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -93,9 +92,9 @@ def _audit_view(request: Request, user: User, f: dict, before: int | None, resul
     older = None
     if len(rows) > AUDIT_PAGE:
         rows = rows[:AUDIT_PAGE]
-        older = "/audit?" + urlencode({**{k: v for k, v in f.items() if v}, "before": rows[-1]["seq"]})
+        older = {**f, "before": rows[-1]["seq"]}
     return render(request, "audit.html", user, entries=rows, verify=result, filters=f, total=total,
-                  older=older, newest="/audit?" + urlencode({k: v for k, v in f.items() if v}))
+                  older=older, newest=f)
 
 
 @router.get("/audit", response_class=HTMLResponse)
