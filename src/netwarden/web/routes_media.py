@@ -1,12 +1,13 @@
 """Media: a blurred greyscale rendition by default; the original only after an audited reveal.
 
 A reveal (POST, CSRF-checked, `reveal` permission) writes an audit entry and returns a short-lived
-grant signed for this user, session and media item; the original is served only with that grant.
+grant signed for this user, session and media item; the original is served only with that grant,
+only as what it decodes to (web.media.servable: the Content-Type of the decoded format, never the
+platform's declared one), with nosniff, a sandboxing CSP and a Content-Disposition. A file that
+does not decode as an image or video is refused before the reveal is granted (and audited).
 """
 
 from __future__ import annotations
-
-import mimetypes
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from .. import audit
+from ..media.decode import MediaError
 from ..store import schema as t
 from . import media as m
 from .auth import User
@@ -21,6 +23,9 @@ from .deps import current_user, prefs, render, require, segment, store
 
 router = APIRouter()
 GRANT_SECONDS = 120
+# Served with every original: nothing in it runs, loads or submits, even if opened as a page.
+ORIGINAL_CSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; frame-ancestors 'none'"
+NOT_MEDIA = "The file of this media item is not an image or video the app shows; it stays blurred."
 
 
 def _media(request: Request, mid: str):
@@ -28,7 +33,9 @@ def _media(request: Request, mid: str):
         row = conn.execute(select(t.media).where(t.media.c.id == mid)).first()
         if row is None:
             raise HTTPException(404, f"Media {mid} is not in the store.")
-        path = m.resolve(row.uri, m.media_roots(conn, request.app.state.media_roots))
+        st = store(request)
+        db_file = st.engine.url.database if st.engine.dialect.name == "sqlite" else None
+        path = m.resolve(row.uri, m.media_roots(conn, request.app.state.media_roots), m.own_files(conn, db_file))
         posts = list(conn.scalars(select(t.post_media.c.post_id).where(t.post_media.c.media_id == mid).limit(20)))
         matches = [r.detail for r in conn.execute(
             select(t.signals.c.detail).where(t.signals.c.subject_type == "media", t.signals.c.subject_id == mid,
@@ -64,6 +71,7 @@ def reveal(request: Request, mid: str, user: User = Depends(current_user)):
     row, path, _p, _m = _media(request, mid)
     if path is None:
         raise HTTPException(404, f"The file of media {mid} is not in platform storage.")
+    _servable(path, row.kind)  # refused before a grant or an audit entry for something not shown
     with store(request).engine.begin() as conn:
         seq = audit.append(conn, user.name, "reveal", "media", mid,
                            {"uri": row.uri, "kind": row.kind, "sha256": row.sha256})
@@ -84,9 +92,18 @@ def original(request: Request, mid: str, grant: str = "", user: User = Depends(c
     row, path, _p, _m = _media(request, mid)
     if path is None:
         raise HTTPException(404, f"The file of media {mid} is not in platform storage.")
-    mime = row.mime or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    return Response(path.read_bytes(), media_type=mime,
-                    headers={"Cache-Control": "private, no-store", "Content-Disposition": "inline"})
+    out = _servable(path, row.kind)
+    return Response(out.data, media_type=out.content_type,
+                    headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
+                             "Content-Security-Policy": ORIGINAL_CSP,
+                             "Content-Disposition": f'inline; filename="original.{out.ext}"'})
+
+
+def _servable(path, kind: str) -> m.Servable:
+    try:
+        return m.servable(path, kind)
+    except MediaError:
+        raise HTTPException(415, NOT_MEDIA) from None
 
 
 @router.get("/media/{mid}/item", response_class=HTMLResponse)
