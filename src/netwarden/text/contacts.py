@@ -20,7 +20,7 @@ import hyperscan
 import phonenumbers
 
 from .normalize import fold, fold_map
-from .urls import URL_RE, normalize_url
+from .urls import _TRAIL, URL_RE, normalize_url
 
 _LEET = {"a": "a4@", "e": "e3", "i": "i1!|l", "o": "o0", "s": "s5$", "t": "t7", "g": "g9", "l": "l1|i", "b": "b8"}
 _GAP = r"(?:[^\w\s]{0,2}|\s)"  # emoji, dots, dashes or one space between letters
@@ -97,6 +97,9 @@ _ANY_KW_RE = re.compile(
 # six digits, each within 3 characters of the last (written digit-first so the regex engine skips
 # straight to digits: same matches as (?:[0-9][^0-9]{0,3}){6})
 _DIGITS_RE = re.compile(r"[0-9](?:[^0-9]{0,3}[0-9]){5}")
+# the plain-word separator of an email ("zorb at example dot com"), as opposed to "@", "(at)", "[at]"
+_BREAK_CHARS = "\n\r\v\f\u2028\u2029\x85"
+_PLAIN_AT_RE = re.compile(r"\s*\sat\s")
 _UNLEET = str.maketrans("4@3105$7981|!", "aaeiosstbgiii")
 _SNAP_EMOJI_RE = re.compile(r"👻\s*[:：=\-–—>»→|~]*\s*@?([a-z][a-z0-9._-]{2,14})(?![a-z0-9_])", re.I)
 
@@ -120,7 +123,11 @@ def _norm_handle(platform: str, h: str) -> str:
 
 
 def _phone(raw: str, region: str | None) -> str | None:
-    """E.164 form of a number given after a WhatsApp/Signal label or in a wa.me link (possible numbers)."""
+    """E.164 form of a number given after a WhatsApp/Signal label or in a wa.me link.
+
+    The number must have a full length for its country (`IS_POSSIBLE`): a local-only length (a
+    North American "+1" followed by seven digits, say) is a fragment of something else, not a number.
+    """
     digits = re.sub(r"[^\d+]", "", raw)
     if not digits:
         return None
@@ -129,8 +136,25 @@ def _phone(raw: str, region: str | None) -> str | None:
             n = phonenumbers.parse(cand, reg)
         except phonenumbers.NumberParseException:
             continue
-        if phonenumbers.is_valid_number(n) or phonenumbers.is_possible_number(n):
+        if phonenumbers.is_valid_number(n) or (
+                phonenumbers.is_possible_number_with_reason(n) == phonenumbers.ValidationResult.IS_POSSIBLE):
             return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+    return None
+
+
+def _phone_prefix(seg: str, region: str | None) -> tuple[str, int] | None:
+    """(E.164, length) of the number `seg` starts with: all of it, or (when the digits run on into
+    something else, "+44 20 7946 0958. 07911 ...") the first number the phone matcher finds at its start."""
+    ph = _phone(seg, region)
+    if ph:
+        return ph, len(seg)
+    try:
+        for pm in phonenumbers.PhoneNumberMatcher(seg, region, leniency=phonenumbers.Leniency.POSSIBLE):
+            if pm.start <= 1:
+                return phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164), pm.end
+            break
+    except Exception:  # noqa: BLE001 - phonenumbers on odd input must not break extraction
+        pass
     return None
 
 
@@ -205,47 +229,84 @@ def extract_contacts_many(texts: list[str], region: str | None = None) -> list[l
     return out
 
 
+def _restore_case(text: str, offs: list[int] | None, s: int, e: int, folded: str) -> str:
+    """folded[s:e] with each letter put back in the case the original text wrote it (a plain ASCII
+    letter folded to itself): invite and group codes are case-sensitive."""
+    out = []
+    for i in range(s, e):
+        ch = folded[i]
+        j = offs[i] if offs is not None else i
+        o = text[j] if j < len(text) else ch
+        out.append(o if o.isascii() and o.lower() == ch else ch)
+    return "".join(out)
+
+
+def _mark_breaks(text: str, folded: str, offs: list[int] | None) -> str:
+    """folded with "|" where the original text has a line break (same length, same offsets)."""
+    if not any(b in text for b in _BREAK_CHARS):
+        return folded
+    out = list(folded)
+    for i in range(len(out)):
+        j = offs[i] if offs is not None else i
+        if j < len(text) and text[j] in _BREAK_CHARS:
+            out[i] = "|"
+    return "".join(out)
+
+
+def _has_letter(kw: str) -> bool:
+    """A keyword written with at least one letter ("k1k"): one written only in digits ("79" for
+    "tg", "7313" for "tele") is a piece of a number, not a platform name."""
+    return any("a" <= c <= "z" for c in kw)
+
+
 def _extract(text: str, folded: str, offs: list[int] | None, region: str | None, kw_cue: bool) -> list[Contact]:
     has_digits = _DIGITS_RE.search(folded) is not None
     if not (kw_cue or has_digits or "." in folded or "@" in folded or "05" in folded or "👻" in folded
             or ("at" in folded and "dot" in folded)):
         return []  # no pattern family's cue (the checks below, each family behind its own): nothing to find
-    found: list[tuple[int, int, str, str]] = []  # (start, end) in folded
-
-    def add(p: str, h: str, s: int, e: int) -> None:
-        if h:
-            found.append((s, e, p, h))
-
+    # Links first: a link's contact (t.me/..., discord.gg/...) is taken whole, and nothing else is
+    # read from inside any link (no email "more@t.me" from "more at t.me/+code", no phone from a
+    # link's digits). The other families' candidates are then kept longest first, so no contact is
+    # read from inside another one ("+44 7911 123456" is one phone number, not a Telegram "79").
+    links: list[tuple[int, int, str, str]] = []
+    link_spans: list[tuple[int, int]] = []
     if "." in folded:
         for m in URL_RE.finditer(folded):
-            r = _from_url(m.group())
+            raw = m.group().rstrip(_TRAIL)
+            if not raw:
+                continue
+            s, e = m.start(), m.start() + len(raw)
+            link_spans.append((s, e))
+            r = _from_url(_restore_case(text, offs, s, e, folded))
             if r:
-                add(r[0], r[1], m.start(), m.end())
-    url_spans = [(s, e) for s, e, *_ in found]
+                links.append((s, e, r[0], r[1]))
+    found: list[tuple[int, int, str, str]] = []  # candidates, (start, end) in folded
+
+    def add(p: str, h: str, s: int, e: int) -> None:
+        if h and not any(s < le and ls < e for ls, le in link_spans):
+            found.append((s, e, p, h))
+
     platforms = {m.lastgroup for m in _ANY_KW_RE.finditer(folded)} if kw_cue else set()
-
-    def in_url(pos: int) -> bool:
-        return any(s <= pos < e for s, e in url_spans)
-
+    # folding makes a line break a space; numbers are read where a break stays a break, so one
+    # number never runs across two lines (nor would the phone matcher join two lines' digits)
+    lines = _mark_breaks(text, folded, offs) if has_digits else folded
     for p, rx in _PHONE_AFTER_KW.items():
         if p not in platforms or not has_digits:
             continue
-        for m in rx.finditer(folded):
-            if in_url(m.start()):
+        for m in rx.finditer(lines):
+            if not _has_letter(folded[m.start():m.start("h")]):
                 continue
-            ph = _phone(m.group("h"), region)
-            if ph:
-                add(p if p == "whatsapp" or p == "signal" else "telegram", ph, m.start(), m.end())
+            got = _phone_prefix(m.group("h"), region)
+            if got:
+                add(p if p == "whatsapp" or p == "signal" else "telegram", got[0], m.start(), m.start("h") + got[1])
     for p, rx in _KW_RE.items():
         if p not in platforms:
             continue
         for m in rx.finditer(folded):
-            if in_url(m.start()):
-                continue
             h = m.group("h")
             if p in ("whatsapp",):
                 continue  # WhatsApp handles are phone numbers (above)
-            if h.isdigit():
+            if h.isdigit() or not _has_letter(m.group("kw")):
                 continue
             kw = re.sub(r"[^a-z]", "", m.group("kw").translate(_UNLEET))
             if not m.group("sep") and kw in _COMMON_KW and not re.search(r"[0-9_.]", h):
@@ -256,25 +317,29 @@ def _extract(text: str, folded: str, offs: list[int] | None, region: str | None,
     for m in _SESSION_RE.finditer(folded) if "05" in folded else ():
         add("session", m.group(), m.start(), m.end())
     for m in _MATRIX_RE.finditer(folded) if "@" in folded and ":" in folded else ():
-        if not in_url(m.start()):
-            add("matrix", f"@{m.group(1).lower()}:{m.group(2).lower()}", m.start(), m.end())
+        add("matrix", f"@{m.group(1).lower()}:{m.group(2).lower()}", m.start(), m.end())
     maybe_email = ("@" in folded or "at" in folded) and ("." in folded or "dot" in folded)
     for m in _EMAIL_RE.finditer(folded) if maybe_email else ():
-        if in_url(m.start()):
+        local, dom_raw = m.group(1), m.group(2)
+        if _PLAIN_AT_RE.match(folded, m.end(1)) and "." in dom_raw and not re.search(r"dot", dom_raw) \
+                and not re.search(r"[0-9._%+-]", local):
+            continue  # "more at example.com" is English; "zorb.lat at example.com" looks like an address
+        dom = re.sub(_DOT, ".", dom_raw.lower())
+        add("email", f"{local.lower()}@{dom}", m.start(), m.end())
+    if has_digits:  # a phone number has at least six digits
+        try:
+            for pm in phonenumbers.PhoneNumberMatcher(lines, region, leniency=phonenumbers.Leniency.VALID):
+                add("phone", phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164), pm.start, pm.end)
+        except Exception:  # noqa: BLE001 - phonenumbers on odd input must not break extraction
+            pass
+    kept: list[tuple[int, int, str, str]] = list(links)
+    taken: list[tuple[int, int]] = []
+    for s, e, p, h in sorted(found, key=lambda f: (f[0] - f[1], f[0])):  # longest first, then leftmost
+        if any(s < te and ts < e for ts, te in taken):
             continue
-        dom = re.sub(_DOT, ".", m.group(2).lower())
-        add("email", f"{m.group(1).lower()}@{dom}", m.start(), m.end())
-    taken = [(s, e) for s, e, *_ in found]
-    if not has_digits:  # a phone number has at least six digits
-        return _finish(text, offs, found)
-    try:
-        for pm in phonenumbers.PhoneNumberMatcher(folded, region, leniency=phonenumbers.Leniency.VALID):
-            if any(s <= pm.start < e for s, e in taken):
-                continue
-            add("phone", phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164), pm.start, pm.end)
-    except Exception:  # noqa: BLE001 - phonenumbers on odd input must not break extraction
-        pass
-    return _finish(text, offs, found)
+        taken.append((s, e))
+        kept.append((s, e, p, h))
+    return _finish(text, offs, kept)
 
 
 def _finish(text: str, offs: list[int] | None, found: list[tuple[int, int, str, str]]) -> list[Contact]:
