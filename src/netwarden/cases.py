@@ -278,11 +278,17 @@ def edges(conn: Connection, account_ids: list[str]) -> list[dict]:
     """Follow and follow-request edges among these accounts (for the network view)."""
     ids = list(account_ids)
     out = []
+    followed: set[tuple[str, str]] = set()
     for tbl, kind in ((t.follows, "follow"), (t.follow_requests, "request")):
         q = select(tbl.c.src, tbl.c.dst).where(tbl.c.src.in_(ids), tbl.c.dst.in_(ids))
         if kind == "follow":
             q = q.where(tbl.c.state == "active")
-        out += [{"src": r.src, "dst": r.dst, "kind": kind} for r in conn.execute(q)]
+        for r in conn.execute(q):
+            if kind == "follow":
+                followed.add((r.src, r.dst))
+            elif (r.src, r.dst) in followed:
+                continue  # an approved request is the follow it became: one edge
+            out.append({"src": r.src, "dst": r.dst, "kind": kind})
     return out
 
 

@@ -123,3 +123,40 @@ def test_events_that_do_not_change_the_graph_are_read_past_once(sqlite_url, tmp_
         assert load_graph(store)[0] is graph
     assert len(calls) == 1
     store.close()
+
+
+def test_an_approved_request_is_one_tie(db_url, tmp_path):
+    """Issue 16 item 4: an approved follow request is stored as the request and as the follow it
+    became; the graph counts the relationship once, like a plain follow, and names it once."""
+    accounts = [_ev(i, "account", {"id": a, "handle": a, "protected": a in ("b", "d")})
+                for i, a in enumerate(["a", "b", "c", "d", "e", "f"])]
+    store = open_store(db_url)
+    write_jsonl(tmp_path / "one.jsonl", [
+        *accounts,
+        _ev(10, "follow", {"src": "e", "dst": "f"}),  # a plain follow, for comparison
+        _ev(11, "follow_request", {"src": "a", "dst": "b", "state": "pending"}),
+        _ev(12, "follow_request", {"src": "a", "dst": "b", "state": "approved"}),
+        _ev(13, "follow_request", {"src": "c", "dst": "d", "state": "pending"}),
+    ])
+    ingest_files(store, [tmp_path / "one.jsonl"])
+    graph, _ = load_graph(store, fresh=True)
+    inter = _ties(graph, "interaction")
+    assert inter[("a", "b")] == inter[("e", "f")] == 1.0
+    assert inter[("c", "d")] == 0.5  # a pending request stays a weaker tie
+    i = graph.index
+    assert graph.edge_kinds(i["a"], i["b"]) == ["follow"]
+    assert graph.edge_kinds(i["c"], i["d"]) == ["request_pending"]
+    # the same after a refresh: d approves c, then c unfollows d (the approved request no longer ties them)
+    write_jsonl(tmp_path / "two.jsonl", [
+        _ev(20, "follow_request", {"src": "c", "dst": "d", "state": "approved"}),
+    ])
+    ingest_files(store, [tmp_path / "two.jsonl"])
+    graph, _ = load_graph(store)
+    assert _ties(graph, "interaction")[("c", "d")] == 1.0
+    assert graph.edge_kinds(i["c"], i["d"]) == ["follow"]
+    write_jsonl(tmp_path / "three.jsonl", [_ev(30, "unfollow", {"src": "c", "dst": "d"})])
+    ingest_files(store, [tmp_path / "three.jsonl"])
+    graph, _ = load_graph(store)
+    assert ("c", "d") not in _ties(graph, "interaction")
+    for layer in ("interaction", "kinds"):
+        assert _ties(graph, layer) == _ties(build_graph(store), layer)

@@ -217,7 +217,7 @@ def _inbound(conn, post_ids: list[str], authors: dict[str, str]) -> set[tuple[st
 
 
 # The column of each interaction query that holds the acting account, to read one account's ties.
-_SRC_COLUMN = {"follow": "src", "request": "src", "request_pending": "src", "reply": "p.author_id",
+_SRC_COLUMN = {"follow": "src", "request": "r.src", "request_pending": "r.src", "reply": "p.author_id",
                "repost": "p.author_id", "quote": "p.author_id", "mention": "p.author_id", "like": "l.account_id"}
 
 
@@ -283,8 +283,12 @@ class _Ids:
 
 INTERACTION_SQL = {
     "follow": "SELECT src, dst FROM follows WHERE state = 'active'",
-    "request": "SELECT src, dst FROM follow_requests WHERE state = 'approved'",
-    "request_pending": "SELECT src, dst FROM follow_requests WHERE state = 'pending'",
+    # An approved request is also stored as the follow it became: one relationship, one tie. The request
+    # counts only when no follow row stands for it (a pending request only when no active follow does).
+    "request": "SELECT r.src, r.dst FROM follow_requests r WHERE r.state = 'approved' AND NOT EXISTS "
+               "(SELECT 1 FROM follows f WHERE f.src = r.src AND f.dst = r.dst)",
+    "request_pending": "SELECT r.src, r.dst FROM follow_requests r WHERE r.state = 'pending' AND NOT EXISTS "
+                       "(SELECT 1 FROM follows f WHERE f.src = r.src AND f.dst = r.dst AND f.state = 'active')",
     "reply": "SELECT p.author_id, COALESCE(p.reply_to_account, q.author_id) FROM posts p "
              "LEFT JOIN posts q ON q.id = p.reply_to WHERE p.reply_to IS NOT NULL",
     "repost": "SELECT p.author_id, q.author_id FROM posts p JOIN posts q ON q.id = p.repost_of",
