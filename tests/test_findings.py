@@ -36,7 +36,10 @@ SAMPLES = {
                                  ("bio", "https://chat.example/inv")),
 }
 DERIVED = {"contact": {"contacts": [{"platform": "kik", "handle": "zz_x", "field": "bio"}]},
-           "proximity": {"proximity": [{"case_id": 1, "rank": 2, "core": True}]}}
+           "proximity": {"proximity": [{"case_id": 1, "rank": 2, "core": True}]},
+           "user_report": {"reports": [{"id": "r1", "category": "child_sexual_exploitation", "reporter_kind": "account",
+                                        "reporter_id": "u1", "outcome": None, "weight": 1.0,
+                                        "credibility": "account, no earlier resolved reports"}]}}
 
 
 def test_every_kind_declares_what_the_system_reads():
@@ -144,3 +147,21 @@ def test_a_classifier_hit_counts_in_risk_priors_queue_and_reasons(tmp_path, monk
         assert "scored" in members[0].signals[0]["reason"] and not members[1].signals
     finally:
         store.close()
+
+
+def test_report_weight_follows_the_reporters_record():
+    from netwarden.findings.reports import CHILD_SAFETY, credibility
+    from netwarden.ingest.events import CHILD_SAFETY as EVENT_CHILD_SAFETY
+
+    assert CHILD_SAFETY == EVENT_CHILD_SAFETY
+    new, _ = credibility("account")
+    cleared, why = credibility("account", upheld=0, cleared=3)
+    upheld, _ = credibility("account", upheld=3, cleared=0)
+    flagger, _ = credibility("trusted_flagger")
+    assert cleared < new < upheld <= flagger and "3 cleared" in why
+    rep = {"id": "r1", "category": "child_sexual_exploitation", "reporter_kind": "account", "reporter_id": "u1",
+           "outcome": None, "credibility": "x"}
+    low = risk.score("a1", [], reports=[{**rep, "weight": cleared}])
+    high = risk.score("a1", [], reports=[{**rep, "weight": flagger}])
+    assert 0 < low.score < high.score and "weight" in high.reasons[0]["text"]
+    assert risk.score("a1", [], reports=[{**rep, "weight": 1.0, "outcome": "no_violation"}]).score == 0

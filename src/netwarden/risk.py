@@ -23,9 +23,11 @@ from sqlalchemy.engine import Connection
 
 from . import findings
 from .findings import RiskInputs, Signal
+from .findings.reports import CLEARED, UPHELD, credibility
 from .findings.text import term_key
 from .store import schema as t
 from .store.tables_cases import account_risk, case_members, cases, term_exceptions
+from .store.tables_reports import reports
 from .store.upsert import upsert
 
 
@@ -45,19 +47,59 @@ def _now() -> str:
 
 
 def score(account_id: str, signals: Iterable[Signal | dict], contacts: Iterable[dict] = (),
-          proximity: Iterable[dict] = ()) -> Risk:
+          proximity: Iterable[dict] = (), reports: Iterable[dict] = ()) -> Risk:
     """Score one account: the sum of every registered kind's reasons (netwarden.findings), 100 at most.
     signals: Signals or {kind, subject_type, subject_id, weight, detail: dict}; contacts: {platform,
-    handle, field}; proximity: {case_id, rank, core}."""
+    handle, field}; proximity: {case_id, rank, core}; reports: {id, category, reporter_kind, reporter_id,
+    outcome, weight, credibility} (see `report_inputs`)."""
     by_kind: dict[str, list[Signal]] = defaultdict(list)
     for s in signals:
         s = Signal.of(s)
         by_kind[s.kind].append(s)
-    inp = RiskInputs(dict(by_kind), list(contacts), list(proximity))
+    inp = RiskInputs(dict(by_kind), list(contacts), list(proximity), list(reports))
     reasons = [r for kind in findings.kinds() for r in kind.risk(inp)]
     total = min(100.0, sum(r["points"] for r in reasons))
     reasons.sort(key=lambda r: -r["points"])
     return Risk(account_id, round(total, 1), reasons)
+
+
+def reporter_records(conn: Connection, reporter_ids: Iterable[str]) -> dict[str, dict[str, int]]:
+    """reporter id -> {"upheld": n, "cleared": n}: how that reporter's resolved reports ended."""
+    ids = sorted({r for r in reporter_ids if r})
+    out: dict[str, dict[str, int]] = {r: {"upheld": 0, "cleared": 0} for r in ids}
+    for i in range(0, len(ids), 500):
+        q = (select(reports.c.reporter_id, reports.c.outcome, func.count())
+             .where(reports.c.reporter_id.in_(ids[i:i + 500]),
+                    reports.c.outcome.in_(UPHELD + CLEARED)).group_by(reports.c.reporter_id, reports.c.outcome))
+        for rid, outcome, n in conn.execute(q):
+            out[rid]["upheld" if outcome in UPHELD else "cleared"] += n
+    return out
+
+
+def report_weight(rep, records: dict[str, dict[str, int]]) -> tuple[float, str]:
+    """One report's credibility weight: its reporter's record without this report itself."""
+    rec = dict(records.get(rep.reporter_id or "", {"upheld": 0, "cleared": 0})) if rep.reporter_id else \
+        {"upheld": 0, "cleared": 0}
+    if rep.reporter_id and rep.outcome in UPHELD:
+        rec["upheld"] -= 1
+    elif rep.reporter_id and rep.outcome in CLEARED:
+        rec["cleared"] -= 1
+    return credibility(rep.reporter_kind, max(0, rec["upheld"]), max(0, rec["cleared"]))
+
+
+def report_inputs(conn: Connection, ids: list[str]) -> dict[str, list[dict]]:
+    """account id -> the reports on it with their weights (the `user_report` reason kind's input)."""
+    rows = list(conn.execute(select(reports.c.id, reports.c.account_id, reports.c.category, reports.c.reporter_kind,
+                                    reports.c.reporter_id, reports.c.outcome)
+                             .where(reports.c.account_id.in_(ids))))
+    records = reporter_records(conn, [r.reporter_id for r in rows])
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        w, why = report_weight(r, records)
+        out[r.account_id].append({"id": r.id, "category": r.category, "reporter_kind": r.reporter_kind,
+                                  "reporter_id": r.reporter_id, "outcome": r.outcome, "weight": w,
+                                  "credibility": why})
+    return out
 
 
 def _inputs(conn: Connection, ids: list[str], link_bank) -> tuple[dict, dict, dict, dict]:
@@ -111,9 +153,10 @@ def recompute(conn: Connection, account_ids: Iterable[str], chunk: int = 500) ->
     for i in range(0, len(ids), chunk):
         part = ids[i:i + chunk]
         sigs, cons, prox, last = _inputs(conn, part, link_bank)
+        reps = report_inputs(conn, part)
         rows = []
         for a in part:
-            r = score(a, sigs.get(a, ()), cons.get(a, ()), prox.get(a, ()))
+            r = score(a, sigs.get(a, ()), cons.get(a, ()), prox.get(a, ()), reps.get(a, ()))
             rows.append({"account_id": a, "score": r.score, "reasons": json.dumps(r.reasons, ensure_ascii=False),
                          "kinds": "," + ",".join(r.kinds) + ",", "last_signal_id": last.get(a, 0),
                          "updated_at": _now()})

@@ -84,11 +84,13 @@ def per_media_key(prefix: str) -> Callable[[Signal], str]:
 
 @dataclass
 class RiskInputs:
-    """What one account's risk is computed from: its signals by kind, its contacts, its case memberships."""
+    """What one account's risk is computed from: its signals by kind, its contacts, its case memberships and the
+    user reports on it (each with its reporter's credibility weight)."""
 
     signals: dict[str, list[Signal]]
     contacts: list[dict]
     proximity: list[dict]
+    reports: list[dict] = field(default_factory=list)  # open reports on the account, with their weight
 
     def of(self, kind: str) -> list[Signal]:
         return self.signals.get(kind, [])

@@ -99,6 +99,9 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
         hma_router = None
     if hma_router is not None:
         app.include_router(hma_router)
+        from .routes_intake import router as intake_router  # user reports in Coop's shape, same API keys
+
+        app.include_router(intake_router)
     app.add_middleware(RawSegments)
 
     @app.get("/", response_class=HTMLResponse, dependencies=protected)
