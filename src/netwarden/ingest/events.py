@@ -17,11 +17,14 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from netwarden import limits as L
+
 SCHEMA_VERSION = 1
-MAX_ID = 128
-MAX_TEXT = 100_000  # characters in a text field (post text, bio)
-MAX_SHORT = 1_000  # handle, display name, ip, ...
-MAX_LIST = 1_000  # items in mentions / hashtags / urls / media
+# Limits come from netwarden.limits, which the store's column types use too (docs/events.md).
+MAX_ID = L.ID
+MAX_TEXT = L.TEXT  # characters in a text field (post text, bio)
+MAX_SHORT = L.SHORT  # display name, reason, user agent, ...
+MAX_LIST = L.LIST  # items in mentions / hashtags / urls / media
 
 ACCOUNT_STATES = ("active", "suspended", "deleted")
 REQUEST_STATES = ("pending", "approved", "rejected")
@@ -128,14 +131,23 @@ def _str_list(d: dict, key: str, max_len: int = MAX_SHORT, where: str = "data") 
     return out
 
 
+def _links(d: dict, key: str, where: str = "data") -> list[str]:
+    """A post's links: each at most LINK characters and LINK bytes in UTF-8 (they key an index)."""
+    out = _str_list(d, key, L.LINK, where)
+    for i, item in enumerate(out):
+        if not item.isascii() and len(item.encode("utf-8", "surrogatepass")) > L.LINK:
+            raise BadRecord(f"field {where}.{key}[{i}] is oversized (over {L.LINK} bytes in UTF-8)")
+    return out
+
+
 def check_media(m: Any, where: str) -> dict:
     if not isinstance(m, dict):
         raise BadRecord(f"field {where} must be an object")
     _id(m, "id", where=where)
     _enum(m, "kind", MEDIA_KINDS, required=False, where=where)
-    _str(m, "uri", required=False, max_len=4096, where=where)
+    _str(m, "uri", required=False, max_len=L.URI, where=where)
     _int(m, "size", where)
-    _str(m, "mime", required=False, where=where)
+    _str(m, "mime", required=False, max_len=L.MIME, where=where)
     _int(m, "width", where)
     _int(m, "height", where)
     _str(m, "alt_text", required=False, max_len=MAX_TEXT, where=where)
@@ -161,13 +173,13 @@ def _pdq(m: dict, where: str) -> None:
 
 def _account(d: dict) -> str:
     _id(d, "id")
-    _str(d, "handle")
+    _str(d, "handle", max_len=L.HANDLE)
     _str(d, "display_name", required=False)
     _str(d, "bio", required=False, max_len=MAX_TEXT)
     _time(d, "created_at", required=False, where="data")
     _bool(d, "protected")
-    _str(d, "url", required=False, max_len=4096)
-    _str(d, "email", required=False)
+    _str(d, "url", required=False, max_len=L.URI)
+    _str(d, "email", required=False, max_len=L.EMAIL)
     for key in ("avatar", "header"):
         if d.get(key) is not None:
             check_media(d[key], f"data.{key}")
@@ -189,12 +201,12 @@ def _post(d: dict) -> str:
     for key in ("reply_to", "reply_to_account", "repost_of", "quote_of"):
         _id(d, key, required=False)
     _str_list(d, "mentions", MAX_ID)
-    _str_list(d, "hashtags")
-    _str_list(d, "urls", 4096)
+    _str_list(d, "hashtags", L.TAG)
+    _links(d, "urls")
     for i, m in enumerate(_list(d, "media")):
         check_media(m, f"data.media[{i}]")
     _enum(d, "visibility", VISIBILITIES, required=False)
-    _str(d, "lang", required=False)
+    _str(d, "lang", required=False, max_len=L.LANG)
     return d["id"]
 
 
@@ -202,8 +214,8 @@ def _post_edit(d: dict) -> str:
     _id(d, "id")
     _str(d, "text", required=True, max_len=MAX_TEXT)
     _str_list(d, "mentions", MAX_ID)
-    _str_list(d, "hashtags")
-    _str_list(d, "urls", 4096)
+    _str_list(d, "hashtags", L.TAG)
+    _links(d, "urls")
     return d["id"]
 
 
@@ -232,10 +244,10 @@ def _like(d: dict) -> str:
 
 def _session(d: dict) -> str:
     _id(d, "account_id")
-    _str(d, "ip", max_len=64)
+    _str(d, "ip", max_len=L.IP)
     _enum(d, "event", SESSION_EVENTS, required=False)
     _str(d, "user_agent", required=False)
-    _str(d, "device_id", required=False)
+    _str(d, "device_id", required=False, max_len=L.DEVICE)
     return d["account_id"]
 
 
@@ -250,15 +262,15 @@ def _report(d: dict) -> str:
     _str_list(d, "rules")
     _str(d, "comment", required=False, max_len=MAX_TEXT)
     _time(d, "created_at", required=False, where="data")
-    _str(d, "source", required=False, max_len=100)
-    _str(d, "lang", required=False, max_len=20)
+    _str(d, "source", required=False, max_len=L.SOURCE)
+    _str(d, "lang", required=False, max_len=L.LANG)
     return d["account_id"]
 
 
 def _report_resolution(d: dict) -> str:
     _id(d, "report_id")
     _enum(d, "outcome", REPORT_OUTCOMES, required=True)
-    _str(d, "by", required=False)
+    _str(d, "by", required=False, max_len=L.ACTOR)
     _str(d, "note", required=False, max_len=MAX_TEXT)
     return d["report_id"]
 
@@ -280,6 +292,15 @@ def _strs_ok(v: list, max_len: int) -> bool:
     return True
 
 
+def _links_ok(v: list) -> bool:
+    if not _strs_ok(v, L.LINK):
+        return False
+    for x in v:
+        if not x.isascii() and len(x.encode("utf-8", "surrogatepass")) > L.LINK:
+            return False
+    return True
+
+
 def _post_fast(d: dict) -> str:
     g = d.get
     pid, author, text = g("id"), g("author_id"), g("text")
@@ -290,16 +311,19 @@ def _post_fast(d: dict) -> str:
         v = g(key)
         if v is not None and not (type(v) is str and 0 < len(v) <= MAX_ID):
             return _post(d)
-    for key, max_len in (("mentions", MAX_ID), ("hashtags", MAX_SHORT), ("urls", 4096)):
+    for key, max_len in (("mentions", MAX_ID), ("hashtags", L.TAG)):
         v = g(key)
         if v is not None and not (type(v) is list and _strs_ok(v, max_len)):
             return _post(d)
+    v = g("urls")
+    if v is not None and not (type(v) is list and _links_ok(v)):
+        return _post(d)
     created, vis, lang, media = g("created_at"), g("visibility"), g("lang"), g("media")
     if not ((created is None or type(created) is str and len(created) == 20 and created[19] == "Z"
              and _TIME_RE.match(created) is not None)
             and (media is None or type(media) is list and len(media) <= MAX_LIST)
             and (vis is None or type(vis) is str and vis in VISIBILITIES)
-            and (lang is None or type(lang) is str and len(lang) <= MAX_SHORT)):
+            and (lang is None or type(lang) is str and len(lang) <= L.LANG)):
         return _post(d)
     if media:  # every other field passed, so a bad media item is the first problem
         for i, m in enumerate(media):
@@ -339,7 +363,7 @@ def validate(rec: Any) -> str:
     """Check one decoded record; return its subject id or raise BadRecord with the reason."""
     if type(rec) is dict:  # fast path for a well-formed envelope (see _post_fast)
         eid, kind, t, data = rec.get("id"), rec.get("kind"), rec.get("time"), rec.get("data")
-        if (rec.get("v") == SCHEMA_VERSION and type(eid) is str and 0 < len(eid) <= 200 and type(kind) is str
+        if (rec.get("v") == SCHEMA_VERSION and type(eid) is str and 0 < len(eid) <= L.EVENT_ID and type(kind) is str
                 and kind in KINDS and type(t) is str and len(t) == 20 and t[19] == "Z"
                 and _TIME_RE.match(t) is not None and type(data) is dict):
             return KINDS[kind](data)
@@ -352,7 +376,7 @@ def _validate(rec: Any) -> str:
     v = rec.get("v")
     if v != SCHEMA_VERSION:
         raise BadRecord(f"field v is {v!r}; this Netwarden reads schema version {SCHEMA_VERSION}")
-    _str(rec, "id", max_len=200, where="event")
+    _str(rec, "id", max_len=L.EVENT_ID, where="event")
     if not rec["id"]:
         raise BadRecord("field event.id is empty")
     kind = _str(rec, "kind", where="event")

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from ..errors import UserError
 from ..store import Store
@@ -28,7 +29,7 @@ from ..store.upsert import upsert
 from . import events as native
 from .apply import Rows
 from .formats import FORMAT_NAMES, Format, get_format, guess_format
-from .reader import Line, fingerprint, read_lines
+from .reader import BOM, NUL_ESCAPE, Line, clean_nul, fingerprint, read_lines
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 20000
@@ -110,16 +111,21 @@ def check_files(paths: list[Path], fmt: Format) -> None:
             if decoded >= SNIFF_RECORDS or line.number >= 10 * SNIFF_RECORDS:
                 break
         if decoded and not matched:
+            guesses.discard(fmt.name)
+            others = [n for n in FORMAT_NAMES if n != fmt.name]
             other = f" (it looks like {', '.join(sorted(guesses))})" if guesses else ""
-            hint = f"--format {sorted(guesses)[0]}" if guesses else f"one of --format {', '.join(FORMAT_NAMES)}"
+            hint = f"--format {sorted(guesses)[0]}" if guesses else f"another --format ({', '.join(others)})"
             raise UserError(f"Input {p} is not {fmt.name} data{other}; pass {hint}.")
-        if not decoded and p.stat().st_size > 0 and line_count_nonblank(p) > 0:
+        if not decoded and line_count_nonblank(p) == 0:
+            raise UserError(f"Input {p} is empty (no records); nothing was ingested. Pass a JSON Lines file in the "
+                            f"{fmt.name} format.")
+        if not decoded:
             raise UserError(f"Input {p} holds no JSON records; pass a JSON Lines file in the {fmt.name} format.")
 
 
 def line_count_nonblank(p: Path) -> int:
     with p.open("rb") as f:
-        return sum(1 for raw in f if raw.strip())
+        return sum(1 for raw in f if raw.strip() and raw.strip() != BOM)
 
 
 def load_hooks(store: Store, terms: str | None = None) -> list:
@@ -187,19 +193,43 @@ class Ingestor:
         lines = read_lines(path, start, start_line)
         while True:
             with paused_gc():
-                rows, n = Rows(), 0
+                rows, batch = Rows(), []
                 for line in lines:
                     self._add(rows, line, source)
+                    batch.append(line)
                     last = line
-                    n += 1
-                    if n >= self.batch_size:
+                    if len(batch) >= self.batch_size:
                         break
                 else:  # the file is done: the last (maybe empty) batch marks the checkpoint done
                     end = last or Line(start_line, start, b"")
-                    self._commit(rows, source, fp, Line(end.number, size if last else start, b""), base_dir, fs,
-                                 done=True)
+                    self._commit_or_split(rows, batch, source, fp, Line(end.number, size if last else start, b""),
+                                          base_dir, fs, done=True)
                     return fs
-                self._commit(rows, source, fp, last, base_dir, fs)
+                self._commit_or_split(rows, batch, source, fp, last, base_dir, fs)
+
+    def _commit_or_split(self, rows: Rows, batch: list[Line], source: str, fp: str, last: Line, base_dir: str,
+                         fs: FileSummary, done: bool = False) -> None:
+        """Commit a batch; when the store refuses a value in it, find the line by halving the batch and
+        dead-letter that line with the store's reason, so a rerun never fails on the same batch again."""
+        try:
+            self._commit(rows, source, fp, last, base_dir, fs, done)
+            return
+        except DBAPIError as e:
+            if not batch or not _refused_value(e):
+                raise
+            reason = _store_reason(e)
+        if len(batch) == 1:
+            log.warning("%s line %d: %s", source, batch[0].number, reason)
+            rows = Rows()
+            rows.dead.append(_dead(source, batch[0], reason))
+            self._commit(rows, source, fp, last, base_dir, fs, done)
+            return
+        mid = len(batch) // 2
+        for part, end, part_done in ((batch[:mid], batch[mid - 1], False), (batch[mid:], last, done)):
+            part_rows = Rows()
+            for line in part:
+                self._add(part_rows, line, source)
+            self._commit_or_split(part_rows, part, source, fp, end, base_dir, fs, part_done)
 
     def _add(self, rows: Rows, line: Line, source: str) -> None:
         if line.error is not None:
@@ -211,7 +241,8 @@ class Ingestor:
             except native.BadRecord as e:
                 rows.dead.append(_dead(source, line, str(e)))
                 return
-            rows.add(line.value, line.raw, subject, self.fmt.name)
+            # stored as it came, unless NULs were replaced in the value (reader.clean_nul)
+            rows.add(line.value, None if NUL_ESCAPE in line.raw else line.raw, subject, self.fmt.name)
             return
         values = line.value if isinstance(line.value, list) else [line.value]
         try:  # a foreign record may map to several events: all of them, or a dead letter
@@ -254,9 +285,25 @@ class Ingestor:
             self.on_progress(self._bytes_before + last.end)
 
 
+def _refused_value(e: DBAPIError) -> bool:
+    """True when the database refused a value (bad data, a constraint, a size limit), not for a lost
+    connection or a server that is down: only the former is the record's fault."""
+    if e.connection_invalidated:
+        return False
+    if isinstance(e, DataError | IntegrityError):
+        return True
+    state = getattr(e.orig, "sqlstate", None) or ""
+    return state[:2] in ("22", "23", "54")  # data exception, integrity, program limit (index row size)
+
+
+def _store_reason(e: DBAPIError) -> str:
+    first = (str(e.orig).strip().splitlines() or [type(e.orig).__name__])[0]
+    return f"the store refused this record: {first[:300]}"
+
+
 def _dead(source: str, line: Line, reason: str) -> dict:
-    record = line.raw[:10_000].decode("utf-8", errors="replace")
-    return {"source": source, "line": line.number, "reason": reason, "record": record}
+    record = line.raw[:10_000].decode("utf-8", errors="replace")  # raw NUL bytes (bad JSON) too:
+    return {"source": source, "line": line.number, "reason": clean_nul(reason), "record": clean_nul(record)}
 
 
 def write_dead_letters(store: Store, sources: list[str], out: Path) -> Path:

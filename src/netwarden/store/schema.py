@@ -17,9 +17,11 @@ from sqlalchemy import (
     text,
 )
 
+from .. import limits as L
 from .meta import metadata
 
-ID = String(128)
+# Lengths from netwarden.limits, the validator's own limits: what it accepts stores here.
+ID = String(L.ID)
 TIME = String(40)  # ISO 8601 UTC text: sorts correctly and is identical on SQLite and PostgreSQL
 VERSION = String(250)  # "<time> <event id>": the newest event wins, ties broken by id
 
@@ -28,7 +30,7 @@ events = Table(
     "events",
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
-    Column("event_id", String(200), nullable=False, unique=True),
+    Column("event_id", String(L.EVENT_ID), nullable=False, unique=True),
     Column("kind", String(40), nullable=False),
     Column("time", TIME, nullable=False),
     Column("subject", ID),
@@ -41,8 +43,8 @@ accounts = Table(
     "accounts",
     metadata,
     Column("id", ID, primary_key=True),
-    Column("handle", String(200), nullable=False, default=""),  # "" until the account event arrives
-    Column("handle_lc", String(200), nullable=False, default="", index=True),
+    Column("handle", String(L.HANDLE), nullable=False, default=""),  # "" until the account event arrives
+    Column("handle_lc", String(L.HANDLE * L.FOLD_GROWTH), nullable=False, default="", index=True),  # casefolded
     Column("display_name", Text, nullable=False, default=""),
     Column("bio", Text, nullable=False, default=""),
     Column("created_at", TIME),
@@ -50,7 +52,7 @@ accounts = Table(
     Column("avatar_media_id", ID),
     Column("header_media_id", ID),
     Column("url", Text),
-    Column("email", String(320)),  # where the platform supplies it (reports to NCMEC)
+    Column("email", String(L.EMAIL)),  # where the platform supplies it (reports to NCMEC)
     Column("state", String(20), nullable=False, default="active"),
     Column("state_time", TIME),
     Column("state_version", VERSION, nullable=False, default=""),
@@ -70,7 +72,7 @@ posts = Table(
     Column("repost_of", ID),
     Column("quote_of", ID),
     Column("visibility", String(20), nullable=False, default="public"),
-    Column("lang", String(20)),
+    Column("lang", String(L.LANG)),
     Column("updated_at", TIME),  # time of the create/edit event this row reflects
     Column("version", VERSION, nullable=False, default=""),
     Column("edited_at", TIME),
@@ -85,7 +87,7 @@ post_hashtags = Table(
     "post_hashtags",
     metadata,
     Column("post_id", ID, nullable=False),
-    Column("tag", String(200), nullable=False),  # case-folded, without '#'
+    Column("tag", String(L.TAG * L.FOLD_GROWTH), nullable=False),  # case-folded, without '#'
     PrimaryKeyConstraint("post_id", "tag"),
     Index("ix_post_hashtags_tag", "tag"),
 )
@@ -103,7 +105,7 @@ post_urls = Table(
     "post_urls",
     metadata,
     Column("post_id", ID, nullable=False),
-    Column("url", String(2048), nullable=False),
+    Column("url", String(L.LINK), nullable=False),
     PrimaryKeyConstraint("post_id", "url"),
 )
 
@@ -124,7 +126,7 @@ media = Table(
     Column("kind", String(10), nullable=False, default="photo"),
     Column("uri", Text),
     Column("size", Integer),
-    Column("mime", String(100)),
+    Column("mime", String(L.MIME)),
     Column("width", Integer),
     Column("height", Integer),
     Column("alt_text", Text),
@@ -177,10 +179,10 @@ account_sessions = Table(
     metadata,
     Column("account_id", ID, nullable=False),
     Column("time", TIME, nullable=False),
-    Column("ip", String(64), nullable=False),
+    Column("ip", String(L.IP), nullable=False),
     Column("event", String(20), nullable=False, default="login"),
     Column("user_agent", Text),
-    Column("device_id", String(200)),
+    Column("device_id", String(L.DEVICE)),
     PrimaryKeyConstraint("account_id", "time", "ip", "event"),
 )
 

@@ -5,9 +5,10 @@ clock, the case it joined) and internal notes on accounts. See docs/reports.md.
 
 from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text
 
+from .. import limits as L
 from .meta import metadata
 
-ID = String(128)
+ID = String(L.ID)
 TIME = String(40)
 VERSION = String(250)
 
@@ -26,12 +27,12 @@ reports = Table(
     Column("rules", Text, nullable=False, default="[]"),  # JSON list: the platform's rules or policies cited
     Column("comment", Text, nullable=False, default=""),
     Column("reported_at", TIME),
-    Column("source", String(100)),
-    Column("lang", String(20)),
+    Column("source", String(L.SOURCE)),
+    Column("lang", String(L.LANG)),
     Column("updated_at", TIME),
     Column("version", VERSION, nullable=False, default=""),
     Column("outcome", String(20)),  # None (open) | actioned | no_violation | duplicate | resolved | reopened
-    Column("resolved_by", String(200)),
+    Column("resolved_by", String(L.ACTOR)),
     Column("resolved_at", TIME),
     Column("resolution_note", Text),
     Column("resolution_version", VERSION, nullable=False, default=""),
