@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import orjson
 from sqlalchemy import and_, func, or_, select, update
@@ -30,6 +30,14 @@ from .store.tables_cases import account_risk, case_members, case_notes, cases, d
 MEMBER_STATES = ("candidate", "confirmed", "cleared", "escalated")
 MEMBER_DECISIONS = {"confirm": "confirmed", "clear": "cleared", "escalate": "escalated", "reopen": "candidate"}
 ACTIONS = ("suspend", "remove_posts", "restrict")
+# A decision that is not enforcement but needs the same second person: a clear as false-positive
+# media proposes its negative-bank entries and term exceptions; they take effect on approval.
+NEGATIVE_BANK_ACTION = "negative_bank"
+# The state a member must still be in, at approval, for a decision to act on it.
+TARGET_STATE = {**{a: "confirmed" for a in ACTIONS}, NEGATIVE_BANK_ACTION: "cleared"}
+# An account the proposer created (or gave its role) this long before the proposal, or any time
+# after it, cannot approve that proposal (a second account made to approve one's own action).
+SOCK_WINDOW_HOURS = 24
 
 
 def _now() -> str:
@@ -192,7 +200,7 @@ def refresh_case(store: Store, cid: int, actor: str, top_k: int = 200) -> dict:
     Audited as `case.refresh`.
     """
     with store.engine.connect() as conn:
-        c = get_case(conn, cid)
+        c = open_case_row(conn, cid)
         confirmed = sorted(conn.scalars(select(case_members.c.account_id).where(
             case_members.c.case_id == cid, case_members.c.state == "confirmed")))
     seeds = list(dict.fromkeys([*c["seeds"], *confirmed]))
@@ -200,6 +208,7 @@ def refresh_case(store: Store, cid: int, actor: str, top_k: int = 200) -> dict:
         raise UserError(f"Case {cid} has no seeds and no confirmed members; confirm members before refreshing it.")
     found, how = _expand(store, seeds, top_k)
     with store.engine.begin() as conn:
+        open_case_row(conn, cid)  # closed while the expansion ran
         states = dict(conn.execute(select(case_members.c.account_id, case_members.c.state)
                                    .where(case_members.c.case_id == cid)).all())
         keep, added, updated = set(), [], 0
@@ -245,6 +254,23 @@ def _update_case_risk(conn: Connection, cid: int) -> None:
         .where(case_members.c.case_id == cid, case_members.c.state != "cleared")).scalar()
     conn.execute(update(cases).where(cases.c.id == cid).values(risk=float(top or 0.0), updated_at=_now(),
                                                                 version=cases.c.version + 1))
+
+
+class CaseClosed(UserError):
+    """A write to a closed case: closed means read-only until someone reopens it (audited)."""
+
+    status = 409
+
+    def __init__(self, cid: int):
+        super().__init__(f"Case {cid} is closed, so it is read-only; reopen it first (an audited action).")
+
+
+def open_case_row(conn: Connection, cid: int) -> dict:
+    """The case, refusing a closed one (every write to a case and its members goes through this)."""
+    c = get_case(conn, cid)
+    if c["state"] != "open":
+        raise CaseClosed(cid)
+    return c
 
 
 def get_case(conn: Connection, cid: int) -> dict:
@@ -338,9 +364,10 @@ def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decis
                    note: str = "", negative_bank: bool = False) -> int:
     """Confirm, clear, escalate (or reopen) members of a case; one audit entry per member.
 
-    Clearing with `negative_bank` (a false positive) also adds the PDQ hashes of the members' matched
-    media to the negative bank NEGATIVE_BANK, which suppresses those matches from then on, and records
-    a term exception for each term that hit them, so those terms no longer count toward their risk.
+    Clearing with `negative_bank` (a false positive) also proposes a NEGATIVE_BANK_ACTION decision:
+    on approval by a second person (four-eyes, as enforcement) the PDQ hashes of the members' matched
+    media and their matched links go to the negative bank NEGATIVE_BANK, which suppresses those
+    matches for the whole platform, and each term that hit them gets a term exception.
     """
     if decision not in MEMBER_DECISIONS:
         raise UserError(f"Decision {decision!r} is not one of {', '.join(MEMBER_DECISIONS)}.")
@@ -348,6 +375,7 @@ def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decis
     ids = sorted(set(account_ids))
     if not ids:
         raise UserError("No members selected; select at least one member.")
+    open_case_row(conn, cid)
     now = _now()
     existing = dict(conn.execute(select(case_members.c.account_id, case_members.c.state).where(
         case_members.c.case_id == cid, case_members.c.account_id.in_(ids))).all())
@@ -360,9 +388,8 @@ def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decis
         audit.append(conn, actor, f"decision.{decision}", "account", a,
                      {"case_id": cid, "from": existing[a], "to": state, "note": note})
     if decision == "clear":
-        if negative_bank:
-            add_to_negative_bank(conn, ids, actor, cid)
-            add_term_exceptions(conn, ids, actor, cid)
+        if negative_bank:  # the entries a clear implies for everyone: proposed, approved by someone else
+            propose(conn, cid, NEGATIVE_BANK_ACTION, ids, actor)
         risk.recompute(conn, ids)  # proximity no longer counts for cleared members
     _update_case_risk(conn, cid)
     return len(ids)
@@ -371,11 +398,9 @@ def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decis
 NEGATIVE_BANK = "review-false-positives"
 
 
-def add_to_negative_bank(conn: Connection, account_ids: list[str], actor: str, cid: int) -> int:
-    """Put the PDQ of every media matched on these accounts, and every link of theirs that matched a URL or
-    domain bank, into the negative bank; returns rows added. The links no longer match for anyone."""
+def negative_bank_rows(conn: Connection, account_ids: list[str], cid: int) -> tuple[list[tuple[str, str, str]], set]:
+    """The negative-bank rows a false-positive clear of these accounts implies, and the media ids."""
     from .media.signals import normalize
-    from .store import media_banks as mb
     from .store.tables_media import media_hashes
 
     mids = set(conn.scalars(select(t.signals.c.subject_id).where(
@@ -388,21 +413,39 @@ def add_to_negative_bank(conn: Connection, account_ids: list[str], actor: str, c
             urls.add(normalize("url", json.loads(d or "{}").get("url") or "")[1])
         except ValueError:
             continue  # a link that cannot be a bank entry stays matched; its hits remain evidence
-    if not mids and not urls:
-        return 0
     rows = [("pdq", r.pdq, f"cleared in case {cid}") for r in conn.execute(
         select(media_hashes.c.media_id, media_hashes.c.pdq).where(media_hashes.c.media_id.in_(mids)))
         if r.pdq] if mids else []
     rows += [("url", u, f"cleared in case {cid}") for u in sorted(urls)]
+    return rows, mids
+
+
+def add_to_negative_bank(conn: Connection, account_ids: list[str], actor: str, cid: int,
+                         decision_id: int | None = None) -> int:
+    """Put the PDQ of every media matched on these accounts, and every link of theirs that matched a URL or
+    domain bank, into the negative bank; returns rows added. The links no longer match for anyone. The
+    audit entry lists the entries this call added (not those already there), so a withdraw removes them."""
+    from .store import media_banks as mb
+    from .store.tables_media import bank_entries
+
+    rows, mids = negative_bank_rows(conn, account_ids, cid)
+    if not rows:
+        return 0
     bank = mb.create_bank(conn, NEGATIVE_BANK, label="false positives cleared in review", negative=True,
                           source="review", exist_ok=True)
+    have = {(r.signal_type, r.signal) for r in conn.execute(
+        select(bank_entries.c.signal_type, bank_entries.c.signal).where(bank_entries.c.bank_id == bank["id"]))}
+    new = sorted({(st, sig) for st, sig, _ in rows} - have)
     added = mb.add_entries(conn, bank["id"], rows)
     audit.append(conn, actor, "bank.negative_add", "bank", NEGATIVE_BANK,
-                 {"case_id": cid, "accounts": account_ids, "media": sorted(mids), "urls": sorted(urls), "added": added})
+                 {"case_id": cid, "decision_id": decision_id, "accounts": account_ids, "media": sorted(mids),
+                  "urls": sorted(sig for st, sig, _ in rows if st == "url"), "added": added,
+                  "entries": [list(e) for e in new]})
     return added
 
 
-def add_term_exceptions(conn: Connection, account_ids: list[str], actor: str, cid: int) -> int:
+def add_term_exceptions(conn: Connection, account_ids: list[str], actor: str, cid: int,
+                        decision_id: int | None = None) -> int:
     """Except every term that hit these accounts from their risk (a false positive); returns rows added."""
     from .store.tables_cases import term_exceptions
     from .store.upsert import insert_ignore
@@ -417,9 +460,13 @@ def add_term_exceptions(conn: Connection, account_ids: list[str], actor: str, ci
                               "created_by": actor, "created_at": now})
     if not rows:
         return 0
+    have = {(r.account_id, r.term_id) for r in conn.execute(select(
+        term_exceptions.c.account_id, term_exceptions.c.term_id).where(term_exceptions.c.account_id.in_(account_ids)))}
+    new = sorted(set(rows) - have)
     insert_ignore(conn, term_exceptions, list(rows.values()), ["account_id", "term_id"])
     audit.append(conn, actor, "terms.exception_add", "case", str(cid),
-                 {"exceptions": sorted(f"{a}:{k}" for a, k in rows)})
+                 {"exceptions": sorted(f"{a}:{k}" for a, k in rows), "decision_id": decision_id,
+                  "added": [list(k) for k in new]})
     return len(rows)
 
 
@@ -427,6 +474,7 @@ def add_note(conn: Connection, cid: int, author: str, text: str) -> None:
     text = text.strip()
     if not text:
         raise UserError("The note is empty; write something first.")
+    open_case_row(conn, cid)
     conn.execute(case_notes.insert().values(case_id=cid, author=author, text=text[:5000], created_at=_now()))
     bump(conn, cid)
     audit.append(conn, author, "case.note", "case", str(cid), {"chars": len(text)})
@@ -438,6 +486,7 @@ def notes(conn: Connection, cid: int) -> list[dict]:
 
 
 def assign(conn: Connection, cid: int, assignee: str | None, actor: str) -> None:
+    open_case_row(conn, cid)
     conn.execute(update(cases).where(cases.c.id == cid).values(assignee=assignee or None, updated_at=_now(),
                                                                 version=cases.c.version + 1))
     audit.append(conn, actor, "case.assign", "case", str(cid), {"assignee": assignee})
@@ -447,7 +496,8 @@ def set_state(conn: Connection, cid: int, state: str, actor: str) -> None:
     """Close a case (it leaves the queue; its members lose proximity points) or reopen it."""
     if state not in ("open", "closed"):
         raise UserError(f"Case state {state!r} is not open or closed.")
-    get_case(conn, cid)
+    if get_case(conn, cid)["state"] == state:
+        raise UserError(f"Case {cid} is already {state}; reload the case.")
     conn.execute(update(cases).where(cases.c.id == cid).values(state=state, updated_at=_now(),
                                                                 version=cases.c.version + 1))
     audit.append(conn, actor, f"case.{'close' if state == 'closed' else 'reopen'}", "case", str(cid), {})
@@ -458,56 +508,163 @@ def request_enforcement(conn: Connection, cid: int, action: str, actor: str) -> 
     """Propose an action on every confirmed member; approved at once when four-eyes is off."""
     if action not in ACTIONS:
         raise UserError(f"Action {action!r} is not one of {', '.join(ACTIONS)}.")
+    open_case_row(conn, cid)
     ids = sorted(conn.scalars(select(case_members.c.account_id).where(
         case_members.c.case_id == cid, case_members.c.state == "confirmed")))
     if not ids:
         raise UserError(f"Case {cid} has no confirmed members; confirm members before enforcing.")
+    return propose(conn, cid, action, ids, actor)
+
+
+def propose(conn: Connection, cid: int, action: str, ids: list[str], actor: str) -> int:
+    """A pending decision on these members; approved at once when four-eyes is off."""
     res = conn.execute(decisions.insert().values(case_id=cid, action=action, account_ids=json.dumps(ids),
                                                  state="pending", decided_by=actor, created_at=_now()))
     did = int(res.inserted_primary_key[0])
     bump(conn, cid)
-    audit.append(conn, actor, "enforce.request", "case", str(cid),
-                 {"decision_id": did, "action": action, "accounts": len(ids), "four_eyes": four_eyes()})
+    detail = {"decision_id": did, "action": action, "accounts": len(ids), "four_eyes": four_eyes()}
+    if action == NEGATIVE_BANK_ACTION:
+        rows, _ = negative_bank_rows(conn, ids, cid)
+        detail["bank_entries"] = len(rows)
+    audit.append(conn, actor, "enforce.request" if action in ACTIONS else f"{action}.request", "case", str(cid),
+                 detail)
     if not four_eyes():
         _approve(conn, did, actor)
     return did
 
 
-def approve(conn: Connection, did: int, actor: str) -> None:
+def _decision(d):
+    """A decisions row, or the dict case_decisions returns for one, read by attribute."""
+    if isinstance(d, dict):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(**d)
+    return d
+
+
+def approval_targets(conn: Connection, d) -> tuple[list[str], list[str]]:
+    """(the members a decision acts on if approved now, the proposed ones it no longer acts on).
+
+    Recomputed from the members' current states: a proposed member still in the state the action
+    needs (confirmed for enforcement, cleared for negative-bank entries). A member decided otherwise
+    since the proposal is dropped; one confirmed since then needs a new proposal."""
+    d = _decision(d)
+    want = TARGET_STATE.get(d.action, "confirmed")
+    proposed = json.loads(d.account_ids) if isinstance(d.account_ids, str) else list(d.account_ids)
+    now = dict(conn.execute(select(case_members.c.account_id, case_members.c.state).where(
+        case_members.c.case_id == d.case_id, case_members.c.account_id.in_(proposed))).all()) if proposed else {}
+    targets = sorted(a for a in proposed if now.get(a) == want)
+    return targets, sorted(set(proposed) - set(targets))
+
+
+def targets_digest(targets: list[str]) -> str:
+    """What the approver was shown, so an approval of a list that changed since is refused."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(sorted(targets)).encode()).hexdigest()[:32]
+
+
+def approver_conflict(conn: Connection, d, actor: str) -> str | None:
+    """Why `actor` may not approve decision `d`, or None. The proposer never may; nor may an account
+    the proposer created or gave its role to after the proposal or in the SOCK_WINDOW_HOURS before
+    it (read from the audit log's user.add / user.role entries)."""
+    d = _decision(d)
+    if actor == d.decided_by:
+        return f"Decision {d.id} was proposed by {actor}; a second reviewer must approve it."
+    since = (datetime.strptime(d.created_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+             - timedelta(hours=SOCK_WINDOW_HOURS)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for e in audit.entries(conn, subject_type="user", subject_id=actor, actor=d.decided_by, since=since):
+        if e["action"] in ("user.add", "user.role"):
+            return (f"Decision {d.id} was proposed by {d.decided_by}, who created or set the role of your account "
+                    f"{actor} around the proposal; a reviewer they did not appoint must approve it.")
+    return None
+
+
+def approve(conn: Connection, did: int, actor: str, seen: str | None = None) -> list[str]:
+    """Approve a pending decision as `actor`; it acts on approval_targets (current states), and when
+    `seen` (targets_digest of the list the approver was shown) is given it must still match."""
     d = conn.execute(select(decisions).where(decisions.c.id == did)).first()
     if d is None:
         raise UserError(f"Decision {did} does not exist; reload the case.")
     if d.state != "pending":
         raise UserError(f"Decision {did} is already {d.state}.")
-    if four_eyes() and d.decided_by == actor:
-        raise UserError(f"Decision {did} was proposed by {actor}; a second reviewer must approve it.")
-    _approve(conn, did, actor)
+    open_case_row(conn, d.case_id)
+    if four_eyes() and (why := approver_conflict(conn, d, actor)):
+        raise UserError(why)
+    targets, _ = approval_targets(conn, d)
+    if seen is not None and seen != targets_digest(targets):
+        raise UserError(f"The members of decision {did} changed since you loaded the case; review the list again.")
+    return _approve(conn, did, actor)
 
 
 def reject(conn: Connection, did: int, actor: str) -> None:
     d = conn.execute(select(decisions).where(decisions.c.id == did)).first()
     if d is None or d.state != "pending":
         raise UserError(f"Decision {did} is not pending; reload the case.")
+    open_case_row(conn, d.case_id)
     conn.execute(update(decisions).where(decisions.c.id == did).values(state="rejected", approved_by=actor,
                                                                         approved_at=_now()))
-    audit.append(conn, actor, "enforce.reject", "case", str(d.case_id), {"decision_id": did})
+    audit.append(conn, actor, "enforce.reject" if d.action in ACTIONS else f"{d.action}.reject", "case",
+                 str(d.case_id), {"decision_id": did})
     bump(conn, d.case_id)
 
 
-def _approve(conn: Connection, did: int, actor: str) -> None:
+def _approve(conn: Connection, did: int, actor: str) -> list[str]:
+    d = conn.execute(select(decisions).where(decisions.c.id == did)).one()
+    targets, dropped = approval_targets(conn, d)
+    if not targets:
+        raise UserError(f"No member of decision {did} is still {TARGET_STATE.get(d.action, 'confirmed')}; "
+                        "reject it, or decide the members again and propose anew.")
     res = conn.execute(update(decisions).where(and_(decisions.c.id == did, decisions.c.state == "pending"))
-                       .values(state="approved", approved_by=actor, approved_at=_now()))
+                       .values(state="approved", approved_by=actor, approved_at=_now(),
+                               account_ids=json.dumps(targets)))
     if res.rowcount != 1:
         raise UserError(f"Decision {did} is no longer pending; reload the case.")
-    d = conn.execute(select(decisions).where(decisions.c.id == did)).one()
     bump(conn, d.case_id)
-    audit.append(conn, actor, "enforce.approve", "case", str(d.case_id),
-                 {"decision_id": did, "action": d.action, "proposed_by": d.decided_by})
-    payload = {"case_id": str(d.case_id), "account_ids": json.loads(d.account_ids), "action": d.action,
+    audit.append(conn, actor, "enforce.approve" if d.action in ACTIONS else f"{d.action}.approve", "case",
+                 str(d.case_id), {"decision_id": did, "action": d.action, "proposed_by": d.decided_by,
+                                  "accounts": len(targets), "dropped": dropped})
+    if d.action == NEGATIVE_BANK_ACTION:
+        add_to_negative_bank(conn, targets, actor, d.case_id, did)
+        add_term_exceptions(conn, targets, actor, d.case_id, did)
+        risk.recompute(conn, targets)
+        return targets
+    payload = {"case_id": str(d.case_id), "account_ids": targets, "action": d.action,
                "decided_by": d.decided_by, "approved_by": actor, "decision_id": did}
     from .enforce.outbox import enqueue  # issue 7; the case code calls it inside this transaction
 
     enqueue(conn, payload)
+    return targets
+
+
+def withdraw(conn: Connection, did: int, actor: str) -> dict:
+    """Undo an approved negative-bank decision: remove the bank entries and term exceptions it added
+    (as its audit entries list them), so the matches it suppressed count again. Audited."""
+    from .store import media_banks as mb
+    from .store.tables_cases import term_exceptions
+
+    d = conn.execute(select(decisions).where(decisions.c.id == did)).first()
+    if d is None or d.action != NEGATIVE_BANK_ACTION or d.state != "approved":
+        raise UserError(f"Decision {did} is not an approved negative-bank decision; only those can be withdrawn.")
+    open_case_row(conn, d.case_id)
+    removed = exceptions = 0
+    for e in audit.entries(conn, action="bank.negative_add", subject_id=NEGATIVE_BANK):
+        if e["detail"].get("decision_id") == did:
+            bank = mb.bank_row(conn, NEGATIVE_BANK)
+            for st, sig in e["detail"].get("entries", []):
+                removed += mb.remove_entries(conn, bank["id"], st, sig)
+    for e in audit.entries(conn, action="terms.exception_add", subject_id=str(d.case_id)):
+        if e["detail"].get("decision_id") == did:
+            for a, k in e["detail"].get("added", []):
+                exceptions += conn.execute(term_exceptions.delete().where(
+                    term_exceptions.c.account_id == a, term_exceptions.c.term_id == k)).rowcount or 0
+    conn.execute(update(decisions).where(decisions.c.id == did).values(state="withdrawn"))
+    targets = json.loads(d.account_ids)
+    risk.recompute(conn, targets)
+    bump(conn, d.case_id)
+    out = {"decision_id": did, "bank_entries_removed": removed, "term_exceptions_removed": exceptions}
+    audit.append(conn, actor, "negative_bank.withdraw", "case", str(d.case_id), out)
+    return out
 
 
 def case_decisions(conn: Connection, cid: int) -> list[dict]:

@@ -242,6 +242,8 @@ def test_clearing_a_url_hit_as_false_positive(tmp_path):
         cid = cases.create_case(store, [cases.Member("a4", 1.0, 1, False, {}, [])], "test", origin="seeds")
         with store.engine.begin() as conn:
             cases.decide_members(conn, cid, ["a4"], "clear", "alice", negative_bank=True)
+            did = cases.case_decisions(conn, cid)[-1]["id"]  # the proposed negative-bank entries
+            cases.approve(conn, did, "bob")  # take effect when a second reviewer approves them
         with store.engine.connect() as conn:
             after = risk.get(conn, "a4")
             bank = mb.bank_row(conn, cases.NEGATIVE_BANK)

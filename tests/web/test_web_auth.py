@@ -183,12 +183,15 @@ def test_four_eyes_needs_a_second_reviewer(app, web_store):
     assert r.status_code == 303
     with web_store["store"].engine.connect() as conn:
         did = max(d["id"] for d in cases.case_decisions(conn, cid) if d["action"] == "suspend")
-    r = a.post(f"/decisions/{did}/approve", headers={"X-CSRF-Token": ca}, data={"case_id": cid})
+    page = b.get(f"/cases/{cid}").text  # the approver is shown the list approval acts on, and sends its digest
+    seen = re.search(rf'/decisions/{did}/approve".*?name="seen" value="([^"]+)"', page, re.S).group(1)
+    r = a.post(f"/decisions/{did}/approve", headers={"X-CSRF-Token": ca}, data={"case_id": cid, "seen": seen})
     assert r.status_code == 400 and "second reviewer" in r.text
     t = TestClient(app)
     ct = login(t, "triage")
-    assert t.post(f"/decisions/{did}/approve", headers={"X-CSRF-Token": ct}, data={"case_id": cid}).status_code == 403
-    r = b.post(f"/decisions/{did}/approve", headers={"X-CSRF-Token": cb}, data={"case_id": cid},
+    assert t.post(f"/decisions/{did}/approve", headers={"X-CSRF-Token": ct},
+                  data={"case_id": cid, "seen": seen}).status_code == 403
+    r = b.post(f"/decisions/{did}/approve", headers={"X-CSRF-Token": cb}, data={"case_id": cid, "seen": seen},
                follow_redirects=False)
     assert r.status_code == 303
     with web_store["store"].engine.connect() as conn:

@@ -87,6 +87,8 @@ def test_review_flow_reveal_bulk_confirm_four_eyes(browser, server, web_store):
     for i in range(3):
         boxes.nth(i).check()
     page.click("#bulk-confirm")
+    assert "Confirm 3 members?" in page.locator("#confirm-count").inner_text()  # a bulk decision shows its count
+    page.click("#confirm-decision")
     page.wait_for_selector(f"tr.member.state-confirmed[data-account='{picked[0]}']")
     with store.engine.connect() as conn:
         confirmed = set(conn.scalars(select(case_members.c.account_id).where(

@@ -112,6 +112,13 @@ def test_decisions_are_audited_and_four_eyes_holds(web_store, monkeypatch):
         assert next(d for d in cases.case_decisions(conn, cid) if d["id"] == did2)["state"] == "approved"
 
 
+def _approve_negative_bank(conn, cid):
+    """The negative-bank entries a clear proposes take effect when a second reviewer approves them."""
+    (d,) = [d for d in cases.case_decisions(conn, cid) if d["state"] == "pending"
+            and d["action"] == cases.NEGATIVE_BANK_ACTION]
+    cases.approve(conn, d["id"], "bob")
+
+
 def test_clearing_as_false_positive_feeds_the_negative_bank(web_store):
     from netwarden.store import media_banks as mb
 
@@ -121,6 +128,7 @@ def test_clearing_as_false_positive_feeds_the_negative_bank(web_store):
                    if any(r["kind"] == "media_match" for r in m["reasons"])][-1:]
     with store.engine.begin() as conn:
         cases.decide_members(conn, cid, matched, "clear", "alice", negative_bank=True)
+        _approve_negative_bank(conn, cid)
     with store.engine.connect() as conn:
         bank = mb.bank_row(conn, cases.NEGATIVE_BANK)
         assert bank["negative"] and len(list(mb.entries(conn, bank["id"]))) >= 1
@@ -138,6 +146,7 @@ def test_clearing_as_false_positive_excepts_its_terms_from_risk(web_store):
     assert any(r["kind"] == "term_hit" for r in before.reasons)
     with store.engine.begin() as conn:
         cases.decide_members(conn, cid, hit, "clear", "alice", negative_bank=True)
+        _approve_negative_bank(conn, cid)
     with store.engine.connect() as conn:
         after = risk.get(conn, hit[0])
         assert not any(r["kind"] == "term_hit" for r in after.reasons)  # the terms no longer count

@@ -86,7 +86,7 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError):
-        return await http_error(request, HTTPException(400, str(exc)))
+        return await http_error(request, HTTPException(getattr(exc, "status", 400), str(exc)))
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(routes_auth.public)

@@ -65,8 +65,14 @@ def _case_ctx(request: Request, cid: int, user: User) -> dict:
     with store(request).engine.connect() as conn:
         case = cases.get_case(conn, cid)
         html, n, n_core = _members_block(request, conn, cid, user)
+        decisions = cases.case_decisions(conn, cid)
+        for d in decisions:  # what approving now would act on: recomputed from current states
+            if d["state"] == "pending":
+                d["targets"], d["dropped"] = cases.approval_targets(conn, d)
+                d["seen"] = cases.targets_digest(d["targets"])
+                d["conflict"] = cases.approver_conflict(conn, d, user.name) if cases.four_eyes() else None
         return {"case": case, "members_html": Markup(html.replace(_CSRF_SLOT, user.csrf)), "n_members": n,
-                "n_core": n_core, "notes": cases.notes(conn, cid), "decisions": cases.case_decisions(conn, cid),
+                "n_core": n_core, "notes": cases.notes(conn, cid), "decisions": decisions,
                 "enforcement": cases.enforcement_status(conn, cid), "four_eyes": cases.four_eyes(),
                 "actions": cases.ACTIONS}
 
@@ -115,11 +121,25 @@ def case_graph(request: Request, cid: int, user: User = Depends(current_user)):
 
 @router.post("/cases/{cid}/decide", response_class=HTMLResponse)
 def decide(request: Request, cid: int, decision: str = Form(...), account_ids: list[str] = Form([]),
-           note: str = Form(""), negative_bank: str = Form(""), user: User = Depends(current_user)):
+           note: str = Form(""), negative_bank: str = Form(""), confirm: str = Form(""),
+           user: User = Depends(current_user)):
+    """Decide members. A decision on more than one member, or a clear as false-positive media, is
+    made only when the form carries `confirm` equal to its member count: the first submit answers
+    with that count (and the negative-bank entries it would propose) and a Confirm button."""
     require(user, "decide")
+    ids = sorted(set(account_ids))
+    neg = negative_bank == "on" and user.can("enforce") and decision == "clear"
+    if (len(ids) > 1 or neg) and confirm != str(len(ids)):
+        with store(request).engine.connect() as conn:
+            case = cases.open_case_row(conn, cid)
+            entries = len(cases.negative_bank_rows(conn, ids, cid)[0]) if neg else 0
+        if decision not in cases.MEMBER_DECISIONS or not ids:
+            raise HTTPException(400, "Pick a decision and at least one member.")
+        page = "_confirm_decision.html" if request.headers.get("hx-request") else "confirm_decision.html"
+        return render(request, page, user, case=case, decision=decision, ids=ids, note=note,
+                      negative_bank=neg, entries=entries)
     with store(request).engine.begin() as conn:
-        cases.decide_members(conn, cid, account_ids, decision, user.name, note=note,
-                             negative_bank=negative_bank == "on" and user.can("enforce"))
+        cases.decide_members(conn, cid, ids, decision, user.name, note=note, negative_bank=neg)
     if request.headers.get("hx-request"):
         return HTMLResponse(_case_ctx(request, cid, user)["members_html"])
     return RedirectResponse(f"/cases/{cid}", status_code=303)
@@ -169,10 +189,22 @@ def enforce(request: Request, cid: int, action: str = Form(...), user: User = De
 
 
 @router.post("/decisions/{did}/approve")
-def approve(request: Request, did: int, case_id: int = Form(...), user: User = Depends(current_user)):
+def approve(request: Request, did: int, case_id: int = Form(...), seen: str = Form(...),
+            user: User = Depends(current_user)):
+    """Approve what the approver was shown: `seen` is the digest of the recomputed member list on the
+    case page; a list that changed since is refused (cases.approve)."""
     require(user, "approve")
     with store(request).engine.begin() as conn:
-        cases.approve(conn, did, user.name)
+        cases.approve(conn, did, user.name, seen=seen)
+    return RedirectResponse(f"/cases/{case_id}#enforcement", status_code=303)
+
+
+@router.post("/decisions/{did}/withdraw")
+def withdraw(request: Request, did: int, case_id: int = Form(...), user: User = Depends(current_user)):
+    """Undo an approved negative-bank decision (its entries and term exceptions go; audited)."""
+    require(user, "enforce")
+    with store(request).engine.begin() as conn:
+        cases.withdraw(conn, did, user.name)
     return RedirectResponse(f"/cases/{case_id}#enforcement", status_code=303)
 
 
