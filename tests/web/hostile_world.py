@@ -17,11 +17,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from netwarden import limits
 from netwarden.world.images import pdq_hex
 
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE
 CSRF_SLOT = "__netwarden_csrf__"
-LONG_HANDLE = "h" * 1000  # the schema's longest short field
+LONG_HANDLE = "h" * limits.HANDLE  # the longest handle ingestion accepts
 LONG_BIO = "x" * 20000  # one unbroken word
 SCRIPT = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 
@@ -108,7 +109,7 @@ def write_hostile_world(root: Path) -> dict:
                  for mid in mids[i::len(ids)]]
         add("post", {"id": f"post/{i}/../..", "author_id": aid,
                      "text": f"#quixfen vantro {SCRIPT} {CSRF_SLOT} {RLO}txet desrever {LONG_BIO[:3000]} İstanbul gorvex",
-                     "hashtags": ["quixfen", "<script>", RLO + "tag", "a" * 1000],
+                     "hashtags": ["quixfen", "<script>", RLO + "tag", "a" * limits.TAG],
                      "urls": ["javascript:alert(1)", "http://127.0.0.1:9/x", "https://t.me/zz_hostile"],
                      "media": media, "lang": "en"})
     for i, a in enumerate(ids):

@@ -110,3 +110,8 @@ def test_hostile_media_page_and_blurred_rendition_answer_for_that_item(client, m
     assert mid in lxml.html.fromstring(r.text).xpath("string(//h1)")
     r = client.get(f"/media/{urlpart(mid)}/blurred")
     assert r.status_code == 200 and r.headers["content-type"] == "image/png"
+
+
+def test_the_hostile_world_ingests_whole(hostile_store):
+    """Every payload is within ingestion's limits, so each reaches the pages (none dead-lettered)."""
+    assert [f.dead for f in hostile_store["summary"].files] == [0]
