@@ -14,7 +14,7 @@ from web_helpers import HOSTILE_BIO, PASSWORD, ROLES, login, make_app
 from netwarden import audit
 from netwarden.store.tables_cases import case_members
 
-PUBLIC = {("GET", "/login"), ("POST", "/login")}
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/status"), ("GET", "/status/live")}  # status: HMA health checks
 
 
 @pytest.fixture(scope="module")

@@ -17,16 +17,20 @@ from ..store.tables_media import banks as banks_t
 from .matcher import BankInfo, Matcher
 
 
-def load_banks(conn: Connection) -> list[BankInfo]:
-    return [BankInfo(id=r.id, name=r.name, label=r.label, threshold=r.threshold, enabled=bool(r.enabled),
-                     negative=bool(r.negative)) for r in conn.execute(select(banks_t))]
+def load_banks(conn: Connection, all_banks: bool = False) -> list[BankInfo]:
+    """The banks as the matcher sees them; with all_banks, disabled banks are loaded as enabled (the
+    HMA API answers from them with bypass_coinflip and applies each bank's ratio itself)."""
+    return [BankInfo(id=r.id, name=r.name, label=r.label, threshold=r.threshold,
+                     enabled=bool(r.enabled) or all_banks, negative=bool(r.negative))
+            for r in conn.execute(select(banks_t))]
 
 
 class BankMatcher:
     FULL_RELOAD_SECONDS = 300.0  # also reload now and then: ids committed out of order are caught
 
-    def __init__(self, index_mode: str = "auto"):
+    def __init__(self, index_mode: str = "auto", all_banks: bool = False):
         self.index_mode = index_mode
+        self.all_banks = all_banks
         self.matcher: Matcher | None = None
         self._state: tuple | None = None
         self._loaded_at = 0.0
@@ -41,7 +45,7 @@ class BankMatcher:
             # only new entries: add them to the live index, no rebuild
             self.matcher.add_entries(list(mb.entries(conn, after_id=self.matcher.max_entry_id)))
         else:
-            m = Matcher(load_banks(conn), index_mode=self.index_mode)
+            m = Matcher(load_banks(conn, self.all_banks), index_mode=self.index_mode)
             m.add_entries(list(mb.entries(conn)))
             self.matcher = m
             self._loaded_at = time.monotonic()

@@ -5,6 +5,7 @@ from . import (
     tables_audit,  # noqa: F401
     tables_cases,  # noqa: F401
     tables_enforce,  # noqa: F401
+    tables_hma,  # noqa: F401
     tables_media,  # noqa: F401
     tables_reports,  # noqa: F401
     tables_scale,  # noqa: F401

@@ -1,6 +1,6 @@
 """Known-media tables: per-media hashes, hash banks and their entries (docs/media.md)."""
 
-from sqlalchemy import Boolean, Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, Float, Index, Integer, String, Table, Text, UniqueConstraint
 
 from .meta import metadata
 
@@ -37,6 +37,9 @@ banks = Table(
     Column("threshold", Integer, nullable=False, default=31),  # PDQ / vPDQ frame distance
     Column("enabled", Boolean, nullable=False, default=True),
     Column("negative", Boolean, nullable=False, default=False),  # known false positives: suppress matches
+    # HMA's matching_enabled_ratio: the share of HMA-API lookups the bank answers (a coin flip per
+    # lookup); 0 also clears `enabled`. Ingestion matches every enabled bank whatever its ratio.
+    Column("enabled_ratio", Float, nullable=False, default=1.0, server_default="1"),
     Column("source", String(200), nullable=False, default=""),  # csv | world | threatexchange collab name ...
     Column("created_at", TIME, nullable=False),
     Column("updated_at", TIME, nullable=False),
@@ -51,6 +54,11 @@ bank_entries = Table(
     Column("signal", Text, nullable=False),  # lower-case hex (vpdq: JSON frame list)
     Column("label", String(200), nullable=False, default=""),
     Column("added_at", TIME, nullable=False),
+    # HMA's bank content: the entries added by one request share the first one's id (None: its own).
+    Column("content_id", Integer),
+    Column("note", String(255)),  # HMA note
+    Column("meta", Text),  # HMA content metadata, JSON {content_id, content_uri, json}
+    Column("disable_until_ts", Integer),  # HMA: not matched by the HMA API before this Unix time
     UniqueConstraint("bank_id", "signal_type", "signal", name="uq_bank_entries_signal"),
     Index("ix_bank_entries_lookup", "signal_type", "signal"),
 )

@@ -93,15 +93,14 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
     protected = [Depends(current_user)]
     for mod in (routes_auth, routes_queue, routes_case, routes_media, routes_admin):
         app.include_router(mod.router, dependencies=protected)
-    try:  # the HMA-compatible matching API (media engineer); machines sign in with its API key
-        from .hma import router as hma_router
-    except ImportError:
-        hma_router = None
-    if hma_router is not None:
-        app.include_router(hma_router)
-        from .routes_intake import router as intake_router  # user reports in Coop's shape, same API keys
+    # The HMA-compatible API (docs/media.md): machines sign in with an API key (web/hma_auth.py);
+    # /status and /status/live are open.
+    from . import hma
 
-        app.include_router(intake_router)
+    hma.install(app)
+    from .routes_intake import router as intake_router  # user reports in Coop's shape, same API keys
+
+    app.include_router(intake_router)
     app.add_middleware(RawSegments)
 
     @app.get("/", response_class=HTMLResponse, dependencies=protected)
