@@ -52,6 +52,10 @@ def serve(
     if workers < 1:
         raise UserError(f"--workers {workers} is not a positive number; use 1 or more.")
     _store(db).close()  # migrate once, and fail early with one sentence if the database is unusable
+    from ..web.hma_auth import AuthConfig
+
+    for w in AuthConfig.from_env().warnings():  # opt-in HMA auth modes (and a bad network value: one sentence)
+        typer.echo(f"warning: {w}", err=True)
     os.environ["NETWARDEN_DB"] = resolve_db(db)
     os.environ["NETWARDEN_MEDIA_ROOTS"] = os.pathsep.join(str(r.resolve()) for r in media_root)
     os.environ["NETWARDEN_SECURE_COOKIES"] = "0" if insecure_cookies else "1"
