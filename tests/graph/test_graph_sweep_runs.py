@@ -81,3 +81,37 @@ def test_sweep_cli_stores_lists_and_shows_runs(world, tmp_path):
     res = subprocess.run([*CLI, "sweep", "--run", "999", "--db", db], capture_output=True, text=True)
     assert res.returncode != 0 and "Sweep run 999 does not exist" in res.stderr + res.stdout
     assert "Traceback" not in res.stderr
+
+
+def test_sweep_budget_is_fixed_says_when_it_cuts_a_group_and_scores_are_shares(world, sqlite_url):
+    """Issue 16 item 3: the candidate budget does not shrink with the number of confirmed accounts, a
+    group the budget cut says so, and a group's score is cohesion x evidence, both shares of 0-1."""
+    from netwarden.errors import UserError
+    from netwarden.graph.evaluate import read_truth
+    from netwarden.graph.sweep import DEFAULT_BUDGET
+
+    store = prepare_world(world, sqlite_url)
+    truth = read_truth(world)
+    net = max(truth["networks"], key=lambda n: n["size"])
+    members = set(net["members"])
+    seed = (net["suspended"] or net["members"])[:1]
+    # one confirmed account: the old budget (3 x confirmed, at least 50) looked at 50 accounts
+    groups = sweep(store, seeds=seed)
+    best = max(groups, key=lambda g: len(members & set(g.accounts)))
+    assert len(members & set(best.accounts)) >= 0.8 * len(members)
+    for g in groups:
+        assert 0.0 <= g.cohesion <= 1.0 and 0.0 < g.evidence <= 1.0
+        assert g.score == pytest.approx(g.cohesion * g.evidence)
+        assert any(r.startswith(f"score {g.score:.2f} = cohesion") for r in g.reasons)
+    assert best.left_out == 0 and not any("cut by the candidate budget" in r for r in best.reasons)
+    # a budget smaller than a network: the group it cut says so, and the stored run records it
+    small = sweep(store, seeds=seed, min_size=3, budget=15)
+    cut = [g for g in small if g.left_out]
+    assert cut and all(any("cut by the candidate budget (15)" in r for r in g.reasons) for g in cut)
+    rid = record_sweep(store, small, "analyst:ana", budget=15)
+    info = sweep_run(store, rid)["graph"]
+    assert info["budget"] == 15 and info["groups_cut"] == len(cut)
+    rid = record_sweep(store, groups, "analyst:ana")
+    assert sweep_run(store, rid)["graph"]["budget"] == DEFAULT_BUDGET
+    with pytest.raises(UserError, match="--budget 0"):
+        sweep(store, budget=0)

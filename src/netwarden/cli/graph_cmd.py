@@ -46,6 +46,8 @@ def sweep_cmd(
     show: int = typer.Option(None, "--run", help="Show a stored sweep run instead of sweeping again."),
     list_runs: bool = typer.Option(False, "--list", help="List stored sweep runs, newest first."),
     actor: str = typer.Option("system:cli", "--as", help="Who runs it (for the audit log)."),
+    budget: int = typer.Option(2000, "--budget", help="How many of the best-scored accounts are split into groups; "
+                               "a group it cut says so."),
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -65,12 +67,15 @@ def sweep_cmd(
     if show is None:
         with progress(not as_json) as p:
             p.add_task("sweeping", total=None)
-            show = record_sweep(store, sweep(store), actor)
+            show = record_sweep(store, sweep(store, budget=budget), actor, budget=budget)
     run = sweep_run(store, show)
-    lines = [f"sweep run {run['id']} ({run['created_at']}, {run['method']}): {len(run['groups'])} candidate groups"]
+    cut = run["graph"].get("groups_cut")
+    lines = [f"sweep run {run['id']} ({run['created_at']}, {run['method']}): {len(run['groups'])} candidate groups"
+             + (f" from the {run['graph']['budget']} best-scored accounts" if "budget" in run["graph"] else "")
+             + (f"; {cut} cut by that budget (see their reasons)" if cut else "")]
     for g in run["groups"]:
         case = f" case {g['case_id']}" if g["case_id"] is not None else ""
-        lines.append(f"{g['rank']:3d} size {g['size']:4d} core {len(g['core']):4d} score {g['score']:.3g}{case}: "
+        lines.append(f"{g['rank']:3d} size {g['size']:4d} core {len(g['core']):4d} score {g['score']:.2f}{case}: "
                      f"{'; '.join(g['reasons'])}")
     emit(run, as_json, "\n".join(lines))
 

@@ -72,7 +72,8 @@ def ppr_arrays(spark, matrix, seed_idx: list[int], alpha: float = ALPHA, tol: fl
     return nodes[order], p[order]
 
 
-def sweep_spark(store, spark, min_size: int | None = None, tol: float = 1e-4, views: bool = True):
+def sweep_spark(store, spark, min_size: int | None = None, tol: float = 1e-4, views: bool = True,
+                budget: int | None = None):
     """`netwarden.graph.sweep.sweep` with the graph built and the PageRank run on Spark; the same groups.
 
     views=False: the graph's tables are already registered as Spark views (spark_graph.VIEWS), e.g.
@@ -103,8 +104,10 @@ def sweep_spark(store, spark, min_size: int | None = None, tol: float = 1e-4, vi
     scored = (p.join(deg, "id", "left").join(priors_df(spark, nodes).withColumnRenamed("idx", "id"), "id", "left")
               .select("id", (F.col("p") / damp * F.coalesce(F.col("pri"), F.lit(1.0))).alias("score"),
                       F.coalesce(F.col("nnz"), F.lit(0)).alias("nnz")))
-    budget = min(sw.MAX_CANDIDATES, max(50, 3 * n_seeds))
-    top = scored.orderBy(F.desc("score"), F.asc("id")).limit(budget)
+    budget = sw._check_budget(sw.DEFAULT_BUDGET if budget is None else budget)
+    ranked = [r.id for r in scored.orderBy(F.desc("score"), F.asc("id")).limit(2 * budget).select("id").collect()]
+    top = scored.where(F.col("id").isin(ranked[:budget]))
+    beyond_ids = sorted(ranked[budget:])
     flagged = nodes.join(strength_df(spark).where("strength > 0"), "account_id").select(F.col("idx").alias("id"))
     rows = (top.join(nodes.withColumnRenamed("idx", "id"), "id")
             .join(conf.select(F.col("idx").alias("id"), F.lit(True).alias("conf")), "id", "left")
@@ -120,12 +123,26 @@ def sweep_spark(store, spark, min_size: int | None = None, tol: float = 1e-4, vi
     sub = sp.csr_matrix(([r.w1 for r in sub_rows], ([pos[r.src] for r in sub_rows], [pos[r.dst] for r in sub_rows])),
                         shape=(n, n))
     sub.sort_indices()
-    sub = camouflage_scale(sub, np.array([r.nnz for r in rows], dtype=float))
+    gdeg = np.array([r.nnz for r in rows], dtype=float)
+    sub = camouflage_scale(sub, gdeg)
+    # the accounts ranked just past the budget: their ties into the candidates, and their neighbour counts
+    bpos = {c: i for i, c in enumerate(beyond_ids)}
+    outside = sp.csr_matrix((len(beyond_ids), n))
+    outside_deg = np.zeros(len(beyond_ids))
+    if beyond_ids:
+        bids = spark.createDataFrame([(c,) for c in beyond_ids], "id long")
+        out_rows = (edges.join(F.broadcast(bids.withColumnRenamed("id", "src")), "src")
+                    .join(F.broadcast(ids.withColumnRenamed("id", "dst")), "dst").select("src", "dst").collect())
+        outside = sp.csr_matrix((np.ones(len(out_rows)), ([bpos[r.src] for r in out_rows], [pos[r.dst] for r in out_rows])),
+                                shape=(len(beyond_ids), n))
+        for r in deg.join(F.broadcast(bids), "id").select("id", "nnz").collect():
+            outside_deg[bpos[r.id]] = r.nnz
     edges.unpersist()
     deg.unpersist()
     return sw.groups_from([r.account_id for r in rows], np.array([r.score for r in rows]), sub,
                           np.array([bool(r.conf) for r in rows]), np.array([bool(r.flag) for r in rows]),
-                          sw.MIN_GROUP if min_size is None else min_size)
+                          sw.MIN_GROUP if min_size is None else min_size, gdeg=gdeg, outside=outside,
+                          outside_deg=outside_deg, budget=budget)
 
 
 def ppr_numpy(matrix, seed_idx: list[int], alpha: float = ALPHA, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
