@@ -39,6 +39,12 @@ def generate_cmd(
     shared_handle: float = typer.Option(0.3, "--shared-handle", help="Fraction of members that show the network's shared off-platform handle."),
     reregistered: float = typer.Option(0.1, "--reregistered", help="Fraction of members suspended and re-registered under a new handle."),
     no_media: bool = typer.Option(False, "--no-media", help="Write no image files; posts carry no media and the bank is empty."),
+    hiding: str = typer.Option("none", "--hiding", help="none: the original worlds; hard: every way of hiding at once "
+                               "(camouflage styles, contact bios, unwitting followers, low-tie members, re-registrations "
+                               "carrying 1-3 traits, signups during the window, rich profiles; docs/worlds.md)."),
+    camouflage_style: str = typer.Option(None, "--camouflage-style", help="Where camouflage goes: mixed, random, popular "
+                                         "or community; a comma list is cycled over networks (default: mixed, or all three "
+                                         "with --hiding hard)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Generate a world as native events with a separate truth file."""
@@ -48,10 +54,17 @@ def generate_cmd(
         raise UserError(f"--accounts is {accounts}; give a positive number of accounts, e.g. 10000.")
     if networks is not None and networks < 0:
         raise UserError(f"--networks is {networks}; give 0 or more networks.")
+    from ..world.params import HARD
+
+    if hiding not in ("none", "hard"):
+        raise UserError(f"--hiding {hiding!r} is unknown; use none or hard.")
+    more = dict(HARD) if hiding == "hard" else {}
+    if camouflage_style is not None:
+        more["camouflage_style"] = tuple(x.strip() for x in camouflage_style.split(",") if x.strip())
     params = WorldParams(
         accounts=accounts, seed=seed, networks=networks, network_size=_size(network_size),
         camouflage=_camouflage(camouflage), protected_fraction=protected, shared_handle_fraction=shared_handle,
-        reregistered_fraction=reregistered, media=not no_media,
+        reregistered_fraction=reregistered, media=not no_media, **more,
     )
     with progress(not as_json) as bar:
         tasks: dict[str, int] = {}
@@ -62,7 +75,7 @@ def generate_cmd(
             bar.update(tasks[phase], advance=advance)
 
         summary = generate_world(out, params, on_progress)
-    nets = ", ".join(f"{n['id']} ({n['members']} members, camouflage {n['camouflage']})" for n in summary["networks"])
+    nets = ", ".join(f"{n['id']} ({n['members']} members, camouflage {n['camouflage']} {n['style']})" for n in summary["networks"])
     emit(summary, as_json, text=(
         f"Wrote {summary['events']:,} events for {summary['accounts']:,} accounts to {out}/events.jsonl "
         f"in {summary['seconds']}s.\nPlanted: {nets or 'no networks'}; {summary['reregistrations']} re-registrations, "

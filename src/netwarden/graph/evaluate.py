@@ -168,7 +168,8 @@ def evaluate_world(store, truth: dict, seeds_per_network: int = 3, rng_seed: int
             for method, lst in ranked.items():
                 p1, r1 = at_k(lst, rel, k1)
                 p3, r3 = at_k(lst, rel, k3)
-                row = {"network": net["id"], "camouflage": net["camouflage"], "size": net["size"],
+                row = {"network": net["id"], "camouflage": net["camouflage"], "style": net.get("camouflage_style", "mixed"),
+                       "size": net["size"],
                        "shared_handle": round(shared[net["id"]], 3), "seed": seed, "method": method,
                        "k": k1, "precision@|R|": p1, "recall@|R|": r1, "precision@3|R|": p3, "recall@3|R|": r3}
                 top = set(lst[:k1])
@@ -182,23 +183,40 @@ def evaluate_world(store, truth: dict, seeds_per_network: int = 3, rng_seed: int
 
 
 def evaluate_evasion(store, truth: dict) -> dict:
-    """MRR over re-registrations (by number of identifiers carried), precision and recall of reported links."""
+    """MRR, recall and precision of reported links over re-registrations, by number of traits carried
+    ("1", ">=2", "all") and, for those carrying one, by which one."""
     from .evasion import LINK_THRESHOLD, candidate_links
 
     cands = candidate_links(store)
-    pairs = {(r["new"], r["old"]) for r in truth.get("reregistrations", [])}
-    by_carried: dict[str, list[float]] = defaultdict(list)
-    for r in truth.get("reregistrations", []):
-        links = cands.get(r["new"], [])
-        rank = next((lk.rank for lk in links if lk.suspended_account == r["old"]), None)
-        rr = 1.0 / rank if rank else 0.0
-        by_carried[">=2" if len(r["carried"]) >= 2 else str(len(r["carried"]))].append(rr)
-        by_carried["all"].append(rr)
-    reported = [c[0] for c in cands.values() if c and c[0].score >= LINK_THRESHOLD]
-    tp = sum((lk.new_account, lk.suspended_account) in pairs for lk in reported)
+    rereg = truth.get("reregistrations", [])
+    pairs = {(r["new"], r["old"]) for r in rereg}
+    reported = {n: c[0] for n, c in cands.items() if c and c[0].score >= LINK_THRESHOLD}
+    buckets: dict[str, list[dict]] = defaultdict(list)
+    for r in rereg:
+        k = len(r["carried"])
+        buckets[">=2" if k >= 2 else str(k)].append(r)
+        buckets["all"].append(r)
+        if k == 1:
+            buckets[f"only {r['carried'][0]}"].append(r)
+
+    def stats(rs: list[dict]) -> dict:
+        mrr, found, wrong = 0.0, 0, 0
+        for r in rs:
+            links = cands.get(r["new"], [])
+            rank = next((lk.rank for lk in links if lk.suspended_account == r["old"]), None)
+            mrr += 1.0 / rank if rank else 0.0
+            lk = reported.get(r["new"])
+            if lk is not None:
+                found += lk.suspended_account == r["old"]
+                wrong += lk.suspended_account != r["old"]
+        return {"n": len(rs), "mrr": mrr / len(rs), "recall": found / len(rs),
+                "precision": found / (found + wrong) if found + wrong else None}
+
+    tp = sum((n, lk.suspended_account) in pairs for n, lk in reported.items())
+    by = {k: stats(v) for k, v in sorted(buckets.items())}
     return {"reregistrations": len(pairs), "reported": len(reported), "true_links": tp,
             "precision": tp / len(reported) if reported else None, "recall": tp / len(pairs) if pairs else None,
-            "mrr": {k: {"n": len(v), "mrr": sum(v) / len(v)} for k, v in sorted(by_carried.items())}}
+            "mrr": {k: {"n": v["n"], "mrr": v["mrr"]} for k, v in by.items()}, "by_carried": by}
 
 
 def _bucket_shared(x: float) -> str:
@@ -209,36 +227,40 @@ def summarize(rows: list[dict]) -> list[dict]:
     """Medians over seeds (and networks and worlds) per camouflage level and method."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
-        groups[(r["camouflage"], r["method"])].append(r)
+        groups[(r["camouflage"], r.get("style") or "mixed", r["method"])].append(r)
     out = []
     keys = ["precision@|R|", "recall@|R|", "precision@3|R|", "recall@3|R|",
             "recall@|R| silent", "recall@|R| poster", "recall@|R| commenter"]
-    for (cam, method), rs in sorted(groups.items()):
-        d = {"camouflage": cam, "method": method, "seeds": len(rs), "networks": len({(r.get('world'), r['network']) for r in rs})}
+    for (cam, style, method), rs in sorted(groups.items()):
+        d = {"camouflage": cam, "style": style, "method": method, "seeds": len(rs), "networks": len({(r.get('world'), r['network']) for r in rs})}
         for k in keys:
             vals = [r[k] for r in rs if r.get(k) is not None]
             d[k] = round(statistics.median(vals), 3) if vals else None
+        worst = [r["recall@|R|"] for r in rs if r.get("recall@|R|") is not None]
+        d["worst recall@|R|"] = round(min(worst), 3) if worst else None
         out.append(d)
     return out
 
 
 def bfs_ratios(summary: list[dict], key: str = "recall@|R|") -> list[dict]:
     """Per camouflage level: netwarden's median recall over the 2-hop baselines' at the same k."""
-    by = {(d["camouflage"], d["method"]): d.get(key) for d in summary}
+    by = {(d["camouflage"], d.get("style", "mixed"), d["method"]): d.get(key) for d in summary}
     out = []
-    for cam in sorted({d["camouflage"] for d in summary}):
-        ours = by.get((cam, "netwarden"))
+    for cam, style in sorted({(d["camouflage"], d.get("style", "mixed")) for d in summary}):
+        ours = by.get((cam, style, "netwarden"))
         row = {"camouflage": cam, "netwarden": ours}
+        if style != "mixed":
+            row["style"] = style
         for base in ("2-hop", "2-hop-ranked"):
-            b = by.get((cam, base))
+            b = by.get((cam, style, base))
             row[f"x {base}"] = round(ours / b, 2) if ours is not None and b else None
         out.append(row)
     return out
 
 
 def table_markdown(summary: list[dict]) -> str:
-    cols = ["camouflage", "method", "seeds", "precision@|R|", "recall@|R|", "precision@3|R|", "recall@3|R|",
-            "recall@|R| silent", "recall@|R| poster", "recall@|R| commenter"]
+    cols = ["camouflage", "style", "method", "seeds", "precision@|R|", "recall@|R|", "worst recall@|R|",
+            "precision@3|R|", "recall@3|R|", "recall@|R| silent", "recall@|R| poster", "recall@|R| commenter"]
     lines = ["| " + " | ".join(c.replace("|", "\\|") for c in cols) + " |", "|" + "---|" * len(cols)]
     for d in summary:
         lines.append("| " + " | ".join("" if d.get(c) is None else str(d.get(c)) for c in cols) + " |")

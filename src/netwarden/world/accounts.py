@@ -25,14 +25,17 @@ def emit_accounts(
     contact_taken: set[str],
     end: int,
     tick: Callable[[int], None],
+    contact_fraction: float = 0.03,
+    rich: dict[int, tuple[str, str | None]] | None = None,
 ) -> None:
-    """overrides: account index -> {"bio": str, "avatar": MediaFile | None} for planted accounts."""
+    """overrides: account index -> {"bio": str, "avatar": MediaFile | None, "name": str | None} for
+    planted accounts; rich: ordinary account index -> (display name, bio line or None)."""
     n = pop.n
     first = rng.integers(0, len(vocab.FIRST_NAMES), n)
     bio_i = rng.integers(0, len(vocab.BENIGN_BIOS), n)
     has_avatar = rng.random(n) < 0.6
     av_i = rng.integers(0, max(1, len(avatar_pool)), n)
-    contact = rng.random(n) < 0.03
+    contact = rng.random(n) < contact_fraction
     ua = rng.integers(0, len(vocab.USER_AGENTS), n)
     login = rng.random(n) < 0.5
     for i in range(n):
@@ -41,10 +44,16 @@ def emit_accounts(
         data: dict = {"id": aid, "handle": handles[i], "display_name": vocab.FIRST_NAMES[first[i]],
                       "created_at": sink._iso(created), "protected": bool(pop.protected[i])}
         o = overrides.get(i)
+        rp = rich.get(i) if rich else None
         if o is not None:
             bio, avatar = o["bio"], o["avatar"]
+            if o.get("name"):
+                data["display_name"] = o["name"]
         else:
             bio = vocab.BENIGN_BIOS[bio_i[i]]
+            if rp is not None:
+                data["display_name"] = rp[0]
+                bio = rp[1] if rp[1] is not None else bio
             if contact[i]:  # ordinary people list contacts too: noise for the handle layer
                 pf = ("snapchat", "telegram", "kik")[i % 3]
                 tpl = vocab.BENIGN_CONTACT_BIOS[i % len(vocab.BENIGN_CONTACT_BIOS)]

@@ -15,7 +15,7 @@ from . import accounts, background, networks, vocab
 from .ids import account_id
 from .images import MediaWriter, avatar_image, benign_image
 from .params import WorldParams
-from .population import DAY, Population, make_handle, make_handles
+from .population import DAY, Population, handle_variant, make_handle, make_handles
 from .truth import TRUTH_FORMAT, network_truth, write_bank, write_terms, write_truth
 from .writer import EventSink
 
@@ -58,17 +58,37 @@ def generate_world(out_dir: str | Path, params: WorldParams, progress: Progress 
     tick("media", 1, 1)
 
     pop = Population.build(_rng(seed, 2), p.accounts, start, p.background_protected)
+    if p.signup_fraction > 0:  # ordinary people keep signing up while the networks are active
+        rs = _rng(seed, 11)
+        nonhub = np.setdiff1d(np.arange(p.accounts), pop.hubs)
+        new = rs.choice(nonhub, int(round(len(nonhub) * p.signup_fraction)), replace=False)
+        pop.created[new] = start + rs.integers(0, max(1, (p.days - 1) * DAY), len(new))
     contact_taken: set[str] = set()
-    nets = networks.plan(_rng(seed, 3), pop, p, start, end, mw, avatar_pool, contact_taken)
+    rx = _rng(seed, 12)
+    nets = networks.plan(_rng(seed, 3), pop, p, start, end, mw, avatar_pool, contact_taken, rx)
     handles = make_handles(_rng(seed, 4), p.accounts)
     taken = set(handles)
     r = _rng(seed, 5)
     overrides: dict[int, dict] = {}
     for net in nets:
+        olds = {rr["new"]: rr for rr in net.reregistrations}
         for m in net.members:
-            if m.replaces is not None:  # a fresh handle, unlike any the old account had
-                handles[m.idx] = make_handle(r, taken)
-            overrides[m.idx] = {"bio": m.bio, "avatar": m.avatar if p.media else None}
+            if m.replaces is not None:
+                if "handle_family" in olds[m.idx]["carried"]:  # the old handle, a digit added or changed
+                    handles[m.idx] = handle_variant(rx, handles[m.replaces], taken)
+                else:  # a fresh handle, unlike any the old account had
+                    handles[m.idx] = make_handle(r, taken)
+            overrides[m.idx] = {"bio": m.bio, "avatar": m.avatar if p.media else None, "name": m.name}
+        if p.unwitting_followers:
+            pool = np.flatnonzero(~pop.planted & (pop.community == net.community)) if net.community is not None else None
+            if pool is None or len(pool) < p.unwitting_followers:
+                pool = np.setdiff1d(np.flatnonzero(~pop.planted), pop.hubs)
+            net.unwitting = sorted(int(x) for x in rx.choice(pool, min(len(pool), p.unwitting_followers), replace=False))
+    rich: dict[int, tuple[str, str | None]] = {}
+    if p.rich_profiles:  # ordinary accounts get names and bios from the same large space
+        rr_ = _rng(seed, 13)
+        for i in np.flatnonzero(~pop.planted).tolist():
+            rich[i] = (networks.rich_name(rr_), networks.bio_line(rr_) if rr_.random() < 0.5 else None)
     # some ordinary accounts have one-off avatars too, so a unique avatar is not itself a tell
     n_unique = max(20, 3 * sum(len(n.reregistrations) for n in nets)) if p.media else 0
     bg = np.flatnonzero(~pop.planted)
@@ -83,7 +103,7 @@ def generate_world(out_dir: str | Path, params: WorldParams, progress: Progress 
     sink = EventSink(out, int(pop.created.min()), end)
     try:
         accounts.emit_accounts(sink, _rng(seed, 6), pop, handles, overrides, avatar_pool, unique_avatars, contact_taken,
-                               end, lambda a: tick("accounts", a, p.accounts))
+                               end, lambda a: tick("accounts", a, p.accounts), p.background_contact_fraction, rich)
         bg_suspended = accounts.emit_background_suspensions(sink, _rng(seed, 7), pop, p.background_suspended, start, end)
         n_bg = int((~pop.planted).sum())
         n_follows = background.follows(sink, _rng(seed, 8), pop, end, p.mean_follows, lambda a: tick("follows", a, n_bg))
@@ -136,7 +156,7 @@ def generate_world(out_dir: str | Path, params: WorldParams, progress: Progress 
         "events": n_events,
         "events_by_kind": by_kind,
         "background": {"follows": n_follows, "posts": n_posts, "likes": n_likes},
-        "networks": [{"id": n.id, "members": len(n.members), "camouflage": n.camouflage} for n in nets],
+        "networks": [{"id": n.id, "members": len(n.members), "camouflage": n.camouflage, "style": n.style} for n in nets],
         "reregistrations": len(truth["reregistrations"]),
         "decoys": len(truth["decoys"]),
         "bank_rows": bank_rows,

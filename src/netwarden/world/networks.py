@@ -44,6 +44,9 @@ class Member:
     bio: str = ""
     suspended_at: int | None = None
     replaces: int | None = None  # index of the suspended account this one re-registers
+    name: str | None = None  # display name (rich profiles; else the generic one)
+    bio_line: str | None = None  # the personal line of the bio (rich profiles)
+    low_tie: bool = False  # only 2-3 ties inside the network
 
 
 @dataclass
@@ -57,12 +60,43 @@ class Network:
     reregistrations: list[dict] = field(default_factory=list)
     media_posts: list[dict] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
+    style: str = "mixed"  # where camouflage goes: mixed | random | popular | community
+    community: int | None = None  # the ordinary community a "community" network blends into
+    unwitting: list[int] = field(default_factory=list)  # ordinary accounts following several members
 
 
-def _bio(rng: np.random.Generator, contacts: list[tuple[str, str]], tag: str | None) -> str:
+def rich_name(rng: np.random.Generator) -> str:
+    """A display name from a space of ~30k: first name, surname or its initial, sometimes an emoji."""
+    first = vocab.FIRST_NAMES[rng.integers(len(vocab.FIRST_NAMES))]
+    sur = vocab.SURNAMES[rng.integers(len(vocab.SURNAMES))]
+    decor = vocab.NAME_DECOR[rng.integers(len(vocab.NAME_DECOR))]
+    return f"{first} {sur}{decor}" if rng.random() < 0.6 else f"{first} {sur[0]}.{decor}"
+
+
+def bio_line(rng: np.random.Generator) -> str:
+    """A personal bio line from a space of 8,000."""
+    o, m, c = (v[rng.integers(len(v))] for v in (vocab.BIO_OPENERS, vocab.BIO_MIDDLES, vocab.BIO_CLOSERS))
+    return f"{o} {m}" + (f", {c}" if c else "")
+
+
+def retyped(rng: np.random.Generator, line: str) -> str:
+    """The same line typed again: case, an emoji or punctuation changed (equal once normalized)."""
+    u = rng.random()
+    if u < 0.3:
+        return line.capitalize()
+    if u < 0.55:
+        return line + " " + ("✨", "🌙", "🌿", "🖤")[rng.integers(4)]
+    if u < 0.75:
+        return line.replace(",", " -")
+    return line
+
+
+def _bio(rng: np.random.Generator, contacts: list[tuple[str, str]], tag: str | None, line: str | None = None) -> str:
     parts = []
-    if rng.random() < 0.5:
+    if rng.random() < 0.5 and line is None:
         parts.append(vocab.BENIGN_BIOS[rng.integers(len(vocab.BENIGN_BIOS))])
+    if line is not None:
+        parts.append(line)
     for platform, handle in contacts:
         tpl = vocab.BIO_TEMPLATES[platform]
         parts.append(tpl[rng.integers(len(tpl))].format(h=handle))
@@ -89,10 +123,17 @@ def make_known(rng: np.random.Generator, mw: MediaWriter, start_no: int, n: int)
 
 def plan(
     rng: np.random.Generator, pop: Population, p: WorldParams, start: int, end: int, mw: MediaWriter,
-    avatar_pool: list[MediaFile], contact_taken: set[str],
+    avatar_pool: list[MediaFile], contact_taken: set[str], rx: np.random.Generator | None = None,
 ) -> list[Network]:
-    """Choose members, roles, protection, contacts, avatars and re-registrations; mark them planted."""
+    """Choose members, roles, protection, contacts, avatars and re-registrations; mark them planted.
+
+    rx: the random stream of the hiding options (styles, low-tie members, rich profiles, carried
+    traits), apart from `rng` so that a world without them is the same as before they existed."""
     from .images import avatar_image
+    from .params import REREG_TRAITS
+
+    rx = rx if rx is not None else np.random.default_rng(0)
+    comm_sizes = np.bincount(pop.community)
 
     hubs = set(pop.hubs.tolist())
     candidates = [int(i) for i in rng.permutation(pop.n) if int(i) not in hubs]
@@ -117,6 +158,13 @@ def plan(
             for j, i in enumerate(idxs)
         ]
         talkers = [m for m in members if m.role != SILENT]
+        if p.rich_profiles:
+            for m in members:
+                m.name = rich_name(rx)
+                m.bio_line = bio_line(rx) if m.role != SILENT or rx.random() < 0.5 else None
+        if p.low_tie_fraction > 0:
+            for m in members:
+                m.low_tie = bool(rx.random() < p.low_tie_fraction)
         # the shared off-platform handle
         platform = vocab.PLATFORMS[rng.integers(len(vocab.PLATFORMS))]
         shared_handle = contact_handle(rng, platform, contact_taken)
@@ -141,6 +189,9 @@ def plan(
                 carried = sorted({*carried, ("handle", "avatar", "follows")[rng.integers(3)]}, key=("handle", "avatar", "follows").index)
             if not carried:
                 carried = ["handle"]
+            if p.rereg_carry == "traits":  # 1-3 of the six traits, the rest new
+                k_tr = int(rx.choice([1, 2, 3], p=[0.4, 0.35, 0.25]))
+                carried = [REREG_TRAITS[i] for i in sorted(rx.choice(len(REREG_TRAITS), k_tr, replace=False).tolist())]
             t_s = int(start + rng.uniform(0.3, 0.7) * (end - start))
             new_idx = candidates[cursor]
             cursor += 1
@@ -153,23 +204,35 @@ def plan(
                 new.avatar = old.avatar
             else:
                 new.avatar = avatar_pool[rng.integers(len(avatar_pool))] if avatar_pool and rng.random() < 0.5 else None
-            if "handle" in carried:
+            if "handle" in carried or "contact" in carried:
                 new.contacts = list(old.contacts)
             else:
                 pf = vocab.PLATFORMS[rng.integers(len(vocab.PLATFORMS))]
                 new.contacts = [(pf, contact_handle(rng, pf, contact_taken))] if rng.random() < 0.5 else []
+            if p.rich_profiles:
+                new.name = old.name if "name" in carried else rich_name(rx)
+                if "bio" in carried and old.bio_line:
+                    new.bio_line = retyped(rx, old.bio_line)
+                else:
+                    new.bio_line = bio_line(rx)
             rereg.append({"old": old.idx, "new": new_idx, "carried": carried, "suspended_at": t_s, "created_at": new.created})
             members.append(new)
         shared = {"platform": platform, "handle": shared_handle, "members": [m.idx for m in members if (platform, shared_handle) in m.contacts]}
         for m in members:
             tag = tags[0] if m.role == POSTER and rng.random() < 0.3 else None
-            m.bio = "" if m.role == SILENT else _bio(rng, m.contacts, tag)
+            m.bio = "" if m.role == SILENT else _bio(rng, m.contacts, tag, m.bio_line)
             if m.role == SILENT and rng.random() < 0.5:
                 m.bio = vocab.BENIGN_BIOS[rng.integers(len(vocab.BENIGN_BIOS))]
+            if m.role == SILENT and m.bio_line:
+                m.bio = m.bio_line
         known = make_known(rng, mw, known_no, p.known_per_network) if p.media else []
         known_no += len(known)
         cam = p.camouflage[k % len(p.camouflage)]
         net = Network(f"net-{k + 1:02d}", cam, tags, members, shared, known, rereg)
+        net.style = p.camouflage_style[k % len(p.camouflage_style)]
+        if net.style == "community":  # one ordinary community of some size, that the network blends into
+            big = np.flatnonzero(comm_sizes >= np.quantile(comm_sizes, 0.5))
+            net.community = int(big[rx.integers(len(big))])
         for m in members:
             pop.planted[m.idx] = True
             pop.protected[m.idx] = m.protected
@@ -229,20 +292,55 @@ def activity(
     def outside(k: int) -> list[int]:
         if k <= 0:
             return []
-        pops = pop.popular(rng, k)
-        rand = pop.background(rng, k)
-        picks = np.where(rng.random(k) < 0.5, pops, rand)
+        if net.style == "random":
+            picks = pop.background(rng, k)
+        elif net.style == "popular":
+            picks = pop.popular(rng, k)
+        elif net.style == "community":
+            picks = pop.in_community(rng, np.full(k, net.community, dtype=np.int64))
+        else:
+            pops = pop.popular(rng, k)
+            rand = pop.background(rng, k)
+            picks = np.where(rng.random(k) < 0.5, pops, rand)
         return [int(x) for x in dict.fromkeys(picks.tolist()) if not pop.planted[x]]
+
+    # ordinary posts the camouflage likes and replies go to, by style
+    if net.style == "community" and len(bp.index):
+        cam_posts = np.flatnonzero(pop.community[bp.author] == net.community)
+        cam_posts = cam_posts if len(cam_posts) else np.arange(len(bp.index))
+    else:
+        cam_posts = None
+    if net.style == "popular" and len(bp.index):
+        pw = np.cumsum(pop.weight[bp.author])
+    else:
+        pw = None
+
+    def cam_sample(k: int) -> np.ndarray:
+        if cam_posts is not None:
+            return cam_posts[rng.integers(0, len(cam_posts), k)]
+        if pw is not None:
+            return np.minimum(np.searchsorted(pw, rng.random(k) * pw[-1], side="right"), len(pw) - 1)
+        return bp.sample(rng, k)
 
     # follows: internal (dense-ish, often mutual) and camouflage; new accounts may copy the old ones'
     edges: set[tuple[int, int]] = set()
     originals = [m for m in net.members if m.replaces is None]
     for m in originals:
         k_int = int(np.clip(round(size * rng.uniform(0.12, 0.3)), 4, size - 1))
+        if m.low_tie:
+            k_int = int(rng.integers(2, 4))
         picks = [ids[d] for d in rng.choice(size, k_int + 1, replace=False).tolist() if ids[d] != m.idx]
         edges.update((m.idx, d) for d in picks[:k_int])
+    low = {m.idx for m in net.members if m.low_tie}
+    if low:  # few members follow a low-tie member either: at most two
+        inbound: dict[int, int] = {}
+        for a, b in sorted(edges):
+            if b in low and a not in low:
+                inbound[b] = inbound.get(b, 0) + 1
+                if inbound[b] > 2:
+                    edges.discard((a, b))
     for a, b in sorted(edges):
-        if (b, a) not in edges and rng.random() < 0.4:
+        if (b, a) not in edges and rng.random() < 0.4 and not ({a, b} & low):
             edges.add((b, a))
     for rr in net.reregistrations:  # some members follow the new account back, after it appears
         for a, b in sorted(edges):
@@ -278,6 +376,18 @@ def activity(
         sink.emit("account_state", old.suspended_at or end, {
             "account_id": account_id(old.idx), "state": "suspended",
             "reason": vocab.SUSPENSION_REASONS_NETWORK[rng.integers(len(vocab.SUSPENSION_REASONS_NETWORK))]})
+    # ordinary accounts that follow several members without knowing what they follow
+    for u in net.unwitting:
+        lo_u = int(pop.created[u])
+        for j in rng.choice(size, min(size, int(rng.integers(3, 13))), replace=False).tolist():
+            m = by_idx[ids[j]]
+            lo, hi = max(m.created, lo_u), m.end
+            if hi > lo:
+                t = lo + int((hi - lo) * rng.random())
+                if m.protected:
+                    request_events(sink, rng, account_id(u), account_id(m.idx), t, 0.5, 0.3)
+                else:
+                    sink.emit("follow", t, {"src": account_id(u), "dst": account_id(m.idx)})
     # a few ordinary accounts follow members too (outsiders asking a protected member mostly wait)
     for m in net.members:
         for s in pop.background(rng, int(rng.poisson(1.5))).tolist():
@@ -396,9 +506,9 @@ def activity(
                     counts["internal_interactions"] += 1
         # camouflage interactions on ordinary posts
         if len(bp.index):
-            for j in bp.sample(rng, _ratio(n_like, c)).tolist():
+            for j in cam_sample(_ratio(n_like, c)).tolist():
                 like(m, int(bp.time[j]), int(bp.index[j]), False)
-            for j in bp.sample(rng, _ratio(done, c)).tolist():
+            for j in cam_sample(_ratio(done, c)).tolist():
                 reply(m, (int(bp.time[j]), int(bp.index[j]), int(bp.author[j])),
                       vocab.BENIGN_REPLIES[rng.integers(len(vocab.BENIGN_REPLIES))], "en", [], False)
         if m.role == COMMENTER:

@@ -7,6 +7,14 @@ from typing import Any
 
 from ..errors import UserError
 
+CAMOUFLAGE_STYLES = ("mixed", "random", "popular", "community")
+# What a re-registration can carry over from the suspended account (rereg_carry "traits").
+REREG_TRAITS = ("name", "bio", "handle_family", "contact", "avatar", "follows")
+# `--hiding hard`: every way of hiding at once.
+HARD = {"camouflage_style": ("random", "popular", "community"), "background_contact_fraction": 0.1,
+        "unwitting_followers": 15, "low_tie_fraction": 0.2, "rereg_carry": "traits", "signup_fraction": 0.1,
+        "rich_profiles": True}
+
 
 @dataclass(frozen=True, slots=True)
 class WorldParams:
@@ -33,6 +41,14 @@ class WorldParams:
     benign_pool: int = 240  # distinct benign post images
     avatar_pool: int = 160  # distinct generic avatars
     known_per_network: int = 12  # "known" items per network
+    # How networks hide (docs/worlds.md, "Harder worlds"); the defaults are the original worlds.
+    camouflage_style: tuple[str, ...] = ("mixed",)  # cycled over networks: mixed | random | popular | community
+    background_contact_fraction: float = 0.03  # ordinary accounts with an off-platform contact in their bio
+    unwitting_followers: int = 0  # per network: ordinary accounts that each follow several members unknowingly
+    low_tie_fraction: float = 0.0  # of a network's members: only 2-3 ties inside it
+    rereg_carry: str = "classic"  # classic: handle/avatar/follows; traits: 1-3 of REREG_TRAITS
+    signup_fraction: float = 0.0  # of ordinary accounts: created during the observed window, not before it
+    rich_profiles: bool = False  # display names and bios drawn from a large space (a carried name means something)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def n_networks(self) -> int:
@@ -45,6 +61,7 @@ class WorldParams:
         d["network_size"] = list(self.network_size)
         d["camouflage"] = list(self.camouflage)
         d["role_mix"] = list(self.role_mix)
+        d["camouflage_style"] = list(self.camouflage_style)
         d["networks"] = self.n_networks()
         return d
 
@@ -72,6 +89,19 @@ class WorldParams:
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise UserError(f"{name} is {v}; use a fraction from 0 to 1.")
+        for st in self.camouflage_style:
+            if st not in CAMOUFLAGE_STYLES:
+                raise UserError(f"--camouflage-style {st!r} is unknown; use {', '.join(CAMOUFLAGE_STYLES)} (a comma list is cycled).")
+        if not self.camouflage_style:
+            raise UserError("--camouflage-style is empty; give at least one of " + ", ".join(CAMOUFLAGE_STYLES) + ".")
+        if self.rereg_carry not in ("classic", "traits"):
+            raise UserError(f"rereg_carry is {self.rereg_carry!r}; use classic or traits.")
+        for name in ("background_contact_fraction", "low_tie_fraction", "signup_fraction"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise UserError(f"{name} is {v}; use a fraction from 0 to 1.")
+        if self.unwitting_followers < 0:
+            raise UserError(f"unwitting_followers is {self.unwitting_followers}; use 0 or more.")
         if abs(sum(self.role_mix) - 1.0) > 1e-6 or min(self.role_mix) < 0:
             raise UserError("role_mix must be three non-negative fractions (poster, commenter, silent) summing to 1.")
         if self.days < 7:

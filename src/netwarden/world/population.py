@@ -104,6 +104,24 @@ def make_handle(rng: np.random.Generator, taken: set[str]) -> str:
             return h
 
 
+def handle_variant(rng: np.random.Generator, old: str, taken: set[str]) -> str:
+    """A handle of the same family as `old` (edit distance 1-2): a digit added, changed or an underscore."""
+    while True:
+        u = rng.random()
+        d = str(rng.integers(0, 10))
+        if u < 0.45:
+            h = old + d
+        elif u < 0.7 and old[-1:].isdigit():
+            h = old[:-1] + d
+        elif u < 0.85:
+            h = old + "_" + d
+        else:
+            h = old.replace("_", "") + d if "_" in old else "x" + old
+        if h not in taken and h != old:
+            taken.add(h)
+            return h
+
+
 def contact_handle(rng: np.random.Generator, platform: str, taken: set[str]) -> str:
     """A new invented off-platform handle; WhatsApp gets a number in the fictional 555-01xx block."""
     syl = vocab.HANDLE_SYLLABLES

@@ -108,3 +108,30 @@ USER_AGENTS: tuple[str, ...] = (
 # Documentation address ranges only (RFC 5737).
 IP_PREFIXES: tuple[str, ...] = ("192.0.2.", "198.51.100.", "203.0.113.")
 # WhatsApp numbers are "+1 <area> 555 01xx": the 555-0100..0199 block is reserved for fiction.
+
+# Rich profiles (WorldParams.rich_profiles): display names and bios from a space large enough that a
+# carried name or bio says something about who wrote it. Ordinary words only.
+SURNAMES: tuple[str, ...] = (
+    "Okafor", "Lindqvist", "Haddad", "Moreau", "Novak", "Tanaka", "Silva", "Kowalski", "Brennan", "Ivanova",
+    "Mensah", "Castillo", "Nakamura", "Fischer", "Duarte", "Kaur", "Rossi", "Petrov", "Adeyemi", "Larsen",
+    "Yilmaz", "Horvat", "Quinn", "Ferreira", "Sato", "Byrne", "Kim", "Alvarez", "Nguyen", "Weber",
+    "Oyelaran", "Marsh", "Dubois", "Eriksen", "Santos", "Abara", "Cohen", "Varga", "Lund", "Patel",
+)
+NAME_DECOR: tuple[str, ...] = ("", "", "", "", " ✨", " 🌙", " 🌿", " ☕", " 🎧", " 📷", " 🐾", " 🌊")
+BIO_OPENERS: tuple[str, ...] = (
+    "night owl", "part-time baker", "retired sailor", "hobby astronomer", "amateur cellist", "weekend climber",
+    "bookshop regular", "tram enthusiast", "sourdough apprentice", "houseplant whisperer", "chess club treasurer",
+    "lapsed runner", "map collector", "tea snob", "crossword addict", "bird counter", "pottery beginner",
+    "film photographer", "garden gnome curator", "vinyl digger",
+)
+BIO_MIDDLES: tuple[str, ...] = (
+    "from the coast", "living in a small flat", "with two cats", "with a loud dog", "of the north side",
+    "between jobs", "learning spanish", "fixing old radios", "saving for a boat", "on a quiet street",
+    "who talks to pigeons", "with too many mugs", "of the late shift", "who walks everywhere", "with a red bike",
+    "from a tiny village", "in a noisy city", "with strong opinions on soup", "of the early bus", "with one plant left",
+)
+BIO_CLOSERS: tuple[str, ...] = (
+    "say hi", "no dms please", "views my own", "always hungry", "probably outside", "slow replies",
+    "be kind", "here for the sunsets", "mostly lurking", "collecting moments", "still learning", "ask me about maps",
+    "send snacks", "on my way", "one day at a time", "leave a wave", "posting rarely", "kettle on", "ok bye", "",
+)
