@@ -12,10 +12,20 @@ from sample_events import make_events, write_jsonl
 
 
 def _ties(graph, layer: str) -> dict[tuple[str, str], float]:
+    """Ties by account ids, at the precision the loaded graph keeps (float32 weights)."""
     m = graph.layers[layer] if layer != "kinds" else graph.kinds
     m = m.tocoo()
-    return {(graph.ids[int(r)], graph.ids[int(c)]): round(float(v), 9) for r, c, v in zip(m.row, m.col, m.data,
-                                                                                        strict=True) if v != 0}
+    return {(graph.ids[int(r)], graph.ids[int(c)]): float(np.float32(v)) for r, c, v in zip(m.row, m.col, m.data,
+                                                                                          strict=True) if v != 0}
+
+
+def _count_builds(monkeypatch) -> list:
+    from netwarden.graph import build
+
+    calls: list = []
+    real = build.build_graph
+    monkeypatch.setattr(build, "build_graph", lambda *a, **k: calls.append(1) or real(*a, **k))
+    return calls
 
 
 def _ev(n: int, kind: str, data: dict) -> dict:
@@ -23,7 +33,7 @@ def _ev(n: int, kind: str, data: dict) -> dict:
             "data": data}
 
 
-def test_refresh_equals_a_rebuild_as_events_arrive(db_url, tmp_path):
+def test_refresh_equals_a_rebuild_as_events_arrive(db_url, tmp_path, monkeypatch):
     events = make_events(accounts=40, posts=160, seed=3)
     cut = len(events) // 2
     late = [  # out of order: likes, a reply and a repost of a post that arrives after them
@@ -49,8 +59,9 @@ def test_refresh_equals_a_rebuild_as_events_arrive(db_url, tmp_path):
 
     write_jsonl(tmp_path / "two.jsonl", events[cut:] + after)
     ingest_files(store, [tmp_path / "two.jsonl"])
+    builds = _count_builds(monkeypatch)
     graph, pri = load_graph(store)  # the cached graph, refreshed
-    assert graph is before and len(pri) == graph.n
+    assert not builds and len(pri) == graph.n
     rebuilt = build_graph(store)
     assert sorted(graph.ids) == sorted(rebuilt.ids)
     for layer in (*LAYERS, "kinds"):
@@ -88,7 +99,7 @@ def test_unfollow_removes_the_tie(sqlite_url, tmp_path):
 
 
 def test_many_new_events_rebuild_instead(sqlite_url, tmp_path, monkeypatch):
-    from netwarden.graph import expand
+    from netwarden.graph import snapshot
 
     store = open_store(sqlite_url)
     write_jsonl(tmp_path / "a.jsonl", make_events(accounts=20, posts=40, seed=4))
@@ -97,9 +108,10 @@ def test_many_new_events_rebuild_instead(sqlite_url, tmp_path, monkeypatch):
     write_jsonl(tmp_path / "b.jsonl", [_ev(1, "follow", {"src": "a1", "dst": "a2"}),
                                        _ev(2, "follow", {"src": "a3", "dst": "a4"})])
     ingest_files(store, [tmp_path / "b.jsonl"])
-    monkeypatch.setattr(expand, "REBUILD_AFTER", 1)
+    monkeypatch.setattr(snapshot, "REBUILD_AFTER", 1)
+    builds = _count_builds(monkeypatch)
     graph, _ = load_graph(store)
-    assert graph is not first  # two new events > 1: rebuilt, not folded in
+    assert graph is not first and builds == [1]  # two new events > 1: rebuilt, not folded in
     assert _ties(graph, "interaction") == _ties(build_graph(store), "interaction")
     store.close()
 
@@ -119,8 +131,10 @@ def test_events_that_do_not_change_the_graph_are_read_past_once(sqlite_url, tmp_
     calls = []
     real = Graph.refresh
     monkeypatch.setattr(Graph, "refresh", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    refreshed = load_graph(store)[0]
+    assert refreshed.last_event_seq > graph.last_event_seq
     for _ in range(3):
-        assert load_graph(store)[0] is graph
+        assert load_graph(store)[0] is refreshed
     assert len(calls) == 1
     store.close()
 

@@ -338,11 +338,13 @@ def test_spark_built_graph_equals_graph_build(spark, at_ingest):
     import numpy as np
     import scipy.sparse as sp
 
-    from netwarden.graph.expand import Prepared, load_graph
+    from netwarden.graph.build import build_graph
+    from netwarden.graph.expand import Prepared, signal_priors
     from netwarden.scale.spark_graph import fused_edges, priors_df, register_views
 
     store = open_store(at_ingest)
-    graph, pri = load_graph(store, fresh=True)
+    graph = build_graph(store)  # float64 weights: the driver's build itself, not the float32 stored form
+    pri, _ = signal_priors(store, graph)
     register_views(spark, store)
     store.close()
     edges, nodes = fused_edges(spark)
@@ -374,7 +376,7 @@ def test_spark_sweep_on_the_spark_graph_finds_the_same_groups(spark, at_ingest, 
 
     store = open_store(at_ingest)
     want = sweep_with(store, lambda m, s: ppr_numpy(m, s, tol=0.35))  # 10 iterations, as below
-    for mod, name in ((build, "build_graph"), (expand, "build_graph"), (expand, "load_graph"), (sweep, "load_graph")):
+    for mod, name in ((build, "build_graph"), (expand, "load_graph"), (sweep, "load_graph")):
         monkeypatch.setattr(mod, name, _driver_loads_refused)
     out = run_sweep(store, spark=spark, actor="analyst:sp", tol=0.35)
     run = sweep.sweep_run(store, out["run"])

@@ -54,6 +54,8 @@ class Graph:
     kinds: sp.csr_matrix  # same pattern as interaction; bit mask of KIND_BITS
     group_keys: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # evidence for group edges
     last_event_seq: int = 0
+    # (layer names, weights) -> (fused matrix, weighted degrees), filled by Prepared; cleared on refresh
+    prepared: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -61,13 +63,7 @@ class Graph:
 
     def fused(self, weights: dict[str, float] | None = None, layers: Iterable[str] | None = None) -> sp.csr_matrix:
         use = set(layers) if layers is not None else set(self.layers)
-        w = weights or {}
-        out = sp.csr_matrix((self.n, self.n))
-        for name, m in self.layers.items():
-            if name in use and m.nnz:
-                out = out + m * float(w.get(name, 1.0))
-        out.sort_indices()
-        return out.tocsr()
+        return fused_of(self.layers, use, weights or {}, self.n)
 
     def edges(self) -> int:
         return int(sum(m.nnz for m in self.layers.values()) // 2)
@@ -110,6 +106,7 @@ class Graph:
         events or new accounts arrived (follows and likes between known accounts cannot change
         them). Returns the number of pairs recomputed.
         """
+        self.prepared.clear()
         with store.engine.connect() as conn:
             # read up to the newest event of any kind, and record that position even when none of the
             # events since changes the graph (sessions, account states): else every call would refresh again
@@ -156,6 +153,34 @@ class Graph:
             for name in GROUP_LAYERS:
                 self.layers[name], self.group_keys[name] = _group_layer(name, group_rows.get(name, {}), n)
         return len(pairs)
+
+
+def fused_of(layers: dict[str, sp.csr_matrix], names: Iterable[str], weights: dict[str, float], n: int) -> sp.csr_matrix:
+    """Sum of the named layers times their weights (default 1), in LAYERS order, summed in float64.
+    Float32 with int32 indices (while they fit) when every summed layer is float32 (the stored form,
+    graph.snapshot), else float64."""
+    use = set(names)
+    out = sp.csr_matrix((n, n))
+    f32 = True
+    for name in LAYERS:
+        m = layers.get(name)
+        if name in use and m is not None and m.nnz:
+            f32 = f32 and m.dtype == np.float32
+            out = out + m.astype(np.float64) * float(weights.get(name, 1.0))
+    out = out.tocsr()
+    out.sort_indices()
+    if not f32:
+        return out
+    it = np.int32 if out.nnz < 2**31 - 1 and n < 2**31 - 1 else np.int64
+    f = sp.csr_matrix((out.data.astype(np.float32), out.indices.astype(it), out.indptr.astype(it)), shape=(n, n))
+    f.has_sorted_indices = True
+    return f
+
+
+def degrees(m: sp.csr_matrix) -> np.ndarray:
+    """Weighted degree per row, summed in float64."""
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    return np.bincount(rows, weights=np.asarray(m.data, dtype=np.float64), minlength=m.shape[0])
 
 
 def _touched(rows) -> tuple[set[tuple[str, str]], list[tuple[str | None, str]], list[str]]:

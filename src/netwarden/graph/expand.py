@@ -30,7 +30,7 @@ from sqlalchemy import text
 
 from .. import findings
 from ..errors import UserError
-from .build import LAYERS, Graph, build_graph
+from .build import LAYERS, Graph, degrees
 from .push import ppr_push
 
 LAYER_WEIGHTS = {"interaction": 1.0, "handle": 1.0, "media": 1.0, "hashtag": 1.0, "avatar": 1.0}
@@ -80,11 +80,15 @@ class Prepared:
         self.layer_names = [name for name in LAYERS if layers is None or name in layers]
         w = weights or LAYER_WEIGHTS
         self.weights = {name: float(w.get(name, 1.0)) for name in self.layer_names}
-        self.matrix = graph.fused(self.weights, self.layer_names)
-        self.indptr = self.matrix.indptr.astype(np.int64)
-        self.indices = self.matrix.indices.astype(np.int64)
-        self.data = self.matrix.data.astype(np.float64)
-        self.deg = np.asarray(self.matrix.sum(axis=1)).ravel()
+        # the fused matrix and degrees depend on the graph's version and the layers, never on the seeds:
+        # made once per graph (a snapshot brings the full one with it), shared by every expansion
+        key = (tuple(self.layer_names), tuple(self.weights[name] for name in self.layer_names))
+        hit = graph.prepared.get(key)
+        if hit is None:
+            m = graph.fused(self.weights, self.layer_names)
+            hit = graph.prepared[key] = (m, degrees(m))
+        self.matrix, self.deg = hit
+        self.indptr, self.indices, self.data = self.matrix.indptr, self.matrix.indices, self.matrix.data
         self.priors = priors if priors is not None else np.ones(graph.n)
 
     def ppr(self, seed_idx: list[int], alpha: float | None = None, eps: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -153,45 +157,34 @@ def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
     return pri, strength
 
 
-_CACHE: dict[str, tuple[Graph, np.ndarray, int]] = {}
+_CACHE: dict[str, tuple] = {}  # store URL -> (graph, priors, mark)
 _LOCK = threading.Lock()
 
 
-def _max_seq(store) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar() or 0)
-
-
-def _signal_count(store) -> int:
-    with store.engine.connect() as conn:
-        return int(conn.execute(text("SELECT COUNT(*) FROM signals")).scalar() or 0)
-
-
-# Past this many new events a rebuild is cheaper than folding them in (100k world: a refresh costs
-# ~0.4 ms CPU per new follow, a rebuild ~15 s).
-REBUILD_AFTER = 20_000
-
-
 def load_graph(store, fresh: bool = False) -> tuple[Graph, np.ndarray]:
-    """The store's graph and priors, cached per database and refreshed incrementally on new events."""
+    """The store's graph and priors at the store's current events and signals.
+
+    From this process's cache when it is current; else from the snapshot on disk (graph.snapshot,
+    memory-mapped) when that is current; else the cached graph or the snapshot refreshed with the
+    events since (a rebuild past snapshot.REBUILD_AFTER of them, or with `fresh`), written as the
+    snapshot's next version. A store with no snapshot folder (in memory) is built in this process."""
+    from . import snapshot
+
     key = str(store.engine.url)
+    root = snapshot.root_for(store)
     with _LOCK:
+        mark = snapshot.store_mark(store)
         hit = _CACHE.get(key)
-        nsig = _signal_count(store)
-        hi = _max_seq(store)
-        if hit is not None and not fresh and hi - hit[0].last_event_seq > REBUILD_AFTER:
-            fresh = True  # an upper bound on the new events (seq grows by one per event)
-        if hit is None or fresh:
-            g = build_graph(store)
-            pri, _ = signal_priors(store, g)
-            _CACHE[key] = (g, pri, nsig)
-            return g, pri
-        g, pri, old_nsig = hit
-        # new events change ties; new signals (e.g. a bank match found later) change the media layer
-        if hi > g.last_event_seq or nsig != old_nsig:
-            g.refresh(store, groups=True if nsig != old_nsig else None)
-            pri, _ = signal_priors(store, g)
-            _CACHE[key] = (g, pri, nsig)
+        if hit is not None and not fresh and hit[2] == mark:
+            return hit[0], hit[1]
+        cached = (hit[0], hit[2]) if hit is not None and not fresh else None
+        if root is not None:
+            g, pri, mark, _ = snapshot.ensure(store, root, mark, full=fresh, cached=cached)
+        else:
+            base, base_mark = cached or (None, None)
+            g, pri, _ = snapshot.fresh_graph(store, base, base_mark, mark, full=fresh)
+            mark = snapshot.Mark(g.last_event_seq, mark.signals, mark.signal_max)
+        _CACHE[key] = (g, pri, mark)
         return g, pri
 
 

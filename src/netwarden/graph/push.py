@@ -84,6 +84,15 @@ def ppr_push(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, deg: np.
     seeds = np.asarray(seeds, dtype=np.int64)
     if mass is None:
         mass = np.full(len(seeds), 1.0 / max(1, len(seeds)))
-    nodes, p, r, _ = _push(indptr, indices.astype(np.int64, copy=False), data, deg, seeds,
+    # int32 or int64 indices, float32 or float64 weights, as the graph holds them (no copy); read-only
+    # views so arrays from memory and from a mapped snapshot share one compiled version per dtype
+    indptr, indices, data, deg = (_readonly(a) for a in (indptr, indices, data, np.asarray(deg, dtype=np.float64)))
+    nodes, p, r, _ = _push(indptr, indices, data, deg, seeds,
                            np.asarray(mass, dtype=np.float64), float(alpha), float(eps), int(max_pushes))
     return nodes, p, r
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    v = np.asarray(a).view()
+    v.flags.writeable = False
+    return v

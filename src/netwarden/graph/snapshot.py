@@ -1,0 +1,489 @@
+"""The graph built once: layers, fused matrix, degrees, priors and id index on disk, memory-mapped.
+
+A cold process (a CLI command, a web worker, the stream worker) opens the newest snapshot with
+``np.load(mmap_mode="r")`` instead of rebuilding the graph from the store: the pages are the
+operating system's, shared by every process that maps them, and only those a call touches are read.
+
+Layout, in ``<db>.graph/`` beside a SQLite file (or ``$NETWARDEN_GRAPH_DIR`` for any store)::
+
+    CURRENT                 the version in use, one line
+    .lock                   held while a version is written
+    v<seq>-s<count>-<max>/  one version: the events up to <seq>, the signals table at <count> rows up to id <max>
+        meta.json           format, accounts, edges, the mark above, the store it belongs to, how it was made
+        ids.npy             account ids (UTF-8, fixed width) in row order; ids_sorted.npy + ids_pos.npy to look up
+        <layer>.{indptr,indices,data}.npy   one CSR per layer (int32 indices while they fit, float32 weights)
+        fused.*.npy, deg.npy                the fused graph of every layer (LAYER_WEIGHTS) and its weighted degrees
+        kinds.*.npy                          the bit mask of interaction kinds per edge (uint8)
+        gk_<layer>.{key,val,names}.npy       the group key behind each group-layer edge (for explanations)
+        priors.npy                           the signal priors
+
+A version is written into a temporary folder and renamed into place, then CURRENT is replaced
+atomically, so a reader sees either the old version or the new one, never a half-written one; the
+two newest versions are kept (a process may still map the older one). A snapshot whose mark differs
+from the store's (new events or signals since) is stale: :func:`ensure` folds the events since into
+it (``Graph.refresh``, the same graph a rebuild gives) or rebuilds when there are more than
+``REBUILD_AFTER`` of them, and writes the next version.
+
+Weights are stored as float32 (the graph in memory is rounded the same way, so a process that built
+the graph and one that mapped it rank identically); the fused matrix is summed from the rounded layers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sqlalchemy import text
+
+from . import build as _build
+from .build import LAYERS, Graph, degrees, fused_of
+
+FORMAT = 1
+KEEP = 2  # versions kept on disk
+# Past this many new events a rebuild is cheaper than folding them in (100k world: a refresh costs
+# ~0.4 ms CPU per new follow, a rebuild ~15 s).
+REBUILD_AFTER = 20_000
+
+
+@dataclass(frozen=True)
+class Mark:
+    """How far a graph reads the store: the newest event seq, and the signals table's row count and max id."""
+
+    seq: int
+    signals: int
+    signal_max: int
+
+    @property
+    def version(self) -> str:
+        return f"v{self.seq:012d}-s{self.signals}-{self.signal_max}"
+
+    def as_dict(self) -> dict:
+        return {"last_event_seq": self.seq, "signals": self.signals, "signal_max_id": self.signal_max}
+
+
+def store_mark(store) -> Mark:
+    with store.engine.connect() as conn:
+        seq = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar() or 0)
+        cnt, mx = conn.execute(text("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM signals")).one()
+    return Mark(seq, int(cnt or 0), int(mx or 0))
+
+
+def root_for(store) -> Path | None:
+    """Where this store's snapshots live: $NETWARDEN_GRAPH_DIR, else `<file>.graph` beside a SQLite file;
+    None (no snapshot, the graph is built in each process) for an in-memory SQLite store, for another
+    database without $NETWARDEN_GRAPH_DIR, or when the variable is `off`."""
+    env = os.environ.get("NETWARDEN_GRAPH_DIR", "").strip()
+    if env.lower() == "off":
+        return None
+    if env:
+        return Path(env).expanduser()
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(str(Path(url.database).expanduser().resolve()) + ".graph")
+    return None
+
+
+def store_identity(store) -> str:
+    """A digest of the store's URL without its password: a snapshot is refused for another store."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        name = "sqlite:" + str(Path(url.database).expanduser().resolve())
+    else:
+        name = url.render_as_string(hide_password=True).replace("***", "")
+    return hashlib.sha256(name.encode()).hexdigest()[:16]
+
+
+# -- the stored form ------------------------------------------------------------------------------
+
+def _index_dtype(m: sp.csr_matrix):
+    return np.int32 if m.nnz < 2**31 - 1 and m.shape[0] < 2**31 - 1 else np.int64
+
+
+def _canonical(m: sp.csr_matrix, dtype) -> sp.csr_matrix:
+    m = m.tocsr()
+    if not m.has_sorted_indices:
+        m = m.copy()
+        m.sort_indices()
+    it = _index_dtype(m)
+    out = sp.csr_matrix((m.data.astype(dtype), m.indices.astype(it), m.indptr.astype(it)), shape=m.shape, copy=False)
+    out.has_sorted_indices = True
+    return out
+
+
+def stored_form(graph: Graph) -> Graph:
+    """The graph as snapshots hold it: float32 weights, int32 indices (while they fit), uint8 kinds;
+    its full fused matrix and degrees cached for Prepared."""
+    from .expand import LAYER_WEIGHTS
+
+    layers = {name: _canonical(m, np.float32) for name, m in graph.layers.items()}
+    kinds = _canonical(graph.kinds, np.uint8)
+    g = Graph(ids=graph.ids, index=graph.index, layers=layers, kinds=kinds, group_keys=graph.group_keys,
+              last_event_seq=graph.last_event_seq)
+    fused = fused_of(layers, LAYERS, LAYER_WEIGHTS, g.n)
+    g.prepared[_full_key()] = (fused, degrees(fused))
+    return g
+
+
+def _full_key() -> tuple:
+    from .expand import LAYER_WEIGHTS
+
+    return (tuple(LAYERS), tuple(float(LAYER_WEIGHTS.get(n, 1.0)) for n in LAYERS))
+
+
+# -- lazy views over the mapped arrays --------------------------------------------------------------
+
+class SnapshotIds(Sequence):
+    """Account ids by row, decoded on access from the mapped fixed-width array."""
+
+    def __init__(self, arr: np.ndarray):
+        self._arr = arr
+
+    def __len__(self) -> int:
+        return len(self._arr)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [b.decode() for b in self._arr[i]]
+        return self._arr[i].decode()
+
+    def __iter__(self) -> Iterator[str]:
+        for b in self._arr:
+            yield b.decode()
+
+    def __eq__(self, other) -> bool:
+        return list(self) == list(other)
+
+
+class SnapshotIndex(Mapping):
+    """Account id -> row, by binary search in the mapped sorted id array."""
+
+    def __init__(self, sorted_ids: np.ndarray, pos: np.ndarray):
+        self._s, self._pos = sorted_ids, pos
+        self._width = sorted_ids.dtype.itemsize
+
+    def _find(self, key) -> int | None:
+        if not isinstance(key, str):
+            return None
+        b = key.encode()
+        if len(b) > self._width or not len(self._s) or b.endswith(b"\0"):
+            return None
+        i = int(np.searchsorted(self._s, b))
+        if i < len(self._s) and self._s[i] == b:
+            return int(self._pos[i])
+        return None
+
+    def __getitem__(self, key) -> int:
+        i = self._find(key)
+        if i is None:
+            raise KeyError(key)
+        return i
+
+    def get(self, key, default=None):
+        i = self._find(key)
+        return default if i is None else i
+
+    def __contains__(self, key) -> bool:
+        return self._find(key) is not None
+
+    def __len__(self) -> int:
+        return len(self._s)
+
+    def __iter__(self) -> Iterator[str]:
+        for b in self._s:
+            yield b.decode()
+
+
+class PairKeys:
+    """(u, v) with u < v -> the group key behind that group-layer edge, by binary search."""
+
+    def __init__(self, key: np.ndarray, val: np.ndarray, names: np.ndarray):
+        self.key, self.val, self.names = key, val, names
+
+    @classmethod
+    def from_dict(cls, d: Mapping[tuple[int, int], str]) -> PairKeys:
+        if isinstance(d, PairKeys):
+            return d
+        names = sorted(set(d.values()))
+        code = {k: i for i, k in enumerate(names)}
+        key = np.fromiter(((int(u) << 32) | int(v) for u, v in d), dtype=np.int64, count=len(d))
+        val = np.fromiter((code[k] for k in d.values()), dtype=np.int32, count=len(d))
+        order = np.argsort(key, kind="stable")
+        return cls(key[order], val[order], _encode(names))
+
+    def get(self, pair, default=None):
+        u, v = pair
+        k = (int(u) << 32) | int(v)
+        i = int(np.searchsorted(self.key, k))
+        if i < len(self.key) and int(self.key[i]) == k:
+            return self.names[int(self.val[i])].decode()
+        return default
+
+    def items(self):
+        for k, v in zip(self.key, self.val, strict=True):
+            yield (int(k) >> 32, int(k) & 0xFFFFFFFF), self.names[int(v)].decode()
+
+    def __len__(self) -> int:
+        return len(self.key)
+
+
+def _encode(strings: Sequence[str]) -> np.ndarray:
+    enc = [s.encode() for s in strings]
+    width = max([len(b) for b in enc] + [1])
+    return np.array(enc, dtype=f"S{width}")
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+def _save_csr(d: Path, name: str, m: sp.csr_matrix) -> None:
+    np.save(d / f"{name}.indptr.npy", m.indptr)
+    np.save(d / f"{name}.indices.npy", m.indices)
+    np.save(d / f"{name}.data.npy", m.data)
+
+
+def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: str, how: str,
+          seconds: float) -> Path:
+    """Write `graph` (stored form) and its priors as version `mark.version` and make it CURRENT."""
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / mark.version
+    tmp = root / f".tmp-{mark.version}-{os.getpid()}-{time.monotonic_ns()}"
+    tmp.mkdir()
+    try:
+        ids = _encode(list(graph.ids))
+        order = np.argsort(ids, kind="stable")
+        np.save(tmp / "ids.npy", ids)
+        np.save(tmp / "ids_sorted.npy", ids[order])
+        np.save(tmp / "ids_pos.npy", order.astype(np.int32 if len(ids) < 2**31 else np.int64))
+        for name in LAYERS:
+            _save_csr(tmp, name, graph.layers[name])
+        _save_csr(tmp, "kinds", graph.kinds)
+        fused, deg = graph.prepared[_full_key()]
+        _save_csr(tmp, "fused", fused)
+        np.save(tmp / "deg.npy", deg)
+        np.save(tmp / "priors.npy", np.asarray(priors, dtype=np.float64))
+        for name, d in graph.group_keys.items():
+            pk = PairKeys.from_dict(d)
+            np.save(tmp / f"gk_{name}.key.npy", pk.key)
+            np.save(tmp / f"gk_{name}.val.npy", pk.val)
+            np.save(tmp / f"gk_{name}.names.npy", pk.names)
+        meta = {"format": FORMAT, "store": store_id, **mark.as_dict(), "accounts": graph.n,
+                "edges": graph.edges(), "fused_edges": int(fused.nnz // 2), "layers": list(LAYERS),
+                "group_keys": sorted(graph.group_keys), "how": how, "seconds": round(seconds, 3),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        if final.exists():  # another process wrote the same version: same content, keep theirs
+            shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    cur_tmp = root / f".CURRENT-{os.getpid()}"
+    cur_tmp.write_text(mark.version + "\n")
+    os.replace(cur_tmp, root / "CURRENT")
+    _prune(root, mark.version)
+    return final
+
+
+def _prune(root: Path, current: str) -> None:
+    versions = sorted((p for p in root.iterdir() if p.is_dir() and p.name.startswith("v")), key=lambda p: p.name)
+    keep = {current, *[p.name for p in versions[-KEEP:]]}
+    for p in versions:
+        if p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _locked(root: Path):
+    import fcntl
+
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+@dataclass
+class Snapshot:
+    path: Path
+    meta: dict
+    graph: Graph
+    priors: np.ndarray
+
+    @property
+    def mark(self) -> Mark:
+        return Mark(int(self.meta["last_event_seq"]), int(self.meta["signals"]), int(self.meta["signal_max_id"]))
+
+
+def current_version(root: Path) -> str | None:
+    try:
+        return (root / "CURRENT").read_text().strip() or None
+    except OSError:
+        return None
+
+
+def read_meta(root: Path) -> dict | None:
+    v = current_version(root)
+    if v is None:
+        return None
+    try:
+        return json.loads((root / v / "meta.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _load_csr(d: Path, name: str, n: int) -> sp.csr_matrix:
+    def arr(part):
+        return np.asarray(np.load(d / f"{name}.{part}.npy", mmap_mode="r"))
+    m = sp.csr_matrix((arr("data"), arr("indices"), arr("indptr")), shape=(n, n), copy=False)
+    m.has_sorted_indices = True
+    return m
+
+
+def open_current(root: Path, store_id: str | None = None) -> Snapshot | None:
+    """The CURRENT version, memory-mapped; None when there is none, it is of another format, or
+    (given `store_id`) of another store."""
+    v = current_version(root)
+    if v is None:
+        return None
+    d = root / v
+    try:
+        meta = json.loads((d / "meta.json").read_text())
+        if meta.get("format") != FORMAT or (store_id is not None and meta.get("store") != store_id):
+            return None
+        n = int(meta["accounts"])
+
+        def arr(name):
+            return np.asarray(np.load(d / f"{name}.npy", mmap_mode="r"))
+
+        layers = {name: _load_csr(d, name, n) for name in meta["layers"]}
+        kinds = _load_csr(d, "kinds", n)
+        keys = {name: PairKeys(arr(f"gk_{name}.key"), arr(f"gk_{name}.val"), arr(f"gk_{name}.names"))
+                for name in meta["group_keys"]}
+        g = Graph(ids=SnapshotIds(arr("ids")), index=SnapshotIndex(arr("ids_sorted"), arr("ids_pos")),
+                  layers=layers, kinds=kinds, group_keys=keys, last_event_seq=int(meta["last_event_seq"]))
+        g.prepared[_full_key()] = (_load_csr(d, "fused", n), arr("deg"))
+        return Snapshot(d, meta, g, arr("priors"))
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def materialize(g: Graph) -> Graph:
+    """An in-memory graph (list ids, dict index, dict group keys) that `Graph.refresh` can grow; the
+    matrices are shared (refresh replaces them, never writes into them)."""
+    ids = list(g.ids)
+    keys = {name: dict(pk.items()) if isinstance(pk, PairKeys) else dict(pk) for name, pk in g.group_keys.items()}
+    return Graph(ids=ids, index={a: i for i, a in enumerate(ids)}, layers=dict(g.layers), kinds=g.kinds,
+                 group_keys=keys, last_event_seq=g.last_event_seq)
+
+
+# -- keeping it current ---------------------------------------------------------------------------
+
+def _priors(store, graph: Graph) -> np.ndarray:
+    from .expand import signal_priors
+
+    return signal_priors(store, graph)[0]
+
+
+def fresh_graph(store, base: Graph | None, base_mark: Mark | None, mark: Mark, full: bool = False) -> tuple[Graph, np.ndarray, str]:
+    """The graph at `mark` in stored form, with its priors, and how it was made: `base` (at
+    `base_mark`) refreshed with the events since, or a rebuild when there is no base, `full` is set,
+    or more than REBUILD_AFTER events arrived since."""
+    if base is not None and not full and base_mark is not None and mark.seq - base_mark.seq <= REBUILD_AFTER:
+        g = materialize(base)
+        groups = True if (mark.signals, mark.signal_max) != (base_mark.signals, base_mark.signal_max) else None
+        g.refresh(store, groups=groups)
+        how = f"refresh of {base_mark.version}"
+    else:
+        g = _build.build_graph(store)
+        how = "build"
+    g = stored_form(g)
+    return g, _priors(store, g), how
+
+
+def ensure(store, root: Path, mark: Mark | None = None, full: bool = False,
+           cached: tuple[Graph, Mark] | None = None) -> tuple[Graph, np.ndarray, Mark, str]:
+    """The graph at the store's current mark from the snapshot at `root`, bringing the snapshot up to
+    date first when it is stale or missing (under a lock, so two processes do not both build).
+    Returns (graph, priors, mark, how: 'snapshot' when it was current, else how the new version was
+    made). A snapshot that cannot be written (a read-only folder) leaves the graph in memory only."""
+    mark = mark or store_mark(store)
+    sid = store_identity(store)
+    if not full:
+        snap = open_current(root, sid)
+        if snap is not None and snap.mark == mark:
+            return snap.graph, snap.priors, mark, "snapshot"
+    try:
+        lock = _locked(root)
+        lock.__enter__()
+    except OSError:
+        lock = None
+    try:
+        snap = open_current(root, sid)
+        if not full and snap is not None and snap.mark == store_mark(store):  # another process just wrote it
+            return snap.graph, snap.priors, snap.mark, "snapshot"
+        mark = store_mark(store)
+        if cached is not None and (snap is None or cached[1].seq >= snap.mark.seq):
+            base, base_mark = cached
+        elif snap is not None:
+            base, base_mark = snap.graph, snap.mark
+        else:
+            base = base_mark = None
+        t0 = time.perf_counter()
+        g, pri, how = fresh_graph(store, base, base_mark, mark, full)
+        # the refresh may have read events newer than `mark`; the version names what the graph covers
+        mark = Mark(g.last_event_seq, mark.signals, mark.signal_max)
+        if lock is not None:
+            try:
+                write(root, g, pri, mark, sid, how, time.perf_counter() - t0)
+            except OSError:
+                pass
+        return g, pri, mark, how
+    finally:
+        if lock is not None:
+            lock.__exit__(None, None, None)
+
+
+def status(store, root: Path | None) -> dict:
+    """What the snapshot holds against what the store holds."""
+    mark = store_mark(store)
+    out: dict = {"path": str(root) if root else None, "store": mark.as_dict()}
+    if root is None:
+        out.update(state="disabled", reason="no snapshot folder: an in-memory store, another database without "
+                   "NETWARDEN_GRAPH_DIR, or NETWARDEN_GRAPH_DIR=off")
+        return out
+    meta = read_meta(root)
+    if meta is None:
+        out.update(state="missing")
+        return out
+    snap_mark = Mark(int(meta["last_event_seq"]), int(meta["signals"]), int(meta["signal_max_id"]))
+    d = root / current_version(root)
+    size = sum(p.stat().st_size for p in d.iterdir() if p.is_file())
+    fused = sum((d / f"fused.{x}.npy").stat().st_size for x in ("indptr", "indices", "data"))
+    if meta.get("format") != FORMAT:
+        state = "old format"
+    elif meta.get("store") != store_identity(store):
+        state = "another store"
+    elif snap_mark == mark:
+        state = "current"
+    else:
+        state = "stale"
+    edges = max(int(meta["edges"]), 1)
+    out.update(state=state, version=d.name, snapshot=meta, events_behind=max(0, mark.seq - snap_mark.seq),
+               signals_changed=(snap_mark.signals, snap_mark.signal_max) != (mark.signals, mark.signal_max),
+               bytes=size, mib_per_million_edges=round(size / 2**20 / (edges / 1e6), 2),
+               fused_mib_per_million_edges=round(fused / 2**20 / (max(int(meta["fused_edges"]), 1) / 1e6), 2))
+    return out
