@@ -146,7 +146,70 @@ def evaluate(
     emit(out, as_json, text)
 
 
+graph_app = typer.Typer(help="The graph snapshot: built once beside the store, memory-mapped by every process.",
+                        no_args_is_help=True)
+
+
+def _snapshot_root(store):
+    from ..graph import snapshot
+
+    root = snapshot.root_for(store)
+    if root is None:
+        raise UserError("This store has no graph snapshot folder (an in-memory store, or a database server without "
+                        "NETWARDEN_GRAPH_DIR, or NETWARDEN_GRAPH_DIR=off); set NETWARDEN_GRAPH_DIR to a folder for it.")
+    return root
+
+
+@graph_app.command("build")
+def graph_build(
+    full: bool = typer.Option(False, "--full", help="Rebuild from the store even when the snapshot could be refreshed."),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Bring the graph snapshot up to the store's events and signals (refresh, or rebuild with --full)."""
+    import time
+
+    from ..graph import snapshot
+
+    store = _store(db)
+    root = _snapshot_root(store)
+    t0 = time.perf_counter()
+    with progress(not as_json) as p:
+        p.add_task("building the graph snapshot", total=None)
+        _, _, mark, how = snapshot.ensure(store, root, full=full)
+    out = {**snapshot.status(store, root), "how": how, "seconds": round(time.perf_counter() - t0, 2)}
+    emit(out, as_json, f"graph snapshot {out.get('version')} ({how}, {out['seconds']} s): {_status_line(out)}")
+
+
+@graph_app.command("status")
+def graph_status(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
+    """What the graph snapshot holds against the store: current, stale (events or signals since) or missing."""
+    from ..graph import snapshot
+
+    store = _store(db)
+    out = snapshot.status(store, snapshot.root_for(store))
+    where = f" {out['version']} at {out['path']}" if out.get("version") else (f" at {out['path']}" if out["path"] else "")
+    emit(out, as_json, f"graph snapshot{where}: {_status_line(out)}")
+
+
+def _status_line(out: dict) -> str:
+    state = out["state"]
+    if state == "disabled":
+        return f"disabled ({out['reason']})"
+    if state == "missing":
+        return "missing; `netwarden graph build` makes it (or the first expand does)"
+    m = out["snapshot"]
+    line = (f"{state}; {m['accounts']:,} accounts, {m['edges']:,} edges, events to seq {m['last_event_seq']:,}, "
+            f"{out['bytes'] / 2**20:.1f} MiB ({out['mib_per_million_edges']} MiB per million edges), made by {m['how']} "
+            f"in {m['seconds']} s at {m['built_at']}")
+    if state == "stale":
+        line += (f"; the store is {out['events_behind']:,} events ahead"
+                 + (" and its signals changed" if out["signals_changed"] else ""))
+    return line
+
+
 def register(app: typer.Typer) -> None:
+    app.add_typer(graph_app, name="graph")
     app.command("expand")(expand)
     app.command("sweep")(sweep_cmd)
     app.command("evasion")(evasion)

@@ -250,7 +250,7 @@ def _save_csr(d: Path, name: str, m: sp.csr_matrix) -> None:
 
 
 def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: str, how: str,
-          seconds: float) -> Path:
+          seconds: float, replace: bool = False) -> Path:
     """Write `graph` (stored form) and its priors as version `mark.version` and make it CURRENT."""
     root.mkdir(parents=True, exist_ok=True)
     final = root / mark.version
@@ -264,7 +264,12 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
         np.save(tmp / "ids_pos.npy", order.astype(np.int32 if len(ids) < 2**31 else np.int64))
         for name in LAYERS:
             _save_csr(tmp, name, graph.layers[name])
-        _save_csr(tmp, "kinds", graph.kinds)
+        inter, kinds = graph.layers["interaction"], graph.kinds
+        kinds_shared = bool(np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices))
+        if kinds_shared:  # the same pattern (a tie has a kind): only the bits are stored
+            np.save(tmp / "kinds.data.npy", kinds.data)
+        else:
+            _save_csr(tmp, "kinds", kinds)
         fused, deg = graph.prepared[_full_key()]
         _save_csr(tmp, "fused", fused)
         np.save(tmp / "deg.npy", deg)
@@ -276,12 +281,16 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
             np.save(tmp / f"gk_{name}.names.npy", pk.names)
         meta = {"format": FORMAT, "store": store_id, **mark.as_dict(), "accounts": graph.n,
                 "edges": graph.edges(), "fused_edges": int(fused.nnz // 2), "layers": list(LAYERS),
-                "group_keys": sorted(graph.group_keys), "how": how, "seconds": round(seconds, 3),
+                "group_keys": sorted(graph.group_keys), "kinds_shared": kinds_shared, "how": how, "seconds": round(seconds, 3),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
-        if final.exists():  # another process wrote the same version: same content, keep theirs
+        if final.exists() and not replace:  # another process wrote the same version: same content, keep theirs
             shutil.rmtree(tmp, ignore_errors=True)
         else:
+            if final.exists():  # a rebuild asked for: the old files go (a process mapping them keeps its pages)
+                old = root / f".old-{mark.version}-{os.getpid()}-{time.monotonic_ns()}"
+                os.rename(final, old)
+                shutil.rmtree(old, ignore_errors=True)
             os.rename(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -345,10 +354,11 @@ def read_meta(root: Path) -> dict | None:
         return None
 
 
-def _load_csr(d: Path, name: str, n: int) -> sp.csr_matrix:
-    def arr(part):
+def _load_csr(d: Path, name: str, n: int, pattern: str | None = None) -> sp.csr_matrix:
+    def arr(part, name=name):
         return np.asarray(np.load(d / f"{name}.{part}.npy", mmap_mode="r"))
-    m = sp.csr_matrix((arr("data"), arr("indices"), arr("indptr")), shape=(n, n), copy=False)
+    p = pattern or name
+    m = sp.csr_matrix((arr("data"), arr("indices", p), arr("indptr", p)), shape=(n, n), copy=False)
     m.has_sorted_indices = True
     return m
 
@@ -370,7 +380,7 @@ def open_current(root: Path, store_id: str | None = None) -> Snapshot | None:
             return np.asarray(np.load(d / f"{name}.npy", mmap_mode="r"))
 
         layers = {name: _load_csr(d, name, n) for name in meta["layers"]}
-        kinds = _load_csr(d, "kinds", n)
+        kinds = _load_csr(d, "kinds", n, "interaction" if meta.get("kinds_shared") else None)
         keys = {name: PairKeys(arr(f"gk_{name}.key"), arr(f"gk_{name}.val"), arr(f"gk_{name}.names"))
                 for name in meta["group_keys"]}
         g = Graph(ids=SnapshotIds(arr("ids")), index=SnapshotIndex(arr("ids_sorted"), arr("ids_pos")),
@@ -448,7 +458,7 @@ def ensure(store, root: Path, mark: Mark | None = None, full: bool = False,
         mark = Mark(g.last_event_seq, mark.signals, mark.signal_max)
         if lock is not None:
             try:
-                write(root, g, pri, mark, sid, how, time.perf_counter() - t0)
+                write(root, g, pri, mark, sid, how, time.perf_counter() - t0, replace=full)
             except OSError:
                 pass
         return g, pri, mark, how

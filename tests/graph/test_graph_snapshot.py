@@ -1,0 +1,206 @@
+"""The graph snapshot on disk: what a fresh process maps equals the graph built from the store, a
+refreshed version equals a rebuilt one, and a stale or foreign version is never used as current."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from netwarden.graph import build, expand, snapshot
+from netwarden.graph.build import LAYERS, Graph, build_graph
+from netwarden.ingest.pipeline import ingest_files
+from netwarden.store import open_store
+from sample_events import make_events, write_jsonl
+
+
+def _ev(n: int, kind: str, data: dict) -> dict:
+    return {"v": 1, "id": f"x{n:04d}", "kind": kind, "time": f"2026-03-01T00:{n // 60 % 60:02d}:{n % 60:02d}Z",
+            "data": data}
+
+
+LATE = [
+    _ev(1, "like", {"account_id": "a1", "post_id": "late"}),
+    _ev(2, "post", {"id": "late", "author_id": "a29", "text": "#zzlatetag", "hashtags": ["zzlatetag"],
+                    "mentions": ["a28"]}),
+    _ev(3, "post", {"id": "late2", "author_id": "a27", "text": "#zzlatetag", "hashtags": ["zzlatetag"]}),
+    _ev(4, "account", {"id": "newcomer", "handle": "newcomer"}),
+    _ev(5, "follow", {"src": "newcomer", "dst": "a0"}),
+    _ev(6, "follow", {"src": "a5", "dst": "a6"}),
+    _ev(7, "unfollow", {"src": "a5", "dst": "a6"}),
+    _ev(8, "post_edit", {"id": "late2", "text": "edited", "mentions": ["a26"]}),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process(monkeypatch):
+    """Each test starts like a new process: no graph cached in memory."""
+    monkeypatch.setattr(expand, "_CACHE", {})
+    monkeypatch.delenv("NETWARDEN_GRAPH_DIR", raising=False)
+
+
+def _store(tmp_path, events):
+    store = open_store(f"sqlite:///{tmp_path / 'nw.db'}")
+    write_jsonl(tmp_path / "a.jsonl", events)
+    ingest_files(store, [tmp_path / "a.jsonl"])
+    return store
+
+
+def _add(store, tmp_path, events, name="b.jsonl"):
+    write_jsonl(tmp_path / name, events)
+    ingest_files(store, [tmp_path / name])
+
+
+def _by_id(g: Graph, m) -> dict[tuple[str, str], float]:
+    m = m.tocoo()
+    return {(g.ids[int(r)], g.ids[int(c)]): float(v) for r, c, v in zip(m.row, m.col, m.data, strict=True)}
+
+
+def _same_graph(a: Graph, pa: np.ndarray, b: Graph, pb: np.ndarray) -> None:
+    """Equal as graphs of account ids, weight for weight at the stored precision (rows may be ordered differently)."""
+    assert sorted(a.ids) == sorted(b.ids)
+    for name in LAYERS:
+        assert _by_id(a, a.layers[name]) == _by_id(b, b.layers[name]), name
+    assert _by_id(a, a.kinds) == _by_id(b, b.kinds)
+    fa, da = a.prepared[snapshot._full_key()]
+    fb, db = b.prepared[snapshot._full_key()]
+    assert _by_id(a, fa) == _by_id(b, fb)
+    pos = {x: i for i, x in enumerate(b.ids)}
+    perm = np.array([pos[x] for x in a.ids])
+    assert np.array_equal(da, db[perm]) and np.array_equal(pa, pb[perm])
+    for name in build.GROUP_LAYERS:
+        ka = {(a.ids[u], a.ids[v]): k for (u, v), k in snapshot.PairKeys.from_dict(a.group_keys[name]).items()}
+        kb = {(b.ids[u], b.ids[v]): k for (u, v), k in snapshot.PairKeys.from_dict(b.group_keys[name]).items()}
+        assert {tuple(sorted(p)): k for p, k in ka.items()} == {tuple(sorted(p)): k for p, k in kb.items()}, name
+
+
+def test_the_mapped_snapshot_equals_the_graph_built_from_the_store(tmp_path):
+    store = _store(tmp_path, make_events(accounts=30, posts=120, seed=5))
+    root = snapshot.root_for(store)
+    assert root == tmp_path / "nw.db.graph"
+    g, pri, mark, how = snapshot.ensure(store, root)
+    assert how == "build" and (root / "CURRENT").read_text().strip() == mark.version
+    snap = snapshot.open_current(root, snapshot.store_identity(store))
+    assert snap.mark == mark == snapshot.store_mark(store)
+    built = snapshot.stored_form(build_graph(store))
+    assert list(snap.graph.ids) == list(built.ids)  # same rows, not only the same ties
+    _same_graph(snap.graph, snap.priors, built, expand.signal_priors(store, built)[0])
+    f, deg = snap.graph.prepared[snapshot._full_key()]
+    assert isinstance(f.data, np.ndarray) and f.data.dtype == np.float32 and f.indices.dtype == np.int32
+    assert np.allclose(deg, np.asarray(build_graph(store).fused(None).sum(axis=1)).ravel(), rtol=1e-6)
+    # the id index is a binary search over the mapped ids
+    idx = snap.graph.index
+    assert all(idx[a] == i for i, a in enumerate(built.ids)) and len(idx) == built.n
+    assert "nobody" not in idx and idx.get("nobody") is None and idx.get("a1\0") is None
+    with pytest.raises(KeyError):
+        idx["nobody"]
+    store.close()
+
+
+def test_a_fresh_process_maps_the_snapshot_and_ranks_as_the_builder_did(tmp_path, monkeypatch):
+    store = _store(tmp_path, make_events(accounts=30, posts=120, seed=6))
+    want = expand.expand_network(store, ["a0"], top_k=15).as_dict()  # builds and writes the snapshot
+    monkeypatch.setattr(expand, "_CACHE", {})
+    monkeypatch.setattr(build, "build_graph", lambda *a, **k: pytest.fail("a current snapshot is not rebuilt"))
+    monkeypatch.setattr(Graph, "refresh", lambda *a, **k: pytest.fail("a current snapshot is not refreshed"))
+    graph, _ = expand.load_graph(store)
+    assert isinstance(graph.ids, snapshot.SnapshotIds)  # mapped, not rebuilt
+    assert expand.expand_network(store, ["a0"], top_k=15).as_dict() == want
+    store.close()
+
+
+def test_a_refreshed_version_equals_a_rebuilt_one(tmp_path, monkeypatch):
+    events = make_events(accounts=30, posts=120, seed=7)
+    store = _store(tmp_path, events[: len(events) // 2])
+    root = snapshot.root_for(store)
+    first = snapshot.ensure(store, root)[2]
+    _add(store, tmp_path, events[len(events) // 2:] + LATE)
+    old = snapshot.status(store, root)
+    assert old["state"] == "stale" and old["events_behind"] > 0
+    g, pri, mark, how = snapshot.ensure(store, root)
+    assert how == f"refresh of {first.version}" and "newcomer" in g.index
+    assert snapshot.status(store, root)["state"] == "current"
+    refreshed = snapshot.open_current(root)
+    assert refreshed.mark == mark and sorted(p.name for p in root.iterdir() if p.name.startswith("v")) == sorted(
+        [first.version, mark.version])  # the version before is kept for processes still mapping it
+    rebuilt_g, rebuilt_pri, _, how = snapshot.ensure(store, root, full=True)
+    assert how == "build"
+    _same_graph(refreshed.graph, refreshed.priors, rebuilt_g, rebuilt_pri)
+    ties = _by_id(refreshed.graph, refreshed.graph.layers["interaction"])
+    assert ("newcomer", "a0") in ties and ("a1", "a29") in ties and ("a27", "a26") in ties
+    assert ("a29", "a27") in _by_id(refreshed.graph, refreshed.graph.layers["hashtag"])
+    store.close()
+
+
+def test_stale_versions_are_detected_and_never_used(tmp_path, monkeypatch):
+    store = _store(tmp_path, make_events(accounts=30, posts=120, seed=8))
+    root = snapshot.root_for(store)
+    snapshot.ensure(store, root)
+    v1 = snapshot.current_version(root)
+    # a signal alone (a bank match found by a later rescan) makes it stale: the media layer and priors read signals
+    with store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO signals (key, account_id, kind, subject_type, subject_id, weight, detail, "
+                          "created_at) VALUES ('t:1', 'a3', 'term_hit', 'account', 'a3', 2.0, '{}', "
+                          "'2026-03-01T00:00:00Z')"))
+    st = snapshot.status(store, root)
+    assert st["state"] == "stale" and st["signals_changed"] and st["events_behind"] == 0
+    graph, pri = expand.load_graph(store)
+    assert snapshot.current_version(root) != v1 and pri[graph.index["a3"]] > 1
+    # events since: a fresh process refreshes rather than serving the old version
+    monkeypatch.setattr(expand, "_CACHE", {})
+    _add(store, tmp_path, LATE)
+    graph, _ = expand.load_graph(store)
+    assert "newcomer" in graph.index and snapshot.status(store, root)["state"] == "current"
+    # a process holding the graph in memory sees new events too
+    _add(store, tmp_path, [_ev(20, "follow", {"src": "a7", "dst": "newcomer"})], "c.jsonl")
+    g2, _ = expand.load_graph(store)
+    assert g2.layers["interaction"][g2.index["a7"], g2.index["newcomer"]] > 0
+    store.close()
+
+
+def test_a_snapshot_of_another_store_or_format_is_refused(tmp_path, monkeypatch):
+    store = _store(tmp_path, make_events(accounts=20, posts=40, seed=9))
+    shared = tmp_path / "shared.graph"
+    monkeypatch.setenv("NETWARDEN_GRAPH_DIR", str(shared))
+    assert snapshot.root_for(store) == shared
+    snapshot.ensure(store, shared)
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    other = _store(other_dir, make_events(accounts=20, posts=40, seed=9))
+    assert snapshot.open_current(shared, snapshot.store_identity(other)) is None
+    assert snapshot.status(other, shared)["state"] == "another store"
+    meta_path = shared / snapshot.current_version(shared) / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "format": snapshot.FORMAT + 1}))
+    assert snapshot.open_current(shared) is None and snapshot.status(store, shared)["state"] == "old format"
+    _, _, _, how = snapshot.ensure(store, shared)
+    assert how == "build"  # an unreadable version is rebuilt, not refreshed
+    monkeypatch.setenv("NETWARDEN_GRAPH_DIR", "off")
+    assert snapshot.root_for(store) is None and snapshot.status(store, None)["state"] == "disabled"
+    store.close()
+    other.close()
+
+
+def test_graph_build_and_status_commands(tmp_path):
+    from netwarden.cli import app
+
+    store = _store(tmp_path, make_events(accounts=20, posts=40, seed=10))
+    db = str(tmp_path / "nw.db")
+    runner = CliRunner()
+    res = runner.invoke(app, ["graph", "status", "--db", db, "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["state"] == "missing"
+    res = runner.invoke(app, ["graph", "build", "--db", db, "--json"])
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0 and out["state"] == "current" and out["how"] == "build"
+    assert out["snapshot"]["accounts"] == 20 and out["mib_per_million_edges"] > 0
+    _add(store, tmp_path, LATE[3:5])
+    res = runner.invoke(app, ["graph", "status", "--db", db])
+    assert res.exit_code == 0 and "stale" in res.stdout and "events ahead" in res.stdout
+    res = runner.invoke(app, ["graph", "build", "--db", db, "--json"])
+    assert json.loads(res.stdout)["how"].startswith("refresh of ")
+    res = runner.invoke(app, ["graph", "build", "--db", "sqlite://"])
+    assert res.exit_code != 0 and "NETWARDEN_GRAPH_DIR" in str(res.exception)
+    store.close()
