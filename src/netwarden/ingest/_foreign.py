@@ -197,16 +197,22 @@ def dedupe(events: list[dict]) -> list[dict]:
 # -- envelope -------------------------------------------------------------------------------------
 
 _REQUEST_RE = re.compile(r"^\s*(?:GET\s+)?(?:https?://[^/]+)?(/[^?#\s]*)")
+_PLACEHOLDER_RE = re.compile(r"/(:[^/]*|\{[^/]*\}|<[^/]*>)(?=/|$)")  # /:id, /{id}, /<id>
 
 
-def request_path(request: Any, where: str = "request") -> str:
+def request_path(request: Any, where: str = "request", *, filled: bool = True) -> str:
     """The path of an envelope's `request` ("GET /2/users/1/followers?x=y" -> "/2/users/1/followers")."""
     if not isinstance(request, str):
         raise BadRecord(f"field {where} must be a string like 'GET /api/v1/accounts/1/followers'")
     m = _REQUEST_RE.match(request)
     if not m:
         raise BadRecord(f"field {where} is not a request line: {request[:80]!r}")
-    return m.group(1).rstrip("/")
+    path = m.group(1).rstrip("/")
+    hole = _PLACEHOLDER_RE.search(path) if filled else None
+    if hole:  # a template copied from the API docs: edges would go to an account named ':id'
+        raise BadRecord(f"field {where} has the unfilled placeholder {hole.group(1)!r} ({request[:80]!r}); "
+                        "write the real id into the request path")
+    return path
 
 
 def is_envelope(rec: Any) -> bool:

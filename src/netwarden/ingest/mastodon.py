@@ -34,13 +34,18 @@ from netwarden.ingest._foreign import (
 )
 from netwarden.ingest.events import BadRecord, looks_native
 
-_VISIBILITY = {"public": "public", "unlisted": "unlisted", "private": "followers", "direct": "direct"}
-_MEDIA_KIND = {"image": "photo", "video": "video", "gifv": "video"}
+# Mastodon's four, Mastodon's "limited" (circles), and Akkoma/Pleroma's "local" (this instance only,
+# not federated) and "list" (members of one list). A visibility not known here is not taken for public.
+_VISIBILITY = {"public": "public", "unlisted": "unlisted", "private": "followers", "direct": "direct",
+               "limited": "followers", "local": "unlisted", "list": "followers"}
+_MEDIA_KIND = {"image": "photo", "video": "video", "gifv": "video", "audio": "audio"}  # else "other" ("unknown")
 _ACCOUNT_LIST = re.compile(r"^/api/v1/accounts/([^/]+)/(followers|following)$")
 _STATUS_LIST = re.compile(r"^/api/v1/statuses/([^/]+)/(favourited_by|reblogged_by)$")
 _FOLLOW_REQUESTS = re.compile(r"^/api/v1/follow_requests$")
 _RELATIONSHIPS = re.compile(r"^/api/v1/accounts/relationships$")
 _FAVOURITES = re.compile(r"^/api/v1/favourites$")
+_HISTORY = re.compile(r"^/api/v1/statuses/([^/]+)/history$")
+_NOTIFICATIONS = re.compile(r"^/api/v1/notifications(?:/[^/]+)?$")
 
 
 def sniff(rec: Any) -> bool:
@@ -51,7 +56,7 @@ def sniff(rec: Any) -> bool:
         return False
     if is_envelope(rec):
         try:
-            return request_path(rec["request"]).startswith("/api/v")
+            return request_path(rec["request"], filled=False).startswith("/api/v")
         except BadRecord:
             return False
     return _shape(rec) is not None
@@ -61,14 +66,18 @@ def _shape(e: dict) -> str | None:
     if "target_account" in e and "action_taken" in e:
         return "report"  # Admin::Report (GET /api/v1/admin/reports): ingest/mastodon_reports.py
     if isinstance(e.get("account"), dict):
+        if isinstance(e.get("type"), str) and "content" not in e and "username" not in e:
+            return "notification"
         if "content" in e or "visibility" in e or "reblog" in e:
-            return "status"
+            return "status" if "id" in e or "visibility" in e or "reblog" in e else "status_edit"
         if "username" in e and ("ips" in e or "ip" in e or "email" in e or "role" in e):
             return "admin"
     if "acct" in e and "username" in e:
         return "account"
     if "following" in e and "followed_by" in e:
         return "relationship"
+    if isinstance(e.get("accounts"), list) and "last_status" in e:
+        return "conversation"
     return None
 
 
@@ -151,6 +160,18 @@ def _envelope(rec: dict) -> list[dict]:
             if rel == "favourited_by":
                 out.append(event(f"md:like:{aid}:{sid}", "like", t, {"account_id": aid, "post_id": sid}))
             # reblogged_by names who reblogged but not the reblogs' ids: only the accounts are kept
+    elif m := _HISTORY.match(path):
+        sid = m.group(1)
+        entries = []
+        for w, e in items:
+            if _shape(e) != "status_edit":
+                raise BadRecord(f"field {w} is not a Mastodon StatusEdit (needs account, content, created_at)")
+            entries.append((w, e))
+        for i, (w, e) in enumerate(entries):
+            out.extend(_status_edit(e, w, sid, t, original=i == 0))
+    elif _NOTIFICATIONS.match(path):
+        for w, n in items:
+            out.extend(_notification(n, w, viewer, t))
     elif _FAVOURITES.match(path):
         me = need_viewer()
         for w, s in items:
@@ -185,7 +206,87 @@ def _entity(e: dict, w: str, t: str, *, viewer: str | None) -> list[dict]:
         if not viewer:
             raise BadRecord("a Relationship needs an envelope with a viewer field (whose relationship it is)")
         return _relationship(e, w, viewer, t)
-    raise BadRecord(f"field {w} is not a Mastodon Status, Account, Admin::Account or Relationship")
+    if shape == "notification":
+        return _notification(e, w, viewer, t)
+    if shape == "conversation":
+        return _conversation(e, w, t)
+    if shape == "status_edit":
+        raise BadRecord(f"field {w} is a StatusEdit (no id): wrap the page in an envelope whose request is "
+                        "'GET /api/v1/statuses/<id>/history'")
+    raise BadRecord(f"field {w} is not a Mastodon Status, Account, Admin::Account, Admin::Report, Relationship, "
+                    "Notification or Conversation")
+
+
+def _notification(n: dict, w: str, viewer: str | None, t: str) -> list[dict]:
+    """A Notification (GET /api/v1/notifications): its account and status, and the edge its type names.
+
+    `follow`, `follow_request` and `favourite` are edges to the viewer (the notified account) or its
+    status, at the notification's time; the other types bring their account and status only."""
+    req_id(n, "id", w)
+    kind = opt_str(n, "type", w) or ""
+    when = opt_time(n, "created_at", w) or t
+    account = opt_dict(n, "account", w)
+    out = _account(account, f"{w}.account", t)
+    aid = req_id(account, "id", f"{w}.account")
+    status = opt_dict(n, "status", w)
+    if status:
+        out.extend(_status(status, f"{w}.status", t))
+    if kind in ("follow", "follow_request", "favourite"):
+        if not viewer:
+            raise BadRecord(f"a {kind} Notification needs an envelope with a viewer field (the notified account's id)")
+        if kind == "follow":
+            out.append(event(f"md:follow:{aid}:{viewer}", "follow", when, {"src": aid, "dst": viewer}))
+        elif kind == "follow_request":
+            out.append(event(f"md:follow_request:{aid}:{viewer}:pending", "follow_request", when,
+                             {"src": aid, "dst": viewer, "state": "pending"}))
+        elif status:
+            sid = req_id(status, "id", f"{w}.status")
+            out.append(event(f"md:like:{aid}:{sid}", "like", when, {"account_id": aid, "post_id": sid}))
+    return out
+
+
+def _conversation(c: dict, w: str, t: str) -> list[dict]:
+    """A Conversation (GET /api/v1/conversations): its participants and its last (direct) status."""
+    req_id(c, "id", w)
+    out: list[dict] = []
+    for aw, a in dicts(c, "accounts", w):
+        out.extend(_account(a, aw, t))
+    last = opt_dict(c, "last_status", w)
+    if last:
+        out.extend(_status(last, f"{w}.last_status", t))
+    return out
+
+
+def _status_edit(e: dict, w: str, sid: str, t: str, *, original: bool) -> list[dict]:
+    """One StatusEdit of GET /api/v1/statuses/:id/history (oldest first): the first is the status as
+    first posted (a post event, so a status known only from its history is kept), every later one an
+    edit at its created_at (the same event id as the edit a Status's edited_at gives)."""
+    account = opt_dict(e, "account", w)
+    out = _account(account, f"{w}.account", t)
+    author = req_id(account, "id", f"{w}.account")
+    created = opt_time(e, "created_at", w)
+    if not created:
+        raise BadRecord(f"missing field {w}.created_at")
+    content = opt_str(e, "content", w)
+    body = html_to_text(content)
+    spoiler = opt_str(e, "spoiler_text", w)
+    text = f"{spoiler}\n\n{body}" if spoiler and body else spoiler or body
+    hashtags, urls = [], []
+    for href, cls in html_links(content):
+        if "hashtag" in cls:
+            tag = href.rstrip("/").rsplit("/", 1)[-1]
+            if tag and tag not in hashtags:
+                hashtags.append(tag)
+        elif "mention" not in cls and href not in urls:
+            urls.append(href)
+    data = compact({"id": sid, "text": text, "hashtags": hashtags, "urls": urls})
+    if original:
+        post = compact({**data, "author_id": author, "created_at": created,
+                        "media": [_attachment(m, mw) for mw, m in dicts(e, "media_attachments", w)]})
+        out.append(event(f"md:history:{sid}:{created}", "post", created, post))
+    else:
+        out.append(event(f"md:edit:{sid}:{created}", "post_edit", created, {**data, "text": text}))
+    return out
 
 
 def _image(url: str | None, owner: str, role: str) -> dict | None:
@@ -194,7 +295,7 @@ def _image(url: str | None, owner: str, role: str) -> dict | None:
     return {"id": f"md-{role}-{owner}-{short_hash(url, 10)}", "kind": "photo", "uri": url}
 
 
-def _account(a: dict, w: str, t: str, *, created_fallback: str | None = None) -> list[dict]:
+def _account(a: dict, w: str, t: str, *, created: str | None = None, email: str | None = None) -> list[dict]:
     aid = req_id(a, "id", w)
     handle = opt_str(a, "acct", w) or req_id(a, "username", w)
     lines = [html_to_text(opt_str(a, "note", w))]
@@ -210,9 +311,10 @@ def _account(a: dict, w: str, t: str, *, created_fallback: str | None = None) ->
             "handle": handle,
             "display_name": opt_str(a, "display_name", w),
             "bio": bio or None,
-            "created_at": opt_time(a, "created_at", w) or created_fallback,
+            "created_at": created or opt_time(a, "created_at", w),
             "protected": opt_bool(a, "locked", w),
             "url": opt_str(a, "url", w),
+            "email": email or None,
             "avatar": _image(opt_str(a, "avatar", w), aid, "avatar"),
             "header": _image(opt_str(a, "header", w), aid, "header"),
         }
@@ -233,11 +335,13 @@ def _admin(a: dict, w: str, t: str) -> list[dict]:
     inner = opt_dict(a, "account", w)
     if inner.get("id") not in (None, aid):
         raise BadRecord(f"field {w}.account.id differs from {w}.id")
+    # The admin view's own created_at is exact; the inner Account's is rounded to the day (Mastodon 3.5+).
     out = _account(
         {"id": aid, "username": a.get("username"), **inner},
         f"{w}.account",
         t,
-        created_fallback=opt_time(a, "created_at", w),
+        created=opt_time(a, "created_at", w),
+        email=opt_str(a, "email", w),
     )
     flags = [name for name in ("silenced", "disabled", "sensitized") if opt_bool(a, name, w)]
     suspended = opt_bool(a, "suspended", w)
@@ -307,7 +411,9 @@ def _status(s: dict, w: str, t: str) -> list[dict]:
     reply_to = opt_str(s, "in_reply_to_id", w)
     if reply_to:
         refs["reply_to"] = reply_to
-    opt_str(s, "in_reply_to_account_id", w)  # type-checked only: the model has no reply-to-account field
+    reply_account = opt_str(s, "in_reply_to_account_id", w)
+    if reply_account:  # the reply edge holds even when the parent status is not in the capture
+        refs["reply_to_account"] = reply_account
     content = opt_str(s, "content", w)
     body = html_to_text(content)
     spoiler = opt_str(s, "spoiler_text", w)
@@ -339,7 +445,7 @@ def _status(s: dict, w: str, t: str) -> list[dict]:
             "hashtags": hashtags,
             "urls": urls,
             "media": media,
-            "visibility": _VISIBILITY.get(vis or "", "followers" if vis == "limited" else None),
+            "visibility": _VISIBILITY.get(vis, "followers") if vis else None,
             "lang": opt_str(s, "language", w),
         }
     )
@@ -360,7 +466,7 @@ def _attachment(m: dict, w: str) -> dict:
     return compact(
         {
             "id": mid,
-            "kind": _MEDIA_KIND.get(kind or ""),
+            "kind": _MEDIA_KIND.get(kind or "", "other"),
             "uri": opt_str(m, "url", w) or opt_str(m, "remote_url", w) or opt_str(m, "preview_url", w),
             "width": opt_int(meta, "width", f"{w}.meta.original"),
             "height": opt_int(meta, "height", f"{w}.meta.original"),

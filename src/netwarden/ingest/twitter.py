@@ -40,6 +40,7 @@ from netwarden.ingest.events import BadRecord, looks_native
 _FOLLOWERS = re.compile(r"^/2/users/(\w+)/(followers|following|liked_tweets)$")
 _TWEET_LIST = re.compile(r"^/2/tweets/(\w+)/(liking_users|retweeted_by)$")
 _REF_FIELD = {"replied_to": "reply_to", "retweeted": "repost_of", "quoted": "quote_of"}
+_MEDIA_LINK = re.compile(r"^https?://(?:mobile\.)?(?:twitter|x)\.com/[^/]+/status/\d+/(?:photo|video)/\d+/?$")
 
 
 @dataclass
@@ -58,7 +59,7 @@ def sniff(rec: Any) -> bool:
         return False
     if is_envelope(rec):
         try:
-            return request_path(rec["request"]).startswith("/2/")
+            return request_path(rec["request"], filled=False).startswith("/2/")
         except BadRecord:
             return False
     if "__twarc" in rec:
@@ -91,13 +92,52 @@ def to_events(rec: Any) -> list[dict]:
     path = request_path(meta["url"], "__twarc.url") if meta.get("url") else None
     if "data" in rec or "errors" in rec or "meta" in rec:
         return _page(rec, path, retrieved, "record")
-    if isinstance(rec.get("text"), str):  # a bare tweet; twarc2 flatten inlines its author
-        author = opt_dict(rec, "author", "tweet")
-        page = {"data": rec, "includes": {"users": [author]} if author else {}}
-        return _page(page, path, retrieved, "record")
+    if "acct" in rec or "account" in rec or "note" in rec or "content" in rec:
+        raise BadRecord("a Mastodon entity (acct, account, note or content), not Twitter API v2 data; "
+                        "ingest it with --format mastodon")
+    if isinstance(rec.get("text"), str):  # a bare tweet, or twarc2 flatten output with its expansions inlined
+        return _page({"data": rec, "includes": _inlined(rec)}, path, retrieved, "record")
     if isinstance(rec.get("username"), str):
         return _page({"data": [rec]}, path, retrieved, "record")
     raise BadRecord("not a Twitter API v2 response: expected a data, includes or meta field")
+
+
+def _inlined(tweet: dict) -> dict:
+    """The `includes` that twarc2 `flatten` folded into a tweet, taken back out.
+
+    flatten puts the author under `author` (and `in_reply_to_user`), the media objects under
+    `attachments.media`, each mentioned user's fields into its `entities.mentions` item, and each
+    referenced tweet whole (itself flattened) into its `referenced_tweets` item."""
+    users: list = []
+    media: list = []
+    tweets: list = []
+    seen: set[int] = set()
+    stack = [tweet]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        for key in ("author", "in_reply_to_user"):
+            u = t.get(key)
+            if isinstance(u, dict) and isinstance(u.get("id"), str) and isinstance(u.get("username"), str):
+                users.append(u)
+        att = t.get("attachments")
+        if isinstance(att, dict) and isinstance(att.get("media"), list):
+            media.extend(m for m in att["media"] if isinstance(m, dict) and isinstance(m.get("media_key"), str))
+        ents = t.get("entities")
+        if isinstance(ents, dict) and isinstance(ents.get("mentions"), list):
+            # a flattened mention carries the user's fields; a plain one (start, end, username, id) is no profile
+            users.extend(m for m in ents["mentions"] if isinstance(m, dict) and isinstance(m.get("id"), str)
+                         and isinstance(m.get("username"), str) and "name" in m)
+        refs = t.get("referenced_tweets")
+        if isinstance(refs, list):
+            for r in refs:
+                if isinstance(r, dict) and isinstance(r.get("text"), str) and isinstance(r.get("id"), str):
+                    tweets.append({k: v for k, v in r.items() if k != "type"})
+                    stack.append(r)
+    users = [{k: v for k, v in u.items() if k not in ("start", "end")} for u in users]
+    return {k: v for k, v in (("users", users), ("media", media), ("tweets", tweets)) if v}
 
 
 def _page(resp: dict, path: str | None, retrieved: str | None, where: str) -> list[dict]:
@@ -145,10 +185,27 @@ def _page(resp: dict, path: str | None, retrieved: str | None, where: str) -> li
         page.media[med["id"]] = med
     for w, u in all_users:
         out.append(_account(u, w, page))
+    liked = bool(path and (m := _FOLLOWERS.match(path)) and m.group(2) == "liked_tweets")
     for w, t in tweets:
+        if liked and not isinstance(t.get("author_id"), str):
+            continue  # its like edge still holds (the url names the liker); without an author it is no post
         out.append(_tweet(t, w, page))
     out.extend(_list_edges(path, users, tweets, page))
+    out.extend(_errors(resp, where, page))
     return dedupe(out)
+
+
+def _errors(resp: dict, where: str, page: _Page) -> list[dict]:
+    """Partial errors of a page: a user reported suspended becomes an account_state; the others
+    (tweets not found or not authorized, deleted users) say too little to map (docs/formats.md)."""
+    out = []
+    for ew, e in dicts(resp, "errors", where):
+        detail = opt_str(e, "detail", ew) or ""
+        uid = opt_str(e, "resource_id", ew) or opt_str(e, "value", ew)
+        if opt_str(e, "resource_type", ew) == "user" and uid and "suspended" in detail.lower():
+            data = {"account_id": uid, "state": "suspended", "reason": f"twitter: {detail}"[:200]}
+            out.append(event(f"tw:state:{uid}:suspended:{page.time}", "account_state", page.time, data))
+    return out
 
 
 def _list_edges(path: str | None, users: list, tweets: list, page: _Page) -> list[dict]:
@@ -202,7 +259,7 @@ def _account(u: dict, w: str, page: _Page) -> dict:
         bio = "\n".join([bio, *extra]) if bio else "\n".join(extra)
     avatar = None
     pic = opt_str(u, "profile_image_url", w)
-    if pic:
+    if pic and "/default_profile_images/" not in pic:  # the egg everyone without a picture shares: no avatar
         # the API gives the 48x48 "_normal" variant; without the suffix it is the original upload
         pic = re.sub(r"_normal(\.\w+)$", r"\1", pic)
         avatar = {"id": f"tw-avatar-{uid}-{short_hash(pic, 10)}", "kind": "photo", "uri": pic}
@@ -255,7 +312,9 @@ def _tweet(t: dict, w: str, page: _Page) -> dict:
     urls = []
     for uw, u in dicts(ents, "urls", f"{w}.entities"):
         short = opt_str(u, "url", uw)
-        if u.get("media_key"):  # the t.co link of an attached photo or video: drop it from the text
+        if u.get("media_key") or _MEDIA_LINK.match(opt_str(u, "expanded_url", uw) or ""):
+            # the t.co link of an attached photo or video (captures from before url entities had media_key
+            # know it by its expanded .../status/<id>/photo/1 url): drop it from the text and the links
             text = text.replace(f" {short}", "").replace(short, "") if short else text
             continue
         link = opt_str(u, "expanded_url", uw) or short
@@ -273,6 +332,9 @@ def _tweet(t: dict, w: str, page: _Page) -> dict:
     visibility = None
     if author_user is not None:
         visibility = "followers" if author_user.get("protected") is True else "public"
+    reply_account = opt_str(t, "in_reply_to_user_id", w)
+    if reply_account:  # the reply edge holds even when the parent tweet is not in the capture
+        refs["reply_to_account"] = reply_account
     created = opt_time(t, "created_at", w)
     data = compact(
         {
@@ -313,7 +375,7 @@ def _media(m: dict, w: str) -> dict:
     return compact(
         {
             "id": key,
-            "kind": "video" if kind in ("video", "animated_gif") else "photo" if kind == "photo" else None,
+            "kind": "video" if kind in ("video", "animated_gif") else "photo" if kind == "photo" else "other",
             "uri": uri,
             "mime": mime,
             "width": opt_int(m, "width", w),
