@@ -89,10 +89,16 @@ def test_mastodon_attachment_kinds_and_visibilities():
 
 
 def test_mastodon_unfilled_template_request_is_a_clear_dead_letter(sqlite_url, tmp_path):
+    """A request line copied from the API docs with its placeholder left in."""
+    template = {"request": "GET /api/v1/accounts/:id/followers", "fetched_at": "2026-02-03T00:00:00Z",
+                "response": [_pages()[1]["response"][0]["account"]]}
     with pytest.raises(BadRecord, match="unfilled placeholder ':id'"):
-        mastodon.to_events(_pages()[4])
+        mastodon.to_events(template)
+    for req in ("GET /2/users/{id}/followers", "GET /2/tweets/<id>/liking_users"):
+        with pytest.raises(BadRecord, match="unfilled placeholder"):
+            twitter.to_events({"request": req, "response": {"data": [_user(U1, "fox")]}})
     path = tmp_path / "pages.jsonl"
-    path.write_text((FIX / "mastodon" / "pages.jsonl").read_text())
+    path.write_text((FIX / "mastodon" / "pages.jsonl").read_text() + json.dumps(template) + "\n")
     store = open_store(sqlite_url)
     summary = ingest_files(store, [path], fmt="mastodon", signals=False)
     with store.engine.connect() as c:
