@@ -92,7 +92,7 @@ def test_login_is_audited_and_wrong_passwords_are_refused(app, web_store):
     login(client, "triage")
     with web_store["store"].engine.connect() as conn:
         actions = [(e["actor"], e["action"]) for e in audit.entries(conn, subject_id="triage")]
-        assert ("triage", "login") in actions and ("triage", "login.failed") in actions
+        assert ("triage", "login") in actions and ("system:login", "login.failed") in actions
         assert audit.verify(conn).ok
 
 

@@ -37,6 +37,8 @@ def serve(
     insecure_cookies: bool = typer.Option(False, "--insecure-cookies",
                                           help="Send session cookies without the Secure flag (plain HTTP off loopback)."),
     workers: int = typer.Option(1, "--workers", help="Worker processes (each with its own database connections)."),
+    base_url: str = typer.Option(None, "--base-url", help="The app's public URL (e.g. https://review.example); "
+                                 "redirects use it and other Host headers are refused. Default: $NETWARDEN_BASE_URL."),
     db: str = DB_OPT,
 ) -> None:
     """Serve the review app (FastAPI + HTMX)."""
@@ -59,6 +61,10 @@ def serve(
     os.environ["NETWARDEN_DB"] = resolve_db(db)
     os.environ["NETWARDEN_MEDIA_ROOTS"] = os.pathsep.join(str(r.resolve()) for r in media_root)
     os.environ["NETWARDEN_SECURE_COOKIES"] = "0" if insecure_cookies else "1"
+    if base_url:
+        from ..web.app import parse_base_url
+
+        os.environ["NETWARDEN_BASE_URL"] = parse_base_url(base_url)
     os.environ.setdefault("NETWARDEN_SECRET", secrets.token_urlsafe(32))  # shared by the workers
     uvicorn.run("netwarden.web.app:app_from_env", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", proxy_headers=False)

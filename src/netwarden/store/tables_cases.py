@@ -103,6 +103,18 @@ sessions = Table(
     Column("expires_at", TIME, nullable=False),
 )
 
+# Failed sign-ins per key ("user:<name>" or "addr:<ip>"): the burst's count, its start, and the
+# lockout it earned (netwarden.web.throttle).
+login_throttle = Table(
+    "login_throttle",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("burst_start", TIME, nullable=False),
+    Column("locked_until", TIME),
+    Column("lockouts", Integer, nullable=False, default=0),
+)
+
 # Wellness and display preferences; user "*" holds the organisation's defaults.
 preferences = Table(
     "preferences",

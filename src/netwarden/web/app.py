@@ -7,10 +7,11 @@ the route-enumerating test checks.
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -47,8 +48,27 @@ class RawSegments:
         await self.app(scope, receive, send)
 
 
+def parse_base_url(value: str) -> str:
+    """The configured public URL, as scheme://host[:port] (http or https, no path)."""
+    u = urlsplit(value.strip())
+    if u.scheme not in ("http", "https") or not u.hostname or (u.path not in ("", "/")) or u.query or u.username:
+        raise UserError(f"Base URL {value!r} is not of the form https://host[:port]; give the app's public URL.")
+    return f"{u.scheme}://{u.netloc.lower()}"
+
+
+def _location(value: str, base: str | None) -> str:
+    """A redirect target never taken from the request's Host: an absolute one is rebuilt on the
+    configured base URL, or made relative to this origin when none is configured."""
+    u = urlsplit(value)
+    if not u.scheme and not u.netloc:
+        return value
+    rest = (u.path or "/") + (f"?{u.query}" if u.query else "") + (f"#{u.fragment}" if u.fragment else "")
+    rest = "/" + rest.lstrip("/")  # never //host
+    return (base or "") + rest
+
+
 def create_app(db_url: str | None = None, store: Store | None = None, media_roots: list[str] | None = None,
-               secure_cookies: bool = True, secret: str | None = None) -> FastAPI:
+               secure_cookies: bool = True, secret: str | None = None, base_url: str | None = None) -> FastAPI:
     if store is None:
         if db_url is None:
             raise ValueError("create_app needs db_url or store")
@@ -58,10 +78,17 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
     app.state.media_roots = list(media_roots or [])
     app.state.secure_cookies = secure_cookies
     app.state.secret = secret or secrets.token_urlsafe(32)  # signs reveal grants; per process by default
+    base_url = base_url or os.environ.get("NETWARDEN_BASE_URL") or None
+    app.state.base_url = parse_base_url(base_url) if base_url else None
+    allowed_host = urlsplit(app.state.base_url).netloc if app.state.base_url else None
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
+        if allowed_host and request.headers.get("host", "").lower() != allowed_host:
+            return JSONResponse({"detail": "Unknown host."}, status_code=400)
         resp = await call_next(request)
+        if "location" in resp.headers:
+            resp.headers["location"] = _location(resp.headers["location"], app.state.base_url)
         resp.headers.setdefault("Content-Security-Policy", CSP)
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["Referrer-Policy"] = "no-referrer"
@@ -112,10 +139,9 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
 
 def app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` / several workers: settings come from the environment
-    (NETWARDEN_DB, NETWARDEN_MEDIA_ROOTS (os.pathsep-separated), NETWARDEN_SECURE_COOKIES, NETWARDEN_SECRET,
-    which must be the same in every worker so reveal grants made by one are honoured by another)."""
-    import os
-
+    (NETWARDEN_DB, NETWARDEN_MEDIA_ROOTS (os.pathsep-separated), NETWARDEN_SECURE_COOKIES, NETWARDEN_BASE_URL,
+    NETWARDEN_SECRET, which must be the same in every worker so reveal grants made by one are honoured by
+    another)."""
     from ..config import resolve_db
 
     roots = [p for p in os.environ.get("NETWARDEN_MEDIA_ROOTS", "").split(os.pathsep) if p]

@@ -106,7 +106,10 @@ _GRAPH_CACHE: OrderedDict[tuple, dict] = OrderedDict()
 @router.get("/cases/{cid}/graph.json")
 def case_graph(request: Request, cid: int, user: User = Depends(current_user)):
     with store(request).engine.connect() as conn:
-        key = (id(request.app), cid, cases.version(conn, cid))
+        v = cases.version(conn, cid)
+        if v is None:
+            raise HTTPException(404, f"Case {cid} does not exist.")
+        key = (id(request.app), cid, v)
         hit = _GRAPH_CACHE.get(key)
         if hit is None:
             members = cases.members(conn, cid)
