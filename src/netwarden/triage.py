@@ -263,10 +263,6 @@ def network_for(store: Store, rep, weight: float) -> dict:
         risk.recompute(conn, [account])
         member_of = _open_cases_of(conn, [account])
     trigger = f"category {rep.category}" if child_safety else f"reported {hits[0]} matches a bank"
-    if member_of:
-        cid = max(member_of)
-        _join(store, cid, account, rep.id)
-        return {"action": "join", "case_id": cid, "reason": f"{trigger}; {account} is already in open case {cid}"}
     ties = direct_ties(store, account)
     with store.engine.begin() as conn:
         risk.recompute(conn, [account, *ties])
@@ -276,9 +272,14 @@ def network_for(store: Store, rep, weight: float) -> dict:
     share = len(flagged) / len(ties) if ties else 0.0
     networked = len(flagged) >= MIN_FLAGGED and share >= FLAG_SHARE
     if own < OWN_MIN and not hits and not networked:
+        also = f"; it is a candidate of open case {max(member_of)}, left as it is" if member_of else ""
         return {"action": "none", "reason": f"{trigger}; nothing else flagged: {account}'s own risk {own:g} < {OWN_MIN:g} "
                                             f"and {len(flagged)} of its {len(ties)} direct ties have risk >= "
-                                            f"{FLAG_MIN:g} (a network needs {MIN_FLAGGED} and {FLAG_SHARE:.0%})"}
+                                            f"{FLAG_MIN:g} (a network needs {MIN_FLAGGED} and {FLAG_SHARE:.0%}){also}"}
+    if member_of:
+        cid = max(member_of)
+        _join(store, cid, account, rep.id)
+        return {"action": "join", "case_id": cid, "reason": f"{trigger}; {account} is already in open case {cid}"}
     why = [trigger]
     if hits:
         why.append(f"{len(hits)} reported item(s) match a bank")

@@ -220,3 +220,35 @@ def test_queue_items_overdue_first_and_stats(rstore):
     assert due == sorted(due)
     assert st["child-safety"]["open"] >= 2 and st["child-safety"]["overdue"] >= 2
     assert st["escalation"]["resolved"] == 1 and st["escalation"]["median_hours_to_decision"] is not None
+
+
+def test_report_pages_claim_resolve_and_notes(client, rstore):
+    import re
+
+    csrf = login(client, "triage")
+    page = client.get("/reports")
+    assert page.status_code == 200 and "coop:k-member-1" in page.text and "child-safety" in page.text
+    rid = "coop:k-member-2"
+    url = "/reports/coop%3Ak-member-2"
+    r = client.get(url)
+    assert r.status_code == 200 and "weight" in r.text and "case #" in r.text
+    assert client.post(url + "/claim", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert "assigned to me" in client.get("/reports?mine=1").text and rid in client.get("/reports?mine=1").text
+    r = client.post(url + "/resolve", data={"csrf": csrf, "outcome": "actioned", "note": "member confirmed"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    assert "actioned by triage" in client.get(url).text
+    account = triage.get_item(rstore["store"].engine.connect(), rid)["account_id"]
+    r = client.post(f"/accounts/{account}/notes", data={"csrf": csrf, "text": "seen in two reports", "back": url},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == url
+    assert "seen in two reports" in client.get(f"/accounts/{account}/notes").text
+    cid = _triage(rstore["store"], rid).case_id
+    frag = client.get(f"/cases/{cid}/reports").text
+    assert rid in frag and "actioned" in frag
+    # a viewer sees the queue but cannot claim
+    client.cookies.clear()
+    vcsrf = login(client, "viewer")
+    assert client.post("/reports/coop%3Ak-member-1/claim", data={"csrf": vcsrf}).status_code == 403
+    assert re.search(r"overdue|due", client.get("/reports").text)
+    client.cookies.clear()

@@ -17,7 +17,7 @@ app = typer.Typer(
 )
 
 # Command modules, in the order of the data flow; each defines `register(app)`.
-COMMAND_MODULES = ("ingest_cmd", "world_cmd", "media_cmd", "text_cmd", "graph_cmd", "review_cmd",
+COMMAND_MODULES = ("ingest_cmd", "world_cmd", "media_cmd", "text_cmd", "graph_cmd", "review_cmd", "reports_cmd",
                    "enforce_cmd", "scale_cmd", "audit_cmd", "demo_cmd")
 
 for _name in COMMAND_MODULES:

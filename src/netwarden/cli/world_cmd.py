@@ -45,6 +45,8 @@ def generate_cmd(
     camouflage_style: str = typer.Option(None, "--camouflage-style", help="Where camouflage goes: mixed, random, popular "
                                          "or community; a comma list is cycled over networks (default: mixed, or all three "
                                          "with --hiding hard)."),
+    reports: bool = typer.Option(False, "--reports", help="Add user reports: true ones on members, trusted flaggers, "
+                                 "false and malicious ones on ordinary accounts (truth.json says which; docs/reports.md)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Generate a world as native events with a separate truth file."""
@@ -64,7 +66,7 @@ def generate_cmd(
     params = WorldParams(
         accounts=accounts, seed=seed, networks=networks, network_size=_size(network_size),
         camouflage=_camouflage(camouflage), protected_fraction=protected, shared_handle_fraction=shared_handle,
-        reregistered_fraction=reregistered, media=not no_media, **more,
+        reregistered_fraction=reregistered, media=not no_media, **more, user_reports=reports,
     )
     with progress(not as_json) as bar:
         tasks: dict[str, int] = {}

@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ..errors import UserError
 from ..store import Store, open_store
-from . import routes_admin, routes_auth, routes_case, routes_media, routes_queue
+from . import routes_admin, routes_auth, routes_case, routes_media, routes_queue, routes_triage
 from .deps import TEMPLATES, NotSignedIn, current_user
 
 STATIC = Path(__file__).parent / "static"
@@ -118,7 +118,7 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(routes_auth.public)
     protected = [Depends(current_user)]
-    for mod in (routes_auth, routes_queue, routes_case, routes_media, routes_admin):
+    for mod in (routes_auth, routes_queue, routes_case, routes_media, routes_admin, routes_triage):
         app.include_router(mod.router, dependencies=protected)
     # The HMA-compatible API (docs/media.md): machines sign in with an API key (web/hma_auth.py);
     # /status and /status/live are open.

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import UserError
-from . import accounts, background, networks, vocab
+from . import accounts, background, networks, reports, vocab
 from .ids import account_id
 from .images import MediaWriter, avatar_image, benign_image
 from .params import WorldParams
@@ -114,6 +114,8 @@ def generate_world(out_dir: str | Path, params: WorldParams, progress: Progress 
         for k, net in enumerate(nets):
             networks.activity(sink, _rng(seed, 100 + k), pop, net, bp, start, end, counter, benign_pool)
             tick("networks", 1, len(nets))
+        report_truth = (reports.emit_reports(sink, _rng(seed, 11), pop, nets, p.accounts, start, end)
+                        if p.user_reports else [])
         n_events = sink.count
         by_kind = dict(sorted(sink.by_kind.items()))
         sink.close(lambda i, total: tick("sorting", 1, total))
@@ -139,6 +141,7 @@ def generate_world(out_dir: str | Path, params: WorldParams, progress: Progress 
              "suspended_at": sink._iso(rr["suspended_at"]), "created_at": sink._iso(rr["created_at"])}
             for n in nets for rr in n.reregistrations
         ],
+        "reports": report_truth,
         "decoys": [{"account": account_id(a), "reason": "signal_hashtag", "hashtag": t} for a, t in sorted(decoys.items())],
         "background_suspended": bg_suspended,
         "hubs": [account_id(int(h)) for h in pop.hubs],
@@ -159,6 +162,7 @@ def generate_world(out_dir: str | Path, params: WorldParams, progress: Progress 
         "networks": [{"id": n.id, "members": len(n.members), "camouflage": n.camouflage, "style": n.style} for n in nets],
         "reregistrations": len(truth["reregistrations"]),
         "decoys": len(truth["decoys"]),
+        "reports": len(report_truth),
         "bank_rows": bank_rows,
         "seconds": round(time.perf_counter() - t0, 2),
     }

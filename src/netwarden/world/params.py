@@ -49,6 +49,7 @@ class WorldParams:
     rereg_carry: str = "classic"  # classic: handle/avatar/follows; traits: 1-3 of REREG_TRAITS
     signup_fraction: float = 0.0  # of ordinary accounts: created during the observed window, not before it
     rich_profiles: bool = False  # display names and bios drawn from a large space (a carried name means something)
+    user_reports: bool = False  # user reports (world/reports.py): true, trusted, false and malicious
     extra: dict[str, Any] = field(default_factory=dict)
 
     def n_networks(self) -> int:
