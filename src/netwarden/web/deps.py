@@ -54,6 +54,34 @@ def querystring(params: dict) -> str:
                     for k, v in params.items() if v not in (None, ""))
 
 
+def bidi(value) -> Markup:
+    """Platform text isolated from the text around it (<bdi>): a right-to-left override in a
+    display name cannot reverse what follows it."""
+    return Markup("<bdi>{}</bdi>").format("" if value is None else str(value))
+
+
+def clip(value, limit: int = 60) -> Markup:
+    """Platform text for a link: isolated, and cut to `limit` characters with an ellipsis (the
+    full value is on the page the link opens)."""
+    s = "" if value is None else str(value)
+    if len(s) <= limit:
+        return bidi(s)
+    return Markup('<bdi class="cut">{}</bdi>…').format(s[:limit])
+
+
+def long(value, limit: int = 80) -> Markup:
+    """Platform text outside a link: isolated, and when longer than `limit` cut with the full value
+    one click away (a <details> that opens in place, wrapped to the page's width)."""
+    s = "" if value is None else str(value)
+    if len(s) <= limit:
+        return bidi(s)
+    return Markup('<details class="long"><summary><bdi>{}</bdi>… <span class="muted">{} characters</span></summary>'
+                  '<bdi class="full">{}</bdi></details>').format(s[:limit], len(s), s)
+
+
+TEMPLATES.env.filters["bidi"] = bidi
+TEMPLATES.env.filters["clip"] = clip
+TEMPLATES.env.filters["long"] = long
 TEMPLATES.env.filters["urlpart"] = urlpart
 TEMPLATES.env.filters["querystring"] = querystring
 TEMPLATES.env.filters["dom_token"] = dom_token
@@ -116,15 +144,25 @@ def render(request: Request, name: str, user: User | None, status_code: int = 20
 
 
 def highlight(text: str, needles: list[str]) -> Markup:
-    """Escape `text` and wrap each case-insensitive occurrence of a needle in <mark>."""
+    """Escape `text` and wrap each occurrence of a needle in <mark>, matched as the text scanner
+    matches (netwarden.text.normalize.fold: case and compatibility folding) but with the spans
+    mapped back onto the text as displayed (fold_map's offsets), so a character whose folding is
+    longer or shorter ('İ' folds to two) does not shift the marks onto the wrong characters."""
+    from ..text.normalize import fold, fold_map
+
     text = text or ""
-    low = text.lower()
+    low, offsets = fold_map(text)
+
+    def orig(i: int) -> int:
+        return i if offsets is None else offsets[i]
+
     spans: list[tuple[int, int]] = []
-    for n in sorted({n.lower() for n in needles if n}, key=len, reverse=True):
+    for n in sorted({fold(n) for n in needles if n and fold(n)}, key=len, reverse=True):
         start = 0
         while (i := low.find(n, start)) >= 0:
-            if all(i >= e or i + len(n) <= s for s, e in spans):
-                spans.append((i, i + len(n)))
+            s, e = orig(i), orig(i + len(n) - 1) + 1
+            if all(s >= pe or e <= ps for ps, pe in spans):
+                spans.append((s, e))
             start = i + len(n)
     out, pos = [], 0
     for s, e in sorted(spans):

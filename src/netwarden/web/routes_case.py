@@ -38,12 +38,14 @@ def _display(m: dict) -> dict:
 
 _MEMBERS_CACHE: OrderedDict[tuple, tuple[str, int, int]] = OrderedDict()
 _CACHE_SIZE = 64
-_CSRF_SLOT = "__netwarden_csrf__"
 
 
 def _members_block(request: Request, conn, cid: int, user: User) -> tuple[str, int, int]:
     """The rendered member table, cached per process by case version and the viewer's permissions.
 
+    It holds no per-viewer value (the CSRF field sits outside it in case.html, tied to the form by
+    its `form` attribute), so nothing is substituted into it afterwards: no placeholder swap runs
+    over platform text (issue 14 item 9: a handle equal to the old placeholder showed the token).
     The version is read before the members, so an entry is never older than its key; every change
     to a case or its members' scores bumps it (netwarden.cases.bump, risk.recompute)."""
     key = (id(request.app), cid, cases.version(conn, cid), user.can("decide"), user.can("enforce"))
@@ -53,7 +55,7 @@ def _members_block(request: Request, conn, cid: int, user: User) -> tuple[str, i
         members = [_display(m) for m in cases.members(conn, cid)]
         core = [m for m in members if m["core"]]
         html = TEMPLATES.get_template("_members.html").render(
-            case=case, core=core, periphery=[m for m in members if not m["core"]], user=user, csrf=_CSRF_SLOT)
+            case=case, core=core, periphery=[m for m in members if not m["core"]], user=user)
         hit = (html, len(members), len(core))
         _MEMBERS_CACHE[key] = hit
         while len(_MEMBERS_CACHE) > _CACHE_SIZE:
@@ -71,7 +73,7 @@ def _case_ctx(request: Request, cid: int, user: User) -> dict:
                 d["targets"], d["dropped"] = cases.approval_targets(conn, d)
                 d["seen"] = cases.targets_digest(d["targets"])
                 d["conflict"] = cases.approver_conflict(conn, d, user.name) if cases.four_eyes() else None
-        return {"case": case, "members_html": Markup(html.replace(_CSRF_SLOT, user.csrf)), "n_members": n,
+        return {"case": case, "members_html": Markup(html), "n_members": n,
                 "n_core": n_core, "notes": cases.notes(conn, cid), "decisions": decisions,
                 "enforcement": cases.enforcement_status(conn, cid), "four_eyes": cases.four_eyes(),
                 "actions": cases.ACTIONS}
