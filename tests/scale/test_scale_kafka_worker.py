@@ -296,3 +296,42 @@ def test_worker_media_lookup_matches_event_pdq_without_reading_files(cluster, tm
     assert set(got) == {("media", "m1"), ("post", "p0"), ("account", "a1")}
     assert got["media", "m1"]["distance"] == 3 and got["media", "m1"]["bank"] == "known"
     assert set(rows) == {"m1", "m2"} and all(r.format == "event" and r.error is None for r in rows.values())
+
+
+class _Refuses:
+    """A signal hook whose write the store refuses (a NOT NULL column) for posts saying 'refuse me'."""
+
+    def on_batch(self, conn, batch):
+        from netwarden.store.schema import accounts
+
+        for p in batch.posts:
+            if "refuse me" in (p.get("text") or ""):
+                conn.execute(accounts.insert().values(id="bad-" + p["id"], handle=None))
+
+
+def test_a_batch_the_store_refuses_is_split_and_the_message_dead_lettered(cluster, tmp_path):
+    """Issue 12: a value the store refuses costs its own message (a dead letter with the store's
+    reason), not the batch, and the worker goes on instead of failing on the same batch for ever."""
+    import orjson
+
+    from netwarden.store.schema import dead_letters, posts
+
+    path = tmp_path / "refused.jsonl"
+    path.write_bytes(b"".join(orjson.dumps({"v": 1, "id": f"p{i}", "kind": "post", "time": "2026-01-01T00:00:00Z",
+                                            "data": {"id": f"p{i}", "author_id": "a",
+                                                     "text": "refuse me" if i == 7 else "fine"}}) + b"\n"
+                              for i in range(20)))
+    topic = _topic(cluster, path)
+    url = f"sqlite:///{tmp_path / 'refused.db'}"
+    store = open_store(url)
+    ensure_tables(store)
+    w = StreamWorker(store, cluster, topic, "g-refused", hooks=[_Refuses()], batch_size=60, batch_ms=200,
+                     consumer_conf=FAST)
+    stats = w.run(max_idle=3)
+    assert (stats.messages, stats.dead) == (20, 1)
+    with store.engine.connect() as conn:
+        assert set(conn.scalars(select(posts.c.id))) == {f"p{i}" for i in range(20)} - {"p7"}
+        (dead,) = conn.execute(select(dead_letters)).all()
+        assert dead.reason.startswith("the store refused this record: NOT NULL") and '"p7"' in dead.record
+        assert sum(load_offsets(conn, "g-refused", topic).values()) == 20
+    store.close()

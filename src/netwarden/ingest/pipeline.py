@@ -215,9 +215,9 @@ class Ingestor:
             self._commit(rows, source, fp, last, base_dir, fs, done)
             return
         except DBAPIError as e:
-            if not batch or not _refused_value(e):
+            if not batch or not refused_value(e):
                 raise
-            reason = _store_reason(e)
+            reason = store_reason(e)
         if len(batch) == 1:
             log.warning("%s line %d: %s", source, batch[0].number, reason)
             rows = Rows()
@@ -285,7 +285,7 @@ class Ingestor:
             self.on_progress(self._bytes_before + last.end)
 
 
-def _refused_value(e: DBAPIError) -> bool:
+def refused_value(e: DBAPIError) -> bool:
     """True when the database refused a value (bad data, a constraint, a size limit), not for a lost
     connection or a server that is down: only the former is the record's fault."""
     if e.connection_invalidated:
@@ -296,7 +296,7 @@ def _refused_value(e: DBAPIError) -> bool:
     return state[:2] in ("22", "23", "54")  # data exception, integrity, program limit (index row size)
 
 
-def _store_reason(e: DBAPIError) -> str:
+def store_reason(e: DBAPIError) -> str:
     first = (str(e.orig).strip().splitlines() or [type(e.orig).__name__])[0]
     return f"the store refused this record: {first[:300]}"
 

@@ -31,10 +31,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 
 from ..errors import UserError
 from ..ingest.apply import Rows
-from ..ingest.pipeline import Ingestor, paused_gc
+from ..ingest.pipeline import Ingestor, paused_gc, refused_value, store_reason
 from ..ingest.reader import Line, _decode
 from ..store import Store
 from ..store.tables_scale import stream_offsets as so
@@ -223,7 +224,10 @@ class StreamWorker:
         with paused_gc():
             self._flush(msgs)
 
-    def _flush(self, msgs: list) -> None:
+    def _flush(self, msgs: list, refused: str | None = None) -> None:
+        """Apply messages and their offsets in one transaction. When the store refuses a value in them,
+        halve the batch until the message is found and store it as a dead letter with the store's
+        reason (`refused`), so the worker never fails on the same batch again (as file ingest)."""
         rows = Rows()
         moves: dict[TP, tuple[int | None, int]] = {}
         sources: dict[TP, str] = {}
@@ -239,13 +243,24 @@ class StreamWorker:
                 moves[tp] = (moves[tp][0], off + 1)
             body = (m.value() or b"").strip()
             value, err = _decode(body) if body else (None, "empty message")
-            add_line(rows, Line(off + 1, off + 1, body, value, err), source)
+            add_line(rows, Line(off + 1, off + 1, body, value, refused or err), source)
         self.stats.batches += 1
         try:
             with self.store.engine.begin() as conn:
                 store_offsets(conn, self.group, moves)
                 self.ingestor.apply(conn, rows, self.media_root)
                 self._maybe_crash("inside")
+        except DBAPIError as e:
+            if refused is not None or not refused_value(e):
+                raise
+            self.stats.batches -= 1
+            log.warning("the store refused a value in a batch of %d messages; splitting it", len(msgs))
+            if len(msgs) == 1:
+                self._flush(msgs, store_reason(e))
+            else:
+                self._flush(msgs[: len(msgs) // 2])
+                self._flush(msgs[len(msgs) // 2:])
+            return
         except Fenced as e:
             self.stats.fenced += 1
             log.warning("fenced: %s; re-reading the stored offsets", e)
