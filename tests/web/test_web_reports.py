@@ -252,3 +252,14 @@ def test_report_pages_claim_resolve_and_notes(client, rstore):
     assert client.post("/reports/coop%3Ak-member-1/claim", data={"csrf": vcsrf}).status_code == 403
     assert re.search(r"overdue|due", client.get("/reports").text)
     client.cookies.clear()
+
+
+def test_a_nul_in_a_report_body_stores_as_a_replacement_character(client, rstore):
+    """Issue 12: PostgreSQL stores no NUL; the intake applies ingestion's rule (U+FFFD) before storing."""
+    body = coop_body("x-nul", csam=False)
+    body["reportedForReason"]["reason"] = "a\u0000b"
+    r = _post(client, body, key="k-nul")
+    assert r.status_code == 201, r.text
+    with rstore["store"].engine.connect() as conn:
+        comment = conn.scalar(select(reports.c.comment).where(reports.c.id == r.json()["reportId"]))
+    assert comment == "a\ufffdb"

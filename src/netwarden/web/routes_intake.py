@@ -26,6 +26,7 @@ from sqlalchemy import select
 from ..ingest import coop
 from ..ingest import events as native
 from ..ingest.apply import Rows
+from ..ingest.reader import NUL_ESCAPE, clean_nul
 from ..store import schema as t
 from .hma import api_key
 
@@ -62,6 +63,8 @@ async def intake_report(request: Request, background: BackgroundTasks):
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _error(400, "Malformed JSON", "The body is not valid JSON; send one Coop report object.")
+    if NUL_ESCAPE in raw:  # PostgreSQL stores no NUL: the ingest rule (netwarden.limits) applies here too
+        body = clean_nul(body)
     try:
         ev = coop.to_report_event(body, request.headers.get("idempotency-key"))
         subject = native.validate(ev)
