@@ -91,6 +91,15 @@ def test_the_mapped_snapshot_equals_the_graph_built_from_the_store(tmp_path):
     f, deg = snap.graph.prepared[snapshot._full_key()]
     assert isinstance(f.data, np.ndarray) and f.data.dtype == np.float32 and f.indices.dtype == np.int32
     assert np.allclose(deg, np.asarray(build_graph(store).fused(None).sum(axis=1)).ravel(), rtol=1e-6)
+    # the kinds and group keys of every tie, as the evidence paths name them, read from the mapped files
+    raw = build_graph(store)
+    fused = raw.fused(None).tocoo()
+    pairs = [(int(u), int(v)) for u, v in zip(fused.row, fused.col, strict=True)]
+    assert len(pairs) > 100
+    for m in [*raw.layers.values(), raw.kinds]:
+        m.has_sorted_indices = False  # the built graph answers by scipy's own indexing
+    assert [snap.graph.edge_kinds(u, v) for u, v in pairs] == [raw.edge_kinds(u, v) for u, v in pairs]
+    assert any(":" in k for u, v in pairs for k in raw.edge_kinds(u, v))  # group keys among them
     # the id index is a binary search over the mapped ids
     idx = snap.graph.index
     assert all(idx[a] == i for i, a in enumerate(built.ids)) and len(idx) == built.n

@@ -126,6 +126,10 @@ def stored_form(graph: Graph) -> Graph:
 
     layers = {name: _canonical(m, np.float32) for name, m in graph.layers.items()}
     kinds = _canonical(graph.kinds, np.uint8)
+    inter = layers.get("interaction")
+    if inter is not None and np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices):
+        kinds = sp.csr_matrix((kinds.data, inter.indices, inter.indptr), shape=kinds.shape, copy=False)  # one pattern
+        kinds.has_sorted_indices = True
     g = Graph(ids=graph.ids, index=graph.index, layers=layers, kinds=kinds, group_keys=graph.group_keys,
               last_event_seq=graph.last_event_seq)
     fused = fused_of(layers, LAYERS, LAYER_WEIGHTS, g.n)
@@ -265,7 +269,8 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
         for name in LAYERS:
             _save_csr(tmp, name, graph.layers[name])
         inter, kinds = graph.layers["interaction"], graph.kinds
-        kinds_shared = bool(np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices))
+        kinds_shared = kinds.indices is inter.indices or bool(
+            np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices))
         if kinds_shared:  # the same pattern (a tie has a kind): only the bits are stored
             np.save(tmp / "kinds.data.npy", kinds.data)
         else:
