@@ -48,21 +48,24 @@ def test_mastodon_reply_keeps_the_parent_account_when_the_parent_is_absent():
     assert reply["reply_to"] == "111000000000000022" and reply["reply_to_account"] == FOX
 
 
-def test_mastodon_status_history_pages_are_the_post_and_its_edits():
+def test_mastodon_status_history_pages_are_the_versions_of_the_post():
     evs = _valid(mastodon.to_events(_pages()[0]))
     sid = "111000000000000021"
-    (orig,) = _kinds(evs, "post")
-    assert orig["data"] == {"id": sid, "author_id": FOX, "text": "first words", "created_at": "2026-02-01T10:00:00Z"}
+    assert not _kinds(evs, "post")  # a StatusEdit has no visibility: the Status itself brings the post
+    assert {e["data"]["id"] for e in _kinds(evs, "account")} == {FOX}
     edits = _kinds(evs, "post_edit")
     assert [(e["id"], e["data"]["text"]) for e in edits] == [
+        (f"md:edit:{sid}:2026-02-01T10:00:00Z", "first words"),
         (f"md:edit:{sid}:2026-02-01T10:05:00Z", "second words #zqxplaceholder"),
         (f"md:edit:{sid}:2026-02-01T10:09:00Z", "cw\n\nthird words, see example.org/river"),
     ]
-    assert edits[0]["data"]["hashtags"] == ["zqxplaceholder"] and edits[1]["data"]["urls"] == ["https://example.org/river"]
+    assert edits[1]["data"]["hashtags"] == ["zqxplaceholder"] and edits[2]["data"]["urls"] == ["https://example.org/river"]
     # the last edit is the one a Status's edited_at gives: one event id for both sources
     status = {"id": sid, "created_at": "2026-02-01T10:00:00Z", "edited_at": "2026-02-01T10:09:00.000Z", "content": "<p>x</p>",
               "visibility": "public", "account": {"id": FOX, "username": "quiet_fox", "acct": "quiet_fox"}}
     assert edits[-1]["id"] in {e["id"] for e in mastodon.to_events(status)}
+    never_edited = {**_pages()[0], "response": _pages()[0]["response"][:1]}
+    assert [e["kind"] for e in mastodon.to_events(never_edited)] == ["account"]
     bare = _pages()[0]["response"][0]
     with pytest.raises(BadRecord, match="StatusEdit .*statuses/<id>/history"):
         mastodon.to_events(bare)

@@ -167,8 +167,8 @@ def _envelope(rec: dict) -> list[dict]:
             if _shape(e) != "status_edit":
                 raise BadRecord(f"field {w} is not a Mastodon StatusEdit (needs account, content, created_at)")
             entries.append((w, e))
-        for i, (w, e) in enumerate(entries):
-            out.extend(_status_edit(e, w, sid, t, original=i == 0))
+        for w, e in entries:  # one entry only: never edited, nothing to add but the author
+            out.extend(_status_edit(e, w, sid, t, edit=len(entries) > 1))
     elif _NOTIFICATIONS.match(path):
         for w, n in items:
             out.extend(_notification(n, w, viewer, t))
@@ -257,13 +257,14 @@ def _conversation(c: dict, w: str, t: str) -> list[dict]:
     return out
 
 
-def _status_edit(e: dict, w: str, sid: str, t: str, *, original: bool) -> list[dict]:
-    """One StatusEdit of GET /api/v1/statuses/:id/history (oldest first): the first is the status as
-    first posted (a post event, so a status known only from its history is kept), every later one an
-    edit at its created_at (the same event id as the edit a Status's edited_at gives)."""
+def _status_edit(e: dict, w: str, sid: str, t: str, *, edit: bool) -> list[dict]:
+    """One StatusEdit of GET /api/v1/statuses/:id/history (oldest first): each version, the first
+    one too, is a post_edit at its created_at (the newest text wins; the event log keeps every
+    version; the last one has the id the Status's edited_at gives). No post event: a StatusEdit
+    lacks the visibility, which a post must not guess (the Status brings it)."""
     account = opt_dict(e, "account", w)
     out = _account(account, f"{w}.account", t)
-    author = req_id(account, "id", f"{w}.account")
+    req_id(account, "id", f"{w}.account")
     created = opt_time(e, "created_at", w)
     if not created:
         raise BadRecord(f"missing field {w}.created_at")
@@ -279,13 +280,11 @@ def _status_edit(e: dict, w: str, sid: str, t: str, *, original: bool) -> list[d
                 hashtags.append(tag)
         elif "mention" not in cls and href not in urls:
             urls.append(href)
-    data = compact({"id": sid, "text": text, "hashtags": hashtags, "urls": urls})
-    if original:
-        post = compact({**data, "author_id": author, "created_at": created,
-                        "media": [_attachment(m, mw) for mw, m in dicts(e, "media_attachments", w)]})
-        out.append(event(f"md:history:{sid}:{created}", "post", created, post))
-    else:
-        out.append(event(f"md:edit:{sid}:{created}", "post_edit", created, {**data, "text": text}))
+    for mw, m in dicts(e, "media_attachments", w):
+        _attachment(m, mw)  # type-checked only: post_edit carries no media
+    if edit:
+        out.append(event(f"md:edit:{sid}:{created}", "post_edit", created,
+                         compact({"id": sid, "hashtags": hashtags, "urls": urls}) | {"text": text}))
     return out
 
 
