@@ -137,6 +137,20 @@ def test_report_on_a_member_proposes_a_case_with_the_network(client, rstore):
         assert cases.get_case(conn, tri.case_id)["seeds"] == [seed, other]
 
 
+def test_report_naming_banked_media_follows_the_network_in_any_category(client, rstore):
+    net, members = _network(rstore)
+    mp = next(p for p in net["media_posts"] if p["author"] in members)
+    r = _post(client, coop_body(mp["post_id"], csam=False, policy="spam", creator=mp["author"], reporter="u-reader-3"),
+              key="k-media")
+    assert r.status_code == 201
+    tri = _triage(rstore["store"], r.json()["reportId"])
+    with rstore["store"].engine.connect() as conn:
+        rep = conn.execute(select(reports).where(reports.c.id == "coop:k-media")).first()
+        first = _triage(rstore["store"], "coop:k-member-1").case_id
+    assert rep.category == "spam" and rep.account_id == mp["author"]
+    assert "matches a bank" in tri.network_reason and tri.case_id == first, tri.network_reason
+
+
 def test_report_on_a_benign_account_makes_no_case(client, rstore):
     store = rstore["store"]
     net, _ = _network(rstore)
