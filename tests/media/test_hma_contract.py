@@ -48,8 +48,8 @@ def server(request, tmp_path_factory, images):
     else:
         url = request.getfixturevalue("pg_server").create_db(f"hma_contract_{os.getpid()}")
     port = _free_port()
-    env = dict(os.environ, NETWARDEN_API_KEYS=f"ops={KEY}", NETWARDEN_FETCH_ALLOW_HOSTS="127.0.0.1",
-               NETWARDEN_HMA_TRUST_NETWORKS="loopback")
+    env = dict(os.environ, NETWARDEN_API_KEYS=f"ops={KEY}", NETWARDEN_HMA_TRUST_NETWORKS="loopback",
+               NETWARDEN_FETCH_ALLOW_HOSTS=images, NETWARDEN_FETCH_ALLOW_PRIVATE="127.0.0.1/32")
     log = tmp_path_factory.mktemp("log") / "serve.err"
     with open(log, "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "netwarden", "serve", "--db", url, "--port", str(port),

@@ -18,7 +18,6 @@ variants, as HMA hashes them; a PDQ below quality 50 is `""`, as HMA returns it.
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from datetime import UTC, datetime
@@ -456,30 +455,17 @@ async def hash_form(form, types: str | None = None) -> dict[str, str]:
     return hash_media(data, field, types, up.filename or "upload")
 
 
-def _allowed(url: str) -> bool:
-    hosts = {h.strip().lower() for h in os.environ.get("NETWARDEN_FETCH_ALLOW_HOSTS", "").split(",") if h.strip()}
-    u = urlparse(url)
-    return u.scheme in ("https", "http") and (u.hostname or "").lower() in hosts
-
-
 def fetch_url(url: str) -> tuple[bytes, str]:
-    """The bytes and Content-Type at an allow-listed URL (NETWARDEN_FETCH_ALLOW_HOSTS)."""
-    if not _allowed(url):
-        _fail(400, "Invalid or unsafe URL provided: its host is not on NETWARDEN_FETCH_ALLOW_HOSTS")
-    import httpx
+    """The bytes and Content-Type at an allow-listed URL (netwarden.fetch: origins on
+    NETWARDEN_FETCH_ALLOW_HOSTS, public addresses only, one deadline, one error for every refusal)."""
+    from .. import fetch
 
     try:
-        with httpx.Client(timeout=15.0, follow_redirects=False) as c, c.stream("GET", url) as r:
-            if r.status_code != 200:
-                _fail(400, f"Failed to fetch URL: HTTP {r.status_code}")
-            data = bytearray()
-            for chunk in r.iter_bytes():
-                data += chunk
-                if len(data) > MAX_BYTES:
-                    _fail(413, "Content too large")
-            return bytes(data), r.headers.get("content-type", "")
-    except httpx.HTTPError as e:
-        _fail(400, f"Failed to fetch URL: {e.__class__.__name__}")
+        return fetch.fetch(url, MAX_BYTES)
+    except fetch.TooLarge:
+        _fail(413, "Content too large")
+    except fetch.Refused:
+        _fail(400, fetch.REFUSED)
 
 
 def hash_url(url: str, content_type: str | None, types: str | None) -> dict[str, str]:
