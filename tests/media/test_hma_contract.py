@@ -157,3 +157,25 @@ def test_index_status_fields(server):
     st = httpx.get(server["base"] + "/m/index/status").json()
     assert set(st) == {"pdq", "video_md5", "vpdq"}
     assert all(set(v) == {"present", "built_to", "size"} for v in st.values())
+
+
+def test_coop_exchange_flow(server):
+    c = server["coop"]
+    apis = httpx.get(f"{c}/c/exchanges/apis").json()
+    assert "sample" in apis and "ncmec" in apis
+    info = {a: httpx.get(f"{c}/c/exchanges/api/{a}").json() for a in apis}
+    assert info["ncmec"] == {"supports_authentification": True, "has_set_authentification": False}
+    schema = httpx.get(f"{c}/c/exchanges/api/ncmec/schema").json()
+    assert {f["name"] for f in schema["credentials_schema"]["fields"]} >= {"user", "password"}
+    name = f"COOP_ORG1_{server['db'][:4].upper()}_SAMPLE"
+    r = httpx.post(f"{c}/c/exchanges", json={"bank": name, "api": "sample", "api_json": {}})
+    assert r.status_code == 201
+    assert httpx.put(f"{c}/c/bank/{name}", json={"enabled_ratio": 0.5}).json()["matching_enabled_ratio"] == 0.5
+    ex = httpx.get(f"{c}/c/exchange/{name}").json()
+    assert ex["api"] == "sample" and ex["enabled"] is True
+    st = httpx.get(f"{c}/c/exchange/{name}/status").json()
+    assert st["last_fetch_succeeded"] is None and st["fetched_items"] == 0 and st["running_fetch_start_ts"] is None
+    f = httpx.post(f"{c}/nw/exchange/{name}/fetch").json()
+    assert f["succeeded"] is True and f["status"]["fetched_items"] == f["added"] > 0
+    assert httpx.delete(f"{c}/c/exchange/{name}").json() == {"message": "Exchange deleted"}
+    assert [e["actor"] for e in _store_audit(server["db"], "exchange.fetch")] == ["network:127.0.0.1"]

@@ -764,6 +764,8 @@ def install(app: FastAPI) -> None:
     modes that are on (hma_auth.warnings)."""
     import logging
 
+    from . import hma_exchanges  # noqa: F401  (its routes are on `router`)
+
     app.include_router(public)
     app.include_router(router)
 
