@@ -264,3 +264,24 @@ def test_reply_to_account_is_stored_on_both_backends(db_url, tmp_path):
             assert c.scalar(select(t.likes.c.account_id).where(t.likes.c.post_id == "111000000000000022")) == MOTH
     finally:
         store.close()
+
+
+def test_an_over_long_link_or_tag_costs_itself_not_the_page():
+    """A 5,000-character tracking link in one status must not dead-letter the 40 statuses of its page."""
+    from netwarden import limits as L
+
+    long_link = "https://example.org/track?" + "q" * 5000
+    page = copy.deepcopy(_pages()[3])
+    page["response"][0]["content"] = f'<p>see <a href="{long_link}">x</a> and <a href="https://example.org/ok">y</a></p>'
+    page["response"][0]["tags"] = [{"name": "t" * (L.TAG + 1), "url": "https://social.example/tags/long"},
+                                   {"name": "zqxplaceholder", "url": "https://social.example/tags/zqxplaceholder"}]
+    evs = _valid(mastodon.to_events(page))
+    post = next(e["data"] for e in _kinds(evs, "post") if e["data"]["id"] == "111000000000000025")
+    assert post["urls"] == ["https://example.org/ok"] and post["hashtags"] == ["zqxplaceholder"]
+    assert len(_kinds(evs, "post")) == 2
+    tweet = {"data": [{"id": T1, "author_id": U1, "text": "see https://t.co/Long01",
+                       "entities": {"urls": [{"url": "https://t.co/Long01", "expanded_url": long_link}],
+                                    "hashtags": [{"tag": "h" * (L.TAG + 1)}]}}]}
+    (post,) = _kinds(_valid(twitter.to_events(tweet)), "post")
+    post = post["data"]
+    assert "urls" not in post and "hashtags" not in post and long_link in post["text"]

@@ -92,3 +92,10 @@ def test_a_utf8_byte_order_mark_is_skipped(sqlite_url, tmp_path):
     with store.engine.connect() as c:
         assert c.scalar(select(func.count()).select_from(t.accounts).where(t.accounts.c.id == "9")) == 1
     store.close()
+
+
+def test_a_utf16_file_is_one_clear_error(sqlite_url, tmp_path):
+    path = tmp_path / "utf16.jsonl"
+    path.write_bytes((_follow(1) + b"\n").decode().encode("utf-16"))
+    with pytest.raises(UserError, match="is UTF-16 text; convert it to UTF-8"):
+        _ingest(sqlite_url, path)

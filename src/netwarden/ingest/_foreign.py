@@ -15,6 +15,7 @@ from typing import Any
 
 from lxml import html as lxml_html
 
+from netwarden import limits as L
 from netwarden.ingest.events import BadRecord
 
 EPOCH = "1970-01-01T00:00:00Z"
@@ -182,6 +183,17 @@ def html_links(fragment: str | None) -> list[tuple[str, str]]:
         if href:
             out.append((href, f"{a.get('class') or ''} {a.get('rel') or ''}"))
     return out
+
+
+def fit_links(urls: list[str]) -> list[str]:
+    """A post's links without those over the link limit (netwarden.limits): a tracking URL of 5,000
+    characters must not cost the whole page its dead letter. Such a link stays in the post's text."""
+    return [u for u in urls if len(u) <= L.LINK and (u.isascii() or len(u.encode("utf-8", "surrogatepass")) <= L.LINK)]
+
+
+def fit_tags(tags: list[str]) -> list[str]:
+    """Hashtags without those over the tag limit (they stay in the text)."""
+    return [t for t in tags if 0 < len(t) <= L.TAG]
 
 
 def dedupe(events: list[dict]) -> list[dict]:

@@ -19,6 +19,8 @@ from netwarden.ingest._foreign import (
     dedupe,
     dicts,
     event,
+    fit_links,
+    fit_tags,
     html_links,
     html_to_text,
     is_envelope,
@@ -284,7 +286,7 @@ def _status_edit(e: dict, w: str, sid: str, t: str, *, edit: bool) -> list[dict]
         _attachment(m, mw)  # type-checked only: post_edit carries no media
     if edit:
         out.append(event(f"md:edit:{sid}:{created}", "post_edit", created,
-                         compact({"id": sid, "hashtags": hashtags, "urls": urls}) | {"text": text}))
+                         compact({"id": sid, "hashtags": fit_tags(hashtags), "urls": fit_links(urls)}) | {"text": text}))
     return out
 
 
@@ -441,8 +443,8 @@ def _status(s: dict, w: str, t: str) -> list[dict]:
             "created_at": created,
             **refs,
             "mentions": list(dict.fromkeys(mentions)),
-            "hashtags": hashtags,
-            "urls": urls,
+            "hashtags": fit_tags(hashtags),
+            "urls": fit_links(urls),
             "media": media,
             "visibility": _VISIBILITY.get(vis, "followers") if vis else None,
             "lang": opt_str(s, "language", w),

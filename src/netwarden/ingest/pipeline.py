@@ -94,6 +94,10 @@ def check_files(paths: list[Path], fmt: Format) -> None:
             raise UserError(f"Input {p} does not exist; check the path.")
         if not p.is_file():
             raise UserError(f"Input {p} is not a file; pass JSON Lines files.")
+        with p.open("rb") as f:
+            head = f.read(2)
+        if head in (b"\xff\xfe", b"\xfe\xff"):
+            raise UserError(f"Input {p} is UTF-16 text; convert it to UTF-8 (e.g. iconv -f UTF-16 -t UTF-8).")
         decoded = 0
         matched = 0
         guesses: set[str] = set()
