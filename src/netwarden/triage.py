@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
@@ -325,10 +326,19 @@ def direct_ties(store: Store, account: str) -> list[str]:
     return sorted(graph.ids[j] for j in idx)
 
 
+_PROCESSING = threading.Lock()
+
+
 def process_reports(store: Store, actor: str = SYSTEM, now: datetime | None = None,
                     report_ids: list[str] | None = None) -> dict:
-    """Weigh, connect and route every report that is new or changed since it was last processed."""
-    now = _now(now)
+    """Weigh, connect and route every report that is new or changed since it was last processed.
+    One run at a time per process (the app's intake tasks run in a thread pool): two reports on one
+    network that arrive together cannot each open a case. Across processes this is not serialised."""
+    with _PROCESSING:
+        return _process(store, actor, _now(now), report_ids)
+
+
+def _process(store: Store, actor: str, now: datetime, report_ids: list[str] | None) -> dict:
     with store.engine.begin() as conn:
         ensure_default_queues(conn)
     with store.engine.connect() as conn:
