@@ -43,5 +43,19 @@ def test_report_before_its_account_waits_then_is_processed(db_url, tmp_path):
         assert "nothing else flagged" in row.network_reason and row.processed_version
         assert item["weight_now"] == 2.0 and "trusted flagger" in item["credibility"]
         assert triage.process_reports(store)["processed"] == 0  # nothing new: nothing done twice
+        # the queue's steps on this backend
+        from netwarden.web.auth import add_user
+
+        with store.engine.begin() as conn:
+            add_user(conn, "t1", "triage", "long enough pw", actor="test")
+            add_user(conn, "m1", "moderator", "long enough pw", actor="test")
+            triage.claim(conn, "r1", "t1")
+            assert [i["id"] for i in triage.items(conn, assignee="t1")] == ["r1"]
+            triage.escalate(conn, "r1", "m1", "needs a second look", "t1")
+            triage.resolve(conn, "r1", "actioned", "m1", note="done")
+            triage.add_account_note(conn, "a1", "m1", "checked")
+            st = {q["queue"]: q for q in triage.stats(conn)}
+        assert st["escalation"]["resolved"] == 1 and st["child-safety"]["open"] == 0
+        assert st["escalation"]["median_hours_to_decision"] is not None
     finally:
         store.close()
