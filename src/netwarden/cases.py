@@ -300,24 +300,6 @@ def members(conn: Connection, cid: int) -> list[dict]:
     return out
 
 
-def edges(conn: Connection, account_ids: list[str]) -> list[dict]:
-    """Follow and follow-request edges among these accounts (for the network view)."""
-    ids = list(account_ids)
-    out = []
-    followed: set[tuple[str, str]] = set()
-    for tbl, kind in ((t.follows, "follow"), (t.follow_requests, "request")):
-        q = select(tbl.c.src, tbl.c.dst).where(tbl.c.src.in_(ids), tbl.c.dst.in_(ids))
-        if kind == "follow":
-            q = q.where(tbl.c.state == "active")
-        for r in conn.execute(q):
-            if kind == "follow":
-                followed.add((r.src, r.dst))
-            elif (r.src, r.dst) in followed:
-                continue  # an approved request is the follow it became: one edge
-            out.append({"src": r.src, "dst": r.dst, "kind": kind})
-    return out
-
-
 def list_cases(conn: Connection, state: str | None = "open", assignee: str | None = None,
                limit: int = 200) -> list[dict]:
     counts = (select(case_members.c.case_id, func.count().label("n"),

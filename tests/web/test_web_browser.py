@@ -59,7 +59,8 @@ def test_review_flow_reveal_bulk_confirm_four_eyes(browser, server, web_store):
     assert page.locator("#cases tbody tr").count() >= 1
     page.click(f"#cases a[href='/cases/{cid}']")
     page.wait_for_url(f"**/cases/{cid}")
-    page.wait_for_selector("#graph circle.node")  # the network view drew itself
+    page.wait_for_selector(".graph-box[data-ready='1']")  # the network view drew itself
+    assert page.evaluate("document.getElementById('graph').nwCy.nodes('.member').length") == page.locator("tr.member").count()
     assert page.locator("tr.member").count() >= 10
 
     # the seed's page: media arrive blurred (server-side greyscale rendition + CSS blur)

@@ -261,15 +261,24 @@ _SRC_COLUMN = {"follow": "src", "request": "r.src", "request_pending": "r.src", 
                "repost": "p.author_id", "quote": "p.author_id", "mention": "p.author_id", "like": "l.account_id"}
 
 
-def _out_ties(conn, accounts: list[str], pairs: set[tuple[str, str]]) -> list[tuple[str, str, str]]:
-    """Every directed tie (src, dst, kind) between the accounts of `pairs`, read with the build's queries."""
+def ties_among(conn, accounts: Iterable[str], keep=None) -> list[tuple[str, str, str]]:
+    """Every directed interaction tie (src, dst, kind) whose both ends are in `accounts`, read with
+    the build's own queries (so the network view and the graph agree on what a tie is); `keep(a, b)`
+    narrows further."""
+    ids = sorted(set(accounts))
+    inside = set(ids)
     out = []
     for kind, q in INTERACTION_SQL.items():
         sql = q + (" AND " if " WHERE " in q else " WHERE ") + f"{_SRC_COLUMN[kind]} IN ({{in}})"
-        for a, b in _in_chunks(conn, sql, accounts):
-            if a and b and a != b and ((a, b) if a < b else (b, a)) in pairs:
+        for a, b in _in_chunks(conn, sql, ids):
+            if a and b and a != b and b in inside and (keep is None or keep(a, b)):
                 out.append((a, b, kind))
     return out
+
+
+def _out_ties(conn, accounts: list[str], pairs: set[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """Every directed tie (src, dst, kind) between the accounts of `pairs`, read with the build's queries."""
+    return ties_among(conn, accounts, lambda a, b: ((a, b) if a < b else (b, a)) in pairs)
 
 
 def _replace(m: sp.csr_matrix, mask: sp.csr_matrix, new: sp.csr_matrix) -> sp.csr_matrix:

@@ -11,8 +11,10 @@ from markupsafe import Markup, escape
 from sqlalchemy import or_, select
 
 from .. import audit, cases, findings, risk
+from ..errors import UserError
 from ..store import schema as t
 from ..store.tables_cases import case_members
+from . import network
 from .auth import User
 from .deps import TEMPLATES, current_user, highlight, render, require, segment, store
 
@@ -76,16 +78,14 @@ def _case_ctx(request: Request, cid: int, user: User) -> dict:
         return {"case": case, "members_html": Markup(html), "n_members": n,
                 "n_core": n_core, "notes": cases.notes(conn, cid), "decisions": decisions,
                 "enforcement": cases.enforcement_status(conn, cid), "four_eyes": cases.four_eyes(),
-                "actions": cases.ACTIONS}
+                "actions": cases.ACTIONS, "tie_kinds": network.TIE_KINDS, "signal_kinds": [k.name for k in findings.kinds()]}
 
 
 def _case_or_404(request: Request, cid: int, user: User) -> dict:
     try:
         return _case_ctx(request, cid, user)
-    except Exception as e:  # UserError for a missing case
-        if e.__class__.__name__ == "UserError":
-            raise HTTPException(404, str(e)) from None
-        raise
+    except UserError as e:  # a missing case
+        raise HTTPException(404, str(e)) from None
 
 
 @router.get("/cases/{cid}", response_class=HTMLResponse)
@@ -102,26 +102,33 @@ def case_api(request: Request, cid: int, user: User = Depends(current_user)):
     return {"members": members, **{k: ctx[k] for k in ("case", "notes", "decisions", "enforcement")}}
 
 
-_GRAPH_CACHE: OrderedDict[tuple, dict] = OrderedDict()
+_LAYOUT_CACHE: OrderedDict[tuple, dict] = OrderedDict()
 
 
 @router.get("/cases/{cid}/graph.json")
 def case_graph(request: Request, cid: int, user: User = Depends(current_user)):
+    """The network view: a layout by structure (web.network), cached per member set, with each
+    member's current state, role and signal kinds read fresh (a decision changes only those)."""
     with store(request).engine.connect() as conn:
-        v = cases.version(conn, cid)
-        if v is None:
-            raise HTTPException(404, f"Case {cid} does not exist.")
-        key = (id(request.app), cid, v)
-        hit = _GRAPH_CACHE.get(key)
+        try:
+            case = cases.get_case(conn, cid)
+        except UserError as e:
+            raise HTTPException(404, str(e)) from None
+        members = cases.members(conn, cid)
+        ids = tuple(m["account_id"] for m in members)
+        key = (id(request.app), cid, hash(ids), len(ids))
+        hit = _LAYOUT_CACHE.get(key)
         if hit is None:
-            members = cases.members(conn, cid)
-            edges = cases.edges(conn, [m["account_id"] for m in members])
-            nodes = [{"id": m["account_id"], "handle": m["handle"] or m["account_id"], "rank": m["rank"],
-                      "core": bool(m["core"]), "state": m["state"], "risk": m["risk"]} for m in members]
-            hit = _GRAPH_CACHE[key] = {"nodes": nodes, "edges": edges}
-            while len(_GRAPH_CACHE) > _CACHE_SIZE:
-                _GRAPH_CACHE.popitem(last=False)
-    return hit
+            hit = _LAYOUT_CACHE[key] = network.layout(members, network.ties(conn, list(ids)), case["seeds"])
+            while len(_LAYOUT_CACHE) > _CACHE_SIZE:
+                _LAYOUT_CACHE.popitem(last=False)
+    fresh = {m["account_id"]: m for m in members}
+    nodes = []
+    for n in hit["nodes"]:
+        m = fresh[n["id"]]
+        nodes.append({**n, "state": m["state"], "risk": round(float(m["risk"] or 0.0), 1),
+                      "signals": sorted({r["kind"] for r in m["reasons"] if r.get("kind")})})
+    return {**hit, "nodes": nodes}
 
 
 @router.post("/cases/{cid}/decide", response_class=HTMLResponse)

@@ -10,6 +10,7 @@
     r.forEach(function (x) { x.classList.remove("focus"); });
     r[cur].classList.add("focus");
     r[cur].scrollIntoView({ block: "nearest" });
+    document.dispatchEvent(new CustomEvent("nw:focus", { detail: r[cur] }));
   }
   function submitDecision(value) {
     var form = document.getElementById("members");
