@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -222,13 +223,15 @@ def test_review_flow_on_postgresql(web_world, pg_server, monkeypatch):
     assert a.get("/queue").status_code == 200 and a.get(f"/cases/{cid}").status_code == 200
     with store.engine.connect() as conn:
         ids = [m["account_id"] for m in cases.members(conn, cid)][:5]
-    r = a.post(f"/cases/{cid}/decide", headers={"X-CSRF-Token": ca}, data={"decision": "confirm", "account_ids": ids},
+    r = a.post(f"/cases/{cid}/decide", headers={"X-CSRF-Token": ca},
+               data={"decision": "confirm", "account_ids": ids, "confirm": str(len(ids))},
                follow_redirects=False)
     assert r.status_code == 303
     a.post(f"/cases/{cid}/enforce", headers={"X-CSRF-Token": ca}, data={"action": "suspend"})
     with store.engine.connect() as conn:
         did = cases.case_decisions(conn, cid)[-1]["id"]
-    assert b.post(f"/decisions/{did}/approve", headers={"X-CSRF-Token": cb}, data={"case_id": cid},
+    seen = re.search(r'name="seen" value="([^"]+)"', b.get(f"/cases/{cid}").text).group(1)  # what m2 was shown
+    assert b.post(f"/decisions/{did}/approve", headers={"X-CSRF-Token": cb}, data={"case_id": cid, "seen": seen},
                   follow_redirects=False).status_code == 303
     with store.engine.connect() as conn:
         assert {s["account"] for s in cases.enforcement_status(conn, cid)} == set(ids)
