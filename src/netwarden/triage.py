@@ -432,6 +432,13 @@ def items(conn: Connection, queue: str | None = None, assignee: str | None = Non
     return rows
 
 
+def reports_on(conn: Connection, account_id: str, now: datetime | None = None) -> list[dict]:
+    """Every report on one account (routed or not), newest first."""
+    q = (select(reports, report_triage).outerjoin(report_triage, report_triage.c.report_id == reports.c.id)
+         .where(reports.c.account_id == account_id).order_by(reports.c.reported_at.desc(), reports.c.id))
+    return [_item(r, _now(now)) for r in conn.execute(q)]
+
+
 def get_item(conn: Connection, rid: str, now: datetime | None = None) -> dict:
     r = conn.execute(select(reports, report_triage).outerjoin(report_triage, report_triage.c.report_id == reports.c.id)
                      .where(reports.c.id == rid)).first()

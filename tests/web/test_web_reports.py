@@ -256,7 +256,8 @@ def test_report_pages_claim_resolve_and_notes(client, rstore):
     r = client.post(f"/accounts/{account}/notes", data={"csrf": csrf, "text": "seen in two reports", "back": url},
                     follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == url
-    assert "seen in two reports" in client.get(f"/accounts/{account}/notes").text
+    frag = client.get(f"/accounts/{account}/notes").text
+    assert "seen in two reports" in frag and rid in frag and "actioned" in frag  # its reports beside its notes
     cid = _triage(rstore["store"], rid).case_id
     frag = client.get(f"/cases/{cid}/reports").text
     assert rid in frag and "actioned" in frag

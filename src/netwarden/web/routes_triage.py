@@ -129,7 +129,8 @@ def account_notes(request: Request, aid: str, user: User = Depends(current_user)
     aid = segment(aid)
     with store(request).engine.connect() as conn:
         notes = triage.account_notes_of(conn, aid)
-    return render(request, "_account_notes.html", user, account_id=aid, notes=notes)
+        reps = triage.reports_on(conn, aid)
+    return render(request, "_account_reports_notes.html", user, account_id=aid, notes=notes, items=reps)
 
 
 @router.post("/accounts/{aid}/notes")
