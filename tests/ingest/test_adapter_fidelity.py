@@ -285,3 +285,31 @@ def test_an_over_long_link_or_tag_costs_itself_not_the_page():
     (post,) = _kinds(_valid(twitter.to_events(tweet)), "post")
     post = post["data"]
     assert "urls" not in post and "hashtags" not in post and long_link in post["text"]
+
+
+@pytest.mark.parametrize("stub_first", [False, True])
+def test_a_media_key_without_its_includes_never_erases_the_media(sqlite_url, tmp_path, stub_first):
+    """A later page naming a tweet's media_key without includes.media (a quoted tweet's, say) keeps the
+    url and size an earlier page gave, in either order; the key's prefix gives the kind."""
+    full = {"data": [{"id": T1, "author_id": U1, "text": "a", "created_at": "2026-02-01T08:00:00.000Z",
+                      "attachments": {"media_keys": ["7_5"]}}],
+            "includes": {"media": [{"media_key": "7_5", "type": "video", "preview_image_url": "https://pbs.twimg.com/v5.jpg",
+                                    "width": 640, "height": 360}]},
+            "__twarc": {"url": "https://api.twitter.com/2/tweets", "retrieved_at": "2026-02-02T00:00:00+00:00"}}
+    ref = {"data": [{"id": T2, "author_id": U2, "text": "b", "attachments": {"media_keys": ["7_5"]}}],
+           "__twarc": {"url": "https://api.twitter.com/2/tweets", "retrieved_at": "2026-02-05T00:00:00+00:00"}}
+    (stub,) = next(e for e in twitter.to_events(ref) if e["kind"] == "post")["data"]["media"]
+    assert stub == {"id": "7_5", "kind": "video"}
+    lines = [ref, full] if stub_first else [full, ref]
+    store = open_store(sqlite_url)
+    try:
+        for i, rec in enumerate(lines):  # two runs: two batches
+            path = tmp_path / f"p{i}.jsonl"
+            path.write_bytes(orjson.dumps(rec) + b"\n")
+            ingest_files(store, [path], fmt="twitter-v2", signals=False)
+        with store.engine.connect() as c:
+            row = c.execute(select(t.media).where(t.media.c.id == "7_5")).one()
+            assert (row.kind, row.uri, row.width) == ("video", "https://pbs.twimg.com/v5.jpg", 640)
+            assert len(c.execute(select(t.post_media).where(t.post_media.c.media_id == "7_5")).all()) == 2
+    finally:
+        store.close()

@@ -152,6 +152,7 @@ class Rows:
             "mime": g("mime"), "width": g("width"), "height": g("height"),
             "alt_text": g("alt_text"), "sha256": g("sha256"), "md5": g("md5"),
             "pdq": g("pdq"), "pdq_quality": g("pdq_quality"), "updated_at": time, "version": version, "role": role, "account_id": account_id, "post_id": post_id,
+            "stub": m.keys() <= _STUB_KEYS,
         })
 
     # -- edges ----------------------------------------------------------------------------------
@@ -217,7 +218,13 @@ class Rows:
         insert_ignore(conn, t.post_urls, self.urls, columns=("post_id", "url"))
         insert_ignore(conn, t.post_media, self.post_media, ["post_id", "media_id"],
                       columns=("post_id", "media_id", "position"))
-        upsert_newest(conn, t.media, newest_per_key(self.media, ["id"]), ["id"], MEDIA_FIELDS, columns=MEDIA_COLUMNS)
+        # A media item that is only a reference (an id, maybe a kind: a tweet's media_key without its
+        # includes.media) never overwrites what an earlier, fuller event said about that media.
+        full = [m for m in self.media if not m["stub"]]
+        upsert_newest(conn, t.media, newest_per_key(full, ["id"]), ["id"], MEDIA_FIELDS, columns=MEDIA_COLUMNS)
+        if len(full) < len(self.media):
+            stubs = {m["id"]: {**m, "version": ""} for m in self.media if m["stub"]}  # any fuller event wins
+            insert_ignore(conn, t.media, list(stubs.values()), ["id"], columns=MEDIA_COLUMNS)
         upsert_newest(conn, t.follows, newest_per_key(self.follows, ["src", "dst"]), ["src", "dst"], ("state", "time"))
         upsert_newest(conn, t.follow_requests, newest_per_key(self.requests, ["src", "dst"]), ["src", "dst"],
                       ("state", "time"))
@@ -251,6 +258,7 @@ _HANDLERS = {name[1:]: f for name, f in vars(Rows).items()
               "follow_request", "like", "unlike", "session", "report", "report_resolution")}
 
 
+_STUB_KEYS = {"id", "kind"}
 _ACCOUNT_PLACEHOLDER = {"handle": "", "handle_lc": "", "display_name": "", "bio": "", "protected": False,
                         "version": "", "state": "active", "state_version": ""}
 _REPORT_PLACEHOLDER = {"account_id": "", "category": "", "reporter_kind": "", "posts": "[]", "media": "[]",

@@ -329,7 +329,7 @@ def _tweet(t: dict, w: str, page: _Page) -> dict:
     for i, key in enumerate(opt_list(att, "media_keys", f"{w}.attachments")):
         if not isinstance(key, str) or not key:
             raise BadRecord(f"field {w}.attachments.media_keys[{i}] must be a non-empty string")
-        media.append(page.media.get(key, {"id": key}))
+        media.append(page.media.get(key) or _media_stub(key))
     author_user = page.users.get(author)
     visibility = None
     if author_user is not None:
@@ -354,6 +354,13 @@ def _tweet(t: dict, w: str, page: _Page) -> dict:
         }
     )
     return event(f"tw:tweet:{tid}", "post", created or page.time, data)
+
+
+def _media_stub(key: str) -> dict:
+    """A media_key not in includes.media: its id, and its kind where the key's type prefix says it
+    (3_ photo, 7_ and 13_ video, 16_ animated GIF). The store keeps what a fuller page said of it."""
+    kind = {"3": "photo", "7": "video", "13": "video", "16": "video"}.get(key.split("_", 1)[0])
+    return {"id": key, "kind": kind} if kind else {"id": key}
 
 
 def _media(m: dict, w: str) -> dict:
