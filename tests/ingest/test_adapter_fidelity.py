@@ -251,6 +251,9 @@ def test_twitter_suspended_user_error_is_an_account_state():
                         "type": "https://api.twitter.com/2/problems/resource-not-found"}]}
     (state,) = _kinds(_valid(twitter.to_events(page)), "account_state")
     assert state["data"]["account_id"] == U2 and state["data"]["state"] == "suspended"
+    # looked up by username, resource_id is the name, not an account id: nothing is claimed
+    page["errors"][0].update(parameter="usernames", resource_id="fox_twin", value="fox_twin")
+    assert not _kinds(twitter.to_events(page), "account_state")
 
 
 def test_reply_to_account_is_stored_on_both_backends(db_url, tmp_path):

@@ -204,7 +204,9 @@ def _errors(resp: dict, where: str, page: _Page) -> list[dict]:
     for ew, e in dicts(resp, "errors", where):
         detail = opt_str(e, "detail", ew) or ""
         uid = opt_str(e, "resource_id", ew) or opt_str(e, "value", ew)
-        if opt_str(e, "resource_type", ew) == "user" and uid and "suspended" in detail.lower():
+        by_name = (opt_str(e, "parameter", ew) or "").startswith("username")  # then resource_id is a name
+        if (opt_str(e, "resource_type", ew) == "user" and uid and uid.isdigit() and not by_name
+                and "suspended" in detail.lower()):
             data = {"account_id": uid, "state": "suspended", "reason": f"twitter: {detail}"[:200]}
             out.append(event(f"tw:state:{uid}:suspended:{page.time}", "account_state", page.time, data))
     return out
