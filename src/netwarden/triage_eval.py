@@ -5,11 +5,14 @@ flaggers) and which are false or malicious (on ordinary accounts); the processin
 Per network: how many proposed cases its reports made (one is the goal: several reports join one
 case) and the recall and precision at |R| of that case (|R| = the network's members that are not the
 case's seeds; the first |R| members by rank after the seeds). Over cases: precision (the share of
-proposed cases seeded on a planted member) and how many false or malicious reports made or joined a case.
+proposed cases seeded on a planted member), the share of a case's members that are planted (a case holds
+the expansion's first 200, so a network smaller than that cannot fill it), and how many false or
+malicious reports made or joined a case.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,7 +22,9 @@ from .store.tables_reports import report_triage
 
 
 def evaluate_reports(store, truth: dict) -> dict:
+    t0 = time.perf_counter()
     process = triage.process_reports(store)
+    process["seconds"] = round(time.perf_counter() - t0, 1)
     with store.engine.connect() as conn:
         tri = {r.report_id: r for r in conn.execute(select(report_triage))}
         report_cases = {c["id"]: {**c, "seeds": cases.get_case(conn, c["id"])["seeds"]}
@@ -38,7 +43,9 @@ def evaluate_reports(store, truth: dict) -> dict:
             rel = set(net["members"]) - seeds
             order = [m["account_id"] for m in ranked[cid] if m["account_id"] not in seeds]
             top = set(order[:len(rel)])
+            inside = sum(m["account_id"] in set(net["members"]) for m in ranked[cid])
             row.update({"case": cid, "seeds": len(seeds), "members": len(ranked[cid]),
+                        "planted_share": round(inside / len(ranked[cid]), 3),
                         "recall@|R|": round(len(top & rel) / len(rel), 3) if rel else 1.0,
                         "precision@|R|": round(len(top & rel) / len(rel), 3) if rel else 1.0})
         nets.append(row)
