@@ -10,6 +10,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from ..config import apply_config_file
 from ..errors import UserError
@@ -21,11 +22,39 @@ JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON inste
 DB_OPT = typer.Option(None, "--db", help="Database URL or SQLite path (default: $NETWARDEN_DB or ./netwarden.db).")
 
 
+def _click_exception_types() -> tuple[type[BaseException], ...]:
+    """The ClickException classes usage errors can come as, whichever typer is installed.
+
+    typer up to 0.2x raises the exceptions of the `click` package; newer typer vendors its own
+    click (`typer._click`) whose exceptions are not `click`'s. `typer.BadParameter` is exported by
+    both, and its class hierarchy names the ClickException of the click in use."""
+    found = [c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"]
+    try:
+        import click
+
+        found.append(click.ClickException)
+    except ImportError:  # newer typer does not need the click package at all
+        pass
+    return tuple(dict.fromkeys(found))
+
+
+CLICK_EXCEPTIONS = _click_exception_types()
+
+
+def usage_line(e: BaseException) -> str:
+    """A click usage error as one line: the message, and which --help to read."""
+    msg = " ".join(str(e.format_message()).split())  # type: ignore[attr-defined]
+    ctx = getattr(e, "ctx", None)
+    if ctx is not None and getattr(ctx, "command_path", None):
+        msg += f" (see '{ctx.command_path} --help')"
+    return msg
+
+
 def run(app: typer.Typer) -> None:
-    """Run the app; a UserError becomes one line on stderr and exit code 2."""
+    """Run the app; a UserError or a usage error becomes one line on stderr and exit code 2."""
     try:
         apply_config_file()
-        app(standalone_mode=False)
+        rv = app(standalone_mode=False)
     except UserError as e:
         err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
         sys.exit(e.exit_code)
@@ -36,13 +65,16 @@ def run(app: typer.Typer) -> None:
         sys.exit(e.exit_code)
     except typer.Abort:
         sys.exit(1)
-    except Exception as e:  # click usage errors and the like
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
+    except CLICK_EXCEPTIONS as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # a group given no command: its help, as click shows it
+            if str(e.format_message()).strip():  # type: ignore[attr-defined]  (rich help is already printed)
+                e.show()  # type: ignore[attr-defined]
+        else:
+            err_console.print("[bold red]error:[/] ", Text(usage_line(e)), sep="", highlight=False, soft_wrap=True)
+        sys.exit(getattr(e, "exit_code", 2))
+    # without standalone mode click returns the code of a `typer.Exit(n)` instead of exiting with it
+    if isinstance(rv, int) and not isinstance(rv, bool) and rv:
+        sys.exit(rv)
 
 
 def emit(data: Any, as_json: bool, text: str | None = None) -> None:
