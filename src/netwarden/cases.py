@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy import case as sa_case
 from sqlalchemy.engine import Connection
 
@@ -65,10 +65,8 @@ class Member:
 
 def _expand(store: Store, seeds: list[str], top_k: int) -> tuple[list[Member], str]:
     """Expand seeds with the network discovery of issue 5 (netwarden.graph.expand)."""
-    try:
-        from .graph.expand import expand_network
-    except ImportError:
-        return _placeholder_expand(store, seeds, top_k), "placeholder"
+    from .graph.expand import expand_network
+
     exp = expand_network(store, seeds, top_k=top_k)
     out = [Member(str(m.account_id), float(m.score), int(m.rank), bool(m.core), dict(m.layers or {}),
                   _path(m)) for m in exp.members]
@@ -95,31 +93,6 @@ def _jsonable(path) -> list:
         return json.loads(json.dumps(path, default=lambda o: getattr(o, "__dict__", str(o))))
     except (TypeError, ValueError):
         return [str(p) for p in path or []]
-
-
-def _placeholder_expand(store: Store, seeds: list[str], top_k: int) -> list[Member]:
-    """Only while netwarden.graph is missing: the seeds and their direct follow neighbours, by risk.
-
-    Not network discovery; it keeps the review app usable until issue 5's expansion lands.
-    """
-    with store.engine.connect() as conn:
-        risk.refresh(conn)
-        nb: dict[str, list] = {}
-        for s in seeds:
-            q = select(t.follows.c.src, t.follows.c.dst).where(
-                or_(t.follows.c.src == s, t.follows.c.dst == s), t.follows.c.state == "active")
-            for r in conn.execute(q):
-                other = r.dst if r.src == s else r.src
-                if other not in seeds:
-                    nb.setdefault(other, [s, "follows" if r.src == s else "followed by", other])
-        scores = dict(conn.execute(select(account_risk.c.account_id, account_risk.c.score)
-                                   .where(account_risk.c.account_id.in_(list(nb) + seeds))).all())
-    ranked = sorted(nb, key=lambda a: (-scores.get(a, 0.0), a))[: max(0, top_k - len(seeds))]
-    out = [Member(s, 1.0, i + 1, True, {"seed": 1.0}, [s]) for i, s in enumerate(seeds)]
-    for i, a in enumerate(ranked):
-        sc = scores.get(a, 0.0) / 100.0
-        out.append(Member(a, round(sc, 3), len(seeds) + i + 1, sc >= 0.5, {"follow (placeholder)": sc}, nb[a]))
-    return out
 
 
 def open_case(store: Store, seeds: list[str], actor: str, top_k: int = 200, title: str | None = None) -> int:
@@ -168,10 +141,8 @@ def open_sweep_cases(store: Store, actor: str, min_size: int = 3, run_id: int | 
     """Open one case per group of a stored sweep run (netwarden.graph.sweep); without `run_id`, sweep
     now and store the run first. Groups that already have a case are skipped, so a run can be
     opened again after a crash or with a smaller `min_size` without opening a case twice."""
-    try:
-        from .graph.sweep import link_case, record_sweep, sweep, sweep_run
-    except ImportError:
-        raise UserError("The sweep (netwarden.graph.sweep) is not installed yet; open cases from seeds instead.") from None
+    from .graph.sweep import link_case, record_sweep, sweep, sweep_run
+
     if run_id is None:
         run_id = record_sweep(store, sweep(store), actor)
     ids = []
@@ -655,8 +626,6 @@ def case_decisions(conn: Connection, cid: int) -> list[dict]:
 
 
 def enforcement_status(conn: Connection, cid: int) -> list[dict]:
-    try:
-        from .enforce.outbox import status_for_case
-    except ImportError:
-        return []
+    from .enforce.outbox import status_for_case
+
     return status_for_case(conn, str(cid))

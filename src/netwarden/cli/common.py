@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
+from .. import deps
 from ..config import apply_config_file
 from ..errors import UserError
 
@@ -41,23 +42,29 @@ def _click_exception_types() -> tuple[type[BaseException], ...]:
 CLICK_EXCEPTIONS = _click_exception_types()
 
 
-def usage_line(e: BaseException) -> str:
-    """A click usage error as one line: the message, and which --help to read."""
+def usage_line(e: BaseException, prog: str = "netwarden") -> str:
+    """A click usage error as one line: the message, and which --help to read (the command's when
+    the error knows its command, else the program's)."""
     msg = " ".join(str(e.format_message()).split())  # type: ignore[attr-defined]
     ctx = getattr(e, "ctx", None)
-    if ctx is not None and getattr(ctx, "command_path", None):
-        msg += f" (see '{ctx.command_path} --help')"
-    return msg
+    path = getattr(ctx, "command_path", None) or prog
+    return f"{msg} (see '{path} --help')"
 
 
 def run(app: typer.Typer) -> None:
-    """Run the app; a UserError or a usage error becomes one line on stderr and exit code 2."""
+    """Run the app; a UserError, a usage error or a missing package becomes one line on stderr and
+    exit code 2."""
     try:
         apply_config_file()
+        deps.check_base()
         rv = app(standalone_mode=False)
     except UserError as e:
-        err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-        sys.exit(e.exit_code)
+        _fail(e)
+    except ImportError as e:  # a package installed but not loading (a native library, a numba for another numpy)
+        missing = deps.from_import_error(e)
+        if missing is None:
+            raise
+        _fail(missing)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
@@ -70,11 +77,16 @@ def run(app: typer.Typer) -> None:
             if str(e.format_message()).strip():  # type: ignore[attr-defined]  (rich help is already printed)
                 e.show()  # type: ignore[attr-defined]
         else:
-            err_console.print("[bold red]error:[/] ", Text(usage_line(e)), sep="", highlight=False, soft_wrap=True)
+            err_console.print("[bold red]error:[/] ", Text(usage_line(e, app.info.name or "netwarden")), sep="", highlight=False, soft_wrap=True)
         sys.exit(getattr(e, "exit_code", 2))
     # without standalone mode click returns the code of a `typer.Exit(n)` instead of exiting with it
     if isinstance(rv, int) and not isinstance(rv, bool) and rv:
         sys.exit(rv)
+
+
+def _fail(e: UserError) -> NoReturn:
+    err_console.print("[bold red]error:[/] ", Text(str(e)), sep="", highlight=False, soft_wrap=True)
+    sys.exit(e.exit_code)
 
 
 def emit(data: Any, as_json: bool, text: str | None = None) -> None:

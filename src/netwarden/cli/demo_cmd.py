@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 
+from ..deps import require_extra
 from ..errors import UserError
 from .common import JSON_OPT, emit, err_console, progress
 
@@ -36,6 +37,7 @@ def demo(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Generate a world, import its bank, ingest it, open a case from one seed, print a login, serve the app."""
+    require_extra("web", "`netwarden demo`")
     from .. import cases, risk
     from ..ingest.pipeline import ingest_files
     from ..media.signals import read_csv

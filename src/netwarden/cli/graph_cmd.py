@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from ..deps import require_extra
 from ..errors import UserError
 from .common import DB_OPT, JSON_OPT, emit, progress
 
@@ -107,6 +108,8 @@ def evaluate(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Precision and recall at |R| and 3|R| per camouflage level, baselines beside, and evasion MRR."""
+    if not no_networkx:
+        require_extra("eval", "`netwarden evaluate` (without --no-networkx)")
     from ..graph.evaluate import (
         bfs_ratios,
         evaluate_evasion,

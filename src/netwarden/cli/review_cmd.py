@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ..deps import require_extra
 from ..errors import UserError
 from .common import DB_OPT, JSON_OPT, emit
 
@@ -42,6 +43,7 @@ def serve(
     db: str = DB_OPT,
 ) -> None:
     """Serve the review app (FastAPI + HTMX)."""
+    require_extra("web", "`netwarden serve`")
     import secrets
 
     import uvicorn
@@ -80,6 +82,7 @@ def user_add(
 ) -> None:
     """Add a reviewer (argon2id-hashed password; a generated one is printed once when none is given
     and there is no terminal to ask on)."""
+    require_extra("web", "`netwarden user add`")
     import secrets
     import sys
 
@@ -106,6 +109,7 @@ def user_add(
 @user_app.command("list")
 def user_list(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """List reviewers."""
+    require_extra("web", "`netwarden user list`")
     from ..web.auth import list_users
 
     with _store(db).engine.connect() as conn:
@@ -117,6 +121,7 @@ def user_list(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
 @user_app.command("disable")
 def user_disable(name: str = typer.Argument(...), db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Disable a reviewer and end their sessions."""
+    require_extra("web", "`netwarden user disable`")
     from ..web.auth import disable_user
 
     with _store(db).engine.begin() as conn:

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import resolve_db
+from ..deps import require_extra
 from ..errors import UserError
 from .common import DB_OPT, JSON_OPT, emit
 
@@ -70,6 +71,7 @@ def worker(
     worker killed at any point loses and repeats nothing. SIGTERM finishes the batch and leaves the
     group. Start any number of workers with the same --group to share the topic's partitions.
     """
+    require_extra("stream", "`netwarden worker`")
     from ..scale.hash_lookup import stream_hooks
     from ..scale.kafka_worker import ensure_tables, run_worker
     from ..store import open_store
@@ -97,6 +99,7 @@ def produce(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Load a JSON Lines file into a Kafka topic (keyed by the event's account), e.g. to replay a world."""
+    require_extra("stream", "`netwarden produce`")
     from ..scale.kafka_worker import produce_file
 
     if not path.is_file():
@@ -118,6 +121,7 @@ def spark_retro_match(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Match bank entries against every stored media hash on Spark; write media_match signals."""
+    require_extra("spark", "`netwarden spark retro-match`")
     from ..scale.spark_retro import run_retro_match
     from ..store import open_store
 
@@ -139,6 +143,7 @@ def _spark_job(run, db: str, master: str, as_json: bool) -> None:
 
 def spark_sweep(db: str = DB_OPT, master: str = MASTER_OPT, as_json: bool = JSON_OPT) -> None:
     """The whole-platform sweep on Spark (dense groups, distrust propagation, multi-seed PageRank)."""
+    require_extra("spark", "`netwarden spark sweep`")
     from ..scale.spark_sweep import run_sweep
 
     _spark_job(run_sweep, db, master, as_json)
@@ -146,6 +151,7 @@ def spark_sweep(db: str = DB_OPT, master: str = MASTER_OPT, as_json: bool = JSON
 
 def spark_evasion(db: str = DB_OPT, master: str = MASTER_OPT, as_json: bool = JSON_OPT) -> None:
     """Ban-evasion linking at scale on Spark (MinHash LSH)."""
+    require_extra("spark", "`netwarden spark evasion`")
     from ..scale.spark_evasion import run_evasion
 
     _spark_job(run_evasion, db, master, as_json)

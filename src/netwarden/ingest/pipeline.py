@@ -137,10 +137,7 @@ def load_hooks(store: Store, terms: str | None = None) -> list:
     hooks = []
     for module, cls, kwargs in (("media_signals", "MediaSignals", {}),
                                 ("text_signals", "TextSignals", {"terms_path": terms})):
-        try:
-            mod = importlib.import_module(f"netwarden.ingest.{module}")
-        except ModuleNotFoundError:
-            continue
+        mod = importlib.import_module(f"netwarden.ingest.{module}")  # no fallback: see netwarden.deps
         hooks.append(getattr(mod, cls)(store, **kwargs))
     return hooks
 

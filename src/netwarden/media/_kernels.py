@@ -1,4 +1,4 @@
-"""Compiled inner loops of the PDQ index (numba). Imported only when numba is available.
+"""Compiled inner loops of the PDQ index (numba, a base dependency).
 
 One query at a time, in one thread: probe every chunk's buckets, verify each candidate's full
 256-bit distance with four popcounts, keep hits, drop duplicates found through several chunks.

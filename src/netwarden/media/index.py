@@ -17,7 +17,8 @@ New hashes go to a small tail segment that is re-indexed on every add (milliseco
 is matchable as soon as `add` returns; full tails are frozen into segments and segments are
 merged when there are too many. Removal marks rows dead.
 
-Everything is vectorised over a batch of queries with numpy; there is no per-query Python loop.
+The inner loops (chunk keys, the CSR build, probing and verification) are compiled with numba
+(media/_kernels.py); numba is a base dependency and there is no slower fallback.
 """
 
 from __future__ import annotations
@@ -27,10 +28,7 @@ from itertools import combinations
 
 import numpy as np
 
-try:  # compiled inner loops; the numpy path below is the fallback
-    from . import _kernels as K
-except ImportError:  # pragma: no cover - numba is a dependency, but keep working without it
-    K = None
+from . import _kernels as K  # compiled inner loops (numba, a base dependency: no fallback)
 
 EXACT_LIMIT = 1_000_000
 TAIL_MAX = 65_536
@@ -82,16 +80,7 @@ class Layout:
 
     def keys(self, h8: np.ndarray) -> np.ndarray:
         """(n, 32) uint8 hashes -> (n, m) int64 chunk keys."""
-        if K is not None:
-            return K.chunk_keys(np.ascontiguousarray(h8), self.chunks.astype(np.int64))
-        out = np.empty((len(h8), self.m), dtype=np.int64)
-        weights = (1 << np.arange(self.b - 1, -1, -1)).astype(np.int64)
-        step = 262_144
-        flat = self.chunks.reshape(-1)
-        for s in range(0, len(h8), step):
-            bits = np.unpackbits(h8[s: s + step], axis=1)[:, flat].reshape(-1, self.m, self.b)
-            out[s: s + step] = bits.astype(np.int64) @ weights
-        return out
+        return K.chunk_keys(np.ascontiguousarray(h8), self.chunks.astype(np.int64))
 
     def word_masks(self, shift: int = 0) -> np.ndarray:
         """(m, 4) uint64: each chunk's indexed bits (all but the last `shift`), laid out like the
@@ -135,13 +124,7 @@ class _Segment:
         off_t = np.int32 if n < 2**31 else np.int64
         self.offsets = np.zeros((layout.m, size + 1), dtype=off_t)
         self.rows = np.empty((layout.m, n), dtype=row_t)
-        if K is not None:
-            K.build_csr(keys, size, self.offsets, self.rows)
-        else:
-            for j in range(layout.m):
-                k = keys[:, j]
-                self.rows[j] = np.argsort(k, kind="stable")
-                np.cumsum(np.bincount(k, minlength=size), out=self.offsets[j, 1:])
+        K.build_csr(keys, size, self.offsets, self.rows)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -155,51 +138,16 @@ class _Segment:
         masks = self.masks
         if self.shift:
             qkeys = qkeys >> self.shift
-        if K is not None:
-            cap = max(4096, 256 * len(q64))
-            while True:
-                oq = np.empty(cap, dtype=np.int64)
-                orow = np.empty(cap, dtype=np.int64)
-                od = np.empty(cap, dtype=np.int64)
-                n = K.search(qkeys, q64, masks, self.offsets, self.rows, self.h64, self.alive, radius,
-                             self.word_masks, layout.r, oq, orow, od)
-                if n >= 0:
-                    return oq[:n], orow[:n], od[:n]
-                cap *= 4
-        nq = len(q64)
-        qi_all, row_all = [], []
-        qidx = np.repeat(np.arange(nq, dtype=np.int64), len(masks))
-        for j in range(layout.m):
-            probes = (qkeys[:, j, None] ^ masks[None, :]).reshape(-1)
-            off = self.offsets[j]
-            starts = off[probes]
-            counts = off[probes + 1] - starts
-            nz = counts > 0
-            if not nz.any():
-                continue
-            c = counts[nz].astype(np.int64)
-            s = starts[nz].astype(np.int64)
-            ends = np.cumsum(c)
-            total = int(ends[-1])
-            pos = np.arange(total, dtype=np.int64) + np.repeat(s - (ends - c), c)
-            row_all.append(self.rows[j][pos])
-            qi_all.append(np.repeat(qidx[nz], c))
-        if not row_all:
-            e = np.zeros(0, dtype=np.int64)
-            return e, e, e
-        rows = np.concatenate(row_all).astype(np.int64)
-        qi = np.concatenate(qi_all)
-        d = np.bitwise_count(self.h64[rows] ^ q64[qi]).sum(axis=1, dtype=np.int64)
-        keep = d <= radius
-        rows, qi, d = rows[keep], qi[keep], d[keep]
-        if len(rows):
-            # a row found through several chunks appears several times: keep one
-            key = qi * len(self.ids) + rows
-            key, first = np.unique(key, return_index=True)
-            rows, qi, d = rows[first], qi[first], d[first]
-            alive = self.alive[rows]
-            rows, qi, d = rows[alive], qi[alive], d[alive]
-        return qi, rows, d
+        cap = max(4096, 256 * len(q64))
+        while True:
+            oq = np.empty(cap, dtype=np.int64)
+            orow = np.empty(cap, dtype=np.int64)
+            od = np.empty(cap, dtype=np.int64)
+            n = K.search(qkeys, q64, masks, self.offsets, self.rows, self.h64, self.alive, radius,
+                         self.word_masks, layout.r, oq, orow, od)
+            if n >= 0:
+                return oq[:n], orow[:n], od[:n]
+            cap *= 4
 
 
 class PdqIndex:

@@ -72,12 +72,10 @@ def normalize(signal_type: str, signal: str) -> tuple[str, str]:
     if len(s) != _HEX[st] or not _HEX_RE.match(s):
         raise ValueError(f"a {st} signal is {_HEX[st]} hex digits, got {signal!r}")
     if st == "pdq":
-        try:
-            from threatexchange.signal_type.pdq.signal import PdqSignal
+        from threatexchange.signal_type.pdq.signal import PdqSignal
 
+        try:
             s = PdqSignal.validate_signal_str(s).lower()
-        except ImportError:  # pragma: no cover - threatexchange is a dependency
-            pass
         except Exception as e:
             raise ValueError(f"not a valid PDQ hash: {e}") from None
     return st, s
