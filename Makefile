@@ -3,13 +3,16 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The exact versions the suite is tested with (docs/operations.md); `make lock` refreshes it.
+LOCK := constraints.txt
 
-.PHONY: demo test test-fast lint sysdeps venv bench clean migration
+.PHONY: demo test test-fast test-latest lock drift lint sysdeps venv bench clean migration
 
-$(STAMP): pyproject.toml
+# Every extra (dev = web, stream, spark, eval, bench, test) at the locked versions.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(BIN)/pip install -q --disable-pip-version-check -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -28,11 +31,24 @@ test: sysdeps $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# Re-pin constraints.txt to the newest versions pyproject.toml allows (a fresh venv, a few minutes);
+# then `make test` and commit constraints.txt. `bash scripts/lock.sh VENV` pins what VENV has.
+lock:
+	PY=$(PY) bash scripts/lock.sh
+
+# The suite on the newest versions instead of the lock, in .venv-latest: drift is seen early.
+test-latest: sysdeps
+	PY=$(PY) bash scripts/test-latest.sh
+
+# Which pins have a newer version today (a dry-run resolution; installs nothing).
+drift: $(STAMP)
+	$(BIN)/python scripts/drift.py $(LOCK) --newest
+
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) .venv-latest build dist *.egg-info
 
 # Write the next schema migration from the table definitions: make migration MSG="what changes".
 migration: $(STAMP)
