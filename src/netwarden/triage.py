@@ -310,10 +310,8 @@ def network_for(store: Store, rep, weight: float) -> dict:
 def direct_ties(store: Store, account: str) -> list[str]:
     """The accounts tied directly to this one in the graph (interaction, shared handle, media, avatar;
     not shared hashtags, which ordinary accounts share widely)."""
-    try:
-        from .graph.expand import load_graph
-    except ImportError:
-        return []
+    from .graph.expand import load_graph  # numba is a base dependency: no fallback (netwarden.deps)
+
     graph, _ = load_graph(store)
     i = graph.index.get(account)
     if i is None:
