@@ -316,3 +316,24 @@ def test_a_media_key_without_its_includes_never_erases_the_media(sqlite_url, tmp
             assert len(c.execute(select(t.post_media).where(t.post_media.c.media_id == "7_5")).all()) == 2
     finally:
         store.close()
+
+
+def test_mastodon_admin_report_notification_is_a_report_the_admin_view_supersedes():
+    """An `admin.report` Notification carries a Report entity (ids of statuses and rules, the target
+    Account); its account filed it. The report event sits at created_at, below the Admin::Report's updated_at."""
+    notif = copy.deepcopy(_pages()[1])
+    target = notif["response"][0]["account"]  # PEBBLE
+    notif["response"] = [{"id": "34975870", "type": "admin.report", "created_at": "2026-02-01T15:00:00.000Z",
+                          "account": notif["response"][2]["account"],  # MOTH files it
+                          "report": {"id": "48914", "action_taken": False, "action_taken_at": None, "category": "violation",
+                                     "comment": "placeholder comment", "forwarded": False,
+                                     "created_at": "2026-02-01T14:59:00.000Z", "status_ids": ["111000000000000022"],
+                                     "rule_ids": ["2"], "target_account": target}}]
+    evs = _valid(mastodon.to_events(notif))
+    (rep,) = _kinds(evs, "report")
+    assert rep["time"] == "2026-02-01T14:59:00Z"
+    assert rep["data"] == {"id": "mastodon:48914", "account_id": PEBBLE, "category": "violation", "reporter_kind": "account",
+                           "reporter_id": MOTH, "posts": ["111000000000000022"], "rules": ["2"],
+                           "comment": "placeholder comment", "created_at": "2026-02-01T14:59:00Z", "source": "mastodon"}
+    assert not _kinds(evs, "report_resolution")
+    assert {e["data"]["id"] for e in _kinds(evs, "account")} == {MOTH, PEBBLE}

@@ -28,6 +28,7 @@ from netwarden.ingest._foreign import (
     opt_bool,
     opt_dict,
     opt_int,
+    opt_list,
     opt_str,
     opt_time,
     req_id,
@@ -233,6 +234,9 @@ def _notification(n: dict, w: str, viewer: str | None, t: str) -> list[dict]:
     status = opt_dict(n, "status", w)
     if status:
         out.extend(_status(status, f"{w}.status", t))
+    report = opt_dict(n, "report", w)
+    if kind == "admin.report" and report:
+        out.extend(_notified_report(report, f"{w}.report", aid, when))
     if kind in ("follow", "follow_request", "favourite"):
         if not viewer:
             raise BadRecord(f"a {kind} Notification needs an envelope with a viewer field (the notified account's id)")
@@ -244,6 +248,38 @@ def _notification(n: dict, w: str, viewer: str | None, t: str) -> list[dict]:
         elif status:
             sid = req_id(status, "id", f"{w}.status")
             out.append(event(f"md:like:{aid}:{sid}", "like", when, {"account_id": aid, "post_id": sid}))
+    return out
+
+
+def _notified_report(r: dict, w: str, reporter: str, when: str) -> list[dict]:
+    """The Report of an `admin.report` Notification (the notification's account filed it): a `report`
+    at its created_at, so the fuller Admin::Report (GET /api/v1/admin/reports, at its updated_at) wins
+    once ingested; statuses and rules by id only, as the Report entity gives them."""
+    from netwarden.ingest.mastodon_reports import CATEGORIES, _child_safety_rules
+
+    rid = req_id(r, "id", w)
+    target = opt_dict(r, "target_account", w)
+    if not target:
+        raise BadRecord(f"missing field {w}.target_account")
+    out = _account(target, f"{w}.target_account", when)
+    created = opt_time(r, "created_at", w) or when
+    raw = opt_str(r, "category", w) or "other"
+    if raw not in CATEGORIES:
+        raise BadRecord(f"field {w}.category is {raw!r}; expected one of {', '.join(CATEGORIES)}")
+    rule_ids = [str(x) for x in opt_list(r, "rule_ids", w) if isinstance(x, str | int)]
+    category = CATEGORIES[raw]
+    if category == "violation" and set(rule_ids) & _child_safety_rules():
+        category = "child_sexual_exploitation"
+    posts = [x for x in opt_list(r, "status_ids", w) if isinstance(x, str) and x]
+    data = compact({"id": f"mastodon:{rid}", "account_id": req_id(target, "id", f"{w}.target_account"),
+                    "category": category, "reporter_kind": "account", "reporter_id": reporter, "posts": posts,
+                    "rules": rule_ids, "comment": opt_str(r, "comment", w), "created_at": created,
+                    "source": "mastodon-forwarded" if opt_bool(r, "forwarded", w) else "mastodon"})
+    out.append(event(f"md:report:{rid}:{created}", "report", created, data))
+    if opt_bool(r, "action_taken", w):
+        at = opt_time(r, "action_taken_at", w) or created
+        res = {"report_id": data["id"], "outcome": "resolved", "by": "mastodon"}
+        out.append(event(f"md:report_resolution:{rid}:{at}", "report_resolution", at, res))
     return out
 
 
