@@ -34,6 +34,8 @@ SAMPLES = {
     "off_platform_route": Signal("off_platform_route", "account", "a1", "a1", 0.5,
                                  {"url": "https://chat.example/inv", "route": "invite", "field": "bio"},
                                  ("bio", "https://chat.example/inv")),
+    "ban_evasion": Signal("ban_evasion", "account", "a1", "a1", 1.9,
+                          {"suspended_account": "a0", "score": 1.9, "reasons": ["same avatar image"]}, ("a0",)),
 }
 DERIVED = {"contact": {"contacts": [{"platform": "kik", "handle": "zz_x", "field": "bio"}]},
            "proximity": {"proximity": [{"case_id": 1, "rank": 2, "core": True}]},

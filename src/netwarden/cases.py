@@ -197,7 +197,10 @@ def refresh_case(store: Store, cid: int, actor: str, top_k: int = 200) -> dict:
                 conn.execute(case_members.insert().values(case_id=cid, account_id=m.account_id,
                                                           state="candidate", **values))
                 added.append(m.account_id)
-        dropped = sorted(a for a, st in states.items() if st == "candidate" and a not in keep and a not in c["seeds"])
+        survivors = set(conn.scalars(select(case_members.c.account_id).where(
+            case_members.c.case_id == cid, case_members.c.layers.like('%"evasion"%'))))
+        dropped = sorted(a for a, st in states.items() if st == "candidate" and a not in keep and a not in c["seeds"]
+                         and a not in survivors)  # a proposed survivor stays until a reviewer decides
         for i in range(0, len(dropped), 500):
             conn.execute(case_members.delete().where(case_members.c.case_id == cid,
                                                      case_members.c.account_id.in_(dropped[i:i + 500])))
@@ -207,6 +210,30 @@ def refresh_case(store: Store, cid: int, actor: str, top_k: int = 200) -> dict:
         out = {"case": cid, "seeds": seeds, "confirmed_seeds": confirmed, "added": len(added),
                "updated": updated, "removed": len(dropped), "method": how}
         audit.append(conn, actor, "case.refresh", "case", str(cid), out)
+    return out
+
+
+def add_survivor(conn: Connection, link, actor: str) -> list[dict]:
+    """A matched survivor joins every open case holding the suspended account it re-registers, as a
+    candidate member (the reviewer decides), its path the evidence; audited as `case.evasion_member`.
+    `link` is a `graph.evasion.EvasionLink`. A case that already holds the new account is left alone."""
+    rows = conn.execute(select(case_members.c.case_id).join(cases, cases.c.id == case_members.c.case_id).where(
+        case_members.c.account_id == link.suspended_account, cases.c.state == "open")).all()
+    out = []
+    for (cid,) in rows:
+        if conn.execute(select(case_members.c.account_id).where(case_members.c.case_id == cid,
+                                                                case_members.c.account_id == link.new_account)).first():
+            continue
+        rank = (conn.execute(select(func.max(case_members.c.rank)).where(case_members.c.case_id == cid)).scalar() or 0) + 1
+        path = [{"evasion_of": link.suspended_account, "score": round(link.score, 3), "reasons": link.reasons()}]
+        conn.execute(case_members.insert().values(
+            case_id=cid, account_id=link.new_account, rank=rank, score=float(link.score), core=False,
+            layers=json.dumps({"evasion": round(link.score, 3)}), path=json.dumps(path), state="candidate"))
+        bump(conn, cid)
+        detail = {"account": link.new_account, "suspended_account": link.suspended_account,
+                  "score": round(link.score, 3), "reasons": link.reasons()}
+        audit.append(conn, actor, "case.evasion_member", "case", str(cid), detail)
+        out.append({"case": cid, **detail})
     return out
 
 

@@ -189,7 +189,7 @@ def test_spark_evasion_links_equal_the_single_machine_links(spark, at_ingest, mo
     from netwarden.scale.spark_evasion import evasion_spark
 
     store = open_store(at_ingest)
-    want = [lk.as_dict() for lk in evasion.find_evasion(store)]
+    want = [lk.as_dict() for lk in evasion.find_evasion(store, kinds=evasion.SPARK_BLOCKS)]
     monkeypatch.setattr(evasion, "load_inputs", _driver_loads_refused)
     got = [lk.as_dict() for lk in evasion_spark(store, spark)]
     store.close()
@@ -404,7 +404,7 @@ def test_a_postgres_store_is_read_by_the_executors_over_jdbc(spark, world, pg_se
     _import_bank(url, world)
     store = open_store(url)
     ingest_files(store, [world / "events.jsonl"])
-    want = [lk.as_dict() for lk in evasion.find_evasion(store)]
+    want = [lk.as_dict() for lk in evasion.find_evasion(store, kinds=evasion.SPARK_BLOCKS)]
     monkeypatch.setattr(evasion, "load_inputs", _driver_loads_refused)
     monkeypatch.setattr(spark_common, "_driver_df", _driver_loads_refused)
     spark_common.register_views(spark, store, ["accounts", "follows", "signals"])

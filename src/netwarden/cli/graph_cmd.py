@@ -83,21 +83,31 @@ def sweep_cmd(
 
 def evasion(
     threshold: float = typer.Option(None, "--threshold", help="Smallest evidence score to report (default 1.25)."),
+    propose: bool = typer.Option(False, "--propose", help="Record each link as a ban_evasion signal and add the new "
+                                 "account to the open cases holding the suspended one (audited)."),
+    actor: str = typer.Option("system:cli", "--as", help="Who proposes (for the audit log)."),
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
-    """Link new accounts to suspended ones (handle, avatar, followed-set overlap, username, hashtags)."""
+    """Link accounts created after a suspension to the suspended account (watch list: name, bio, handle
+    family, contacts, avatar, device, follows, followers, hashtags), each link with its reasons."""
     from ..graph.evasion import LINK_THRESHOLD, find_evasion
 
     store = _store(db)
     with progress(not as_json) as p:
         p.add_task("linking", total=None)
         links = find_evasion(store, LINK_THRESHOLD if threshold is None else threshold)
-    lines = [f"{len(links)} links"]
+    added: list[dict] = []
+    if propose and links:
+        from ..scale.evasion_watch import record_links
+
+        with store.engine.begin() as conn:
+            added = record_links(conn, links, actor)
+    lines = [f"{len(links)} links" + (f"; {len(added)} case member(s) proposed" if propose else "")]
     for lk in links:
-        ev = ", ".join(e["kind"] for e in lk.evidence)
-        lines.append(f"{lk.new_account} -> {lk.suspended_account} score {lk.score:.2f} ({ev})")
-    emit([lk.as_dict() for lk in links], as_json, "\n".join(lines))
+        lines.append(f"{lk.new_account} -> {lk.suspended_account} score {lk.score:.2f}: {'; '.join(lk.reasons())}")
+    out = [{**lk.as_dict(), "reasons": lk.reasons()} for lk in links]
+    emit({"links": out, "proposed": added} if propose else out, as_json, "\n".join(lines))
 
 
 def evaluate(

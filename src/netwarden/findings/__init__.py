@@ -4,7 +4,7 @@ The built-in kinds are registered here, once, in the order their reasons tie in 
 lists them; a new kind is one module beside these and one line in BUILTIN (or a `register` call).
 """
 
-from . import media, network, reports, text
+from . import evasion, media, network, reports, text
 from .registry import (
     RiskInputs,
     Signal,
@@ -21,7 +21,7 @@ from .registry import (
 )
 
 BUILTIN = (media.MEDIA_MATCH, media.MEDIA_CLASSIFIER, text.URL_MATCH, text.TERM_HIT, text.OFF_PLATFORM_ROUTE,
-           network.CONTACT, network.PROXIMITY, reports.USER_REPORT)
+           network.CONTACT, network.PROXIMITY, reports.USER_REPORT, evasion.BAN_EVASION)
 for _kind in BUILTIN:
     register(_kind)
 

@@ -1,32 +1,68 @@
 """Ban evasion: link accounts created after a suspension to the suspended account they replace.
 
-Evidence, each with its own weight, for a (new, suspended) pair where the new account was created
-after the suspension (within ``WINDOW_DAYS``):
+Every suspended account is on a watch list of what identified it (`WatchList`): its display name
+and its bio, normalized; its handle and the handle's family (letters only, then edit distance);
+its avatar; its off-platform contacts; the devices it signed in from; the accounts it followed and
+the accounts that followed it; its hashtags. An account created after a suspension (within
+``WINDOW_DAYS``) is compared with the suspended accounts it shares at least one *block* with, so
+that no single identifier decides whether a pair is looked at:
 
-- the same off-platform handle (weighted by 1 / number of accounts showing it: a network's shared
-  handle says "same network", a personal one says "same person");
-- the same avatar image (SHA-256, or PDQ within ``AVATAR_PDQ``; stock avatars shared by many ignored);
-- overlap of followed accounts (MinHash LSH over followed sets, exact Jaccard for candidates);
-- username similarity; shared rare hashtags.
+- exact blocks: an off-platform contact, a rare avatar (SHA-256), a rare normalized display name,
+  a handle family, a rare device;
+- near-duplicate blocks (datasketch MinHash LSH): bio shingles (words and word pairs of the bio
+  without its contacts, links and hashtags), the followed set, the follower set.
+
+Each pair is scored by independent evidence, each with its weight and a reason:
+
+- the same contact: ``1 / (holders - 1)`` (a network's shared handle says "same network", a
+  personal one "same person"); the same rare avatar (or PDQ within ``AVATAR_PDQ``); the same
+  device;
+- the same display name, weighted by its rarity among the accounts that could be the suspended one
+  (``1 - log(n) / log(NAME_COMMON)`` for n accounts created after a suspension showing it: a name
+  one of them shows weighs 1, one that ``NAME_COMMON`` or more show nothing);
+- the same bio (Jaccard of shingles >= ``BIO_JACCARD``, weighted by rarity among newer accounts
+  like names; bios shared by more than ``BIO_MAX`` accounts in all, stock phrases, say nothing);
+- the handle family: the same letters, the handles at edit distance <= 2;
+- overlap of followed accounts (popular accounts, followed by more than max(100, 0.5%) of all
+  accounts, left out: everyone follows them) and of followers (exact Jaccard, at least
+  ``MIN_COMMON`` in common);
+- shared rare hashtags.
 
 A new account's candidates are ranked by total evidence; a link is reported when the best score
-reaches ``LINK_THRESHOLD`` (two independent identifiers, or one personal handle plus anything).
+reaches ``LINK_THRESHOLD`` (two independent identifiers, or one strong one plus returning
+followers). The stream worker runs the profile part of the same rules on every signup as it arrives
+(`EvasionWatch`).
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from difflib import SequenceMatcher
 
 from sqlalchemy import text
 
 WINDOW_DAYS = 60
 AVATAR_PDQ = 31
+AVATAR_MAX = 5  # avatars shown by more accounts are stock images
 FOLLOW_JACCARD = 0.3
+FOLLOWER_JACCARD = 0.2
+BIO_JACCARD = 0.8
+BIO_MAX = 5  # a bio (without its contacts) shown by more accounts is a stock phrase
+BIO_MIN_WORDS = 3
+NAME_COMMON = 20  # a display name shown by this many newer accounts says nothing
+POPULAR_MIN, POPULAR_SHARE = 100, 0.005  # followed by more than max(100, 0.5% of accounts): popular
+MIN_COMMON = 3  # follow / follower overlap needs this many accounts in common (Jaccard of 1 of 1 says nothing)
+HASHTAG_MAX = 50  # hashtags used by more accounts are not rare
+DEVICE_MAX = 3
+STEM_MIN = 4  # shortest handle family (letters only) that blocks
+STEM_MAX = 400  # a family shared by more accounts blocks nothing (scored when met by another block)
 LINK_THRESHOLD = 1.25
-WEIGHTS = {"handle": 1.0, "avatar": 1.0, "follows": 1.5, "username": 0.3, "hashtags": 0.3}
+WEIGHTS = {"handle": 1.0, "avatar": 1.0, "follows": 1.5, "followers": 1.0, "name": 1.0, "bio": 1.2,
+           "handle_family": 1.0, "device": 1.5, "hashtags": 0.3}
+NUM_PERM = 64
 
 
 @dataclass
@@ -41,6 +77,32 @@ class EvasionLink:
         return {"new_account": self.new_account, "suspended_account": self.suspended_account,
                 "score": round(self.score, 4), "rank": self.rank, "evidence": self.evidence}
 
+    def reasons(self) -> list[str]:
+        return [describe(e) for e in self.evidence]
+
+
+def describe(e: dict) -> str:
+    k = e["kind"]
+    if k == "handle":
+        return f"same off-platform contact {e['value']} (shown by {e['shared_by']} accounts)"
+    if k == "avatar":
+        return "same avatar image"
+    if k == "device":
+        return f"signed in from the same device {e['value']}"
+    if k == "name":
+        return f"same display name {e['value']!r} (shown by {e['shared_by']} accounts)"
+    if k == "bio":
+        return f"same bio (shingle Jaccard {e['jaccard']})"
+    if k == "handle_family":
+        return f"handle {e['value']} in the family of {e['old']} (edit distance {e['distance']})"
+    if k == "follows":
+        return f"follows the same accounts (Jaccard {e['jaccard']}, {e['common']} in common)"
+    if k == "followers":
+        return f"followed by the same accounts (Jaccard {e['jaccard']}, {e['common']} in common)"
+    if k == "hashtags":
+        return "uses the same rare hashtags " + ", ".join(e["tags"])
+    return k
+
 
 def _t(s: str | None) -> datetime | None:
     if not s:
@@ -49,6 +111,64 @@ def _t(s: str | None) -> datetime | None:
         return datetime.fromisoformat(s.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+# -- normalization ---------------------------------------------------------------------------------
+_WORD = re.compile(r"[a-z]+")
+
+
+def name_key(display_name: str | None) -> str:
+    """A display name in matching form: folded (case, accents, homoglyphs), letters and digits only."""
+    from ..text.normalize import fold
+
+    if not display_name:
+        return ""
+    return " ".join(re.findall(r"[a-z0-9]+", fold(display_name)))
+
+
+def handle_stem(handle_lc: str | None) -> str:
+    """A handle's family: its letters only ("quiet_fox22" and "quietfox7" are one family)."""
+    return "".join(re.findall(r"[a-z]+", handle_lc or ""))
+
+
+def bio_words(bio: str | None) -> list[str]:
+    """The words of a bio without its contacts, links and hashtags (what a person wrote about themself)."""
+    from ..text.contacts import extract_contacts
+    from ..text.normalize import fold
+    from ..text.urls import URL_RE
+
+    if not bio:
+        return []
+    t = bio
+    for c in sorted(extract_contacts(t), key=lambda c: -c.start):
+        if c.start >= 0:
+            t = t[:c.start] + " " + t[c.end:]
+    t = URL_RE.sub(" ", t)
+    t = re.sub(r"#\w+", " ", t)
+    return [w for w in _WORD.findall(fold(t)) if len(w) > 1]
+
+
+def shingles(words: list[str]) -> set[str]:
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+
+
+def edit_distance(a: str, b: str, cap: int = 3) -> int:
+    """Levenshtein distance, stopping early above `cap` (returns cap + 1)."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        if min(cur) > cap:
+            return cap + 1
+        prev = cur
+    return prev[-1]
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 @dataclass
@@ -63,89 +183,212 @@ class EvasionInputs:
     avatar_count: dict[str, int]
     follows: dict[str, set[str]]
     tags: dict[str, set[str]]
+    names: dict[str, str] = field(default_factory=dict)  # account -> name_key
+    name_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # among newer accounts
+    bios: dict[str, set[str]] = field(default_factory=dict)  # account -> bio shingles (rare bios only)
+    bio_keys: dict[str, str] = field(default_factory=dict)  # account -> its bio's words, joined
+    bio_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # among newer accounts
+    bio_all: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # among all accounts
+    tag_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    popular: set[str] = field(default_factory=set)  # accounts so widely followed that following them says nothing
+    devices: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    device_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    followers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
 
 
-def load_inputs(store) -> EvasionInputs | None:
-    """Read the identifiers of suspended accounts and of accounts created after a suspension."""
-    with store.engine.connect() as conn:
-        susp = {a: (_t(st), h) for a, st, h in conn.execute(text(
-            "SELECT id, state_time, handle_lc FROM accounts WHERE state = 'suspended'"))}
-        if not susp:
-            return None
-        first = min((t for t, _ in susp.values() if t), default=None)
-        if first is None:
-            return None
-        newer = {a: (_t(c), h) for a, c, h in conn.execute(text(
-            "SELECT id, created_at, handle_lc FROM accounts WHERE state != 'suspended' AND created_at >= :t"),
-            {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})}
-        involved = set(susp) | set(newer)
-        handles: dict[str, set[str]] = defaultdict(set)
-        handle_count: dict[str, int] = defaultdict(int)
-        for a, key in conn.execute(text("SELECT DISTINCT account_id, platform || ':' || handle FROM contacts")):
-            handle_count[key] += 1
+def load_inputs(store, conn=None) -> EvasionInputs | None:
+    """Read the identifiers of suspended accounts and of accounts created after a suspension
+    (on `conn` when given, e.g. the stream worker's batch transaction)."""
+    if conn is None:
+        with store.engine.connect() as c:
+            return load_inputs(store, c)
+    susp = {a: (_t(st), h) for a, st, h in conn.execute(text(
+        "SELECT id, state_time, handle_lc FROM accounts WHERE state = 'suspended'"))}
+    if not susp:
+        return None
+    first = min((t for t, _ in susp.values() if t), default=None)
+    if first is None:
+        return None
+    newer = {a: (_t(c), h) for a, c, h in conn.execute(text(
+        "SELECT id, created_at, handle_lc FROM accounts WHERE state != 'suspended' AND created_at >= :t"),
+        {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})}
+    involved = set(susp) | set(newer)
+    inp = EvasionInputs(susp, newer, defaultdict(set), defaultdict(int), {}, defaultdict(int),
+                        defaultdict(set), defaultdict(set))
+    for a, key in conn.execute(text("SELECT DISTINCT account_id, platform || ':' || handle FROM contacts")):
+        inp.handle_count[key] += 1
+        if a in involved:
+            inp.handles[a].add(key)
+    for a, sha, pdq in conn.execute(text(AVATAR_SQL)):
+        if sha:
+            inp.avatar_count[sha] += 1
+        if a in involved:
+            inp.avatars[a] = (sha, pdq)
+    indeg: dict[str, int] = defaultdict(int)
+    for s, d in conn.execute(text(FOLLOWS_SQL)):
+        indeg[d] += 1
+        if s in involved:
+            inp.follows[s].add(d)
+        if d in involved:
+            inp.followers[d].add(s)
+    n_accounts = conn.execute(text("SELECT COUNT(*) FROM accounts")).scalar() or 0
+    inp.popular = {d for d, k in indeg.items() if k > max(POPULAR_MIN, POPULAR_SHARE * n_accounts)}
+    for a in list(inp.follows):
+        inp.follows[a] -= inp.popular
+    tag_count: dict[str, int] = defaultdict(int)
+    for a, tag in conn.execute(text("SELECT DISTINCT p.author_id, h.tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id")):
+        tag_count[tag] += 1
+        if a in involved:
+            inp.tags[a].add(tag)
+    for a in list(inp.tags):
+        inp.tags[a] = {t for t in inp.tags[a] if tag_count[t] <= HASHTAG_MAX}
+    inp.tag_count = tag_count
+    words: dict[str, list[str]] = {}
+    for a, name, bio in conn.execute(text("SELECT id, display_name, bio FROM accounts")):
+        nk = name_key(name)
+        if nk and a in involved:
+            inp.names[a] = nk
+            if a in newer:
+                inp.name_count[nk] += 1
+        w = bio_words(bio) if bio else []
+        if len(w) >= BIO_MIN_WORDS:
+            inp.bio_all[" ".join(w)] += 1
             if a in involved:
-                handles[a].add(key)
-        avatars: dict[str, tuple[str | None, str | None]] = {}
-        avatar_count: dict[str, int] = defaultdict(int)
-        for a, sha, pdq in conn.execute(text(
-                "SELECT a.id, COALESCE(m.sha256, m.uri), h.pdq FROM accounts a LEFT JOIN media m ON m.id = a.avatar_media_id "
-                "LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id WHERE a.avatar_media_id IS NOT NULL")):
-            if sha:
-                avatar_count[sha] += 1
-            if a in involved:
-                avatars[a] = (sha, pdq)
-        follows: dict[str, set[str]] = defaultdict(set)
-        for s, d in conn.execute(text("SELECT src, dst FROM follows WHERE state = 'active' UNION "
-                                      "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending')")):
-            if s in involved:
-                follows[s].add(d)
-        tags: dict[str, set[str]] = defaultdict(set)
-        for a, tag in conn.execute(text("SELECT DISTINCT p.author_id, h.tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id")):
-            if a in involved:
-                tags[a].add(tag)
-    return EvasionInputs(susp, newer, handles, handle_count, avatars, avatar_count, follows, tags)
+                words[a] = w
+    for a, w in words.items():
+        _set_bio(inp, a, w, a in newer)
+    for a, dev in conn.execute(text(DEVICE_SQL)):
+        inp.device_count[dev] += 1
+        if a in involved:
+            inp.devices[a].add(dev)
+    return inp
+
+
+AVATAR_SQL = ("SELECT a.id, COALESCE(m.sha256, m.uri), h.pdq FROM accounts a LEFT JOIN media m ON m.id = a.avatar_media_id "
+              "LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id WHERE a.avatar_media_id IS NOT NULL")
+FOLLOWS_SQL = ("SELECT src, dst FROM follows WHERE state = 'active' UNION "
+               "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending')")
+DEVICE_SQL = ("SELECT DISTINCT account_id, device_id FROM account_sessions "
+              "WHERE device_id IS NOT NULL AND device_id != ''")
+
+
+def _set_bio(inp: EvasionInputs, a: str, words: list[str], is_new: bool) -> None:
+    key = " ".join(words)
+    if inp.bio_all.get(key, 0) <= BIO_MAX:
+        inp.bios[a] = shingles(words)
+        inp.bio_keys[a] = key
+        if is_new:
+            inp.bio_count[key] += 1
+
+
+def _in(conn, sql: str, ids: list[str]):
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        marks = ",".join(f":k{j}" for j in range(len(chunk)))
+        yield from conn.execute(text(sql.replace("{in}", marks)), {f"k{j}": k for j, k in enumerate(chunk)})
+
+
+def add_newcomers(conn, inp: EvasionInputs, ids: list[str]) -> list[str]:
+    """Read the identifiers of accounts that just arrived (the stream worker's signups) into `inp`;
+    returns those created after a suspension (the ones to score)."""
+    first = min((t for t, _ in inp.susp.values() if t), default=None)
+    out = []
+    for a, created, h, name, bio in _in(conn, "SELECT id, created_at, handle_lc, display_name, bio FROM accounts "
+                                        "WHERE state != 'suspended' AND id IN ({in})", ids):
+        c = _t(created)
+        if first is None or c is None or c < first or a in inp.newer:
+            continue
+        inp.newer[a] = (c, h)
+        out.append(a)
+        nk = name_key(name)
+        if nk:
+            inp.names[a] = nk
+            inp.name_count[nk] += 1
+        w = bio_words(bio) if bio else []
+        if len(w) >= BIO_MIN_WORDS:
+            inp.bio_all[" ".join(w)] += 1
+            _set_bio(inp, a, w, True)
+    if not out:
+        return out
+    for a, key in _in(conn, "SELECT DISTINCT account_id, platform || ':' || handle FROM contacts WHERE account_id IN ({in})", out):
+        inp.handles[a].add(key)
+        inp.handle_count[key] += 1
+    for a, sha, pdq in _in(conn, AVATAR_SQL + " AND a.id IN ({in})", out):
+        inp.avatars[a] = (sha, pdq)
+        if sha:
+            inp.avatar_count[sha] += 1
+    for a, dev in _in(conn, DEVICE_SQL + " AND account_id IN ({in})", out):
+        inp.devices[a].add(dev)
+        inp.device_count[dev] += 1
+    for s, d in _in(conn, "SELECT src, dst FROM follows WHERE state = 'active' AND (src IN ({in}))", out):
+        if d not in inp.popular:
+            inp.follows[s].add(d)
+    return out
+
+
+def rarity(n: int) -> float:
+    """1 for an identifier one newer account shows, falling to 0 at ``NAME_COMMON`` accounts."""
+    return max(0.0, 1.0 - math.log(max(1, n)) / math.log(NAME_COMMON))
+
+
+def in_window(created: datetime | None, suspended: datetime | None) -> bool:
+    return bool(suspended and created and suspended <= created <= suspended + timedelta(days=WINDOW_DAYS))
 
 
 def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
     """The evidence that new account `n` is suspended account `s` again, or None (none, or outside the window)."""
     created, uname = inp.newer[n]
     st, sname = inp.susp[s]
-    if st is None or created is None or not (st <= created <= st + timedelta(days=WINDOW_DAYS)):
+    if not in_window(created, st):
         return None
     ev: list[dict] = []
-    score = 0.0
     for h in sorted(inp.handles.get(n, set()) & inp.handles.get(s, set())):
         w = WEIGHTS["handle"] / max(1, inp.handle_count[h] - 1)
-        score += w
         ev.append({"kind": "handle", "value": h, "shared_by": inp.handle_count[h], "weight": round(w, 3)})
     sa, sp_ = inp.avatars.get(s, (None, None))
     na, np_ = inp.avatars.get(n, (None, None))
-    if sa and na and inp.avatar_count[sa] <= 5 and (sa == na or _pdq_close(sp_, np_)):
-        score += WEIGHTS["avatar"]
+    if sa and na and inp.avatar_count[sa] <= AVATAR_MAX and (sa == na or _pdq_close(sp_, np_)):
         ev.append({"kind": "avatar", "value": na, "weight": WEIGHTS["avatar"]})
-    fs, fn = inp.follows.get(s, set()), inp.follows.get(n, set())
-    if fs and fn:
-        jac = len(fs & fn) / len(fs | fn)
-        if jac >= FOLLOW_JACCARD:
-            w = WEIGHTS["follows"] * jac
-            score += w
-            ev.append({"kind": "follows", "jaccard": round(jac, 3), "common": len(fs & fn), "weight": round(w, 3)})
+    for d in sorted(inp.devices.get(n, set()) & inp.devices.get(s, set())):
+        if inp.device_count[d] <= DEVICE_MAX:
+            ev.append({"kind": "device", "value": d, "weight": WEIGHTS["device"]})
+            break
+    nk = inp.names.get(n)
+    if nk and nk == inp.names.get(s):
+        cnt = max(1, inp.name_count.get(nk, 1))
+        w = WEIGHTS["name"] * rarity(cnt)
+        if w > 0:
+            ev.append({"kind": "name", "value": nk, "shared_by": cnt, "weight": round(w, 3)})
+    bj = _jaccard(inp.bios.get(n, set()), inp.bios.get(s, set()))
+    if bj >= BIO_JACCARD:
+        cnt = max(1, inp.bio_count.get(inp.bio_keys.get(n, ""), 1))
+        w = WEIGHTS["bio"] * bj * rarity(cnt)
+        if w > 0:
+            ev.append({"kind": "bio", "jaccard": round(bj, 3), "shared_by": cnt, "weight": round(w, 3)})
     if uname and sname:
-        sim = SequenceMatcher(None, uname, sname).ratio()
-        if sim >= 0.6:
-            score += WEIGHTS["username"] * sim
-            ev.append({"kind": "username", "similarity": round(sim, 3), "weight": round(WEIGHTS["username"] * sim, 3)})
+        fam = handle_stem(uname)
+        if len(fam) >= STEM_MIN and fam == handle_stem(sname):
+            d = edit_distance(uname, sname, 2)
+            if d <= 2:
+                ev.append({"kind": "handle_family", "value": uname, "old": sname, "distance": d,
+                           "weight": WEIGHTS["handle_family"]})
+    for kind, sets, floor in (("follows", inp.follows, FOLLOW_JACCARD), ("followers", inp.followers, FOLLOWER_JACCARD)):
+        fs, fn = sets.get(s, set()) - {n}, sets.get(n, set()) - {s}
+        jac = _jaccard(fs, fn)
+        if jac >= floor and len(fs & fn) >= MIN_COMMON:
+            ev.append({"kind": kind, "jaccard": round(jac, 3), "common": len(fs & fn),
+                       "weight": round(WEIGHTS[kind] * jac, 3)})
     common_tags = inp.tags.get(n, set()) & inp.tags.get(s, set())
     if common_tags:
-        score += WEIGHTS["hashtags"]
         ev.append({"kind": "hashtags", "tags": sorted(common_tags)[:10], "weight": WEIGHTS["hashtags"]})
+    score = sum(e["weight"] for e in ev)
     return EvasionLink(n, s, score, 0, ev) if score > 0 else None
 
 
 def best_links(pairs, inp: EvasionInputs, top: int = 3) -> dict[str, list[EvasionLink]]:
     """Score candidate (new, suspended) pairs; each new account's best `top` links, ranked."""
     by_new: dict[str, list[EvasionLink]] = defaultdict(list)
-    for n, s in pairs:
+    for n, s in set(pairs):
         link = score_pair(n, s, inp)
         if link is not None:
             by_new[n].append(link)
@@ -158,43 +401,106 @@ def best_links(pairs, inp: EvasionInputs, top: int = 3) -> dict[str, list[Evasio
     return out
 
 
-def candidate_links(store, top: int = 3) -> dict[str, list[EvasionLink]]:
-    """For every account created after some suspension, its best `top` suspended candidates."""
-    from datasketch import MinHash, MinHashLSH
+def _minhash(items) -> object:
+    from datasketch import MinHash
 
+    m = MinHash(num_perm=NUM_PERM, seed=1)
+    m.update_batch([x.encode() for x in items])
+    return m
+
+
+BLOCKS = ("contact", "avatar", "name", "family", "device", "bio", "follows", "followers")
+SPARK_BLOCKS = ("contact", "avatar", "follows")  # what scale/spark_evasion.py generates and collects
+
+
+def restrict(inp: EvasionInputs, kinds) -> EvasionInputs:
+    """`inp` without the identifiers of the block kinds not in `kinds` (to compare with a job that reads fewer)."""
+    kinds = set(kinds)
+    if "name" not in kinds:
+        inp.names = {}
+    if "bio" not in kinds:
+        inp.bios = {}
+    if "device" not in kinds:
+        inp.devices = defaultdict(set)
+    if "followers" not in kinds:
+        inp.followers = defaultdict(set)
+    return inp
+
+
+class Blocks:
+    """The suspended accounts indexed by every kind of block (exact keys and MinHash LSH)."""
+
+    def __init__(self, inp: EvasionInputs, accounts, kinds=BLOCKS):
+        from datasketch import MinHashLSH
+
+        self.kinds = set(kinds)
+        self.inp = inp
+        self.exact: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.lsh = {"bio": MinHashLSH(threshold=BIO_JACCARD * 0.8, num_perm=NUM_PERM),
+                    "follows": MinHashLSH(threshold=FOLLOW_JACCARD, num_perm=NUM_PERM),
+                    "followers": MinHashLSH(threshold=FOLLOWER_JACCARD, num_perm=NUM_PERM)}
+        for a in accounts:
+            self.add(a)
+
+    def keys(self, a: str, susp: bool) -> list[tuple[str, str]]:
+        inp = self.inp
+        out = [("contact", h) for h in inp.handles.get(a, ())]
+        sha = inp.avatars.get(a, (None, None))[0]
+        if sha and inp.avatar_count[sha] <= AVATAR_MAX:
+            out.append(("avatar", sha))
+        nk = inp.names.get(a)
+        if nk and inp.name_count.get(nk, 0) < NAME_COMMON:
+            out.append(("name", nk))
+        h = (inp.susp if susp else inp.newer)[a][1]
+        fam = handle_stem(h)
+        if len(fam) >= STEM_MIN:
+            out.append(("family", fam))
+        out += [("device", d) for d in inp.devices.get(a, ()) if inp.device_count[d] <= DEVICE_MAX]
+        return [k for k in out if k[0] in self.kinds]
+
+    def sets(self, a: str) -> dict[str, set[str]]:
+        inp = self.inp
+        out = {"bio": inp.bios.get(a, set()), "follows": inp.follows.get(a, set()),
+               "followers": inp.followers.get(a, set())}
+        return {k: v for k, v in out.items() if k in self.kinds}
+
+    def add(self, a: str) -> None:
+        for k in self.keys(a, True):
+            self.exact[k].append(a)
+        for kind, st in self.sets(a).items():
+            if len(st) >= 3 and a not in self.lsh[kind].keys:
+                self.lsh[kind].insert(a, _minhash(st))
+
+    def candidates(self, n: str) -> set[str]:
+        out: set[str] = set()
+        for k in self.keys(n, False):
+            got = self.exact.get(k, ())
+            if k[0] != "family" or len(got) <= STEM_MAX:
+                out.update(got)
+        for kind, st in self.sets(n).items():
+            if len(st) >= 3:
+                out.update(self.lsh[kind].query(_minhash(st)))
+        return out
+
+
+def candidate_pairs(inp: EvasionInputs, kinds=BLOCKS) -> list[tuple[str, str]]:
+    blocks = Blocks(inp, inp.susp, kinds)
+    pairs = []
+    for n in inp.newer:
+        created = inp.newer[n][0]
+        pairs.extend((n, s) for s in blocks.candidates(n) if in_window(created, inp.susp[s][0]))
+    return pairs
+
+
+def candidate_links(store, top: int = 3, kinds=BLOCKS) -> dict[str, list[EvasionLink]]:
+    """For every account created after some suspension, its best `top` suspended candidates
+    (`kinds`: the block kinds to use, and whose identifiers to read; default all)."""
     inp = load_inputs(store)
     if inp is None:
         return {}
-    by_handle: dict[str, list[str]] = defaultdict(list)
-    by_avatar: dict[str, list[str]] = defaultdict(list)
-    for a in inp.susp:
-        for h in inp.handles.get(a, ()):
-            by_handle[h].append(a)
-        sha = inp.avatars.get(a, (None, None))[0]
-        if sha and inp.avatar_count[sha] <= 5:
-            by_avatar[sha].append(a)
-    lsh = MinHashLSH(threshold=FOLLOW_JACCARD, num_perm=64)
-    for a in inp.susp:
-        f = inp.follows.get(a)
-        if f and len(f) >= 3:
-            m = MinHash(num_perm=64, seed=1)
-            m.update_batch([x.encode() for x in f])
-            lsh.insert(a, m)
-    pairs: list[tuple[str, str]] = []
-    for n in inp.newer:
-        cands: set[str] = set()
-        for h in inp.handles.get(n, ()):
-            cands.update(by_handle.get(h, ()))
-        sha = inp.avatars.get(n, (None, None))[0]
-        if sha and inp.avatar_count[sha] <= 5:
-            cands.update(by_avatar.get(sha, ()))
-        f = inp.follows.get(n)
-        if f and len(f) >= 3:
-            m = MinHash(num_perm=64, seed=1)
-            m.update_batch([x.encode() for x in f])
-            cands.update(lsh.query(m))
-        pairs.extend((n, s) for s in cands)
-    return best_links(pairs, inp, top)
+    if set(kinds) != set(BLOCKS):
+        inp = restrict(inp, kinds)
+    return best_links(candidate_pairs(inp, kinds), inp, top)
 
 
 def _pdq_close(a: str | None, b: str | None) -> bool:
@@ -203,7 +509,7 @@ def _pdq_close(a: str | None, b: str | None) -> bool:
     return bin(int(a, 16) ^ int(b, 16)).count("1") <= AVATAR_PDQ
 
 
-def find_evasion(store, threshold: float = LINK_THRESHOLD) -> list[EvasionLink]:
+def find_evasion(store, threshold: float = LINK_THRESHOLD, kinds=BLOCKS) -> list[EvasionLink]:
     """Reported links: each new account's best candidate when its score reaches `threshold`."""
-    links = [c[0] for c in candidate_links(store).values() if c and c[0].score >= threshold]
+    links = [c[0] for c in candidate_links(store, kinds=kinds).values() if c and c[0].score >= threshold]
     return sorted(links, key=lambda x: (-x.score, x.new_account))

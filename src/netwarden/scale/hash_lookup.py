@@ -56,13 +56,15 @@ class EventHashLookup:
 
 def stream_hooks(store, terms: str | None, media: str = "hash") -> list:
     """The worker's signal hooks. media: hash (read and hash files, as a file ingest does) | lookup
-    (event-supplied MD5 / SHA-256 / PDQ only, no file read: the firehose setting) | off."""
+    (event-supplied MD5 / SHA-256 / PDQ only, no file read: the firehose setting) | off. Every
+    setting ends with the ban-evasion watch (scale.evasion_watch): signups scored as they arrive."""
     from ..ingest.pipeline import load_hooks
     from ..ingest.text_signals import TextSignals
+    from .evasion_watch import EvasionWatch
 
-    if media == "hash":
-        return load_hooks(store, terms)
+    if media == "hash":  # ban evasion last: it reads the contacts and avatars the others wrote
+        return [*load_hooks(store, terms), EvasionWatch(store)]
     hooks: list = [TextSignals(store, terms_path=terms)]
     if media == "lookup":
         hooks.append(EventHashLookup(store))
-    return hooks
+    return [*hooks, EvasionWatch(store)]

@@ -1,5 +1,11 @@
 """Ban-evasion linking at scale: candidate pairs on Spark, scored by the single-machine rules.
 
+It runs the contact, avatar and follows blocks (`graph.evasion.SPARK_BLOCKS`) and reads their
+identifiers; the name, bio, handle-family, device and follower blocks run on a single machine only
+(`netwarden evasion`, the stream worker), so this job finds the links `find_evasion(store,
+kinds=SPARK_BLOCKS)` finds, fewer than the single-machine run on worlds where re-registrations
+carry only a name, a bio or a handle family.
+
 `netwarden.graph.evasion` pairs every account created after a suspension with suspended accounts
 that share an off-platform handle, a rare avatar, or an overlapping set of followed accounts
 (MinHash LSH), and scores each pair. The candidate generation is the part that grows with the
@@ -44,8 +50,17 @@ def _frames(spark, first: str):
     avatars = spark.sql(AVATAR_SQL)
     avatar_count = avatars.where(F.col("sha").isNotNull() & (F.col("sha") != "")).groupBy("sha").agg(
         F.count("*").alias("n"))
-    follows = spark.sql(FOLLOWS_SQL).groupBy(F.col("src").alias("a")).agg(F.collect_set("dst").alias("f"))
+    from ..graph.evasion import HASHTAG_MAX, POPULAR_MIN, POPULAR_SHARE
+
+    edges = spark.sql(FOLLOWS_SQL)
+    n_accounts = spark.sql("SELECT COUNT(*) AS n FROM accounts").first()[0] or 0
+    popular = (edges.groupBy(F.col("dst").alias("p")).count()
+               .where(F.col("count") > max(POPULAR_MIN, POPULAR_SHARE * n_accounts)).select("p"))
+    follows = (edges.join(F.broadcast(popular), edges.dst == popular.p, "left_anti")
+               .groupBy(F.col("src").alias("a")).agg(F.collect_set("dst").alias("f")))
     tags = spark.sql("SELECT DISTINCT p.author_id AS a, h.tag AS tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id")
+    rare = tags.groupBy("tag").count().where(F.col("count") <= HASHTAG_MAX).select("tag")
+    tags = tags.join(rare, "tag")
     return susp, newer, handles, avatars, avatar_count, follows, tags
 
 

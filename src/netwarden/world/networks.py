@@ -66,17 +66,28 @@ class Network:
 
 
 def rich_name(rng: np.random.Generator) -> str:
-    """A display name from a space of ~30k: first name, surname or its initial, sometimes an emoji."""
+    """A display name as people write them: a full name (1,200 forms, so some are common), an initial,
+    a nickname with a number, or a word pair; sometimes an emoji (which normalization drops)."""
     first = vocab.FIRST_NAMES[rng.integers(len(vocab.FIRST_NAMES))]
     sur = vocab.SURNAMES[rng.integers(len(vocab.SURNAMES))]
     decor = vocab.NAME_DECOR[rng.integers(len(vocab.NAME_DECOR))]
-    return f"{first} {sur}{decor}" if rng.random() < 0.6 else f"{first} {sur[0]}.{decor}"
+    u = rng.random()
+    if u < 0.35:
+        return f"{first} {sur}{decor}"
+    if u < 0.5:
+        return f"{first} {sur[0]}.{decor}"
+    if u < 0.8:
+        return f"{first.lower()}_{sur.lower()}{rng.integers(10, 100)}{decor}"
+    adj = vocab.ADJECTIVES[rng.integers(len(vocab.ADJECTIVES))]
+    noun = vocab.NOUNS[rng.integers(len(vocab.NOUNS))]
+    return f"{first} the {adj} {noun}{decor}"
 
 
 def bio_line(rng: np.random.Generator) -> str:
-    """A personal bio line from a space of 8,000."""
-    o, m, c = (v[rng.integers(len(v))] for v in (vocab.BIO_OPENERS, vocab.BIO_MIDDLES, vocab.BIO_CLOSERS))
-    return f"{o} {m}" + (f", {c}" if c else "")
+    """A personal bio line from a space of 168,000 (some lines still repeat on a large platform)."""
+    o, m, c, pl = (v[rng.integers(len(v))] for v in (vocab.BIO_OPENERS, vocab.BIO_MIDDLES, vocab.BIO_CLOSERS,
+                                                      vocab.BIO_PLACES))
+    return f"{o} {m}" + (f" {pl}" if pl else "") + (f", {c}" if c else "")
 
 
 def retyped(rng: np.random.Generator, line: str) -> str:

@@ -135,3 +135,9 @@ BIO_CLOSERS: tuple[str, ...] = (
     "be kind", "here for the sunsets", "mostly lurking", "collecting moments", "still learning", "ask me about maps",
     "send snacks", "on my way", "one day at a time", "leave a wave", "posting rarely", "kettle on", "ok bye", "",
 )
+BIO_PLACES: tuple[str, ...] = (
+    "", "near the river", "by the old mill", "up north", "down south", "out west", "in the hills", "by the sea",
+    "near the station", "in the suburbs", "downtown", "on the island", "in the valley", "by the lake",
+    "near the park", "in the old town", "on the edge of town", "near the harbour", "in the countryside",
+    "under the flight path", "next to a bakery",
+)
