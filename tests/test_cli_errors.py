@@ -68,3 +68,14 @@ def test_config_tables_group_keys(tmp_path, monkeypatch):
     assert cases.four_eyes() is False
     monkeypatch.setenv("NETWARDEN_FOUR_EYES", "1")  # the environment wins
     assert cases.four_eyes() is True
+
+
+def test_platform_text_in_errors_and_output_is_not_markup(tmp_path):
+    """Ids from the platform reach the terminal as they are: '[/]' is neither a rich tag nor a crash."""
+    db = tmp_path / "nw.db"
+    r = run("queue", "show", "[/]", "--db", str(db))
+    assert r.returncode == 2 and "Report [/] does not exist" in r.stderr and "Traceback" not in r.stderr
+    r = run("account", "note", "[/]", "[bold]seen[/bold]", "--as", "t1", "--db", str(db))
+    assert r.returncode == 0, r.stderr
+    r = run("account", "notes", "[/]", "--db", str(db))
+    assert r.returncode == 0 and "t1: [bold]seen[/bold]" in r.stdout, r.stdout + r.stderr

@@ -94,7 +94,7 @@ def emit(data: Any, as_json: bool, text: str | None = None) -> None:
     if as_json:
         sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
     elif text is not None:
-        out_console.print(text, highlight=False, soft_wrap=True)
+        out_console.print(text, highlight=False, soft_wrap=True, markup=False)  # platform text is never markup
     else:
         out_console.print_json(json.dumps(data, default=str, ensure_ascii=False))
 

@@ -100,7 +100,7 @@ def _item_line(i: dict) -> str:
     due = f"due {i['due_at']}" if i["open"] else f"{i['outcome']} by {i['resolved_by']}"
     case = f" case {i['case_id']}" if i.get("case_id") else ""
     who = f" -> {i['assignee']}" if i.get("assignee") else ""
-    return f"{flag}{i['id']}  [{i['queue']}] {i['category']} on {i['account_id']}{case}{who}  {due}"
+    return f"{flag}{i['id']}  {i['queue']}: {i['category']} on {i['account_id']}{case}{who}  {due}"
 
 
 @queue_app.command("list")
