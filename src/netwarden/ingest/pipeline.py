@@ -29,7 +29,7 @@ from ..store.upsert import upsert
 from . import events as native
 from .apply import Rows
 from .formats import FORMAT_NAMES, Format, get_format, guess_format
-from .reader import BOM, NUL_ESCAPE, Line, clean_nul, fingerprint, read_lines
+from .reader import BOM, NUL_ESCAPE, Line, _decode, clean_nul, fingerprint, read_lines
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 20000
@@ -197,6 +197,7 @@ class Ingestor:
                 rows, batch = Rows(), []
                 for line in lines:
                     self._add(rows, line, source)
+                    line.value = None  # the batch keeps the raw line only (decoded again if it must split)
                     batch.append(line)
                     last = line
                     if len(batch) >= self.batch_size:
@@ -229,7 +230,10 @@ class Ingestor:
         for part, end, part_done in ((batch[:mid], batch[mid - 1], False), (batch[mid:], last, done)):
             part_rows = Rows()
             for line in part:
+                if line.error is None:
+                    line.value, line.error = _decode(line.raw, None)
                 self._add(part_rows, line, source)
+                line.value = None
             self._commit_or_split(part_rows, part, source, fp, end, base_dir, fs, part_done)
 
     def _add(self, rows: Rows, line: Line, source: str) -> None:
