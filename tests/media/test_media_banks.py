@@ -256,3 +256,16 @@ def test_bank_matcher_refresh_is_incremental_for_adds_and_reloads_on_removal(tmp
     with engine.begin() as conn:
         mb.update_bank(conn, "k", enabled=False)
         assert not bm.refresh(conn).match(MediaHashes(name="x", md5=b)).matches
+
+
+def test_bank_set_threshold_is_bounded(tmp_path):
+    """`bank set --threshold` goes through the same bound as create and the HMA API (issue 14 item 7)."""
+    from netwarden.errors import UserError
+
+    db = str(tmp_path / "nw.db")
+    runner.invoke(app, ["bank", "create", "b", "--db", db], catch_exceptions=False)
+    for bad in ("100000", "-5"):
+        with pytest.raises(UserError, match="out of range"):
+            runner.invoke(app, ["bank", "set", "b", "--threshold", bad, "--db", db], catch_exceptions=False)
+    r = runner.invoke(app, ["bank", "set", "b", "--threshold", "20", "--db", db], catch_exceptions=False)
+    assert "threshold 20" in r.output

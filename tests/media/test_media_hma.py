@@ -289,3 +289,34 @@ def test_hash_url_allow_list(client, monkeypatch):
     monkeypatch.delenv("NETWARDEN_FETCH_ALLOW_HOSTS", raising=False)
     r = client.get("/h/hash", params={"url": "https://example.invalid/a.jpg"})
     assert r.status_code == 400 and "NETWARDEN_FETCH_ALLOW_HOSTS" in r.json()["message"]
+
+
+# Files where threatexchange's own decode differs on purpose: it takes a 1-bit image's raw mode
+# (quality 0 -> ""), a CMYK JPEG's raw channels (the inverted image) and a palette's indices;
+# Netwarden converts them properly (docs/media.md, "Safe decoding").
+DECODED_DIFFERENTLY = {"misc-images/modes/1.png", "misc-images/modes/CMYK.jpg", "misc-images/modes/P.png"}
+
+
+def test_photo_hash_is_the_one_hma_computes(testdata):
+    """HMA hashes uploads with threatexchange's PdqSignal.hash_from_bytes: the same value here,
+    for every reference image and for a large JPEG (no fast path on the API)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    from threatexchange.signal_type.pdq.signal import PdqSignal
+
+    from netwarden.web.hma import hash_media
+
+    root = testdata / "pdq"
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".gif", ".webp"))
+    assert len(files) > 20
+    for p in files:
+        rel = str(p.relative_to(root))
+        if rel in DECODED_DIFFERENTLY:
+            continue
+        assert hash_media(p.read_bytes(), "photo", None, p.name)["pdq"] == PdqSignal.hash_from_bytes(p.read_bytes()), rel
+    small = (np.random.default_rng(5).random((24, 32, 3)) * 255).astype("uint8")
+    buf = io.BytesIO()
+    Image.fromarray(small).resize((4032, 3024), Image.BICUBIC).save(buf, "JPEG", quality=90)
+    assert hash_media(buf.getvalue(), "photo", None, "big.jpg")["pdq"] == PdqSignal.hash_from_bytes(buf.getvalue())

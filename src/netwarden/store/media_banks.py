@@ -78,6 +78,9 @@ def create_bank(conn: Connection, name: str, label: str = "", threshold: int = 3
 def update_bank(conn: Connection, name: str, **values) -> dict:
     bank_row(conn, name)
     values = {k: v for k, v in values.items() if v is not None}
+    t = values.get("threshold")
+    if t is not None and (not isinstance(t, int) or isinstance(t, bool) or not 0 <= t <= 128):
+        raise UserError(f"Threshold {t!r} for bank {name!r} is out of range; use 0-128 bits (PDQ default 31).")
     if values:
         conn.execute(update(banks).where(banks.c.name == name).values(**values, updated_at=_stamp()))
     return bank_row(conn, name)
