@@ -119,6 +119,8 @@ def main() -> None:
     ap.add_argument("--exact-queries", type=int, default=5, help="seeds also ranked with exact PPR (the peer)")
     ap.add_argument("--exact-tol", type=float, default=1e-8, help="power iteration stops below this L1 change")
     ap.add_argument("--nx-edges", type=int, default=0, help="also time networkx PageRank on a graph this size")
+    ap.add_argument("--mapped", action="store_true", help="also write the graph as a snapshot and time the same "
+                    "expansions in a fresh process that maps it (its RSS is what one more worker costs)")
     ap.add_argument("--db", help="instead: time the whole expand_network (signals included) on this store's "
                                  "graph snapshot, warm, from --seed-file or the store's first accounts")
     args = ap.parse_args()
@@ -190,6 +192,9 @@ def main() -> None:
           f"p/deg^0.5) {min(ov1):.2f}-{max(ov1):.2f}, final two-stage ranking {min(ovf):.2f}-{max(ovf):.2f} "
           f"over {len(ov1)} seeds")
 
+    if args.mapped:
+        bench_mapped(g, seeds[args.warmup:], args)
+
     if args.nx_edges:
         import networkx as nx
 
@@ -206,6 +211,65 @@ def main() -> None:
             ours.append(c)
         print(f"{small.nnz // 2:,} edges: networkx personalized PageRank median {np.median(nx_t):.2f} s CPU, "
               f"ranking median {np.median(ours) * 1e3:.1f} ms CPU: {np.median(nx_t) / np.median(ours):.0f}x")
+
+
+MAPPED_CHILD = """
+import resource, sys, time, numpy as np
+from pathlib import Path
+from netwarden.graph import snapshot
+from netwarden.graph import expand as ex
+def rss():
+    return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize() / 2**20
+def mapped_rss():  # resident MiB of the snapshot's files in this process (shared with every other mapper)
+    per_file, path = {}, None
+    for line in open('/proc/self/smaps'):
+        parts = line.split()
+        if parts and '-' in parts[0] and not parts[0].endswith(':'):  # a mapping's header (its path, if any, 6th)
+            path = parts[5] if len(parts) >= 6 and parts[5].startswith(sys.argv[1]) else None
+        elif path and parts[0] == 'Rss:':  # a file mapped twice (a shared pattern) is counted once
+            per_file[path] = max(per_file.get(path, 0), int(parts[1]))
+    return sum(per_file.values()) / 1024
+seeds = [int(x) for x in sys.argv[2].split(',')]
+r0 = rss()
+c = time.process_time()
+snap = snapshot.open_current(Path(sys.argv[1]))
+g = snap.graph
+t_open = time.process_time() - c
+r1 = rss()
+times = []
+for i, s in enumerate(seeds):
+    c = time.process_time()
+    ex.expand_prepared(ex.Prepared(g, None, snap.priors), [g.ids[s]], int(sys.argv[3]))
+    if i >= 2:
+        times.append(time.process_time() - c)
+print(f"{t_open * 1e3:.1f} {r0:.0f} {r1:.0f} {rss():.0f} {np.percentile(times, 50) * 1e3:.1f} {np.percentile(times, 95) * 1e3:.1f} {mapped_rss():.1f}")
+"""
+
+
+def bench_mapped(g: Graph, seeds: list[int], args) -> None:
+    """Write `g` as a snapshot, then expand from the same seeds in a fresh process that maps it."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from netwarden.graph import snapshot
+
+    with tempfile.TemporaryDirectory() as d:
+        mark = snapshot.Mark(0, 0, 0)
+        c = time.process_time()
+        snapshot.write(Path(d), g, np.ones(g.n), mark, "bench", "bench", 0.0)
+        t_write = time.process_time() - c
+        size = sum(p.stat().st_size for p in (Path(d) / mark.version).iterdir())
+        out = subprocess.run([sys.executable, "-c", MAPPED_CHILD, d, ",".join(map(str, seeds[:2] + seeds)),
+                              str(args.top)], capture_output=True, text=True, check=True).stdout.split()
+    t_open, r0, r1, r2, p50, p95, mapped = map(float, out)
+    edges = g.edges() / 1e6
+    print(f"mapped snapshot: {size / 2**20:.0f} MiB on disk ({size / 2**20 / edges:.1f} MiB per million edges), written in "
+          f"{t_write:.1f} s CPU; a fresh process opens it in {t_open:.0f} ms CPU (RSS {r0:.0f} -> {r1:.0f} MiB), and "
+          f"after {len(seeds)} expansions holds {mapped:.0f} MiB of its pages ({mapped / edges:.1f} MiB per million edges; "
+          f"page cache, shared by every process mapping it; process RSS {r2:.0f} MiB with the libraries); "
+          f"expand p50 {p50:.1f} ms, p95 {p95:.1f} ms CPU")
 
 
 def bench_store(args) -> None:

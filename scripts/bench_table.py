@@ -110,7 +110,11 @@ def run(b: Bench, quick: bool, env: dict) -> dict[str, float]:
     return got
 
 
-def fmt(x: float) -> str:
+def fmt(x: float, key: str = "") -> str:
+    if "recall" in key:
+        return f"{x:.4f}"
+    if "overlap" in key:
+        return f"{x:.2f}"
     if x >= 100:
         return f"{x:,.0f}"
     if x >= 10:
@@ -120,11 +124,11 @@ def fmt(x: float) -> str:
 
 def cell(template: str, b: Bench, spread: tuple[str, ...]) -> str:
     med = {k: statistics.median(r[k] for r in b.runs) for k in b.runs[0]}
-    text = template.format(**{k: fmt(v) for k, v in med.items()})
+    text = template.format(**{k: fmt(v, k) for k, v in med.items()})
     if len(b.runs) > 1:
         for k in spread:
             if k in med and "{" + k + "}" in template:
-                text += f" (runs: {', '.join(fmt(r[k]) for r in b.runs)})"
+                text += f" (runs: {', '.join(fmt(r[k], k) for r in b.runs)})"
                 break
     return text
 
