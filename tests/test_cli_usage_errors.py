@@ -108,3 +108,13 @@ def test_every_command_usage_error(tmp_path, path, args, needle):
     r = netwarden(*path, *args, cwd=tmp_path)
     assert_usage_error(r, needle)
     assert not any(tmp_path.iterdir())  # refused before doing anything: no database, no file
+
+
+def test_a_command_exit_code_reaches_the_shell(tmp_path):
+    """`raise typer.Exit(1)` (here: `netwarden hash` of one file that does not decode) exits 1; without
+    standalone mode click returns the code instead of exiting, and the CLI used to exit 0."""
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    r = netwarden("hash", "broken.jpg", "--json", cwd=tmp_path)
+    assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    assert '"error"' in r.stdout
