@@ -298,6 +298,17 @@ def members(conn: Connection, cid: int) -> list[dict]:
     return out
 
 
+def next_undecided(conn: Connection, cid: int, after: str) -> str | None:
+    """The case's next candidate member by rank after `after` (wrapping to the top), or None."""
+    rank = conn.execute(select(case_members.c.rank).where(case_members.c.case_id == cid,
+                                                          case_members.c.account_id == after)).scalar()
+    base = select(case_members.c.account_id).where(case_members.c.case_id == cid,
+                                                  case_members.c.state == "candidate",
+                                                  case_members.c.account_id != after).order_by(case_members.c.rank)
+    nxt = conn.execute(base.where(case_members.c.rank > (rank if rank is not None else -1)).limit(1)).scalar()
+    return nxt or conn.execute(base.limit(1)).scalar()
+
+
 def list_cases(conn: Connection, state: str | None = "open", assignee: str | None = None,
                limit: int = 200) -> list[dict]:
     counts = (select(case_members.c.case_id, func.count().label("n"),

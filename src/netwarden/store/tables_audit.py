@@ -1,6 +1,6 @@
 """The append-only, hash-chained audit log (see netwarden.audit)."""
 
-from sqlalchemy import Column, Integer, String, Table, Text
+from sqlalchemy import Column, Index, Integer, String, Table, Text
 
 from .meta import metadata
 
@@ -16,6 +16,7 @@ audit_log = Table(
     Column("detail", Text, nullable=False, default="{}"),  # canonical JSON
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Index("ix_audit_subject", "subject_type", "subject_id"),  # an account's history (netwarden.history)
 )
 
 # One row (id = 1): the head of the chain. Updating it first serializes writers on both backends.

@@ -8,15 +8,16 @@ from collections import OrderedDict
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
-from .. import audit, cases, findings, risk
+from .. import audit, cases, findings, history, risk
 from ..errors import UserError
 from ..store import schema as t
 from ..store.tables_cases import case_members
+from ..store.tables_cases import cases as cases_table
 from . import network
 from .auth import User
-from .deps import TEMPLATES, current_user, highlight, render, require, segment, store
+from .deps import TEMPLATES, current_user, highlight, render, require, segment, store, urlpart
 
 router = APIRouter()
 
@@ -133,11 +134,12 @@ def case_graph(request: Request, cid: int, user: User = Depends(current_user)):
 
 @router.post("/cases/{cid}/decide", response_class=HTMLResponse)
 def decide(request: Request, cid: int, decision: str = Form(...), account_ids: list[str] = Form([]),
-           note: str = Form(""), negative_bank: str = Form(""), confirm: str = Form(""),
+           note: str = Form(""), negative_bank: str = Form(""), confirm: str = Form(""), then: str = Form(""),
            user: User = Depends(current_user)):
     """Decide members. A decision on more than one member, or a clear as false-positive media, is
     made only when the form carries `confirm` equal to its member count: the first submit answers
-    with that count (and the negative-bank entries it would propose) and a Confirm button."""
+    with that count (and the negative-bank entries it would propose) and a Confirm button.
+    `then=next` (the account page's form) goes on to the case's next undecided member by rank."""
     require(user, "decide")
     ids = sorted(set(account_ids))
     neg = negative_bank == "on" and user.can("enforce") and decision == "clear"
@@ -152,8 +154,11 @@ def decide(request: Request, cid: int, decision: str = Form(...), account_ids: l
                       negative_bank=neg, entries=entries)
     with store(request).engine.begin() as conn:
         cases.decide_members(conn, cid, ids, decision, user.name, note=note, negative_bank=neg)
+        after = cases.next_undecided(conn, cid, ids[0]) if then == "next" and ids else None
     if request.headers.get("hx-request"):
         return HTMLResponse(_case_ctx(request, cid, user)["members_html"])
+    if then == "next":
+        return RedirectResponse(f"/accounts/{urlpart(after)}?case={cid}" if after else f"/cases/{cid}", status_code=303)
     return RedirectResponse(f"/cases/{cid}", status_code=303)
 
 
@@ -246,23 +251,33 @@ def _account_ctx(request: Request, aid: str) -> dict:
             for r in conn.execute(select(t.post_media).where(t.post_media.c.post_id.in_([p["id"] for p in posts]))):
                 pm.setdefault(r.post_id, []).append(r.media_id)
         in_cases = [dict(r._mapping) for r in conn.execute(
-            select(case_members.c.case_id, case_members.c.rank, case_members.c.state, case_members.c.core)
-            .where(case_members.c.account_id == aid))]
+            select(case_members.c.case_id, case_members.c.rank, case_members.c.state, case_members.c.core,
+                   cases_table.c.state.label("case_state"), cases_table.c.title)
+            .join(cases_table, cases_table.c.id == case_members.c.case_id)
+            .where(case_members.c.account_id == aid).order_by(case_members.c.case_id))]
         member_ids = set()
         for c in in_cases:
             member_ids |= set(conn.scalars(select(case_members.c.account_id)
                                            .where(case_members.c.case_id == c["case_id"])))
         member_ids.discard(aid)
         edges = []
-        if member_ids:
-            for tbl, kind in ((t.follows, "follows"), (t.follow_requests, "requested")):
-                q = select(tbl.c.src, tbl.c.dst, tbl.c.state).where(
-                    or_(tbl.c.src == aid, tbl.c.dst == aid), or_(tbl.c.src.in_(member_ids), tbl.c.dst.in_(member_ids)))
-                edges += [{"kind": kind, "src": r.src, "dst": r.dst, "state": r.state} for r in conn.execute(q)]
+        if member_ids:  # every tie kind the graph counts, both directions, with the other end's handle
+            pairs: dict[tuple[str, str], list[str]] = {}
+            for a, b, kind in network.ties(conn, [aid, *member_ids]):
+                if aid in (a, b):
+                    pairs.setdefault((a, b), []).append(kind)
+            handles = dict(conn.execute(select(t.accounts.c.id, t.accounts.c.handle).where(
+                t.accounts.c.id.in_({x for p in pairs for x in p}))).all()) if pairs else {}
+            edges = [{"src": a, "dst": b, "kinds": kinds, "src_handle": handles.get(a) or a,
+                      "dst_handle": handles.get(b) or b} for (a, b), kinds in sorted(pairs.items())]
         r = risk.get(conn, aid)
+        media_ids = [m for ids in pm.values() for m in ids] + ([acc.avatar_media_id] if acc.avatar_media_id else [])
+        history_rows = history.timeline(conn, aid, media_ids)
+        conflict = history.conflicts(conn, aid)
     bio = highlight(acc.bio, [c["handle"] for c in contacts if c["field"] == "bio"])
     return {"account": dict(acc._mapping), "bio": bio, "contacts": contacts, "signals": sigs, "posts": posts,
-            "post_media": pm, "cases": in_cases, "edges": edges, "risk": r}
+            "post_media": pm, "cases": in_cases, "edges": edges, "risk": r, "history": history_rows,
+            "conflict": conflict}
 
 
 @router.get("/accounts/{aid}", response_class=HTMLResponse)

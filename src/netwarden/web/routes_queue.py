@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -9,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from .. import cases, findings, risk
+from .. import cases, findings, risk, search
+from ..store import schema as t
 from ..store.tables_cases import account_risk
 from ..store.tables_cases import cases as cases_t
 from .auth import User
@@ -57,23 +59,45 @@ def _accounts_html(request: Request, conn, kind: str, lang: str, state: str, ass
     return html
 
 
+_LANGS: dict[int, tuple[float, list[str]]] = {}
+LANGS_TTL = 600.0  # seconds a worker keeps the language list
+MAX_LANGS = 60
+
+
+def _languages(request: Request, conn) -> list[str]:
+    """The post languages in the store, most used first (kept per worker for LANGS_TTL)."""
+    hit = _LANGS.get(id(request.app))
+    if hit is None or time.monotonic() - hit[0] > LANGS_TTL:
+        q = (select(t.posts.c.lang).where(t.posts.c.lang.is_not(None), t.posts.c.lang != "")
+             .group_by(t.posts.c.lang).order_by(func.count().desc(), t.posts.c.lang).limit(MAX_LANGS))
+        hit = _LANGS[id(request.app)] = (time.monotonic(), list(conn.scalars(q)))
+    return hit[1]
+
+
 @router.get("/queue", response_class=HTMLResponse)
 def queue_page(request: Request, kind: str = "", lang: str = "", state: str = "", assignee: str = "",
-               limit: int = 100, user: User = Depends(current_user)):
+               limit: int = 100, q: str = "", user: User = Depends(current_user)):
     _refresh(request)
     limit = min(max(limit, 1), 500)
     with store(request).engine.connect() as conn:
         open_cases = cases.list_cases(conn, state="open", assignee=assignee or None)
         accounts_html = Markup(_accounts_html(request, conn, kind, lang, state, assignee, limit))
+        found = search.accounts(conn, q) if q.strip() else None
+        langs = _languages(request, conn)
     filters = {"kind": kind, "lang": lang, "state": state, "assignee": assignee}
-    return render(request, "queue.html", user, filters=filters, kinds=[(k.name, k.label) for k in findings.kinds()], states=MEMBER_STATES,
-                  langs=("en", "es", "ar"), cases=open_cases, accounts_html=accounts_html)
+    return render(request, "queue.html", user, filters=filters, kinds=[(k.name, k.label) for k in findings.kinds()],
+                  states=MEMBER_STATES, langs=langs, cases=open_cases, accounts_html=accounts_html, q=q,
+                  found=found, min_chars=search.MIN_CHARS)
 
 
 @router.get("/api/queue")
 def queue_api(request: Request, kind: str = "", lang: str = "", state: str = "", assignee: str = "",
-              limit: int = 100, user: User = Depends(current_user)):
-    return _queue(request, kind, lang, state, assignee, limit)
+              limit: int = 100, q: str = "", user: User = Depends(current_user)):
+    out = _queue(request, kind, lang, state, assignee, limit)
+    if q.strip():
+        with store(request).engine.connect() as conn:
+            out["search"] = search.accounts(conn, q)
+    return out
 
 
 @router.post("/cases")

@@ -14,7 +14,11 @@
   }
   function submitDecision(value) {
     var form = document.getElementById("members");
-    if (!form) return;
+    if (!form) {  // the account page: its first open case's form, then the next undecided member
+      var here = document.querySelector('form.decide-here button[data-key][value="' + value + '"]');
+      if (here) here.click();
+      return;
+    }
     var r = rows()[cur];
     var picked = form.querySelectorAll("input.pick:checked");
     if (!picked.length && r) {
@@ -37,10 +41,22 @@
       case "l": submitDecision("clear"); break;
       case "e": submitDecision("escalate"); break;
       case "g": window.location.href = "/queue"; break;
-      case "?": { var f = document.querySelector("footer.keys"); if (f) f.scrollIntoView(); break; }
+      case "/": { var sq = document.getElementById("search-q"); if (sq) sq.focus(); break; }
+      case "?": { var h = document.getElementById("keys-help"); if (h) { h.hidden = !h.hidden; if (!h.hidden) h.focus(); } break; }
+      case "Escape": { var h2 = document.getElementById("keys-help"); if (h2 && !h2.hidden) { h2.hidden = true; break; } return; }
       default: return;
     }
     ev.preventDefault();
+  });
+  // after a decision swaps the member table in, focus moves on to the next undecided member
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    var t = ev.detail && ev.detail.target;
+    if (!t || t.id !== "members" || cur < 0) return;
+    var r = rows();
+    for (var i = cur; i < r.length; i++) {
+      if (r[i].classList.contains("state-candidate")) { focus(i); return; }
+    }
+    focus(Math.min(cur, r.length - 1));
   });
   document.addEventListener("change", function (ev) {
     var t = ev.target;

@@ -1,0 +1,175 @@
+"""The reviewer's workbench (issue 18): search, the account page's decisions, history and conflict
+warning, no raw JSON in view, the keyboard help and focus after a decision (the last in Chromium)."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import lxml.html
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from web_helpers import PASSWORD, LiveServer, login, make_app
+
+from netwarden import cases, history, search
+from netwarden.store import schema as t
+from netwarden.store.tables_cases import case_members
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def client(web_store):
+    with TestClient(make_app(web_store)) as c:
+        c.csrf = login(c, "moderator")
+        yield c
+
+
+def _members(store, cid):
+    with store.engine.connect() as conn:
+        return cases.members(conn, cid)
+
+
+def test_search_finds_by_handle_id_name_and_contact(web_store, client):
+    store = web_store["store"]
+    with store.engine.connect() as conn:
+        acc = conn.execute(select(t.accounts).where(t.accounts.c.handle.is_not(None)).limit(1)).first()
+        contact = conn.execute(select(t.contacts).where(t.contacts.c.handle == "zz_hostile")).first()
+        assert search.accounts(conn, acc.id)[0]["id"] == acc.id  # exact id first
+        assert acc.id in [a["id"] for a in search.accounts(conn, acc.handle[1:-1].upper())]  # substring, any case
+        if acc.display_name and len(acc.display_name) > 3:
+            assert acc.id in [a["id"] for a in search.accounts(conn, acc.display_name[:4])]
+        by_contact = search.accounts(conn, "zz_host")
+        assert [a["id"] for a in by_contact] == [contact.account_id]
+        assert by_contact[0]["matched"] == "kik contact zz_hostile"
+        assert search.accounts(conn, "%") == [] and search.accounts(conn, "%%") == []  # wildcards are text
+        assert search.accounts(conn, "_") == []  # shorter than MIN_CHARS
+    r = client.get("/queue", params={"q": "zz_host"})
+    doc = lxml.html.fromstring(r.text)
+    links = doc.xpath("//section[@id='search-results']//a/@href")
+    assert f"/accounts/{contact.account_id}" in links
+    hostile = client.get("/queue", params={"q": "<script>x</script>"})
+    assert "<script>x</script>" not in hostile.text and "No account matches." in hostile.text
+    assert client.get("/api/queue", params={"q": "zz_host"}).json()["search"][0]["id"] == contact.account_id
+
+
+def test_languages_come_from_the_store(web_store, client):
+    with web_store["store"].engine.connect() as conn:
+        langs = set(conn.scalars(select(t.posts.c.lang).where(t.posts.c.lang.is_not(None)).distinct()))
+    doc = lxml.html.fromstring(client.get("/queue").text)
+    shown = set(doc.xpath("//select[@name='lang']/option/@value")) - {""}
+    assert shown == langs and shown
+
+
+def test_account_page_decides_and_moves_to_the_next_undecided_member(web_store, client):
+    store, cid = web_store["store"], web_store["case"]
+    members = [m for m in _members(store, cid) if m["state"] == "candidate"]
+    first, second = members[0]["account_id"], members[1]["account_id"]
+    page = client.get(f"/accounts/{first}")
+    doc = lxml.html.fromstring(page.text)
+    assert doc.xpath(f"//form[@id='decide-{cid}']//button[@value='confirm']")
+    # no raw JSON in view: signal details only inside a closed <details>
+    for code in doc.xpath("//table[@id='signals']//code"):
+        assert code.xpath("ancestor::details")
+    r = client.post(f"/cases/{cid}/decide", headers={"X-CSRF-Token": client.csrf},
+                    data={"decision": "confirm", "account_ids": [first], "then": "next", "note": "seen it"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/accounts/{second}?case={cid}"
+    rows = lxml.html.fromstring(client.get(f"/accounts/{first}").text).xpath("//table[@id='history']//tr")
+    texts = [" ".join(x.text_content().split()) for x in rows]
+    assert any("candidate → confirmed in case #" in x and "seen it" in x and "moderator" in x for x in texts)
+    assert any(f"in case #{cid}" in x and "rank" in x for x in texts)
+
+
+def test_conflicting_decisions_across_cases_are_flagged(web_store, client):
+    store, cid = web_store["store"], web_store["case"]
+    aid = _members(store, cid)[3]["account_id"]
+    other = cases.open_case(store, [aid], "test", top_k=20)
+    with store.engine.begin() as conn:
+        cases.decide_members(conn, cid, [aid], "confirm", "moderator")
+        assert history.conflicts(conn, aid) == {}
+        cases.decide_members(conn, other, [aid], "clear", "moderator2")
+        assert history.conflicts(conn, aid) == {"confirmed": [cid], "cleared": [other]}
+        assert history.conflicted(conn, [aid, web_store["seed"]]) == {aid}
+    doc = lxml.html.fromstring(client.get(f"/accounts/{aid}").text)
+    warn = doc.xpath("//p[@id='conflict']")
+    assert warn and {f"/cases/{cid}", f"/cases/{other}"} <= set(warn[0].xpath(".//a/@href"))
+
+
+def test_ties_on_the_account_page_name_handles(web_store, client):
+    store = web_store["store"]
+    seed = web_store["seed"]
+    with store.engine.connect() as conn:
+        handles = dict(conn.execute(select(t.accounts.c.id, t.accounts.c.handle)).all())
+    doc = lxml.html.fromstring(client.get(f"/accounts/{seed}").text)
+    items = doc.xpath("//ul[@id='ties']/li")
+    assert items
+    for li in items[:20]:
+        ends = [a.get("href").rsplit("/", 1)[1] for a in li.xpath("./a")]
+        assert seed in ends
+        assert [a.text_content() for a in li.xpath("./a")] == [f"@{handles[e] or e}" for e in ends]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian's chromium is missing: run `make sysdeps`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.mark.slow
+def test_keyboard_help_focus_after_decision_and_deciding_from_the_account_page(web_store, browser):
+    store, cid = web_store["store"], web_store["case"]
+    server = LiveServer(make_app(web_store, secure_cookies=True)).start()
+    try:
+        page = browser.new_context().new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(server.url + "/login")
+        page.fill("input[name=username]", "moderator")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_url("**/queue")
+        page.goto(f"{server.url}/cases/{cid}")
+        page.wait_for_selector(".graph-box[data-ready='1']")
+        assert page.locator("#keys-help").is_hidden()
+        page.keyboard.press("?")
+        assert page.locator("#keys-help").is_visible()
+        page.keyboard.press("Escape")
+        assert page.locator("#keys-help").is_hidden()
+        # focus the first candidate row, clear it with `l`: focus moves to the next candidate
+        rows = page.locator("tr.row")
+        idx = next(i for i in range(rows.count()) if "state-candidate" in rows.nth(i).get_attribute("class"))
+        for _ in range(idx + 1):
+            page.keyboard.press("j")
+        decided = rows.nth(idx).get_attribute("data-account")
+        page.keyboard.press("l")
+        page.wait_for_selector(f"tr.row.state-cleared[data-account='{decided}']")
+        focused = page.locator("tr.row.focus")
+        assert focused.count() == 1
+        assert "state-candidate" in focused.get_attribute("class")
+        assert focused.get_attribute("data-account") != decided
+        # the account page: `c` confirms it and opens the case's next undecided member
+        target = focused.get_attribute("data-account")
+        page.goto(f"{server.url}/accounts/{target}")
+        page.keyboard.press("c")
+        page.wait_for_url(re.compile(rf".*/accounts/[^/]+\?case={cid}$"))
+        assert target not in page.url
+        with store.engine.connect() as conn:
+            state = conn.execute(select(case_members.c.state).where(
+                case_members.c.case_id == cid, case_members.c.account_id == target)).scalar()
+        assert state == "confirmed"
+        page.keyboard.press("/")
+        assert page.evaluate("document.activeElement.id") == "search-q"
+        assert errors == []
+    finally:
+        server.stop()
