@@ -23,6 +23,7 @@ from netwarden.store import open_store
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"  # aaa-orig.jpg, reference
 KEY = "contract-key-1"
+pytestmark = pytest.mark.slow  # a real server per backend (still run by `make test`)
 
 
 def _free_port() -> int:

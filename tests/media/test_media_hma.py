@@ -320,3 +320,21 @@ def test_photo_hash_is_the_one_hma_computes(testdata):
     buf = io.BytesIO()
     Image.fromarray(small).resize((4032, 3024), Image.BICUBIC).save(buf, "JPEG", quality=90)
     assert hash_media(buf.getvalue(), "photo", None, "big.jpg")["pdq"] == PdqSignal.hash_from_bytes(buf.getvalue())
+
+
+def test_a_bank_switched_off_by_ratio_stops_matching_in_ingestion_too(client, store):
+    from netwarden.media.hashing import MediaHashes
+    from netwarden.media.service import BankMatcher
+
+    client.post("/c/banks", json={"name": "COOP_OFF", "enabled_ratio": "1"})
+    client.post("/c/bank/COOP_OFF/signal", json={"pdq": PDQ})
+    q = MediaHashes(name="q", pdq=PDQ, quality=100)
+    bm = BankMatcher()
+    with store.engine.connect() as conn:
+        assert [m.bank for m in bm.refresh(conn).match(q).matches] == ["COOP_OFF"]
+    client.put("/c/bank/COOP_OFF", json={"enabled_ratio": "0"})
+    with store.engine.connect() as conn:
+        assert bm.refresh(conn).match(q).matches == []
+    client.put("/c/bank/COOP_OFF", json={"enabled_ratio": 0.3})  # any ratio above 0: ingestion matches it
+    with store.engine.connect() as conn:
+        assert [m.bank for m in bm.refresh(conn).match(q).matches] == ["COOP_OFF"]

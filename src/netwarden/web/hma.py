@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlparse
@@ -58,6 +59,7 @@ def _fail(status: int, message: str):
     raise HmaError(status, message)
 
 
+_MATCHER_LOCK = threading.Lock()
 router = APIRouter(tags=["hma"], dependencies=[Depends(hma_auth.caller)])
 api_key = hma_auth.caller  # the dependency other machine-facing routes share (routes_intake)
 public = APIRouter(tags=["hma"])
@@ -73,11 +75,13 @@ def _actor(request: Request) -> str:
 
 def _matcher(request: Request):
     """One matcher over every bank, disabled ones included: bypass_coinflip answers from those too."""
-    bm = getattr(request.app.state, "hma_matcher", None)
-    if bm is None:
-        bm = request.app.state.hma_matcher = BankMatcher(all_banks=True)
-    with _engine(request).connect() as conn:
-        return bm.refresh(conn)
+    state = request.app.state
+    with _MATCHER_LOCK:  # requests run in a thread pool; one refresh at a time (it mutates the index)
+        bm = getattr(state, "hma_matcher", None)
+        if bm is None:
+            bm = state.hma_matcher = BankMatcher(all_banks=True)
+        with _engine(request).connect() as conn:
+            return bm.refresh(conn)
 
 
 def _ts(iso: str | None) -> int:
