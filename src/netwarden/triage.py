@@ -24,6 +24,7 @@ cases.py, after risk and the graph, and writes only review tables.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import threading
 from datetime import UTC, datetime, timedelta
@@ -248,6 +249,14 @@ def _join(store: Store, cid: int, account: str, rid: str) -> None:
         cases.bump(conn, cid)
 
 
+def network_bar(weight: float) -> tuple[int, float]:
+    """How many flagged direct ties, and what share of them, make a network for a report of this weight:
+    MIN_FLAGGED and FLAG_SHARE for a weight of 1, more from a reporter whose reports were cleared (weight
+    below 1), less from a trusted one (down to half at weight 2)."""
+    f = min(2.0, max(0.25, float(weight)))
+    return math.ceil(MIN_FLAGGED / f - 1e-9), round(min(1.0, FLAG_SHARE / f), 3)
+
+
 def network_for(store: Store, rep, weight: float) -> dict:
     """What the automation does for one report: {action: none|wait|join|open, case_id, reason, ...}."""
     account = rep.account_id
@@ -271,12 +280,14 @@ def network_for(store: Store, rep, weight: float) -> dict:
     own = _own_score(risks.get(account, (0.0, []))[1])
     flagged = sorted(a for a in ties if _own_score(risks.get(a, (0.0, []))[1]) >= FLAG_MIN)
     share = len(flagged) / len(ties) if ties else 0.0
-    networked = len(flagged) >= MIN_FLAGGED and share >= FLAG_SHARE
+    need_n, need_share = network_bar(weight)
+    networked = len(flagged) >= need_n and share >= need_share
     if own < OWN_MIN and not hits and not networked:
         also = f"; it is a candidate of open case {max(member_of)}, left as it is" if member_of else ""
         return {"action": "none", "reason": f"{trigger}; nothing else flagged: {account}'s own risk {own:g} < {OWN_MIN:g} "
                                             f"and {len(flagged)} of its {len(ties)} direct ties have risk >= "
-                                            f"{FLAG_MIN:g} (a network needs {MIN_FLAGGED} and {FLAG_SHARE:.0%}){also}"}
+                                            f"{FLAG_MIN:g} (from a reporter of weight {weight:g} a network needs "
+                                            f"{need_n} and {need_share:.0%}){also}"}
     if member_of:
         cid = max(member_of)
         _join(store, cid, account, rep.id)

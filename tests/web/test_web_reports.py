@@ -278,3 +278,11 @@ def test_a_nul_in_a_report_body_stores_as_a_replacement_character(client, rstore
     with rstore["store"].engine.connect() as conn:
         comment = conn.scalar(select(reports.c.comment).where(reports.c.id == r.json()["reportId"]))
     assert comment == "a\ufffdb"
+
+
+def test_network_bar_follows_the_reporters_weight():
+    assert triage.network_bar(1.0) == (triage.MIN_FLAGGED, triage.FLAG_SHARE)
+    low, trusted = triage.network_bar(0.29), triage.network_bar(2.0)
+    assert low[0] > triage.MIN_FLAGGED and low[1] > triage.FLAG_SHARE  # a reporter often cleared needs more
+    assert trusted[0] < triage.MIN_FLAGGED and trusted[1] < triage.FLAG_SHARE
+    assert triage.network_bar(0.01) == triage.network_bar(0.25) and triage.network_bar(9) == trusted
