@@ -61,7 +61,8 @@ STEM_MIN = 4  # shortest handle family (letters only) that blocks
 STEM_MAX = 400  # a family shared by more accounts blocks nothing (scored when met by another block)
 LINK_THRESHOLD = 1.25
 WEIGHTS = {"handle": 1.0, "avatar": 1.0, "follows": 1.5, "followers": 1.0, "name": 1.0, "bio": 1.2,
-           "handle_family": 1.0, "device": 1.5, "hashtags": 0.3}
+           "handle_family": 1.0, "device": 1.5, "hashtags": 0.3, "recent": 0.3}
+RECENT_DAYS = 14
 NUM_PERM = 64
 
 
@@ -99,6 +100,8 @@ def describe(e: dict) -> str:
         return f"follows the same accounts (Jaccard {e['jaccard']}, {e['common']} in common)"
     if k == "followers":
         return f"followed by the same accounts (Jaccard {e['jaccard']}, {e['common']} in common)"
+    if k == "recent":
+        return f"created {e['days']} days after the suspension"
     if k == "hashtags":
         return "uses the same rare hashtags " + ", ".join(e["tags"])
     return k
@@ -381,6 +384,11 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
     common_tags = inp.tags.get(n, set()) & inp.tags.get(s, set())
     if common_tags:
         ev.append({"kind": "hashtags", "tags": sorted(common_tags)[:10], "weight": WEIGHTS["hashtags"]})
+    if ev:  # an evader comes back soon: recency adds to identifiers, never stands alone
+        days = (created - st).total_seconds() / 86400
+        if days < RECENT_DAYS:
+            w = WEIGHTS["recent"] * (1 - days / RECENT_DAYS)
+            ev.append({"kind": "recent", "days": round(days, 1), "weight": round(w, 3)})
     score = sum(e["weight"] for e in ev)
     return EvasionLink(n, s, score, 0, ev) if score > 0 else None
 
