@@ -94,3 +94,43 @@ def test_stream_hook_flags_a_signup_in_its_batch_and_proposes_it_to_the_case(har
         logged = audit.entries(conn, subject_type="case", subject_id=str(cid), action="case.evasion_member")
         assert {e["detail"]["account"] for e in logged} >= {lk.new_account for lk in proposed}
         assert audit.verify(conn).ok
+
+
+def _inputs(**ids):
+    """Two suspended accounts and one newer account, with the identifiers given per account."""
+    from collections import defaultdict
+    from datetime import datetime, timedelta
+
+    t0 = datetime(2026, 1, 1)
+    inp = evasion.EvasionInputs(
+        susp={"old": (t0, "sleepy_river2150"), "other": (t0, "noisy_comet7")},
+        newer={"new": (t0 + timedelta(days=30), "sleepy_river21509")},
+        handles=defaultdict(set), handle_count=defaultdict(int), avatars={}, avatar_count=defaultdict(int),
+        follows=defaultdict(set), tags=defaultdict(set))
+    for name, val in ids.items():
+        setattr(inp, name, val)
+    return inp
+
+
+def test_each_trait_is_its_own_evidence_and_rarity_weighs_it():
+    from collections import defaultdict
+
+    # the handle family alone is one identifier: a candidate, scored, below the threshold
+    inp = _inputs()
+    (lk,) = evasion.best_links(evasion.candidate_pairs(inp), inp)["new"]
+    assert lk.suspended_account == "old" and [e["kind"] for e in lk.evidence] == ["handle_family"]
+    assert lk.score < evasion.LINK_THRESHOLD
+    # with the same header image (shown by these two accounts only) it is two: reported, with reasons
+    inp = _inputs(headers={"old": ("h1", None), "new": ("h1", None)}, header_count=defaultdict(int, {"h1": 2}))
+    (lk,) = evasion.best_links(evasion.candidate_pairs(inp), inp)["new"]
+    assert lk.score >= evasion.LINK_THRESHOLD and "same profile header image" in lk.reasons()
+    # a display name many newer accounts show weighs nothing; one only this account shows weighs 1
+    common = _inputs(names={"old": "alex", "new": "alex"}, name_count=defaultdict(int, {"alex": 40}))
+    rare = _inputs(names={"old": "alex tanaka", "new": "alex tanaka"}, name_count=defaultdict(int, {"alex tanaka": 1}))
+    w = {k: sum(e["weight"] for e in evasion.score_pair("new", "old", i).evidence if e["kind"] == "name")
+         for k, i in (("common", common), ("rare", rare))}
+    assert w == {"common": 0, "rare": 1.0}
+    # outside the window (created before the suspension, or 60+ days after): no link at all
+    inp = _inputs()
+    inp.newer["new"] = (inp.susp["old"][0] - __import__("datetime").timedelta(days=1), "sleepy_river21509")
+    assert evasion.score_pair("new", "old", inp) is None

@@ -2,12 +2,12 @@
 
 Every suspended account is on a watch list of what identified it (`WatchList`): its display name
 and its bio, normalized; its handle and the handle's family (letters only, then edit distance);
-its avatar; its off-platform contacts; the devices it signed in from; the accounts it followed and
+its avatar and profile header; its off-platform contacts; the devices it signed in from; the accounts it followed and
 the accounts that followed it; its hashtags. An account created after a suspension (within
 ``WINDOW_DAYS``) is compared with the suspended accounts it shares at least one *block* with, so
 that no single identifier decides whether a pair is looked at:
 
-- exact blocks: an off-platform contact, a rare avatar (SHA-256), a rare normalized display name,
+- exact blocks: an off-platform contact, a rare avatar or header (SHA-256), a rare normalized display name,
   a handle family, a rare device;
 - near-duplicate blocks (datasketch MinHash LSH): bio shingles (words and word pairs of the bio
   without its contacts, links and hashtags), the followed set, the follower set.
@@ -15,8 +15,8 @@ that no single identifier decides whether a pair is looked at:
 Each pair is scored by independent evidence, each with its weight and a reason:
 
 - the same contact: ``1 / (holders - 1)`` (a network's shared handle says "same network", a
-  personal one "same person"); the same rare avatar (or PDQ within ``AVATAR_PDQ``); the same
-  device;
+  personal one "same person"); the same rare avatar or header (or PDQ within ``AVATAR_PDQ``);
+  the same device;
 - the same display name, weighted by its rarity among the accounts that could be the suspended one
   (``1 - log(n) / log(NAME_COMMON)`` for n accounts created after a suspension showing it: a name
   one of them shows weighs 1, one that ``NAME_COMMON`` or more show nothing);
@@ -61,7 +61,8 @@ STEM_MIN = 4  # shortest handle family (letters only) that blocks
 STEM_MAX = 400  # a family shared by more accounts blocks nothing (scored when met by another block)
 LINK_THRESHOLD = 1.25
 WEIGHTS = {"handle": 1.0, "avatar": 1.0, "follows": 1.5, "followers": 1.0, "name": 1.0, "bio": 1.2,
-           "handle_family": 1.0, "device": 1.5, "hashtags": 0.3, "recent": 0.3}
+           "handle_family": 1.0, "device": 1.5, "hashtags": 0.3, "recent": 0.3,
+           "header": 1.0}
 RECENT_DAYS = 14
 NUM_PERM = 64
 
@@ -88,6 +89,8 @@ def describe(e: dict) -> str:
         return f"same off-platform contact {e['value']} (shown by {e['shared_by']} accounts)"
     if k == "avatar":
         return "same avatar image"
+    if k == "header":
+        return "same profile header image"
     if k == "device":
         return f"signed in from the same device {e['value']}"
     if k == "name":
@@ -194,6 +197,8 @@ class EvasionInputs:
     bio_all: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # among all accounts
     tag_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     popular: set[str] = field(default_factory=set)  # accounts so widely followed that following them says nothing
+    headers: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # as avatars, the profile header
+    header_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     devices: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     device_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     followers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -227,6 +232,11 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
             inp.avatar_count[sha] += 1
         if a in involved:
             inp.avatars[a] = (sha, pdq)
+    for a, sha, pdq in conn.execute(text(HEADER_SQL)):
+        if sha:
+            inp.header_count[sha] += 1
+        if a in involved:
+            inp.headers[a] = (sha, pdq)
     indeg: dict[str, int] = defaultdict(int)
     for s, d in conn.execute(text(FOLLOWS_SQL)):
         indeg[d] += 1
@@ -269,6 +279,7 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
 
 AVATAR_SQL = ("SELECT a.id, COALESCE(m.sha256, m.uri), h.pdq FROM accounts a LEFT JOIN media m ON m.id = a.avatar_media_id "
               "LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id WHERE a.avatar_media_id IS NOT NULL")
+HEADER_SQL = AVATAR_SQL.replace("avatar_media_id", "header_media_id")
 FOLLOWS_SQL = ("SELECT src, dst FROM follows WHERE state = 'active' UNION "
                "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending')")
 DEVICE_SQL = ("SELECT DISTINCT account_id, device_id FROM account_sessions "
@@ -320,6 +331,10 @@ def add_newcomers(conn, inp: EvasionInputs, ids: list[str]) -> list[str]:
         inp.avatars[a] = (sha, pdq)
         if sha:
             inp.avatar_count[sha] += 1
+    for a, sha, pdq in _in(conn, HEADER_SQL + " AND a.id IN ({in})", out):
+        inp.headers[a] = (sha, pdq)
+        if sha:
+            inp.header_count[sha] += 1
     for a, dev in _in(conn, DEVICE_SQL + " AND account_id IN ({in})", out):
         inp.devices[a].add(dev)
         inp.device_count[dev] += 1
@@ -352,6 +367,10 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
     na, np_ = inp.avatars.get(n, (None, None))
     if sa and na and inp.avatar_count[sa] <= AVATAR_MAX and (sa == na or _pdq_close(sp_, np_)):
         ev.append({"kind": "avatar", "value": na, "weight": WEIGHTS["avatar"]})
+    sh, shp = inp.headers.get(s, (None, None))
+    nh, nhp = inp.headers.get(n, (None, None))
+    if sh and nh and inp.header_count[sh] <= AVATAR_MAX and (sh == nh or _pdq_close(shp, nhp)):
+        ev.append({"kind": "header", "value": nh, "weight": WEIGHTS["header"]})
     for d in sorted(inp.devices.get(n, set()) & inp.devices.get(s, set())):
         if inp.device_count[d] <= DEVICE_MAX:
             ev.append({"kind": "device", "value": d, "weight": WEIGHTS["device"]})
@@ -417,7 +436,7 @@ def _minhash(items) -> object:
     return m
 
 
-BLOCKS = ("contact", "avatar", "name", "family", "device", "bio", "follows", "followers")
+BLOCKS = ("contact", "avatar", "header", "name", "family", "device", "bio", "follows", "followers")
 SPARK_BLOCKS = ("contact", "avatar", "follows")  # what scale/spark_evasion.py generates and collects
 
 
@@ -432,6 +451,8 @@ def restrict(inp: EvasionInputs, kinds) -> EvasionInputs:
         inp.devices = defaultdict(set)
     if "followers" not in kinds:
         inp.followers = defaultdict(set)
+    if "header" not in kinds:
+        inp.headers = {}
     return inp
 
 
@@ -456,6 +477,9 @@ class Blocks:
         sha = inp.avatars.get(a, (None, None))[0]
         if sha and inp.avatar_count[sha] <= AVATAR_MAX:
             out.append(("avatar", sha))
+        hsha = inp.headers.get(a, (None, None))[0]
+        if hsha and inp.header_count[hsha] <= AVATAR_MAX:
+            out.append(("header", hsha))
         nk = inp.names.get(a)
         if nk and inp.name_count.get(nk, 0) < NAME_COMMON:
             out.append(("name", nk))
