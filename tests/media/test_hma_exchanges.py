@@ -163,3 +163,25 @@ def test_a_failing_exchange_is_recorded_not_raised(client, stopncii):
     assert f["succeeded"] is False and "401" in f["error"] and f["added"] == 0
     st = client.get("/c/exchange/NCII/status").json()
     assert st["last_fetch_succeeded"] is False and st["running_fetch_start_ts"] is None
+
+
+def test_bank_sync_command_fetches_every_enabled_exchange(client, store, tmp_path):
+    from typer.testing import CliRunner
+
+    from netwarden.cli import app
+    from netwarden.errors import UserError
+
+    client.post("/c/exchanges", json={"bank": "SAMPLE_A", "api": "sample", "api_json": {}})
+    client.post("/c/exchanges", json={"bank": "SAMPLE_B", "api": "sample", "api_json": {}})
+    client.put("/c/exchange/SAMPLE_B", json={"enabled": False})
+    db = str(store.engine.url)
+    r = CliRunner().invoke(app, ["bank", "sync", "--db", db, "--json"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    res = json.loads(r.output)
+    assert [x["exchange"] for x in res] == ["SAMPLE_A"] and res[0]["added"] > 0
+    assert client.get("/c/exchange/SAMPLE_A/status").json()["fetched_items"] == res[0]["added"]
+    assert ("exchange.fetch", "cli:cli") in _actions(store)
+    with pytest.raises(UserError, match="no exchange named"):
+        CliRunner().invoke(app, ["bank", "sync", "NOPE", "--db", db], catch_exceptions=False)
+    with pytest.raises(UserError, match="disabled"):
+        CliRunner().invoke(app, ["bank", "sync", "SAMPLE_B", "--db", db], catch_exceptions=False)

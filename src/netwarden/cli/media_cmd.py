@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
     bank_app.command("remove")(bank_remove)
     bank_app.command("set")(bank_set)
     bank_app.command("fetch")(bank_fetch)
+    bank_app.command("sync")(bank_sync)
     app.add_typer(bank_app, name="bank")
 
 
@@ -317,3 +318,37 @@ def bank_fetch(
         added = mb.add_entries(conn, b["id"], rows)
     emit({"bank": name, "exchange": exchange, "fetched": len(rows), "added": added}, as_json,
          f"bank {name}: fetched {len(rows)} signal(s) from {exchange}, added {added}")
+
+
+def bank_sync(
+    names: list[str] = typer.Argument(None, help="Exchanges to fetch (default: every enabled one)."),
+    by: str = typer.Option("cli", "--as", help="Actor name for the audit log."),
+    db: str = DB_OPT,
+    as_json: bool = JSON_OPT,
+) -> None:
+    """Fetch the exchanges set up through the HMA API (POST /c/exchanges) into their banks, each from
+    its stored checkpoint, recording the fetch status HMA clients read (run it from cron)."""
+    from sqlalchemy import select
+
+    from ..store.tables_hma import hma_exchanges
+    from ..web import hma
+    from ..web import hma_exchanges as hx
+
+    store = _open(db)
+    with store.engine.connect() as conn:
+        known = {r.name: bool(r.enabled) for r in conn.execute(select(hma_exchanges.c.name, hma_exchanges.c.enabled))}
+    todo = list(names or [n for n, on in sorted(known.items()) if on])
+    for n in todo:
+        if n not in known:
+            raise UserError(f"There is no exchange named {n!r}; list them with GET /c/exchanges.")
+    out = []
+    for n in todo:
+        try:
+            out.append({"exchange": n, **hx.fetch(store.engine, n, f"cli:{by}")})
+        except hma.HmaError as e:
+            raise UserError(e.message.rstrip(".") + ".") from None
+    lines = [f"{r['exchange']}: added {r['added']}" + ("" if r["succeeded"] else f", failed ({r['error']})")
+             for r in out] or ["no enabled exchanges"]
+    emit(out, as_json, "\n".join(lines))
+    if any(not r["succeeded"] for r in out):
+        raise typer.Exit(1)
