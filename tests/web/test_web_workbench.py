@@ -173,3 +173,39 @@ def test_keyboard_help_focus_after_decision_and_deciding_from_the_account_page(w
         assert errors == []
     finally:
         server.stop()
+
+
+def test_member_reasons_read_as_sentences_with_handles(web_store, client):
+    from netwarden import explain
+
+    store, cid = web_store["store"], web_store["case"]
+    with store.engine.connect() as conn:
+        members = cases.members(conn, cid)
+        words = explain.case_reasons(conn, cid, members)
+        handles = dict(conn.execute(select(t.accounts.c.id, t.accounts.c.handle)).all())
+        contacts = {(r.platform, r.handle): r.account_id for r in conn.execute(select(t.contacts))}
+    core = [m for m in members if m["core"]]
+    assert core
+    for m in core[:20]:
+        texts = [w["text"] for w in words[m["account_id"]]]
+        assert any(x.startswith("tied to ") and " of this case" in x for x in texts)
+        assert not any(f"member of case {cid} " in x for x in texts)  # not circular
+    # a shared contact is said with how many members share it, shortened
+    shared = [(aid, w["text"]) for aid, ws in words.items() for w in ws if w["kind"] == "contact"]
+    assert shared
+    for aid, text in shared[:10]:
+        assert text.startswith(("shares the ", "shows the "))
+        assert not any(h in text for (p, h), a in contacts.items() if a == aid and len(h) > 6)  # shortened
+    assert explain.short("qwerty1922") == "qw\u202622"
+    assert explain.step_words("like+handle:kik:abcdef12") == "like, shared Kik handle ab\u202612"
+    assert explain.step_words("follow+media:entry:demo-known/23") == "follow, media matching the same bank entry (demo-known/23)"
+    # the member table shows them, and paths with handles linking to accounts
+    doc = lxml.html.fromstring(client.get(f"/cases/{cid}").text)
+    row = doc.xpath(f"//tr[@data-account='{core[1]['account_id']}']")[0]
+    assert "tied to " in row.text_content()
+    path_links = row.xpath(".//td[@class='path']/a")
+    assert path_links and all(a.text_content() == "@" + (handles[a.get("href").rsplit("/", 1)[1]] or "")
+                              for a in path_links if handles.get(a.get("href").rsplit("/", 1)[1]))
+    steps = row.xpath(".//td[@class='path']/span[@class='tie']")
+    assert len(steps) == len(path_links) - 1 and all(s.text_content().startswith("\u2014") for s in steps)
+    assert "+" not in row.xpath(".//td[@class='path']")[0].text_content()  # no internal labels

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from .. import audit, cases, findings, history, risk
+from .. import audit, cases, explain, findings, history, risk
 from ..errors import UserError
 from ..store import schema as t
 from ..store.tables_cases import case_members
@@ -22,7 +22,7 @@ from .deps import TEMPLATES, current_user, highlight, render, require, segment, 
 router = APIRouter()
 
 
-def _display(m: dict) -> dict:
+def _display(m: dict, words: list[dict], handles: dict) -> dict:
     """Pre-formatted cells (cheaper than formatting 200 rows in the template)."""
     tags = []
     if m["protected"]:
@@ -32,10 +32,12 @@ def _display(m: dict) -> dict:
     m["tags"] = Markup("".join(f' <span class="tag">{escape(x)}</span>' for x in tags))
     m["risk_text"] = f"{m['risk']:.0f}"
     m["score_text"] = f"{m['score']:.2f}"
-    m["layers_text"] = " ".join(f"{k} {float(v):.2f}" for k, v in m["layers"].items()
-                                if isinstance(v, int | float))
-    m["why"] = [(r["kind"], f"+{r['points']} {r['text']}") for r in m["reasons"][:3]]
-    m["path_text"] = " → ".join(p if isinstance(p, str) else json.dumps(p, default=str) for p in m["path"])
+    layers = {k: float(v) for k, v in m["layers"].items() if isinstance(v, int | float)}
+    total = sum(layers.values()) or 1.0
+    m["layers_text"] = ", ".join(f"{k} {100 * v / total:.0f}%" for k, v in
+                                 sorted(layers.items(), key=lambda kv: -kv[1]) if v > 0)
+    m["words"] = words
+    m["path_steps"] = explain.path_steps(m["path"], handles)
     return m
 
 
@@ -55,7 +57,10 @@ def _members_block(request: Request, conn, cid: int, user: User) -> tuple[str, i
     hit = _MEMBERS_CACHE.get(key)
     if hit is None:
         case = cases.get_case(conn, cid)
-        members = [_display(m) for m in cases.members(conn, cid)]
+        rows = cases.members(conn, cid)
+        words = explain.case_reasons(conn, cid, rows)
+        handles = explain.handles_of(conn, [p for m in rows for p in m["path"][::2] if isinstance(p, str)])
+        members = [_display(m, words[m["account_id"]], handles) for m in rows]
         core = [m for m in members if m["core"]]
         html = TEMPLATES.get_template("_members.html").render(
             case=case, core=core, periphery=[m for m in members if not m["core"]], user=user)
