@@ -209,3 +209,24 @@ def test_member_reasons_read_as_sentences_with_handles(web_store, client):
     steps = row.xpath(".//td[@class='path']/span[@class='tie']")
     assert len(steps) == len(path_links) - 1 and all(s.text_content().startswith("\u2014") for s in steps)
     assert "+" not in row.xpath(".//td[@class='path']")[0].text_content()  # no internal labels
+
+
+def test_the_approver_sees_which_accounts_with_their_state_and_reasons(web_store, client):
+    store = web_store["store"]
+    cid = cases.open_case(store, [web_store["seed"]], "test", top_k=30)
+    with store.engine.begin() as conn:
+        ids = [m["account_id"] for m in cases.members(conn, cid)][:4]
+        cases.decide_members(conn, cid, ids, "confirm", "moderator")
+        handles = dict(conn.execute(select(t.accounts.c.id, t.accounts.c.handle).where(t.accounts.c.id.in_(ids))).all())
+    r = client.post(f"/cases/{cid}/enforce", headers={"X-CSRF-Token": client.csrf}, data={"action": "suspend"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    with TestClient(make_app(web_store)) as other:
+        login(other, "moderator2")
+        doc = lxml.html.fromstring(other.get(f"/cases/{cid}").text)
+    rows = doc.xpath("//table[contains(@class,'approval-evidence')]/tbody/tr")
+    shown = {tr.xpath("./td[1]/a/@href")[0].rsplit("/", 1)[1]: [td.text_content() for td in tr.xpath("./td")]
+             for tr in rows}
+    assert set(shown) == set(ids)
+    for aid, cells in shown.items():
+        assert cells[0].startswith("@" + (handles[aid] or aid)) and cells[1] == "confirmed"

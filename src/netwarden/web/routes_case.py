@@ -81,10 +81,25 @@ def _case_ctx(request: Request, cid: int, user: User) -> dict:
                 d["targets"], d["dropped"] = cases.approval_targets(conn, d)
                 d["seen"] = cases.targets_digest(d["targets"])
                 d["conflict"] = cases.approver_conflict(conn, d, user.name) if cases.four_eyes() else None
+                d["evidence"] = _approval_evidence(conn, cid, d["targets"])
         return {"case": case, "members_html": Markup(html), "n_members": n,
                 "n_core": n_core, "notes": cases.notes(conn, cid), "decisions": decisions,
                 "enforcement": cases.enforcement_status(conn, cid), "four_eyes": cases.four_eyes(),
                 "actions": cases.ACTIONS, "tie_kinds": network.TIE_KINDS, "signal_kinds": [k.name for k in findings.kinds()]}
+
+
+def _approval_evidence(conn, cid: int, targets: list[str]) -> list[dict]:
+    """What an approver checks per account: handle, current state in this case, risk and its top
+    reasons, other cases where it was cleared (a conflict)."""
+    if not targets:
+        return []
+    rows = {m["account_id"]: m for m in cases.members(conn, cid) if m["account_id"] in set(targets)}
+    clash = history.conflicted(conn, targets)
+    return [{"id": a, "handle": (rows.get(a) or {}).get("handle") or a, "state": (rows.get(a) or {}).get("state"),
+             "risk": float((rows.get(a) or {}).get("risk") or 0.0), "conflict": a in clash,
+             "reasons": [r.get("text", "") for r in ((rows.get(a) or {}).get("reasons") or [])
+                         if not (r.get("kind") == "proximity" and str(r.get("case_id")) == str(cid))][:3]}
+            for a in targets]
 
 
 def _case_or_404(request: Request, cid: int, user: User) -> dict:
