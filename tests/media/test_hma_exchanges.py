@@ -175,12 +175,12 @@ def test_bank_sync_command_fetches_every_enabled_exchange(client, store, tmp_pat
     client.post("/c/exchanges", json={"bank": "SAMPLE_B", "api": "sample", "api_json": {}})
     client.put("/c/exchange/SAMPLE_B", json={"enabled": False})
     db = str(store.engine.url)
-    r = CliRunner().invoke(app, ["bank", "sync", "--db", db, "--json"], catch_exceptions=False)
+    r = CliRunner().invoke(app, ["bank", "sync", "--as", "ops", "--db", db, "--json"], catch_exceptions=False)
     assert r.exit_code == 0, r.output
     res = json.loads(r.output)
     assert [x["exchange"] for x in res] == ["SAMPLE_A"] and res[0]["added"] > 0
     assert client.get("/c/exchange/SAMPLE_A/status").json()["fetched_items"] == res[0]["added"]
-    assert ("exchange.fetch", "cli:cli") in _actions(store)
+    assert ("exchange.fetch", "cli:ops") in _actions(store)
     with pytest.raises(UserError, match="no exchange named"):
         CliRunner().invoke(app, ["bank", "sync", "NOPE", "--db", db], catch_exceptions=False)
     with pytest.raises(UserError, match="disabled"):

@@ -269,3 +269,25 @@ def test_bank_set_threshold_is_bounded(tmp_path):
             runner.invoke(app, ["bank", "set", "b", "--threshold", bad, "--db", db], catch_exceptions=False)
     r = runner.invoke(app, ["bank", "set", "b", "--threshold", "20", "--db", db], catch_exceptions=False)
     assert "threshold 20" in r.output
+
+
+def test_every_cli_bank_change_is_audited(tmp_path):
+    """Bank changes from the CLI are audited like the HMA API's, with the --as name (issue 14 item 7)."""
+    from netwarden import audit
+    from netwarden.store import open_store
+
+    db = f"sqlite:///{tmp_path / 'nw.db'}"
+    csv = tmp_path / "b.csv"
+    csv.write_text(f"pdq,{'a' * 64},x\nmd5,{'b' * 32},y\n")
+    for args in (["create", "k"], ["set", "k", "--threshold", "20"], ["import", "k", str(csv)],
+                 ["add", "k", "md5", "c" * 32], ["remove", "k", "md5", "c" * 32]):
+        r = runner.invoke(app, ["bank", *args, "--as", "alice", "--db", db], catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+    s = open_store(db)
+    with s.engine.connect() as conn:
+        got = [(e["action"], e["actor"], e["subject_id"]) for e in sorted(audit.entries(conn), key=lambda e: e["seq"])]
+        assert audit.verify(conn).ok
+    s.close()
+    assert got == [("bank.create", "cli:alice", "k"), ("bank.update", "cli:alice", "k"),
+                   ("bank.import", "cli:alice", "k"), ("bank.entry.add", "cli:alice", "k"),
+                   ("bank.entry.remove", "cli:alice", "k")]

@@ -27,6 +27,26 @@ def register(app: typer.Typer) -> None:
     app.add_typer(bank_app, name="bank")
 
 
+BY_OPT = typer.Option(None, "--as", help="Actor name for the audit log (default: the OS user).")
+
+
+def _actor(by: str | None) -> str:
+    import getpass
+
+    if by:
+        return f"cli:{by}"
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in this environment
+        return "cli"
+
+
+def _audit(conn, by: str | None, action: str, bank: str, detail: dict) -> None:
+    from .. import audit
+
+    audit.append(conn, _actor(by), action, "bank", bank, detail)
+
+
 def _open(db: str | None):
     from ..config import resolve_db
     from ..store import open_store
@@ -118,6 +138,7 @@ def bank_create(
     threshold: int = typer.Option(31, "--threshold", help="PDQ distance threshold in bits."),
     negative: bool = typer.Option(False, "--negative", help="A bank of known false positives that suppresses matches."),
     disabled: bool = typer.Option(False, "--disabled", help="Create it disabled."),
+    by: str = BY_OPT,
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -127,6 +148,8 @@ def bank_create(
     store = _open(db)
     with store.engine.begin() as conn:
         b = mb.create_bank(conn, name, label=label, threshold=threshold, negative=negative, enabled=not disabled)
+        _audit(conn, by, "bank.create", b["name"], {"label": label, "threshold": threshold, "negative": negative,
+                                                     "enabled": not disabled, "source": "cli"})
     emit(b, as_json, f"created bank {b['name']} (threshold {b['threshold']}{', negative' if negative else ''})")
 
 
@@ -136,6 +159,7 @@ def bank_set(
     threshold: int = typer.Option(None, "--threshold"),
     enabled: bool = typer.Option(None, "--enable/--disable"),
     negative: bool = typer.Option(None, "--negative/--positive"),
+    by: str = BY_OPT,
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -144,7 +168,12 @@ def bank_set(
 
     store = _open(db)
     with store.engine.begin() as conn:
+        before = mb.bank_row(conn, name)
         b = mb.update_bank(conn, name, label=label, threshold=threshold, enabled=enabled, negative=negative)
+        changed = {k: v for k, v in (("label", label), ("threshold", threshold), ("enabled", enabled),
+                                     ("negative", negative)) if v is not None}
+        if changed:
+            _audit(conn, by, "bank.update", name, {"before": {k: before[k] for k in changed}, "after": changed})
     emit(b, as_json, f"bank {b['name']}: threshold {b['threshold']}, enabled {bool(b['enabled'])}, negative {bool(b['negative'])}")
 
 
@@ -166,12 +195,16 @@ def bank_import(
     name: str = typer.Argument(..., help="Bank to import into."),
     file: Path = typer.Argument(..., help="CSV (signal_type,signal,label), a world's bank.csv, or a world folder."),
     create: bool = typer.Option(True, "--create/--no-create", help="Create the bank if it does not exist."),
+    by: str = BY_OPT,
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
     """Import signals from CSV (python-threatexchange / HMA signal-type names accepted)."""
+    from sqlalchemy import select
+
     from ..media.signals import read_csv
     from ..store import media_banks as mb
+    from ..store.tables_media import banks
 
     if file.is_dir():
         file = file / "bank.csv"
@@ -185,11 +218,15 @@ def bank_import(
         raise UserError(f"{first}; give a CSV of signal_type,signal,label with pdq, md5, sha256, vpdq, url or domain rows.")
     store = _open(db)
     with store.engine.begin() as conn:
+        existed = conn.execute(select(banks.c.id).where(banks.c.name == name)).first() is not None
         if create:
             b = mb.create_bank(conn, name, source=str(file.name), exist_ok=True)
+            if not existed:
+                _audit(conn, by, "bank.create", name, {"source": str(file.name)})
         else:
             b = mb.bank_row(conn, name)
         added = mb.add_entries(conn, b["id"], [(r.signal_type, r.signal, r.label) for r in rows])
+        _audit(conn, by, "bank.import", name, {"file": str(file), "read": len(rows), "added": added})
     out = {"bank": name, "read": len(rows), "added": added, "skipped_duplicates": len(rows) - added, "problems": problems}
     text_out = f"bank {name}: read {len(rows)}, added {added}, already present {len(rows) - added}"
     if problems:
@@ -231,6 +268,7 @@ def bank_add(
     signal: str = typer.Argument(None, help="The hash in hex, or the link (url) or host name (domain)."),
     file: Path = typer.Option(None, "--file", "-f", help="Hash this media file and add its PDQ (and MD5)."),
     label: str = typer.Option("", "--label"),
+    by: str = BY_OPT,
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -263,6 +301,7 @@ def bank_add(
     with store.engine.begin() as conn:
         b = mb.bank_row(conn, name)
         added = mb.add_entries(conn, b["id"], rows)
+        _audit(conn, by, "bank.entry.add", name, {"added": added, "signals": {r[0]: r[1][:200] for r in rows}})
     emit({"bank": name, "added": added, "signals": [{"signal_type": r[0], "signal": r[1][:80]} for r in rows]},
          as_json, f"bank {name}: added {added} of {len(rows)} signal(s)")
 
@@ -272,6 +311,7 @@ def bank_remove(
     signal_type: str = typer.Argument(None, help="pdq | md5 | sha256 | vpdq | url | domain"),
     signal: str = typer.Argument(None, help="The hash in hex, or the link (url) or host name (domain)."),
     entry: int = typer.Option(None, "--entry", help="Remove by entry id instead."),
+    by: str = BY_OPT,
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -291,6 +331,9 @@ def bank_remove(
     with store.engine.begin() as conn:
         b = mb.bank_row(conn, name)
         n = mb.remove_entries(conn, b["id"], st, s, entry)
+        if n:
+            _audit(conn, by, "bank.entry.remove", name, {"removed": n, "entry": entry, "signal_type": st,
+                                                         "signal": (s or "")[:200]})
     emit({"bank": name, "removed": n}, as_json, f"bank {name}: removed {n}")
 
 
@@ -298,6 +341,7 @@ def bank_fetch(
     name: str = typer.Argument(..., help="Bank to fill (created if missing)."),
     exchange: str = typer.Option(..., "--exchange", "-x", help="ncmec | stop_ncii | fb_threatexchange | file | sample"),
     settings: list[str] = typer.Option([], "--set", help="Collaboration setting key=value (repeatable), e.g. filename=...; see docs/media.md."),
+    by: str = BY_OPT,
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -316,13 +360,15 @@ def bank_fetch(
     with store.engine.begin() as conn:
         b = mb.create_bank(conn, name, source=f"exchange:{exchange}", exist_ok=True)
         added = mb.add_entries(conn, b["id"], rows)
+        _audit(conn, by, "bank.fetch", name, {"exchange": exchange, "settings": sorted(opts), "fetched": len(rows),
+                                               "added": added})
     emit({"bank": name, "exchange": exchange, "fetched": len(rows), "added": added}, as_json,
          f"bank {name}: fetched {len(rows)} signal(s) from {exchange}, added {added}")
 
 
 def bank_sync(
     names: list[str] = typer.Argument(None, help="Exchanges to fetch (default: every enabled one)."),
-    by: str = typer.Option("cli", "--as", help="Actor name for the audit log."),
+    by: str = BY_OPT,
     db: str = DB_OPT,
     as_json: bool = JSON_OPT,
 ) -> None:
@@ -344,7 +390,7 @@ def bank_sync(
     out = []
     for n in todo:
         try:
-            out.append({"exchange": n, **hx.fetch(store.engine, n, f"cli:{by}")})
+            out.append({"exchange": n, **hx.fetch(store.engine, n, _actor(by))})
         except hma.HmaError as e:
             raise UserError(e.message.rstrip(".") + ".") from None
     lines = [f"{r['exchange']}: added {r['added']}" + ("" if r["succeeded"] else f", failed ({r['error']})")
