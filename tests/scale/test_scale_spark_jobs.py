@@ -149,7 +149,8 @@ def _fused(url):
     graph, pri = load_graph(store)
     seeds = [graph.index[a] for a in confirmed_accounts(store) if a in graph.index]
     store.close()
-    return Prepared(graph, None, pri).matrix, seeds
+    # float64 copies of the loaded graph's float32 weights: both sides iterate in double precision
+    return Prepared(graph, None, pri).matrix.astype("float64"), seeds
 
 
 def test_spark_pagerank_equals_the_same_iterations_on_one_machine(spark, at_ingest):
