@@ -152,7 +152,7 @@ class Rows:
             "mime": g("mime"), "width": g("width"), "height": g("height"),
             "alt_text": g("alt_text"), "sha256": g("sha256"), "md5": g("md5"),
             "pdq": g("pdq"), "pdq_quality": g("pdq_quality"), "updated_at": time, "version": version, "role": role, "account_id": account_id, "post_id": post_id,
-            "stub": m.keys() <= _STUB_KEYS,
+            "stub": len(m) <= 2 and m.keys() <= _STUB_KEYS,
         })
 
     # -- edges ----------------------------------------------------------------------------------

@@ -293,10 +293,10 @@ def _strs_ok(v: list, max_len: int) -> bool:
 
 
 def _links_ok(v: list) -> bool:
-    if not _strs_ok(v, L.LINK):
+    if len(v) > MAX_LIST:
         return False
     for x in v:
-        if not x.isascii() and len(x.encode("utf-8", "surrogatepass")) > L.LINK:
+        if type(x) is not str or len(x) > L.LINK or not x.isascii() and len(x.encode("utf-8", "surrogatepass")) > L.LINK:
             return False
     return True
 

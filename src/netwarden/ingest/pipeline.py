@@ -29,7 +29,7 @@ from ..store.upsert import upsert
 from . import events as native
 from .apply import Rows
 from .formats import FORMAT_NAMES, Format, get_format, guess_format
-from .reader import BOM, NUL_ESCAPE, Line, _decode, clean_nul, fingerprint, read_lines
+from .reader import BOM, Line, clean_nul, decode_record, fingerprint, read_lines
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 20000
@@ -231,7 +231,7 @@ class Ingestor:
             part_rows = Rows()
             for line in part:
                 if line.error is None:
-                    line.value, line.error = _decode(line.raw, None)
+                    line.value, line.error, _ = decode_record(line.raw, None)
                 self._add(part_rows, line, source)
                 line.value = None
             self._commit_or_split(part_rows, part, source, fp, end, base_dir, fs, part_done)
@@ -246,8 +246,7 @@ class Ingestor:
             except native.BadRecord as e:
                 rows.dead.append(_dead(source, line, str(e)))
                 return
-            # stored as it came, unless NULs were replaced in the value (reader.clean_nul)
-            rows.add(line.value, None if NUL_ESCAPE in line.raw else line.raw, subject, self.fmt.name)
+            rows.add(line.value, line.raw, subject, self.fmt.name)  # as it came (NULs replaced: decode_record)
             return
         values = line.value if isinstance(line.value, list) else [line.value]
         try:  # a foreign record may map to several events: all of them, or a dead letter

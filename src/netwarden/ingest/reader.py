@@ -46,25 +46,32 @@ def clean_nul(value: object) -> object:
     return value
 
 
-def _decode(raw: bytes, limit: int | None = MAX_LINE, where: str = "column") -> tuple[object, str | None]:
-    """The JSON value of `raw`, or the reason it has none (size, UTF-8, JSON syntax).
-
-    NUL characters in the value's strings are replaced (clean_nul)."""
+def decode_record(raw: bytes, limit: int | None = MAX_LINE, where: str = "column") -> tuple[object, str | None, bytes]:
+    """The JSON value of `raw`, or the reason it has none (size, UTF-8, JSON syntax), and the raw
+    record to keep: when NUL characters were replaced in the value (clean_nul), the value written
+    out again, so the event log holds what was stored."""
     if limit is not None and len(raw) > limit:
-        return None, f"oversized record ({len(raw)} bytes, limit {limit})"
+        return None, f"oversized record ({len(raw)} bytes, limit {limit})", raw
     if not raw.isascii():  # ASCII is valid UTF-8
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            return None, f"invalid UTF-8 at byte {e.start}"
+            return None, f"invalid UTF-8 at byte {e.start}", raw
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as e:
         pos = e.colno if where == "column" else e.lineno
-        return None, f"malformed JSON ({e.msg} at {where} {pos})"
+        return None, f"malformed JSON ({e.msg} at {where} {pos})", raw
     if NUL_ESCAPE in raw:
         value = clean_nul(value)
-    return value, None
+        raw = orjson.dumps(value)
+    return value, None, raw
+
+
+def _decode(raw: bytes, limit: int | None = MAX_LINE, where: str = "column") -> tuple[object, str | None]:
+    """decode_record without the raw record."""
+    value, err, _ = decode_record(raw, limit, where)
+    return value, err
 
 
 BOM = b"\xef\xbb\xbf"  # a UTF-8 byte order mark, which some Windows tools write first: skipped
@@ -107,7 +114,7 @@ def read_lines(path: Path, start: int = 0, start_line: int = 0) -> Iterator[Line
         raw = path.read_bytes()
         if raw.startswith(BOM):
             raw = raw[len(BOM):]
-        value, err = _decode(raw, None, where="line")
+        value, err, raw = decode_record(raw, None, where="line")
         yield Line(1, size, raw, value, err)
         return
     number = start_line
@@ -137,6 +144,6 @@ def read_lines(path: Path, start: int = 0, start_line: int = 0) -> Iterator[Line
                 body = body[len(BOM):].strip()
             if not body:
                 continue
-            value, err = _decode(body)
+            value, err, body = decode_record(body)
             yield Line(number, offset, body, value, err)
 

@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError
 from ..errors import UserError
 from ..ingest.apply import Rows
 from ..ingest.pipeline import Ingestor, paused_gc, refused_value, store_reason
-from ..ingest.reader import Line, _decode
+from ..ingest.reader import Line, _decode, decode_record
 from ..store import Store
 from ..store.tables_scale import stream_offsets as so
 
@@ -242,7 +242,7 @@ class StreamWorker:
             elif off >= moves[tp][1]:
                 moves[tp] = (moves[tp][0], off + 1)
             body = (m.value() or b"").strip()
-            value, err = _decode(body) if body else (None, "empty message")
+            value, err, body = decode_record(body) if body else (None, "empty message", body)
             add_line(rows, Line(off + 1, off + 1, body, value, refused or err), source)
         self.stats.batches += 1
         try:
