@@ -56,7 +56,6 @@ def lookup(store):
 
 def bank(url: str, name: str, signals_: list[str], *, negative: bool = False, threshold: int = 31) -> None:
     store = open_store(url)
-    mb.ensure_tables(store.engine)
     with store.engine.begin() as conn:
         b = mb.create_bank(conn, name, threshold=threshold, negative=negative)
         mb.add_entries(conn, b["id"], [("pdq", s, name) for s in signals_])
@@ -155,7 +154,6 @@ def test_event_hashes_do_not_replace_a_hashed_file_and_lookup_runs_without_banks
 
 def test_event_byte_hashes_match_whatever_their_hex_case(db_url, tmp_path):
     store = open_store(db_url)
-    mb.ensure_tables(store.engine)
     with store.engine.begin() as conn:
         b = mb.create_bank(conn, "exact")
         mb.add_entries(conn, b["id"], [("md5", "ab" * 16, "k1"), ("sha256", "cd" * 32, "k2")])

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from clirun import CLI
 from netwarden.ingest.pipeline import ingest_files, load_hooks
-from netwarden.scale.kafka_worker import StreamWorker, ensure_tables, load_offsets, produce_file
+from netwarden.scale.kafka_worker import StreamWorker, load_offsets, produce_file
 from netwarden.store import open_store
 from netwarden.store.tables_scale import stream_offsets
 from sample_events import make_events, write_jsonl
@@ -83,7 +83,6 @@ def assert_same_store(url: str, ref_url: str) -> None:
 
 def _worker(url, cluster, topic, group, events_file, **kw) -> StreamWorker:
     store = open_store(url)
-    ensure_tables(store)
     kw.setdefault("batch_size", 60)
     kw.setdefault("batch_ms", 200)
     return StreamWorker(store, cluster, topic, group, hooks=load_hooks(store), media_root=str(events_file.parent),
@@ -262,8 +261,6 @@ def test_worker_media_lookup_matches_event_pdq_without_reading_files(cluster, tm
 
     url = f"sqlite:///{tmp_path / 'lookup.db'}"
     store = open_store(url)
-    ensure_tables(store)
-    mb.ensure_tables(store.engine)
     rng = random.Random(2)
     known = rng.getrandbits(256)
     with store.engine.begin() as conn:
@@ -324,7 +321,6 @@ def test_a_batch_the_store_refuses_is_split_and_the_message_dead_lettered(cluste
     topic = _topic(cluster, path)
     url = f"sqlite:///{tmp_path / 'refused.db'}"
     store = open_store(url)
-    ensure_tables(store)
     w = StreamWorker(store, cluster, topic, "g-refused", hooks=[_Refuses()], batch_size=60, batch_ms=200,
                      consumer_conf=FAST)
     stats = w.run(max_idle=3)

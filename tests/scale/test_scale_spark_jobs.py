@@ -447,7 +447,6 @@ def test_retro_match_finds_event_supplied_pdq_as_the_stream_lookup_would(spark, 
 
     def add_bank(url):
         store = open_store(url)
-        mb.ensure_tables(store.engine)
         with store.engine.begin() as conn:
             b = mb.create_bank(conn, "later")
             mb.add_entries(conn, b["id"], [("pdq", e, "x") for e in entries] + [("md5", md5, "x")])

@@ -50,11 +50,8 @@ def _audit(conn, by: str | None, action: str, bank: str, detail: dict) -> None:
 def _open(db: str | None):
     from ..config import resolve_db
     from ..store import open_store
-    from ..store.media_banks import ensure_tables
 
-    store = open_store(resolve_db(db))
-    ensure_tables(store.engine)
-    return store
+    return open_store(resolve_db(db))
 
 
 def _hash_files(files: list[Path], fps: float, full: bool, as_json: bool):

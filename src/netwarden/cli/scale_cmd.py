@@ -73,7 +73,7 @@ def worker(
     """
     require_extra("stream", "`netwarden worker`")
     from ..scale.hash_lookup import stream_hooks
-    from ..scale.kafka_worker import ensure_tables, run_worker
+    from ..scale.kafka_worker import run_worker
     from ..store import open_store
 
     if media not in ("hash", "lookup", "off"):
@@ -81,7 +81,6 @@ def worker(
     conf = _kv(consumer_option)
     _check_brokers(kafka, conf)
     store = open_store(resolve_db(db))
-    ensure_tables(store)
     hooks = [] if no_signals else stream_hooks(store, terms, media)
     stats = run_worker(store, kafka, topic, group, hooks=hooks, fmt=fmt, batch_size=batch_size, batch_ms=batch_ms,
                        media_root=str(media_root.resolve()) if media_root else None, start=start,

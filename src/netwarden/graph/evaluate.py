@@ -27,8 +27,6 @@ import numpy as np
 from ..errors import UserError
 from .expand import Prepared, expand_prepared, load_graph
 
-METHODS = ("netwarden", "netwarden-interaction", "1-hop", "2-hop", "2-hop-ranked", "ppr-networkx")
-
 
 def read_truth(world: Path) -> dict:
     path = Path(world) / "truth.json"
@@ -217,10 +215,6 @@ def evaluate_evasion(store, truth: dict) -> dict:
     return {"reregistrations": len(pairs), "reported": len(reported), "true_links": tp,
             "precision": tp / len(reported) if reported else None, "recall": tp / len(pairs) if pairs else None,
             "mrr": {k: {"n": v["n"], "mrr": v["mrr"]} for k, v in by.items()}, "by_carried": by}
-
-
-def _bucket_shared(x: float) -> str:
-    return ">=0.25" if x >= 0.25 else "<0.25"
 
 
 def summarize(rows: list[dict]) -> list[dict]:

@@ -65,7 +65,6 @@ class MediaSignals:
         self.banks = BankMatcher(index_mode=index_mode)
         self._pool: ThreadPoolExecutor | None = None
         self._by_content: dict[str, MediaHashes] = {}  # sha256 of the bytes -> hashes
-        mb.ensure_tables(store.engine)
 
     def _hash_all(self, paths: list[tuple[str, str]]) -> dict[str, MediaHashes]:
         """Hash (media_id, path) pairs; PDQ and decoding release the GIL, so two threads help."""

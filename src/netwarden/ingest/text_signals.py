@@ -96,7 +96,6 @@ class TextSignals:
         path = terms_path or os.environ.get("NETWARDEN_TERMS") or None
         self.source = TermSource(path) if path else None
         self.link_banks = LinkBanks()
-        mb.ensure_tables(store.engine)
 
     def on_batch(self, conn, batch: Batch) -> None:
         now = datetime.now(UTC).isoformat(timespec="seconds")

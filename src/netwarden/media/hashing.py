@@ -29,13 +29,6 @@ def bits_to_hex(bits: np.ndarray) -> str:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex()
 
 
-def hex_to_bytes(h: str) -> bytes:
-    b = bytes.fromhex(h)
-    if len(b) != 32:
-        raise ValueError(f"a PDQ hash is 64 hex digits, got {len(h)}")
-    return b
-
-
 def hamming_hex(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
 

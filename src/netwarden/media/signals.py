@@ -17,8 +17,6 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ..errors import UserError
-
 MEDIA_TYPES = ("pdq", "md5", "sha256", "vpdq")
 LINK_TYPES = ("url", "domain")  # matched on links in text during ingestion, not on media
 SIGNAL_TYPES = MEDIA_TYPES + LINK_TYPES
@@ -126,10 +124,3 @@ def write_csv(rows: Iterable[Row], tx_names: bool = False) -> Iterator[str]:
         buf.truncate()
         w.writerow([TX_NAMES.get(r.signal_type, r.signal_type) if tx_names else r.signal_type, r.signal, r.label])
         yield buf.getvalue()
-
-
-def require_rows(text: str, source: str) -> list[Row]:
-    rows, problems = read_csv(text, source)
-    if problems and not rows:
-        raise UserError(f"{problems[0]}; fix the file (format: signal_type,signal,label).")
-    return rows

@@ -102,8 +102,7 @@ def to_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def export(engine: Engine, fmt: str, actor: str, case_ids: list[str] | None = None,
-           include_accounts: bool = False) -> tuple[str, int]:
+def export(engine: Engine, fmt: str, actor: str, case_ids: list[str] | None = None) -> tuple[str, int]:
     """The export text and its row count; audited as action "export"."""
     if fmt not in ("stix", "csv"):
         raise UserError(f"Export format {fmt!r} is not supported; use stix or csv.")

@@ -30,7 +30,6 @@ class EventHashLookup:
 
     def __init__(self, store):
         self.banks = BankMatcher()
-        mb.ensure_tables(store.engine)
 
     def on_batch(self, conn, batch: Batch) -> None:
         media = [m for m in batch.media if m.get("md5") or m.get("sha256") or m.get("pdq")]

@@ -367,8 +367,3 @@ def produce_file(brokers: str, topic: str, path, key_field: str | None = "subjec
     if left or errors:
         raise UserError(f"Could not deliver {left + len(errors)} messages to {topic} ({errors[:1]}); check --kafka.")
     return n
-
-
-def ensure_tables(store: Store) -> None:
-    """Create `stream_offsets` in a database that predates it (no-op once the migration has run)."""
-    so.metadata.create_all(store.engine, tables=[so], checkfirst=True)

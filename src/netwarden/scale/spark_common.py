@@ -129,10 +129,6 @@ def register_views(spark, store, names: Iterable[str] | None = None) -> None:
         table_df(spark, store, q, ddl).createOrReplaceTempView(name)
 
 
-def select_cols(table, names: Iterable[str]):
-    return select(*[table.c[n] for n in names])
-
-
 def lsh_threshold() -> float:
     """Jaccard distance below which MinHash LSH pairs are kept: 1 - graph.evasion.FOLLOW_JACCARD."""
     from ..graph.evasion import FOLLOW_JACCARD

@@ -25,7 +25,6 @@ so re-running, or an ingest that already found the match, stores nothing twice.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from itertools import combinations
 
@@ -255,7 +254,6 @@ def signal_rows(matches: list[dict], bank_names: dict[int, str], refs: dict[str,
 def run_retro_match(store, master: str = "local[*]", spark=None, banks: list[str] | None = None,
                     after_entry: int = 0, write: bool = True) -> dict:
     """Match bank entries (id > after_entry) against every stored media hash; write the signals."""
-    mb.ensure_tables(store.engine)
     spark = spark or spark_session(master, "netwarden-retro-match")
     mh, en, bk = load_inputs(spark, store, banks)
     found = [r.asDict() for r in match_df(mh, en, bk, after_entry).collect()]
@@ -281,7 +279,3 @@ def _count(conn) -> int:
 
     return int(conn.execute(select(func.count()).select_from(t.signals)
                             .where(t.signals.c.kind == "media_match")).scalar())
-
-
-def _detail(row) -> dict:
-    return json.loads(row.detail)

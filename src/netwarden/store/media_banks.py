@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from ..errors import UserError
 from .tables_media import bank_entries, banks, media_hashes
@@ -19,18 +19,6 @@ def now() -> str:
 def _stamp() -> str:
     """A bank change stamp (microseconds), so that refreshes see every removal or setting change."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def ensure_tables(engine: Engine) -> None:
-    """Create the media tables if a database predates them (no-op once the migration has run)."""
-    from sqlalchemy import inspect
-
-    names = set(inspect(engine).get_table_names())
-    missing = [t for t in (media_hashes, banks, bank_entries) if t.name not in names]
-    if missing:
-        from .meta import metadata
-
-        metadata.create_all(engine, tables=missing, checkfirst=True)
 
 
 def _insert_ignore(conn: Connection, table, rows: list[dict], index_elements: list[str] | None = None) -> None:

@@ -101,10 +101,6 @@ def normalize_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), fragment))
 
 
-def host_of(url: str) -> str:
-    return urlsplit(normalize_url(url)).hostname or ""
-
-
 def _parents(host: str) -> Iterable[str]:
     parts = host.split(".")
     for i in range(len(parts) - 1):

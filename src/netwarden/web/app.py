@@ -25,7 +25,6 @@ from .deps import TEMPLATES, NotSignedIn, current_user
 STATIC = Path(__file__).parent / "static"
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src 'self'; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-PUBLIC_PATHS = ("/login",)  # plus /static/*: the vendored assets the login page needs
 
 
 class RawSegments:

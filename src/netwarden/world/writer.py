@@ -17,10 +17,6 @@ import orjson
 FLUSH_LINES = 200_000
 
 
-def iso(t: int) -> str:
-    return _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(t))
-
-
 class EventSink:
     def __init__(self, out_dir: Path, t_min: int, t_max: int, buckets: int = 256):
         self.out_dir = out_dir
