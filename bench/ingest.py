@@ -143,7 +143,8 @@ def main() -> None:
         results.append({"store": "sqlite (wall clock)", "events": n, "ours_eps": n / dt,
                         "floor_eps": fn / fdt, "ratio": (n / dt) / (fn / fdt)})
         if not args.no_postgres:
-            from netwarden.testing.postgres import PostgresServer
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test support package
+            from support.postgres import PostgresServer
 
             # The server works in other processes: wall clock is the fair figure here.
             with PostgresServer() as pg:

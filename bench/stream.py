@@ -38,7 +38,7 @@ from netwarden.ingest.apply import Rows
 from netwarden.ingest.pipeline import paused_gc
 from netwarden.ingest.text_signals import TextSignals
 from netwarden.scale.hash_lookup import EventHashLookup
-from netwarden.scale.kafka_worker import StreamWorker, ensure_tables
+from netwarden.scale.kafka_worker import StreamWorker
 from netwarden.store import media_banks as mb
 from netwarden.store import open_store
 from netwarden.world import vocab
@@ -137,7 +137,6 @@ class Timed:
 def bench_pipeline(url: str, msgs: list[bytes], bank: list[tuple[str, str]], batch: int, partitions: int = 8,
                    pdq: bool = False) -> dict:
     store = open_store(url)
-    ensure_tables(store)
     with store.engine.begin() as conn:
         b = mb.create_bank(conn, "bench", threshold=31)
         rng = random.Random(1)
@@ -331,7 +330,8 @@ def main() -> None:
                        for i in range(a.repeat)), key=lambda r: r["cpu_s"])
         results["sqlite"] = {**runs[len(runs) // 2], "runs_cpu_s": [r["cpu_s"] for r in runs]}
         if a.postgres:
-            from netwarden.testing.postgres import PostgresServer
+            sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test support package
+            from support.postgres import PostgresServer
 
             server = PostgresServer().start()
             try:

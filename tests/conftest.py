@@ -18,7 +18,7 @@ _db_counter = itertools.count()
 
 @pytest.fixture(scope="session")
 def pg_server():
-    from netwarden.testing.postgres import PostgresServer
+    from support.postgres import PostgresServer
 
     server = PostgresServer().start()
     yield server

@@ -18,9 +18,9 @@ from netwarden.errors import UserError
 from netwarden.report import export, stats
 from netwarden.store import open_store
 from netwarden.store.tables_enforce import evidence_items
-from netwarden.testing.enforce_fixtures import env_keys, seed
-from netwarden.testing.mastodon_server import MastodonState, make_app
-from netwarden.testing.serve import ThreadServer
+from support.enforce_fixtures import env_keys, seed
+from support.mastodon_server import MastodonState, make_app
+from support.serve import ThreadServer
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from netwarden import audit
 from netwarden.report import evidence
 from netwarden.store import open_store
 from netwarden.store.tables_enforce import evidence_items
-from netwarden.testing.enforce_fixtures import env_keys, seed
+from support.enforce_fixtures import env_keys, seed
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ from netwarden.report.ncmec_xml import (
     validate,
 )
 from netwarden.store import open_store
-from netwarden.testing.enforce_fixtures import env_keys, seed
-from netwarden.testing.ncmec_server import NcmecState, make_app
-from netwarden.testing.serve import ThreadServer
+from support.enforce_fixtures import env_keys, seed
+from support.ncmec_server import NcmecState, make_app
+from support.serve import ThreadServer
 
 REPORTER = Reporter("Test", "Reporter", "tns@example.invalid")
 

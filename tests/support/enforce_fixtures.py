@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from ..store import schema as t
-from ..store import tables_media as tm
+from netwarden.store import schema as t
+from netwarden.store import tables_media as tm
 
 T0 = "2026-01-05T10:00:00Z"
 

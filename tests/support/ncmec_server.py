@@ -5,7 +5,7 @@ HTTP Basic auth, XML responses (<reportResponse>/<reportDoneResponse> with respo
 responseDescription) and a Request-ID header on every response. Codes: 0 success, 1000 server
 error, 1100 not authorized (HTTP 401), 2000 unknown report or file id, 4100 validation failure
 (required element missing), 4110 malformed XML, 5102 report already finished, 5103 report
-already retracted. Run it: `python -m netwarden.testing.ncmec_server --port 8765`.
+already retracted. Run it: `PYTHONPATH=tests python -m support.ncmec_server --port 8765`.
 Loopback only.
 """
 

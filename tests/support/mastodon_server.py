@@ -5,7 +5,7 @@ none|sensitive|disable|silence|suspend), POST /api/v1/admin/accounts/:id/{unsusp
 unsensitive,enable}, DELETE /api/v1/statuses/:id (404 when gone), POST
 /api/v1/admin/reports/:id/resolve. Webhook part: POST /webhook checks X-Netwarden-Signature and
 X-Netwarden-Timestamp and treats a repeated Idempotency-Key as already done.
-Run it: `python -m netwarden.testing.mastodon_server --port 8766`. Loopback only.
+Run it: `PYTHONPATH=tests python -m support.mastodon_server --port 8766`. Loopback only.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import JSONResponse
 
-from ..enforce.webhook import verify
+from netwarden.enforce.webhook import verify
 
 TYPES = ("none", "sensitive", "disable", "silence", "suspend")
 

@@ -1,1 +1,0 @@
-"""Helpers for tests and benchmarks: real servers started in temporary folders."""
