@@ -117,7 +117,7 @@ def _inputs(conn: Connection, ids: list[str], link_bank) -> tuple[dict, dict, di
         detail = json.loads(r.detail or "{}")
         if r.kind == "term_hit" and (r.account_id, term_key(detail)) in excepted:
             continue  # cleared by a reviewer as a false positive for this account
-        if r.kind == "url_match" and any(meta.negative for *_, meta in link_bank().match(str(detail.get("url")))):
+        if r.kind == "url_match" and any(meta.negative for *_, meta in link_bank().match(str(detail.get("url")), detail.get("raw"))):
             continue  # a negative bank holds the link now (e.g. cleared in review): kept as evidence only
         sigs[r.account_id].append(Signal(r.kind, r.subject_type, r.subject_id, r.account_id, r.weight, detail))
     cons: dict[str, list[dict]] = defaultdict(list)
@@ -145,9 +145,9 @@ def recompute(conn: Connection, account_ids: Iterable[str], chunk: int = 500) ->
         """The enabled banks' link entries as ingestion matches them, read once per recompute when needed."""
         if not loaded:
             from .ingest.text_signals import LinkBanks
-            from .text.urls import UrlBank
+            from .signal_types import LinkBank
 
-            loaded.append(LinkBanks().refresh(conn) or UrlBank())
+            loaded.append(LinkBanks().refresh(conn) or LinkBank())
         return loaded[0]
 
     for i in range(0, len(ids), chunk):

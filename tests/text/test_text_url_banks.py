@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import func, select
 
 from clirun import CLI
-from netwarden import risk
+from netwarden import risk, signal_types
 from netwarden.findings import text as url_rules
 from netwarden.ingest.batch import Batch
 from netwarden.ingest.pipeline import ingest_files
@@ -166,9 +166,9 @@ def test_ingest_matches_links_against_url_and_domain_banks(db_url, tmp_path):
             a1 = risk.get(conn, "a1")
             assert risk.get(conn, "a7").score == 0.0  # suppressed by the negative bank
         url_reasons = [r for r in a4.reasons if r["kind"] == "url_match"]
-        assert [r["points"] for r in url_reasons] == [url_rules.URL_FIRST["url"]]  # p1 and p6: one entry, once
+        assert [r["points"] for r in url_reasons] == [signal_types.URL.risk_first]  # p1 and p6: one entry, once
         assert "partner-urls" in url_reasons[0]["text"] and "https://files.example/d/AbC" in url_reasons[0]["text"]
-        assert [r["points"] for r in a1.reasons if r["kind"] == "url_match"] == [url_rules.URL_FIRST["domain"]]
+        assert [r["points"] for r in a1.reasons if r["kind"] == "url_match"] == [signal_types.DOMAIN.risk_first]
 
         ingest_files(store, [path])  # the same events again: nothing new
         assert len(_url_signals(store)) == len(got)
@@ -219,7 +219,7 @@ def test_risk_weighs_url_hits_below_media_and_explains_them():
     dom = risk.score("d", [hit("domain", 2), hit("domain", 2, field="post")])  # one entry counts once
     many = risk.score("x", [hit("domain", i) for i in range(20)])
     assert media.score > url.score > dom.score > 0
-    assert dom.score == url_rules.URL_FIRST["domain"] and many.score == url_rules.URL_CAP
+    assert dom.score == signal_types.DOMAIN.risk_first and many.score == url_rules.URL_CAP
     assert "in bank partner" in url.reasons[0]["text"] and "https://x.badhost.example/" in url.reasons[0]["text"]
 
 

@@ -1,7 +1,8 @@
 """URL normalization and banks; hashtag extraction and proposals."""
 
+from netwarden.signal_types import LinkBank
 from netwarden.text.hashtags import extract_hashtags, normalize_tag, propose_signal_hashtags
-from netwarden.text.urls import UrlBank, classify, extract_links, normalize_url
+from netwarden.text.urls import classify, extract_links, normalize_url
 
 
 def test_normalize_url():
@@ -30,7 +31,7 @@ def test_extract_links_spans():
 
 
 def test_url_bank():
-    b = UrlBank(urls=[("https://example.com/a", "m1")], domains=[("bad.example", "m2")])
+    b = LinkBank([("url", "https://example.com/a", "m1"), ("domain", "bad.example", "m2")])
     assert b.match("http://www.example.com/a/?utm_source=q") == [("url", "https://example.com/a", "m1")]
     assert b.match("https://x.bad.example/z") == [("domain", "bad.example", "m2")]
     assert b.match("https://good.example/") == []

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import typer
 
+from .. import signal_types
 from ..errors import UserError
 from .common import DB_OPT, JSON_OPT, emit, progress
+
+# Help and messages list the registered signal types (netwarden.signal_types), never a copy of them.
+TYPES = " | ".join(signal_types.names())
+TYPES_OR = ", ".join(signal_types.names()[:-1]) + " or " + signal_types.names()[-1]
 
 bank_app = typer.Typer(help="Hash banks: create, list, import, export, add, remove, set.", no_args_is_help=True)
 
@@ -212,7 +217,7 @@ def bank_import(
     rows, problems = read_csv(text, str(file))
     if not rows:
         first = problems[0] if problems else f"{file} has no signals"
-        raise UserError(f"{first}; give a CSV of signal_type,signal,label with pdq, md5, sha256, vpdq, url or domain rows.")
+        raise UserError(f"{first}; give a CSV of signal_type,signal,label with {TYPES_OR} rows.")
     store = _open(db)
     with store.engine.begin() as conn:
         existed = conn.execute(select(banks.c.id).where(banks.c.name == name)).first() is not None
@@ -261,7 +266,7 @@ def bank_export(
 
 def bank_add(
     name: str = typer.Argument(..., help="Bank name."),
-    signal_type: str = typer.Argument(None, help="pdq | md5 | sha256 | vpdq | url | domain (threatexchange names accepted)."),
+    signal_type: str = typer.Argument(None, help=f"{TYPES} (threatexchange names accepted)."),
     signal: str = typer.Argument(None, help="The hash in hex, or the link (url) or host name (domain)."),
     file: Path = typer.Option(None, "--file", "-f", help="Hash this media file and add its PDQ (and MD5)."),
     label: str = typer.Option("", "--label"),
@@ -305,7 +310,7 @@ def bank_add(
 
 def bank_remove(
     name: str = typer.Argument(..., help="Bank name."),
-    signal_type: str = typer.Argument(None, help="pdq | md5 | sha256 | vpdq | url | domain"),
+    signal_type: str = typer.Argument(None, help=TYPES),
     signal: str = typer.Argument(None, help="The hash in hex, or the link (url) or host name (domain)."),
     entry: int = typer.Option(None, "--entry", help="Remove by entry id instead."),
     by: str = BY_OPT,

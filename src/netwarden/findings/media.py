@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..media.signals import PDQ_THRESHOLD, VPDQ_MATCH_PERCENT
+from .. import signal_types
 from .registry import RiskInputs, SignalKind, per_media_key
 
 MEDIA_FIRST = 60.0  # an exact match of a banked item; less the further the match is
@@ -21,14 +21,11 @@ CLASSIFIER_CAP = 40.0
 
 def closeness(d: Mapping) -> float:
     """How close a match is, from 1.0 (exact) to 0.5 (at the match threshold), in its own signal type's
-    measure: PDQ bits of Hamming distance (threshold PDQ_THRESHOLD), vPDQ the share of the query's frames
-    that matched (threshold VPDQ_MATCH_PERCENT), MD5 / SHA-256 always exact."""
-    if d.get("signal_type") == "vpdq":
-        pct = d.get("query_match_percent")
-        pct = float(pct) if pct is not None else 100.0 - float(d.get("distance") or 0)
-        span = 100.0 - VPDQ_MATCH_PERCENT
-        return 1 - 0.5 * min(max(100.0 - pct, 0.0), span) / span
-    return 1 - 0.5 * min(int(d.get("distance") or 0), PDQ_THRESHOLD) / PDQ_THRESHOLD
+    measure (`MediaType.closeness`): PDQ bits of Hamming distance (threshold PDQ_THRESHOLD), vPDQ the share
+    of the query's frames that matched (threshold VPDQ_MATCH_PERCENT), MD5 / SHA-256 always exact. A type
+    no longer registered is read as PDQ bits, as before types had their own measure."""
+    t = signal_types.get(str(d.get("signal_type")))
+    return (t if t is not None and t.family == signal_types.MEDIA else signal_types.PDQ).closeness(d)
 
 
 def _how_close(m: dict) -> str:

@@ -1,19 +1,25 @@
-"""Signal kinds found in text: `url_match` (a link in a URL or domain bank), `term_hit` (an
+"""Signal kinds found in text: `url_match` (a link in a bank's url, domain or url_md5 entries), `term_hit` (an
 operator-listed term) and `off_platform_route` (an invite or file-hosting link)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .. import signal_types
 from .registry import RiskInputs, SignalKind, hashed_key
 
-URL_FIRST = {"url": 40.0, "domain": 25.0}  # a link that is in a URL bank / on a banked domain
 URL_EXTRA = 5.0  # each further distinct bank entry
 URL_CAP = 50.0
 TERM_EACH = 4.0  # times the term's weight
 TERM_CAP = 20.0
 ROUTE_EACH = 3.0
 ROUTE_CAP = 6.0
+
+
+def url_first(detail: Mapping) -> float:
+    """Points for an account's first matching link: its signal type's `risk_first` (url 40, domain 25)."""
+    t = signal_types.get(str(detail.get("signal_type")))
+    return float(getattr(t, "risk_first", signal_types.DOMAIN.risk_first))
 
 
 def term_key(detail: Mapping) -> str:
@@ -27,9 +33,9 @@ def url_risk(inp: RiskInputs) -> list[dict]:
         d = s.detail
         links.setdefault((d.get("bank_id"), d.get("entry")), {**d, "subject": f"{s.subject_type} {s.subject_id}"})
     reasons, total = [], 0.0
-    ordered = sorted(links.values(), key=lambda d: (d.get("signal_type") != "url", str(d.get("bank")), str(d.get("signal"))))
+    ordered = sorted(links.values(), key=lambda d: (-url_first(d), str(d.get("bank")), str(d.get("signal"))))
     for i, d in enumerate(ordered):
-        pts = min(URL_FIRST.get(str(d.get("signal_type")), URL_FIRST["domain"]) if i == 0 else URL_EXTRA, URL_CAP - total)
+        pts = min(url_first(d) if i == 0 else URL_EXTRA, URL_CAP - total)
         if pts <= 0:
             break
         total += pts

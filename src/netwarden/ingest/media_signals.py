@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlparse
 
 from sqlalchemy import select
 
-from .. import findings
+from .. import findings, signal_types
 from ..media.decode import MediaError, read_bytes
 from ..media.hashing import MediaHashes, hash_bytes
 from ..media.service import BankMatcher
@@ -33,7 +33,6 @@ from ..store.schema import signals as signals_t
 from ..store.tables_media import media_hashes as media_hashes_t
 from .batch import Batch
 
-WEIGHT = {"pdq": 1.0, "md5": 1.0, "sha256": 1.0, "vpdq": 1.0}
 HASH_THREADS = int(os.environ.get("NETWARDEN_MEDIA_THREADS", "2"))
 # Identical bytes are decoded once: re-uploads and reposts of the same file are common on a real
 # platform (and in synthetic worlds, which draw from pools). Bounded: entries are small.
@@ -184,7 +183,8 @@ def match_rows(media: list[dict], results, now: str) -> list[dict]:
                       "media_id": m["id"], "role": m.get("role") or "post"}
             if match.detail:
                 detail.update(match.detail)
-            sigs += findings.on_media("media_match", m, WEIGHT.get(match.signal_type, 1.0), detail,
+            t = signal_types.get(match.signal_type)
+            sigs += findings.on_media("media_match", m, t.weight if t is not None else 1.0, detail,
                                       (match.bank_id, match.entry_id))
     return findings.rows(sigs, now)
 

@@ -2,8 +2,8 @@
 
 Writes `term_hit` signals (with term, category, field, span, normalized form and list version),
 `off_platform_route` signals for invite and file-hosting links, `url_match` signals for links in
-posts, post link lists, bios and display names that match a `url` or `domain` entry of an
-enabled bank (suppressed when the link also matches a negative bank), and `contacts` rows. Every
+posts, post link lists, bios and display names that match a link entry (every link signal type of
+netwarden.signal_types: url, domain, url_md5) of an enabled bank (suppressed when the link also matches a negative bank), and `contacts` rows. Every
 insert is insert-or-ignore on a deterministic key, so applying the same batch twice changes
 nothing. Without a term list (no --terms and no NETWARDEN_TERMS) only contacts and links run.
 """
@@ -18,8 +18,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from .. import signal_types
 from ..findings import Signal
-from ..media.signals import LINK_TYPES
+from ..signal_types import LinkBank
 from ..store import media_banks as mb
 from ..store.schema import contacts as contacts_t
 from ..store.schema import signals as signals_t
@@ -27,10 +28,8 @@ from ..store.tables_media import bank_entries, banks
 from ..text.contacts import contacts_in_url, extract_contacts_many
 from ..text.scanner import scanner_for
 from ..text.terms import TermSource
-from ..text.urls import Link, UrlBank, classify, extract_links, normalize_url
+from ..text.urls import Link, classify, extract_links, normalize_url
 from .batch import Batch
-
-URL_WEIGHT = {"url": 1.0, "domain": 0.8}
 
 
 def _insert_ignore(conn, table, rows: list[dict]) -> None:
@@ -45,7 +44,7 @@ def _insert_ignore(conn, table, rows: list[dict]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LinkEntry:
-    """A url / domain bank entry, as UrlBank metadata."""
+    """A link bank entry, as LinkBank metadata."""
 
     bank: str
     bank_id: int
@@ -57,7 +56,7 @@ class LinkEntry:
 
 
 class LinkBanks:
-    """The url and domain entries of the enabled banks as one UrlBank, kept in step with the store.
+    """The link entries of the enabled banks as one LinkBank, kept in step with the store.
 
     Like media.service.BankMatcher: `refresh` costs two aggregate queries when nothing changed;
     any change to the banks (entries added or removed, a bank created, changed or deleted) reloads
@@ -68,23 +67,21 @@ class LinkBanks:
     FULL_RELOAD_SECONDS = 300.0
 
     def __init__(self) -> None:
-        self.bank: UrlBank | None = None
+        self.bank: LinkBank | None = None
         self._state: tuple | None = None
         self._loaded_at = 0.0
 
-    def refresh(self, conn) -> UrlBank | None:
+    def refresh(self, conn) -> LinkBank | None:
         st = mb.state(conn)
         if st == self._state and time.monotonic() - self._loaded_at < self.FULL_RELOAD_SECONDS:
             return self.bank
         q = (select(bank_entries.c.id, bank_entries.c.signal_type, bank_entries.c.signal, bank_entries.c.label,
                     banks.c.id.label("bank_id"), banks.c.name, banks.c.negative)
              .join(banks, banks.c.id == bank_entries.c.bank_id)
-             .where(bank_entries.c.signal_type.in_(LINK_TYPES), banks.c.enabled.is_(True)))
-        urls, domains = [], []
-        for r in conn.execute(q):
-            meta = LinkEntry(r.name, r.bank_id, r.id, r.signal_type, r.signal, r.label or "", bool(r.negative))
-            (urls if r.signal_type == "url" else domains).append((r.signal, meta))
-        self.bank = UrlBank(urls, domains) if urls or domains else None
+             .where(bank_entries.c.signal_type.in_(signal_types.names(signal_types.LINK)), banks.c.enabled.is_(True)))
+        entries = [(r.signal_type, r.signal, LinkEntry(r.name, r.bank_id, r.id, r.signal_type, r.signal, r.label or "",
+                                                       bool(r.negative))) for r in conn.execute(q)]
+        self.bank = LinkBank(entries) if entries else None
         self._state = st
         self._loaded_at = time.monotonic()
         return self.bank
@@ -175,10 +172,10 @@ class TextSignals:
                            (fld, url)).row(now))
 
 
-def _url_matches(rows: list[dict], bank: UrlBank, acc: str, stype: str, sid: str, fld: str, lk: Link,
+def _url_matches(rows: list[dict], bank: LinkBank, acc: str, stype: str, sid: str, fld: str, lk: Link,
                  now: str) -> None:
     """One `url_match` row per positive bank entry the link matches, none if a negative bank matches it."""
-    found = bank.match(lk.url)
+    found = bank.match(lk.url, lk.raw)
     if not found or any(meta.negative for _, _, meta in found):
         return
     seen = set()
@@ -190,5 +187,5 @@ def _url_matches(rows: list[dict], bank: UrlBank, acc: str, stype: str, sid: str
                   "signal": e.signal, "label": e.label, "matched": matched, "url": lk.url,
                   "raw": lk.raw[:500], "host": lk.host, "link_kind": lk.kind, "field": fld,
                   "span": [lk.start, lk.end] if lk.start >= 0 else None}
-        rows.append(Signal("url_match", stype, sid, acc, URL_WEIGHT[e.signal_type], detail,
+        rows.append(Signal("url_match", stype, sid, acc, signal_types.get(e.signal_type).weight, detail,
                            (fld, e.bank_id, e.entry_id, lk.url)).row(now))

@@ -30,12 +30,10 @@ def _apis() -> dict:
 
 
 def signal_types() -> list:
-    """The threatexchange SignalTypes Netwarden banks: PDQ, MD5 (threatexchange's video_md5) and URL."""
-    from threatexchange.signal_type.md5 import VideoMD5Signal
-    from threatexchange.signal_type.pdq.signal import PdqSignal
-    from threatexchange.signal_type.url import URLSignal
+    """The threatexchange SignalTypes Netwarden banks: each registered type's `tx()` (netwarden.signal_types)."""
+    from .. import signal_types as registry
 
-    return [PdqSignal, VideoMD5Signal, URLSignal]
+    return registry.tx_types()
 
 
 def exchanges() -> list[str]:

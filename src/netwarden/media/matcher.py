@@ -1,6 +1,8 @@
 """Matching media hashes against banks: exact MD5 / SHA-256, PDQ range search over all dihedral
 variants at each bank's threshold, vPDQ video-to-video, negative banks that suppress matches.
-Link entries (url, domain) in the same banks are skipped here; the text ingest hook matches them.
+Which types there are, and how each is matched (`matching`: exact, pdq or vpdq), comes from
+netwarden.signal_types; link entries (url, domain, ...) in the same banks are skipped here, the text
+ingest hook matches them.
 
 Plain library: banks and entries come in as plain dicts (see netwarden.store.media_banks for the
 store side). Adding entries is incremental: they are matchable as soon as `add_entries` returns.
@@ -13,9 +15,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .. import signal_types
+from ..signal_types import MEDIA, PDQ_THRESHOLD, VPDQ_MATCH_PERCENT
 from .hashing import MIN_QUALITY, MediaHashes
 from .index import PdqIndex, hex_to_u8
-from .signals import MEDIA_TYPES, PDQ_THRESHOLD, VPDQ_MATCH_PERCENT
 from .video import match_videos
 
 
@@ -84,16 +87,17 @@ class Matcher:
             if bank is None or not bank.enabled:
                 continue
             st, sig = e["signal_type"], e["signal"]
-            if st not in MEDIA_TYPES:
-                continue  # url / domain entries are matched on links by the text hook
+            t = signal_types.get(st)
+            if t is None or t.family != MEDIA:
+                continue  # link entries are matched on links by the text hook
             used += 1
-            if st in ("md5", "sha256"):
+            if t.matching == "exact":
                 self.exact.setdefault((st, sig), []).append((int(e["id"]), bank.id, e.get("label") or ""))
-            elif st == "pdq":
+            elif t.matching == "pdq":
                 pdq_ids.append(int(e["id"]))
                 pdq_hex.append(sig)
                 self.pdq_meta[int(e["id"])] = (bank.id, sig, e.get("label") or "")
-            elif st == "vpdq":
+            elif t.matching == "vpdq":
                 frames = json.loads(sig) if sig.startswith("[") else _parse_vpdq_lines(sig)
                 self.videos.append((int(e["id"]), bank.id, e.get("label") or "", frames))
         if pdq_ids:
@@ -116,9 +120,10 @@ class Matcher:
         """Match many media at once (one vectorised index search for all their PDQ variants)."""
         found: list[list[Match]] = [[] for _ in hs]
         # exact byte hashes
+        exact = [(t.name, t.column) for t in signal_types.exact_media_types()]
         for n, h in enumerate(hs):
-            for st in ("md5", "sha256"):
-                v = getattr(h, st)
+            for st, col in exact:
+                v = getattr(h, col)
                 for entry, bank_id, label in self.exact.get((st, v), []) if v else []:
                     b = self.banks[bank_id]
                     found[n].append(Match(b.name, b.id, entry, st, v, label, 0, "bytes", b.negative))

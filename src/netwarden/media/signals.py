@@ -1,82 +1,32 @@
-"""Signal types and bank file formats, with python-threatexchange / HMA names.
+"""Bank file formats (CSV and python-threatexchange's text exports) over the signal types of
+`netwarden.signal_types` (one module each: pdq, md5, sha256, vpdq, url, domain, url_md5).
 
-Netwarden stores four media signal types: `pdq`, `md5`, `sha256` (of the bytes, photo or video)
-and `vpdq`; and two link types: `url` (python-threatexchange's `URLSignal`, name "url") and
-`domain` (a host and all its subdomains). Names used by python-threatexchange, HMA and
-ThreatExchange indicator types are accepted on import and mapped here (`photo_md5`/`video_md5` ->
-md5, `video_sha256` -> sha256, `uri`/`raw_uri` -> url, `domain_name` -> domain). PDQ strings are
-validated with threatexchange's own `PdqSignal`; links are stored in the form they are matched in
-(netwarden.text.urls: https, punycode host without `www.`, tracking parameters dropped).
+Names used by python-threatexchange, HMA and ThreatExchange indicator types are accepted on import
+(`photo_md5`/`video_md5` -> md5, `video_sha256` -> sha256, `uri`/`raw_uri` -> url, `domain_name` ->
+domain; each type lists its own) and written on export with `--tx-names`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-MEDIA_TYPES = ("pdq", "md5", "sha256", "vpdq")
-LINK_TYPES = ("url", "domain")  # matched on links in text during ingestion, not on media
-SIGNAL_TYPES = MEDIA_TYPES + LINK_TYPES
-PDQ_THRESHOLD = 31  # a bank's default PDQ match threshold (bits of Hamming distance)
-VPDQ_MATCH_PERCENT = 80.0  # share of the query's usable frames that must match a bank video
-
-ALIASES = {
-    "pdq": "pdq",
-    "photo_pdq": "pdq",
-    "md5": "md5",
-    "photo_md5": "md5",
-    "video_md5": "md5",
-    "sha256": "sha256",
-    "photo_sha256": "sha256",
-    "video_sha256": "sha256",
-    "vpdq": "vpdq",
-    "video_vpdq": "vpdq",
-    "url": "url",
-    "uri": "url",
-    "raw_uri": "url",
-    "domain": "domain",
-    "domain_name": "domain",
-}
-
-# Our name -> the python-threatexchange SignalType name used on export for HMA / threatexchange.
-# (threatexchange has no domain signal type: `domain` stays as it is.)
-TX_NAMES = {"pdq": "pdq", "md5": "video_md5", "sha256": "video_sha256", "vpdq": "vpdq", "url": "url"}
-
-_HEX = {"pdq": 64, "md5": 32, "sha256": 64}
-_HEX_RE = re.compile(r"^[0-9a-f]+$")
+from .. import signal_types
 
 
 def canonical_type(name: str) -> str | None:
-    return ALIASES.get((name or "").strip().lower())
+    t = signal_types.get(name)
+    return t.name if t is not None else None
 
 
 def normalize(signal_type: str, signal: str) -> tuple[str, str]:
     """Canonical (type, signal); raises ValueError with a short reason if invalid."""
-    st = canonical_type(signal_type)
-    if st is None:
-        raise ValueError(f"unknown signal type {signal_type!r} (use one of {', '.join(SIGNAL_TYPES)})")
-    if st in LINK_TYPES:
-        from ..text.urls import bank_domain, bank_url
-
-        return st, (bank_url(signal) if st == "url" else bank_domain(signal))
-    s = (signal or "").strip().lower()
-    if st == "vpdq":
-        if not s:
-            raise ValueError("empty vpdq signal")
-        return st, s
-    if len(s) != _HEX[st] or not _HEX_RE.match(s):
-        raise ValueError(f"a {st} signal is {_HEX[st]} hex digits, got {signal!r}")
-    if st == "pdq":
-        from threatexchange.signal_type.pdq.signal import PdqSignal
-
-        try:
-            s = PdqSignal.validate_signal_str(s).lower()
-        except Exception as e:
-            raise ValueError(f"not a valid PDQ hash: {e}") from None
-    return st, s
+    t = signal_types.get(signal_type)
+    if t is None:
+        raise ValueError(f"unknown signal type {signal_type!r} (use one of {', '.join(signal_types.names())})")
+    return t.name, t.normalize(signal)
 
 
 @dataclass
@@ -122,5 +72,5 @@ def write_csv(rows: Iterable[Row], tx_names: bool = False) -> Iterator[str]:
     for r in rows:
         buf.seek(0)
         buf.truncate()
-        w.writerow([TX_NAMES.get(r.signal_type, r.signal_type) if tx_names else r.signal_type, r.signal, r.label])
+        w.writerow([signal_types.tx_name(r.signal_type) if tx_names else r.signal_type, r.signal, r.label])
         yield buf.getvalue()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from .. import signal_types
 from ..ingest.batch import Batch
 from ..ingest.media_signals import match_rows
 from ..media.hashing import MediaHashes
@@ -32,7 +33,8 @@ class EventHashLookup:
         self.banks = BankMatcher()
 
     def on_batch(self, conn, batch: Batch) -> None:
-        media = [m for m in batch.media if m.get("md5") or m.get("sha256") or m.get("pdq")]
+        exact = [t.column for t in signal_types.exact_media_types()]  # md5, sha256
+        media = [m for m in batch.media if m.get("pdq") or any(m.get(c) for c in exact)]
         if not media:
             return
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -45,9 +47,11 @@ class EventHashLookup:
         hashes = []
         for m in media:
             pdq = m.get("pdq")
-            md5, sha = m.get("md5"), m.get("sha256")  # bank entries are lower-case hex; platforms vary
-            hashes.append(MediaHashes(name=m["id"], md5=md5.lower() if md5 else None, sha256=sha.lower() if sha else None,
-                                      pdq=pdq.lower() if pdq else None, quality=m.get("pdq_quality") if pdq else None))
+            h = MediaHashes(name=m["id"], pdq=pdq.lower() if pdq else None, quality=m.get("pdq_quality") if pdq else None)
+            for c in exact:
+                v = m.get(c)
+                setattr(h, c, v.lower() if v else None)  # bank entries are lower-case hex; platforms vary
+            hashes.append(h)
         rows = match_rows(media, matcher.match_many(hashes), now)
         if rows:
             mb._insert_ignore(conn, signals_t, rows, ["key"])

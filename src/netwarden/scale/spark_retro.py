@@ -28,10 +28,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from itertools import combinations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
+from .. import signal_types
 from ..media.hashing import MIN_QUALITY
-from ..media.matcher import VPDQ_MATCH_PERCENT
+from ..signal_types import VPDQ_MATCH_PERCENT
 from ..store import media_banks as mb
 from ..store import schema as t
 from ..store.tables_media import bank_entries, banks, media_hashes
@@ -138,9 +139,9 @@ def match_df(media_df, entries_df, banks_df, after_entry: int = 0):
 
     # exact byte hashes
     exact = []
-    for st in ("md5", "sha256"):
-        e = ent.where(F.col("signal_type") == st)
-        m = media_df.where(F.col(st).isNotNull()).select("media_id", F.lower(st).alias("signal"))
+    for typ in signal_types.exact_media_types():
+        e = ent.where(F.col("signal_type") == typ.name)
+        m = media_df.where(F.col(typ.column).isNotNull()).select("media_id", F.lower(typ.column).alias("signal"))
         exact.append(m.join(e, "signal").select("media_id", "bank_id", "entry_id", "signal_type", "signal", "label",
                                                 F.lit(0).alias("distance"), F.lit("bytes").alias("variant"),
                                                 "negative", *_NO_PERCENT(F)))
@@ -183,18 +184,20 @@ def match_df(media_df, entries_df, banks_df, after_entry: int = 0):
 
 
 def load_inputs(spark, store, banks_filter: list[str] | None = None):
-    mh = table_df(spark, store, select(media_hashes.c.media_id, media_hashes.c.md5, media_hashes.c.sha256,
+    exact = [typ.column for typ in signal_types.exact_media_types()]  # md5, sha256
+    mh = table_df(spark, store, select(media_hashes.c.media_id, *[media_hashes.c[c] for c in exact],
                                        media_hashes.c.pdq, media_hashes.c.quality, media_hashes.c.variants,
                                        media_hashes.c.vpdq),
-                  "media_id string, md5 string, sha256 string, pdq string, quality int, variants string, vpdq string")
+                  "media_id string, " + "".join(f"{c} string, " for c in exact)
+                  + "pdq string, quality int, variants string, vpdq string")
     # media never hashed here (the stream's lookup mode keeps no row for MD5/SHA-256-only media): the byte
     # hashes the platform sent with the event, from the media table
     from pyspark.sql import functions as F
 
-    ev = table_df(spark, store, select(t.media.c.id, t.media.c.md5, t.media.c.sha256).where(
-        t.media.c.md5.is_not(None) | t.media.c.sha256.is_not(None)), "media_id string, md5 string, sha256 string")
+    ev = table_df(spark, store, select(t.media.c.id, *[t.media.c[c] for c in exact]).where(
+        or_(*[t.media.c[c].is_not(None) for c in exact])), "media_id string, " + ", ".join(f"{c} string" for c in exact))
     ev = (ev.join(mh.select("media_id"), "media_id", "left_anti")
-          .select("media_id", "md5", "sha256",  # match_df lower-cases them
+          .select("media_id", *exact,  # match_df lower-cases them
                   *[F.lit(None).cast(c).alias(n) for n, c in (("pdq", "string"), ("quality", "int"),
                                                              ("variants", "string"), ("vpdq", "string"))]))
     mh = mh.unionByName(ev)
@@ -204,7 +207,7 @@ def load_inputs(spark, store, banks_filter: list[str] | None = None):
     bk = table_df(spark, store, bq, "id int, name string, threshold int, enabled boolean, negative boolean")
     en = table_df(spark, store, select(bank_entries.c.id, bank_entries.c.bank_id, bank_entries.c.signal_type,
                                        bank_entries.c.signal, bank_entries.c.label)
-                  .where(bank_entries.c.signal_type.in_(["pdq", "md5", "sha256", "vpdq"])),
+                  .where(bank_entries.c.signal_type.in_(signal_types.names(signal_types.MEDIA))),
                   "id int, bank_id int, signal_type string, signal string, label string")
     return mh, en, bk
 

@@ -177,31 +177,3 @@ def bank_url(text: str) -> str:
         raise ValueError(f"{text!r} has no valid host name; give a link like https://example.com/path") from None
     return n
 
-
-class UrlBank:
-    """Known URLs and domains (e.g. from a hash-sharing partner), matched after normalization.
-
-    Exact URLs use python-threatexchange's URL signal type index on the normalized form;
-    domains match the host or any parent domain. Several entries may share a URL or a domain:
-    each one is reported.
-    """
-
-    def __init__(self, urls: Iterable[tuple[str, object]] = (), domains: Iterable[tuple[str, object]] = ()):
-        from threatexchange.signal_type.url import URLSignal
-
-        self._index = URLSignal.get_index_cls().build([(normalize_url(u), meta) for u, meta in urls])
-        self._domains: dict[str, list[object]] = {}
-        for d, meta in domains:
-            self._domains.setdefault(_host_idna(d.removeprefix("www.")), []).append(meta)
-
-    def match(self, url: str) -> list[tuple[str, str, object]]:
-        """[(kind 'url'|'domain', what matched, meta)] for `url`."""
-        n = normalize_url(url)
-        out: list[tuple[str, str, object]] = []
-        for r in self._index.query(n):
-            out.append(("url", n, r.metadata))
-        host = urlsplit(n).hostname or ""
-        for h in _parents(host):
-            for meta in self._domains.get(h, ()):
-                out.append(("domain", h, meta))
-        return out

@@ -31,10 +31,11 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 
 from .. import audit
+from .. import signal_types as stypes
 from ..media.decode import MAX_BYTES
 from ..media.hashing import MIN_QUALITY, MediaHashes
 from ..media.service import BankMatcher
-from ..media.signals import LINK_TYPES, canonical_type, normalize
+from ..media.signals import canonical_type, normalize
 from ..store.tables_media import bank_entries, banks
 from . import hma_auth
 from . import hma_models as M
@@ -45,8 +46,6 @@ OPENAPI_TITLE = "Open Media Match API"  # the interface's name; the description 
 # HMA signal type -> (Netwarden's stored type, content type, hashed by default for that content type)
 SIGNAL_TYPES = {"pdq": ("pdq", "photo", True), "video_md5": ("md5", "video", True), "vpdq": ("vpdq", "video", False)}
 CONTENT_TYPES = ("photo", "video")
-# The HMA name a stored type is reported under.
-HMA_NAME = {"pdq": "pdq", "md5": "video_md5", "vpdq": "vpdq", "sha256": "video_sha256"}
 
 
 class HmaError(Exception):
@@ -210,7 +209,7 @@ def nw_banks(request: Request) -> list[dict]:
 def _stored(hma_type: str) -> str:
     """Netwarden's stored type for an HMA (or Netwarden) signal type name; 400 if there is none."""
     st = SIGNAL_TYPES.get(hma_type, (None,))[0] or canonical_type(hma_type)
-    if st is None or st in LINK_TYPES:
+    if st is None or stypes.get(st).family != stypes.MEDIA:  # links are matched in text
         _fail(400, f"No such signal type {hma_type}")
     return st
 
@@ -264,7 +263,7 @@ def _content_out(bank, rows, include_signals: bool = False, include_metadata: bo
     out = {"id": head["content_id"] or head["id"], "disable_until_ts": head["disable_until_ts"] or 0,
            "original_media_uri": None, "bank": _bank_out(bank)}
     if include_signals:
-        out["signals"] = {HMA_NAME.get(r["signal_type"], r["signal_type"]): r["signal"] for r in rows}
+        out["signals"] = {stypes.tx_name(r["signal_type"]): r["signal"] for r in rows}
     if include_metadata and head["meta"]:
         out["metadata"] = json.loads(head["meta"])
     if head["note"]:

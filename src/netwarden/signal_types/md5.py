@@ -1,0 +1,18 @@
+"""MD5 of a file's bytes (photo or video), matched by equality. threatexchange calls it video_md5."""
+
+from __future__ import annotations
+
+from .base import ExactMediaType
+
+
+class MD5(ExactMediaType):
+    name = "md5"
+    aliases = ("photo_md5",)
+    column = "md5"
+    hex_digits = 32
+
+    @classmethod
+    def tx(cls):
+        from threatexchange.signal_type.md5 import VideoMD5Signal
+
+        return VideoMD5Signal
