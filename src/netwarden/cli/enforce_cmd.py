@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import resolve_db
+from ..enforce.worker import adapters_help
 from ..errors import UserError
 from ..store import open_store
 from .common import DB_OPT, JSON_OPT, emit, progress
@@ -62,7 +63,7 @@ def _network_from_cases(engine, case_id: str) -> list[str]:
 
 
 def enforce_run(
-    adapter: str = typer.Option(None, "--adapter", help="dryrun | mastodon | webhook (default: $NETWARDEN_ENFORCE_ADAPTER or dryrun)."),
+    adapter: str = typer.Option(None, "--adapter", help=adapters_help()),
     lease: float = typer.Option(300.0, "--lease", help="Seconds before an unfinished delivery may be claimed again."),
     limit: int = typer.Option(None, "--limit", help="Stop after this many deliveries."),
     max_attempts: int = typer.Option(8, "--max-attempts"),

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import load_settings, resolve_db
+from ..ingest.formats import help_text as formats_help
 from ..store import open_store
 from .common import DB_OPT, JSON_OPT, emit, progress
 
@@ -20,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     paths: list[Path] = typer.Argument(..., help="JSON Lines files (or single JSON documents) to ingest."),
-    fmt: str = typer.Option("native", "--format", "-f", help="native | twitter-v2 | mastodon | coop"),
+    fmt: str = typer.Option("native", "--format", "-f", help=formats_help()),
     db: str = DB_OPT,
     dead_letter: Path = typer.Option(None, "--dead-letter", help="Where bad records go (default: $NETWARDEN_DEAD_LETTER or ./netwarden-deadletter.jsonl)."),
     terms: str = typer.Option(None, "--terms", help="Term list to scan text with (default: $NETWARDEN_TERMS)."),

@@ -9,6 +9,7 @@ import typer
 from ..config import resolve_db
 from ..deps import require_extra
 from ..errors import UserError
+from ..ingest.formats import help_text as formats_help
 from .common import DB_OPT, JSON_OPT, emit
 
 KAFKA_OPT = typer.Option(..., "--kafka", help="Kafka bootstrap servers, host:port[,host:port...].")
@@ -52,7 +53,7 @@ def worker(
     topic: str = TOPIC_OPT,
     group: str = typer.Option("netwarden", "--group", help="Consumer group: workers in one group share the partitions."),
     db: str = DB_OPT,
-    fmt: str = typer.Option("native", "--format", "-f", help="native | twitter-v2 | mastodon"),
+    fmt: str = typer.Option("native", "--format", "-f", help=formats_help()),
     terms: str = typer.Option(None, "--terms", help="Term list to scan text with (default: $NETWARDEN_TERMS)."),
     media_root: Path = typer.Option(None, "--media-root", help="Folder that relative media uris resolve against."),
     no_signals: bool = typer.Option(False, "--no-signals", help="Store events only; skip media hashing and text scanning."),

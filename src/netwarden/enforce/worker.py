@@ -39,29 +39,61 @@ class WorkerResult:
         return {"done": self.done, "retried": self.retried, "failed": self.failed, "errors": self.errors}
 
 
+@dataclass(frozen=True)
+class Declared:
+    """An enforcement adapter: its name (`--adapter NAME`), one line of help, and how to make it from the
+    environment (raising DeliveryError when a setting is missing). The adapter implements base.Adapter."""
+
+    name: str
+    help: str
+    make: Callable[[], Adapter]
+
+
+def _dryrun() -> Adapter:
+    from .dryrun import DryRunAdapter
+
+    return DryRunAdapter(os.environ.get("NETWARDEN_DRYRUN_LOG"))
+
+
+def _mastodon() -> Adapter:
+    from .mastodon import MastodonAdapter
+
+    return MastodonAdapter(os.environ.get("NETWARDEN_MASTODON_URL", ""), os.environ.get("NETWARDEN_MASTODON_TOKEN", ""))
+
+
+def _webhook() -> Adapter:
+    from .webhook import WebhookAdapter
+
+    return WebhookAdapter(os.environ.get("NETWARDEN_WEBHOOK_URL", ""), os.environ.get("NETWARDEN_WEBHOOK_SECRET", ""))
+
+
+# Every adapter, declared once: make_adapter, the CLI's --adapter help and the docs' list read this.
+ADAPTERS: list[Declared] = [
+    Declared("dryrun", "log what would be done, call nothing", _dryrun),
+    Declared("mastodon", "Mastodon's admin API", _mastodon),
+    Declared("webhook", "a signed POST to the platform's own endpoint", _webhook),
+]
+DEFAULT_ADAPTER = "dryrun"
+
+
+def adapters_help() -> str:
+    return ("; ".join(f"{a.name}: {a.help}" for a in ADAPTERS)
+            + f" (default: $NETWARDEN_ENFORCE_ADAPTER or {DEFAULT_ADAPTER}).")
+
+
 def make_adapter(name: str | None = None) -> Adapter:
     """The adapter named (or $NETWARDEN_ENFORCE_ADAPTER, default dryrun), configured from the environment."""
     from ..errors import UserError
 
-    name = name or os.environ.get("NETWARDEN_ENFORCE_ADAPTER", "dryrun")
-    try:
-        if name == "dryrun":
-            from .dryrun import DryRunAdapter
-
-            return DryRunAdapter(os.environ.get("NETWARDEN_DRYRUN_LOG"))
-        if name == "mastodon":
-            from .mastodon import MastodonAdapter
-
-            return MastodonAdapter(os.environ.get("NETWARDEN_MASTODON_URL", ""),
-                                   os.environ.get("NETWARDEN_MASTODON_TOKEN", ""))
-        if name == "webhook":
-            from .webhook import WebhookAdapter
-
-            return WebhookAdapter(os.environ.get("NETWARDEN_WEBHOOK_URL", ""),
-                                  os.environ.get("NETWARDEN_WEBHOOK_SECRET", ""))
-    except DeliveryError as e:
-        raise UserError(f"The {name} adapter is not configured ({e}); set those variables (docs/enforcement.md).") from None
-    raise UserError(f"Unknown adapter {name!r}; use dryrun, mastodon or webhook.")
+    name = name or os.environ.get("NETWARDEN_ENFORCE_ADAPTER", DEFAULT_ADAPTER)
+    for a in ADAPTERS:
+        if a.name == name:
+            try:
+                return a.make()
+            except DeliveryError as e:
+                raise UserError(f"The {name} adapter is not configured ({e}); set those variables "
+                                "(docs/enforcement.md).") from None
+    raise UserError(f"Unknown adapter {name!r}; use {', '.join(a.name for a in ADAPTERS[:-1])} or {ADAPTERS[-1].name}.")
 
 
 def backoff(attempts: int, base: float = 30.0, cap: float = 3600.0) -> float:

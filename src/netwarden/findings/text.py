@@ -1,5 +1,5 @@
-"""Signal kinds found in text: `url_match` (a link in a bank's url, domain or url_md5 entries), `term_hit` (an
-operator-listed term) and `off_platform_route` (an invite or file-hosting link)."""
+"""Signal kinds found in text: `url_match` (a link matching a bank's entry of any link signal type),
+`term_hit` (an operator-listed term) and `off_platform_route` (an invite or file-hosting link)."""
 
 from __future__ import annotations
 

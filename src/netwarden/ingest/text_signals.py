@@ -3,7 +3,7 @@
 Writes `term_hit` signals (with term, category, field, span, normalized form and list version),
 `off_platform_route` signals for invite and file-hosting links, `url_match` signals for links in
 posts, post link lists, bios and display names that match a link entry (every link signal type of
-netwarden.signal_types: url, domain, url_md5) of an enabled bank (suppressed when the link also matches a negative bank), and `contacts` rows. Every
+netwarden.signal_types: url, domain, ...) of an enabled bank (suppressed when the link also matches a negative bank), and `contacts` rows. Every
 insert is insert-or-ignore on a deterministic key, so applying the same batch twice changes
 nothing. Without a term list (no --terms and no NETWARDEN_TERMS) only contacts and links run.
 """

@@ -1,5 +1,5 @@
 """Bank file formats (CSV and python-threatexchange's text exports) over the signal types of
-`netwarden.signal_types` (one module each: pdq, md5, sha256, vpdq, url, domain, url_md5).
+`netwarden.signal_types` (one module each: pdq, md5, sha256, vpdq, url, domain, ...).
 
 Names used by python-threatexchange, HMA and ThreatExchange indicator types are accepted on import
 (`photo_md5`/`video_md5` -> md5, `video_sha256` -> sha256, `uri`/`raw_uri` -> url, `domain_name` ->

@@ -99,5 +99,6 @@ class LinkBank:
         return [(name, matched, meta) for name, idx in self._indexes for matched, meta in idx.match(n, raw or url)]
 
 
-__all__ = ["BUILTIN", "DOMAIN", "LINK", "MD5", "MEDIA", "PDQ", "SHA256", "URL", "URL_MD5", "VPDQ", "PDQ_THRESHOLD", "VPDQ_MATCH_PERCENT", "LinkBank", "SignalType", "exact_media_types",
-           "get", "link_types", "media_types", "names", "register", "tx_name", "tx_types", "types"]
+__all__ = ["BUILTIN", "DOMAIN", "LINK", "MD5", "MEDIA", "PDQ", "PDQ_THRESHOLD", "SHA256", "URL", "URL_MD5", "VPDQ",
+           "VPDQ_MATCH_PERCENT", "LinkBank", "SignalType", "exact_media_types", "get", "link_types", "media_types",
+           "names", "register", "tx_name", "tx_types", "types"]
