@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The exact versions the suite is tested with (docs/operations.md); `make lock` refreshes it.
 LOCK := constraints.txt
 
-.PHONY: demo test test-fast test-latest lock drift lint sysdeps venv bench clean migration
+.PHONY: demo test test-fast test-latest lock drift lint sysdeps venv bench clean migration docs
 
 # Every extra (dev = web, stream, spark, eval, bench, test) at the locked versions.
 $(STAMP): pyproject.toml $(LOCK)
@@ -46,6 +46,10 @@ drift: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+
+# The generated command reference (a test fails when it is out of date).
+docs: $(STAMP)
+	$(BIN)/python -m netwarden.cli.reference > docs/cli.md
 
 clean:
 	rm -rf $(VENV) .venv-latest build dist *.egg-info

@@ -41,37 +41,43 @@ class WorkerResult:
 
 @dataclass(frozen=True)
 class Declared:
-    """An enforcement adapter: its name (`--adapter NAME`), one line of help, and how to make it from the
-    environment (raising DeliveryError when a setting is missing). The adapter implements base.Adapter."""
+    """An enforcement adapter: its name (`--adapter NAME`), one line of help, the environment settings it
+    reads, and how to make it from their values ("" when unset; raising DeliveryError when one it needs is
+    missing). The adapter implements base.Adapter."""
 
     name: str
     help: str
-    make: Callable[[], Adapter]
+    settings: tuple[str, ...]
+    make: Callable[[dict[str, str]], Adapter]
+
+    def from_env(self) -> Adapter:
+        return self.make({k: os.environ.get(k, "") for k in self.settings})
 
 
-def _dryrun() -> Adapter:
+def _dryrun(env: dict[str, str]) -> Adapter:
     from .dryrun import DryRunAdapter
 
-    return DryRunAdapter(os.environ.get("NETWARDEN_DRYRUN_LOG"))
+    return DryRunAdapter(env["NETWARDEN_DRYRUN_LOG"] or None)
 
 
-def _mastodon() -> Adapter:
+def _mastodon(env: dict[str, str]) -> Adapter:
     from .mastodon import MastodonAdapter
 
-    return MastodonAdapter(os.environ.get("NETWARDEN_MASTODON_URL", ""), os.environ.get("NETWARDEN_MASTODON_TOKEN", ""))
+    return MastodonAdapter(env["NETWARDEN_MASTODON_URL"], env["NETWARDEN_MASTODON_TOKEN"])
 
 
-def _webhook() -> Adapter:
+def _webhook(env: dict[str, str]) -> Adapter:
     from .webhook import WebhookAdapter
 
-    return WebhookAdapter(os.environ.get("NETWARDEN_WEBHOOK_URL", ""), os.environ.get("NETWARDEN_WEBHOOK_SECRET", ""))
+    return WebhookAdapter(env["NETWARDEN_WEBHOOK_URL"], env["NETWARDEN_WEBHOOK_SECRET"])
 
 
 # Every adapter, declared once: make_adapter, the CLI's --adapter help and the docs' list read this.
 ADAPTERS: list[Declared] = [
-    Declared("dryrun", "log what would be done, call nothing", _dryrun),
-    Declared("mastodon", "Mastodon's admin API", _mastodon),
-    Declared("webhook", "a signed POST to the platform's own endpoint", _webhook),
+    Declared("dryrun", "log what would be done, call nothing", ("NETWARDEN_DRYRUN_LOG",), _dryrun),
+    Declared("mastodon", "Mastodon's admin API", ("NETWARDEN_MASTODON_URL", "NETWARDEN_MASTODON_TOKEN"), _mastodon),
+    Declared("webhook", "a signed POST to the platform's own endpoint",
+             ("NETWARDEN_WEBHOOK_URL", "NETWARDEN_WEBHOOK_SECRET"), _webhook),
 ]
 DEFAULT_ADAPTER = "dryrun"
 
@@ -89,7 +95,7 @@ def make_adapter(name: str | None = None) -> Adapter:
     for a in ADAPTERS:
         if a.name == name:
             try:
-                return a.make()
+                return a.from_env()
             except DeliveryError as e:
                 raise UserError(f"The {name} adapter is not configured ({e}); set those variables "
                                 "(docs/enforcement.md).") from None
