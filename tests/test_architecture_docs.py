@@ -53,12 +53,12 @@ def _cli(*path: str):
 
 def test_the_four_registries_are_named_where_they_are():
     from netwarden import signal_types
-    from netwarden.enforce import worker
+    from netwarden.enforce import adapters
     from netwarden.ingest import formats
 
     table = DOC.split("Four extension points")[1].split("Every command")[0]
     for ref, obj in (("findings.BUILTIN", findings.BUILTIN), ("signal_types.BUILTIN", signal_types.BUILTIN),
-                     ("ingest.formats.FORMATS", formats.FORMATS), ("enforce.worker.ADAPTERS", worker.ADAPTERS)):
+                     ("ingest.formats.FORMATS", formats.FORMATS), ("enforce.adapters.ADAPTERS", adapters.ADAPTERS)):
         assert f"`{ref}`" in table and isinstance(obj, list | tuple) and obj
 
 
@@ -103,16 +103,16 @@ def test_input_format_registry_and_recipe():
 
 
 def test_adapter_registry_and_recipe(monkeypatch):
-    from netwarden.enforce import worker
+    from netwarden.enforce import adapters
 
-    assert "worker.ADAPTERS" in _section("Recipe: a new adapter")
+    assert "adapters.ADAPTERS" in _section("Recipe: a new adapter")
     enforcement = (DOCS / "enforcement.md").read_text(encoding="utf-8")
     help_ = _cli("enforce", "run")["adapter"].help
-    for a in worker.ADAPTERS:
+    for a in adapters.ADAPTERS:
         for k in a.settings:
             monkeypatch.setenv(k, "http://127.0.0.1:9/" if k.endswith("_URL") else "x")
             assert k in enforcement, f"docs/enforcement.md does not name {k}"
-        made = worker.make_adapter(a.name)
+        made = adapters.make_adapter(a.name)
         assert made.name == a.name and callable(made.deliver)
         assert f"--adapter {a.name}" in enforcement or f"NETWARDEN_ENFORCE_ADAPTER={a.name}" in enforcement
         assert a.name in help_

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ..config import resolve_db
-from ..enforce.worker import adapters_help
+from ..enforce.adapters import adapters_help, make_adapter
 from ..errors import UserError
 from ..store import open_store
 from .common import DB_OPT, JSON_OPT, emit, progress
@@ -77,7 +77,7 @@ def enforce_run(
     from ..enforce import worker
 
     store = _store(db)
-    ad = worker.make_adapter(adapter)
+    ad = make_adapter(adapter)
     with progress(not as_json) as p:
         task = p.add_task("delivering", total=None)
         res = worker.run(store.engine, ad, lease=lease, max_attempts=max_attempts, limit=limit,

@@ -12,7 +12,6 @@ Only an explicit `preserve=False` (the CLI's --no-preserve) skips it.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,69 +36,6 @@ class WorkerResult:
 
     def as_dict(self) -> dict:
         return {"done": self.done, "retried": self.retried, "failed": self.failed, "errors": self.errors}
-
-
-@dataclass(frozen=True)
-class Declared:
-    """An enforcement adapter: its name (`--adapter NAME`), one line of help, the environment settings it
-    reads, and how to make it from their values ("" when unset; raising DeliveryError when one it needs is
-    missing). The adapter implements base.Adapter."""
-
-    name: str
-    help: str
-    settings: tuple[str, ...]
-    make: Callable[[dict[str, str]], Adapter]
-
-    def from_env(self) -> Adapter:
-        return self.make({k: os.environ.get(k, "") for k in self.settings})
-
-
-def _dryrun(env: dict[str, str]) -> Adapter:
-    from .dryrun import DryRunAdapter
-
-    return DryRunAdapter(env["NETWARDEN_DRYRUN_LOG"] or None)
-
-
-def _mastodon(env: dict[str, str]) -> Adapter:
-    from .mastodon import MastodonAdapter
-
-    return MastodonAdapter(env["NETWARDEN_MASTODON_URL"], env["NETWARDEN_MASTODON_TOKEN"])
-
-
-def _webhook(env: dict[str, str]) -> Adapter:
-    from .webhook import WebhookAdapter
-
-    return WebhookAdapter(env["NETWARDEN_WEBHOOK_URL"], env["NETWARDEN_WEBHOOK_SECRET"])
-
-
-# Every adapter, declared once: make_adapter, the CLI's --adapter help and the docs' list read this.
-ADAPTERS: list[Declared] = [
-    Declared("dryrun", "log what would be done, call nothing", ("NETWARDEN_DRYRUN_LOG",), _dryrun),
-    Declared("mastodon", "Mastodon's admin API", ("NETWARDEN_MASTODON_URL", "NETWARDEN_MASTODON_TOKEN"), _mastodon),
-    Declared("webhook", "a signed POST to the platform's own endpoint",
-             ("NETWARDEN_WEBHOOK_URL", "NETWARDEN_WEBHOOK_SECRET"), _webhook),
-]
-DEFAULT_ADAPTER = "dryrun"
-
-
-def adapters_help() -> str:
-    return ("; ".join(f"{a.name}: {a.help}" for a in ADAPTERS)
-            + f" (default: $NETWARDEN_ENFORCE_ADAPTER or {DEFAULT_ADAPTER}).")
-
-
-def make_adapter(name: str | None = None) -> Adapter:
-    """The adapter named (or $NETWARDEN_ENFORCE_ADAPTER, default dryrun), configured from the environment."""
-    from ..errors import UserError
-
-    name = name or os.environ.get("NETWARDEN_ENFORCE_ADAPTER", DEFAULT_ADAPTER)
-    for a in ADAPTERS:
-        if a.name == name:
-            try:
-                return a.from_env()
-            except DeliveryError as e:
-                raise UserError(f"The {name} adapter is not configured ({e}); set those variables "
-                                "(docs/enforcement.md).") from None
-    raise UserError(f"Unknown adapter {name!r}; use {', '.join(a.name for a in ADAPTERS[:-1])} or {ADAPTERS[-1].name}.")
 
 
 def backoff(attempts: int, base: float = 30.0, cap: float = 3600.0) -> float:

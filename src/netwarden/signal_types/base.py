@@ -23,6 +23,7 @@ class SignalType:
     family: ClassVar[str]  # MEDIA | LINK
     aliases: ClassVar[tuple[str, ...]] = ()  # other names accepted on import (HMA, ThreatExchange indicator types)
     weight: ClassVar[float] = 1.0  # weight of the signal a match writes
+    tx_type_name: ClassVar[str | None] = None  # tx().get_name(), written out so the registry imports no threatexchange
 
     @classmethod
     def tx(cls) -> type | None:
@@ -32,8 +33,7 @@ class SignalType:
     @classmethod
     def tx_name(cls) -> str:
         """The name python-threatexchange and HMA use (on export); our own name when threatexchange has none."""
-        t = cls.tx()
-        return t.get_name() if t is not None else cls.name
+        return cls.tx_type_name or cls.name
 
     @classmethod
     def accepted_names(cls) -> tuple[str, ...]:

@@ -7,6 +7,7 @@ from .base import ExactMediaType
 
 class MD5(ExactMediaType):
     name = "md5"
+    tx_type_name = "video_md5"
     aliases = ("photo_md5",)
     column = "md5"
     hex_digits = 32

@@ -11,6 +11,7 @@ PDQ_THRESHOLD = 31  # a bank's default PDQ match threshold (bits of Hamming dist
 
 class PDQ(MediaType):
     name = "pdq"
+    tx_type_name = "pdq"
     aliases = ("photo_pdq",)
     matching = "pdq"  # every dihedral variant of the media against the PDQ index, at each bank's threshold
 

@@ -7,6 +7,7 @@ from .base import ExactMediaType
 
 class SHA256(ExactMediaType):
     name = "sha256"
+    tx_type_name = "video_sha256"
     aliases = ("photo_sha256",)
     column = "sha256"
     hex_digits = 64

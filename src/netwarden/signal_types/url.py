@@ -8,6 +8,7 @@ from .base import LinkIndex, LinkType
 
 class URL(LinkType):
     name = "url"
+    tx_type_name = "url"
     aliases = ("uri", "raw_uri")
     risk_first = 40.0
 

@@ -12,6 +12,7 @@ from .base import ExactLinkIndex, LinkType, hex_signal
 
 class URL_MD5(LinkType):
     name = "url_md5"
+    tx_type_name = "url_md5"
     aliases = ("hash_url_md5",)  # ThreatExchange's indicator type HASH_URL_MD5
     risk_first = 40.0  # as a link in a URL bank: it is one, hashed
 
