@@ -14,13 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from .. import audit
+from ..cases import ACTIONS as DECISIONS
 from ..errors import UserError
 from ..store import schema as t
 from ..store.tables_enforce import enforce_actions
 from ..store.upsert import insert_ignore
 from .util import now
 
-ACTIONS = ("suspend", "remove_posts", "restrict", "reverse")
+# What a reviewer decides (cases.ACTIONS), and `reverse`: undoing an action carried out before.
+ACTIONS = (*DECISIONS, "reverse")
 DESTRUCTIVE = ("suspend", "remove_posts")
 
 

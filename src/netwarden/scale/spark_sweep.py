@@ -26,7 +26,8 @@ import math
 
 import numpy as np
 
-ALPHA = 0.1
+from ..graph.expand import ALPHA  # the restart probability, the same as the single-machine expansion's
+
 CHECKPOINT_EVERY = 4
 
 
