@@ -10,13 +10,13 @@ store side). Adding entries is incremental: they are matchable as soon as `add_e
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .. import signal_types
 from ..signal_types import MEDIA, PDQ_THRESHOLD, VPDQ_MATCH_PERCENT
+from ..signal_types.vpdq import frames as vpdq_frames
 from .hashing import MIN_QUALITY, MediaHashes
 from .index import PdqIndex, hex_to_u8
 from .video import match_videos
@@ -98,7 +98,7 @@ class Matcher:
                 pdq_hex.append(sig)
                 self.pdq_meta[int(e["id"])] = (bank.id, sig, e.get("label") or "")
             elif t.matching == "vpdq":
-                frames = json.loads(sig) if sig.startswith("[") else _parse_vpdq_lines(sig)
+                frames = vpdq_frames(sig)
                 self.videos.append((int(e["id"]), bank.id, e.get("label") or "", frames))
         if pdq_ids:
             self.index.add(hex_to_u8(pdq_hex), np.array(pdq_ids, dtype=np.int64))
@@ -187,11 +187,3 @@ def video_match(b: BankInfo, entry_id: int, label: str, n_frames: int, qp: float
     return Match(b.name, b.id, entry_id, "vpdq", f"{n_frames} frames", label, round(100 - qp), "frames", b.negative,
                  {"query_match_percent": round(qp, 1), "bank_match_percent": round(tp, 1)})
 
-
-def _parse_vpdq_lines(text: str) -> list[dict]:
-    frames = []
-    for line in text.replace(";", "\n").splitlines():
-        p = line.strip().split(",")
-        if len(p) >= 3:
-            frames.append({"frame": int(p[0]), "quality": int(p[1]), "pdq": p[2]})
-    return frames

@@ -37,6 +37,18 @@ class VPDQ(MediaType):
 
     @classmethod
     def query(cls, hashes, signal: str) -> None:
-        from ..media.matcher import _parse_vpdq_lines
+        hashes.kind, hashes.vpdq = "video", frames(signal)
 
-        hashes.kind, hashes.vpdq = "video", _parse_vpdq_lines(signal)
+
+def frames(signal: str) -> list[dict]:
+    """The frames of a stored vPDQ signal, in either of its forms: a JSON list, or `frame,quality,pdq[,ts]` lines."""
+    import json
+
+    if signal.startswith("["):
+        return json.loads(signal)
+    out = []
+    for line in signal.replace(";", "\n").splitlines():
+        p = line.strip().split(",")
+        if len(p) >= 3:
+            out.append({"frame": int(p[0]), "quality": int(p[1]), "pdq": p[2]})
+    return out

@@ -499,19 +499,10 @@ async def hash_post(request: Request) -> dict:
 
 def _query_hashes(st: str, signal: str, quality: int | None) -> MediaHashes:
     h = MediaHashes(name="signal")
-    if st == "pdq":
-        h.pdq, h.quality = signal, 100 if quality is None else quality
-    elif st in ("md5", "sha256"):
-        setattr(h, st, signal)
-    else:
-        h.kind, h.vpdq = "video", json.loads(signal) if signal.startswith("[") else _vpdq_lines(signal)
+    stypes.get(st).query(h, signal)  # each signal type sets its own hash (netwarden.signal_types)
+    if h.pdq is not None and quality is not None:
+        h.quality = quality
     return h
-
-
-def _vpdq_lines(text: str) -> list[dict]:
-    from ..media.matcher import _parse_vpdq_lines
-
-    return _parse_vpdq_lines(text)
 
 
 def lookup(request: Request, hma_type: str, signal: str, banks_filter: set[str] | None = None,
