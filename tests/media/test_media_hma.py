@@ -338,3 +338,16 @@ def test_a_bank_switched_off_by_ratio_stops_matching_in_ingestion_too(client, st
     client.put("/c/bank/COOP_OFF", json={"enabled_ratio": 0.3})  # any ratio above 0: ingestion matches it
     with store.engine.connect() as conn:
         assert [m.bank for m in bm.refresh(conn).match(q).matches] == ["COOP_OFF"]
+
+
+def test_raw_lookup_is_raw(client):
+    """HMA's raw_lookup checks no enabled state: disabled content, ratio 0 and negative banks show."""
+    import time
+
+    client.post("/c/banks", json={"name": "OFF", "enabled_ratio": 0})
+    client.post("/c/bank/OFF/signal", json={"pdq": PDQ})
+    client.put("/c/bank/OFF/content/1", json={"disable_until_ts": int(time.time()) + 600})
+    client.post("/c/banks", json={"name": "FP", "negative": True})
+    client.post("/c/bank/FP/signal", json={"pdq": PDQ})
+    assert client.get("/m/raw_lookup", params={"signal_type": "pdq", "signal": PDQ}).json() == {"matches": [1, 2]}
+    assert client.get("/m/lookup", params={"signal_type": "pdq", "signal": PDQ, "bypass_coinflip": "true"}).json() == {}

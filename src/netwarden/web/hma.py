@@ -511,7 +511,8 @@ def lookup(request: Request, hma_type: str, signal: str, banks_filter: set[str] 
     """HMA's lookup of one signal: {BANK: [{bank_content_id, distance}]}. The coin flip: one draw
     per lookup (seeded by `seed` when given); a bank answers when its ratio >= the draw (always with
     bypass_coinflip). Content disabled until a later time is left out; an enabled negative bank's
-    match suppresses every positive one (Netwarden's negative banks)."""
+    match suppresses every positive one (Netwarden's negative banks). With respect_ratio False (raw
+    lookups, as HMA's /m/raw_lookup) none of that applies: every indexed match is returned."""
     st, sig = _normalized(hma_type, signal)
     m = _matcher(request)
     res = m.match(_query_hashes(st, sig, quality))
@@ -524,15 +525,15 @@ def lookup(request: Request, hma_type: str, signal: str, banks_filter: set[str] 
                                               .where(bank_entries.c.id.in_([x.entry_id for x in found])))}
         brows = {r["id"]: r for r in conn.execute(select(banks)).mappings()}
     now = time.time()
-    found = [x for x in found if x.entry_id in ents and (ents[x.entry_id].disable_until_ts or 0) <= now]
-    if any(x.negative and _ratio(brows[x.bank_id]) > 0 for x in found if x.bank_id in brows):
+    found = [x for x in found if x.entry_id in ents and (not respect_ratio or (ents[x.entry_id].disable_until_ts or 0) <= now)]
+    if respect_ratio and any(x.negative and _ratio(brows[x.bank_id]) > 0 for x in found if x.bank_id in brows):
         return {}
     coin = 0.0 if (bypass_coinflip or not respect_ratio) else random.Random(seed).random()
     out: dict[str, list[dict]] = {}
     seen = set()
     for x in sorted(found, key=lambda x: (x.bank, x.entry_id)):
         b = brows.get(x.bank_id)
-        if b is None or x.negative or _ratio(b) < coin or (banks_filter is not None and b["name"] not in banks_filter):
+        if b is None or (x.negative and respect_ratio) or _ratio(b) < coin or (banks_filter is not None and b["name"] not in banks_filter):
             continue
         if respect_ratio and not bypass_coinflip and _ratio(b) <= 0:
             continue
