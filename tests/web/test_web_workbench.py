@@ -230,3 +230,41 @@ def test_the_approver_sees_which_accounts_with_their_state_and_reasons(web_store
     assert set(shown) == set(ids)
     for aid, cells in shown.items():
         assert cells[0].startswith("@" + (handles[aid] or aid)) and cells[1] == "confirmed"
+
+
+def test_confidence_combines_the_measured_share_with_this_platforms_decisions():
+    from netwarden import confidence
+
+    prior = confidence.MEASURED[(True, 3)]
+    assert prior[0] >= confidence.PRIOR_WEIGHT and prior[1] == prior[0]
+    first = confidence.estimate(True, 3, {})
+    assert first["p"] == 1.0 and first["decisions"] == 0 and "generated worlds" in first["text"]
+    # 20 decisions here, all cleared: the prior counts as 20, so the share halves
+    after = confidence.estimate(True, 3, {(True, 3): (20, 0)})
+    assert after["p"] == 0.5 and "20 decided here" in after["text"]
+    assert confidence.estimate(False, 0, {})["p"] is None  # nothing measured, nothing decided
+    assert confidence.estimate(False, 0, {(False, 0): (4, 1)})["p"] == 0.25
+    assert [confidence.band(x, 10.0) for x in (0.5, 2, 4, 9, 15, 30)] == [0, 1, 2, 3, 4, 5]
+
+
+def test_members_show_a_confidence_that_follows_decisions(web_store, client):
+    from netwarden import confidence
+
+    store = web_store["store"]
+    cid = cases.open_case(store, [web_store["seed"]], "test", top_k=60)
+    with store.engine.connect() as conn:
+        members = cases.members(conn, cid)
+        med = confidence.core_median(members)
+        decided = confidence.decided_counts(conn)
+    core = [m for m in members if m["core"] and m["state"] == "candidate"]
+    key = (True, confidence.band(core[0]["score"], med))
+    before = confidence.estimate(*key, decided)["p"]
+    same_band = [m["account_id"] for m in core if confidence.band(m["score"], med) == key[1]][:10]
+    with store.engine.begin() as conn:
+        cases.decide_members(conn, cid, same_band, "clear", "moderator")
+        n, hits = confidence.decided_counts(conn)[key]
+    assert n >= len(same_band) > 0
+    assert confidence.estimate(*key, {key: (n, hits)})["p"] < (before if before is not None else 1.01)
+    doc = lxml.html.fromstring(client.get(f"/cases/{cid}").text)
+    cell = doc.xpath(f"//tr[@data-account='{core[-1]['account_id']}']/td[@class='confidence']")[0]
+    assert cell.text_content().endswith("%") and "similar accounts" in cell.get("title")

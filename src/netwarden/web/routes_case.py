@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
-from .. import audit, cases, explain, findings, history, risk
+from .. import audit, cases, confidence, explain, findings, history, risk
 from ..errors import UserError
 from ..store import schema as t
 from ..store.tables_cases import case_members
@@ -31,6 +31,8 @@ def _display(m: dict, words: list[dict], handles: dict) -> dict:
         tags.append(m["account_state"])
     m["tags"] = Markup("".join(f' <span class="tag">{escape(x)}</span>' for x in tags))
     m["risk_text"] = f"{m['risk']:.0f}"
+    p = m.get("confidence", {}).get("p")
+    m["confidence_text"] = "?" if p is None else f"{p:.0%}"
     m["score_text"] = f"{m['score']:.2f}"
     layers = {k: float(v) for k, v in m["layers"].items() if isinstance(v, int | float)}
     total = sum(layers.values()) or 1.0
@@ -59,6 +61,9 @@ def _members_block(request: Request, conn, cid: int, user: User) -> tuple[str, i
         case = cases.get_case(conn, cid)
         rows = cases.members(conn, cid)
         words = explain.case_reasons(conn, cid, rows)
+        decided, med = confidence.decided_counts(conn), confidence.core_median(rows)
+        for m in rows:
+            m["confidence"] = confidence.estimate(bool(m["core"]), confidence.band(m["score"] or 0.0, med), decided)
         handles = explain.handles_of(conn, [p for m in rows for p in m["path"][::2] if isinstance(p, str)])
         members = [_display(m, words[m["account_id"]], handles) for m in rows]
         core = [m for m in members if m["core"]]
