@@ -52,6 +52,7 @@ OWN_MIN = 10.0
 FLAG_MIN = 15.0
 MIN_FLAGGED = 3  # flagged direct ties
 FLAG_SHARE = 0.15  # and this share of its direct ties at least
+TIE_SKIP = ("hashtag", "media")  # graph layers that are not direct ties here (see direct_ties)
 JOIN_SHARE = 0.5  # share of its flagged ties already in one open case that makes the report join it
 TOP_K = 200
 
@@ -319,8 +320,9 @@ def network_for(store: Store, rep, weight: float) -> dict:
 
 
 def direct_ties(store: Store, account: str) -> list[str]:
-    """The accounts tied directly to this one in the graph (interaction, shared handle, media, avatar;
-    not shared hashtags, which ordinary accounts share widely)."""
+    """The accounts tied directly to this one in the graph: interaction, shared handle, shared avatar.
+    Not shared hashtags or shared media: ordinary accounts share both widely (one pool image can tie an
+    account to hundreds), and an account's own banked media already counts in its own risk."""
     from .graph.expand import load_graph  # numba is a base dependency: no fallback (netwarden.deps)
 
     graph, _ = load_graph(store)
@@ -329,7 +331,7 @@ def direct_ties(store: Store, account: str) -> list[str]:
         return []
     idx: set[int] = set()
     for name, m in graph.layers.items():
-        if name != "hashtag":
+        if name not in TIE_SKIP:
             idx.update(int(j) for j in m[i].indices)
     idx.discard(i)
     return sorted(graph.ids[j] for j in idx)
