@@ -351,3 +351,19 @@ def test_raw_lookup_is_raw(client):
     client.post("/c/bank/FP/signal", json={"pdq": PDQ})
     assert client.get("/m/raw_lookup", params={"signal_type": "pdq", "signal": PDQ}).json() == {"matches": [1, 2]}
     assert client.get("/m/lookup", params={"signal_type": "pdq", "signal": PDQ, "bypass_coinflip": "true"}).json() == {}
+
+
+def test_slashes_collapse_only_on_hma_paths(client):
+    import asyncio
+
+    from netwarden.web.hma import CollapseSlashes
+
+    assert client.get("http://testserver//m//index/status").status_code == 200
+    seen = []
+
+    async def inner(scope, receive, send):
+        seen.append(scope["path"])
+
+    for path in ("//c//banks", "/cases/1/members//decide"):
+        asyncio.run(CollapseSlashes(inner)({"type": "http", "path": path}, None, None))
+    assert seen == ["/c/banks", "/cases/1/members//decide"]

@@ -741,7 +741,7 @@ def is_hma_path(path: str) -> bool:
 
 class CollapseSlashes:
     """ASGI wrapper: `//c/banks` (what a base URL ending in '/' plus '/c/banks' gives, as Coop's
-    default does) routes as `/c/banks`."""
+    default does) routes as `/c/banks`. Paths outside the HMA API are left alone."""
 
     def __init__(self, app):
         self.app = app
@@ -750,7 +750,9 @@ class CollapseSlashes:
         if scope["type"] == "http" and "//" in scope.get("path", ""):
             import re
 
-            scope = dict(scope, path=re.sub("/{2,}", "/", scope["path"]))
+            path = re.sub("/{2,}", "/", scope["path"])
+            if is_hma_path(path):  # only the HMA API: a review-app URL with an empty segment stays as it is
+                scope = dict(scope, path=path)
         await self.app(scope, receive, send)
 
 
