@@ -210,20 +210,17 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
     if conn is None:
         with store.engine.connect() as c:
             return load_inputs(store, c)
-    susp = {a: (_t(st), h) for a, st, h in conn.execute(text(
-        "SELECT id, state_time, handle_lc FROM accounts WHERE state = 'suspended'"))}
+    susp = {a: (_t(st), h) for a, st, h in conn.execute(text(SUSPENDED_SQL))}
     if not susp:
         return None
     first = min((t for t, _ in susp.values() if t), default=None)
     if first is None:
         return None
-    newer = {a: (_t(c), h) for a, c, h in conn.execute(text(
-        "SELECT id, created_at, handle_lc FROM accounts WHERE state != 'suspended' AND created_at >= :t"),
-        {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})}
+    newer = {a: (_t(c), h) for a, c, h in conn.execute(text(NEWER_SQL), {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})}
     involved = set(susp) | set(newer)
     inp = EvasionInputs(susp, newer, defaultdict(set), defaultdict(int), {}, defaultdict(int),
                         defaultdict(set), defaultdict(set))
-    for a, key in conn.execute(text("SELECT DISTINCT account_id, platform || ':' || handle FROM contacts")):
+    for a, key in conn.execute(text(CONTACTS_SQL)):
         inp.handle_count[key] += 1
         if a in involved:
             inp.handles[a].add(key)
@@ -244,12 +241,12 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
             inp.follows[s].add(d)
         if d in involved:
             inp.followers[d].add(s)
-    n_accounts = conn.execute(text("SELECT COUNT(*) FROM accounts")).scalar() or 0
+    n_accounts = conn.execute(text(ACCOUNTS_COUNT_SQL)).scalar() or 0
     inp.popular = {d for d, k in indeg.items() if k > max(POPULAR_MIN, POPULAR_SHARE * n_accounts)}
     for a in list(inp.follows):
         inp.follows[a] -= inp.popular
     tag_count: dict[str, int] = defaultdict(int)
-    for a, tag in conn.execute(text("SELECT DISTINCT p.author_id, h.tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id")):
+    for a, tag in conn.execute(text(TAGS_SQL)):
         tag_count[tag] += 1
         if a in involved:
             inp.tags[a].add(tag)
@@ -277,8 +274,17 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
     return inp
 
 
-AVATAR_SQL = ("SELECT a.id, COALESCE(m.sha256, m.uri), h.pdq FROM accounts a LEFT JOIN media m ON m.id = a.avatar_media_id "
-              "LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id WHERE a.avatar_media_id IS NOT NULL")
+# The inputs' queries, written once: load_inputs runs them on the store, scale.spark_evasion on its views
+# of the same tables; the column aliases are the names the Spark path uses.
+SUSPENDED_SQL = "SELECT id AS a, state_time AS t, handle_lc AS h FROM accounts WHERE state = 'suspended'"
+NEWER_SQL = ("SELECT id AS a, created_at AS t, handle_lc AS h FROM accounts "
+             "WHERE state != 'suspended' AND created_at >= :t")
+CONTACTS_SQL = "SELECT DISTINCT account_id AS a, platform || ':' || handle AS k FROM contacts"
+ACCOUNTS_COUNT_SQL = "SELECT COUNT(*) AS n FROM accounts"
+TAGS_SQL = "SELECT DISTINCT p.author_id AS a, h.tag AS tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id"
+AVATAR_SQL = ("SELECT a.id AS a, COALESCE(m.sha256, m.uri) AS sha, h.pdq AS pdq FROM accounts a "
+              "LEFT JOIN media m ON m.id = a.avatar_media_id LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id "
+              "WHERE a.avatar_media_id IS NOT NULL")
 HEADER_SQL = AVATAR_SQL.replace("avatar_media_id", "header_media_id")
 FOLLOWS_SQL = ("SELECT src, dst FROM follows WHERE state = 'active' UNION "
                "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending')")

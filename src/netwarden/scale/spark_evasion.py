@@ -26,39 +26,30 @@ test compares the reported links with `graph.evasion.find_evasion` on the same w
 
 from __future__ import annotations
 
+from ..graph import evasion as ev
+
 NUM_TABLES = 20  # OR-amplification: recall at Jaccard 0.3 about 1 - 0.7**20 > 0.999
-
-
-AVATAR_MAX = 5  # avatars used by more accounts are stock images (graph.evasion)
-
-FOLLOWS_SQL = ("SELECT src, dst FROM follows WHERE state = 'active' UNION "
-               "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending')")
-AVATAR_SQL = ("SELECT a.id AS a, COALESCE(m.sha256, m.uri) AS sha, h.pdq AS pdq FROM accounts a "
-              "LEFT JOIN media m ON m.id = a.avatar_media_id LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id "
-              "WHERE a.avatar_media_id IS NOT NULL")
 
 
 def _frames(spark, first: str):
     """The evasion inputs as DataFrames over the registered views (graph.evasion.load_inputs' queries)."""
     from pyspark.sql import functions as F
 
-    susp = spark.sql("SELECT id AS a, state_time AS t, handle_lc AS h FROM accounts WHERE state = 'suspended'")
-    newer = spark.sql("SELECT id AS a, created_at AS t, handle_lc AS h FROM accounts "
-                      "WHERE state != 'suspended' AND created_at >= :t", args={"t": first})
-    handles = spark.sql("SELECT DISTINCT account_id AS a, platform || ':' || handle AS k FROM contacts").where(
-        F.col("k").isNotNull())
-    avatars = spark.sql(AVATAR_SQL)
+    susp = spark.sql(ev.SUSPENDED_SQL)
+    newer = spark.sql(ev.NEWER_SQL, args={"t": first})
+    handles = spark.sql(ev.CONTACTS_SQL).where(F.col("k").isNotNull())
+    avatars = spark.sql(ev.AVATAR_SQL)
     avatar_count = avatars.where(F.col("sha").isNotNull() & (F.col("sha") != "")).groupBy("sha").agg(
         F.count("*").alias("n"))
     from ..graph.evasion import HASHTAG_MAX, POPULAR_MIN, POPULAR_SHARE
 
-    edges = spark.sql(FOLLOWS_SQL)
-    n_accounts = spark.sql("SELECT COUNT(*) AS n FROM accounts").first()[0] or 0
+    edges = spark.sql(ev.FOLLOWS_SQL)
+    n_accounts = spark.sql(ev.ACCOUNTS_COUNT_SQL).first()[0] or 0
     popular = (edges.groupBy(F.col("dst").alias("p")).count()
                .where(F.col("count") > max(POPULAR_MIN, POPULAR_SHARE * n_accounts)).select("p"))
     follows = (edges.join(F.broadcast(popular), edges.dst == popular.p, "left_anti")
                .groupBy(F.col("src").alias("a")).agg(F.collect_set("dst").alias("f")))
-    tags = spark.sql("SELECT DISTINCT p.author_id AS a, h.tag AS tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id")
+    tags = spark.sql(ev.TAGS_SQL)
     rare = tags.groupBy("tag").count().where(F.col("count") <= HASHTAG_MAX).select("tag")
     tags = tags.join(rare, "tag")
     return susp, newer, handles, avatars, avatar_count, follows, tags
@@ -74,7 +65,7 @@ def candidate_pairs_df(spark, susp, newer, handles, avatars, avatar_count, follo
     ns, ss = newer.select(F.col("a").alias("n")), susp.select(F.col("a").alias("s"))
     by_handle = (handles.join(ns, handles.a == ns.n).select("n", "k")
                  .join(handles.join(ss, handles.a == ss.s).select("s", "k"), "k").select("n", "s"))
-    rare = avatars.join(avatar_count.where(F.col("n") <= AVATAR_MAX).select("sha"), "sha").select("a", "sha")
+    rare = avatars.join(avatar_count.where(F.col("n") <= ev.AVATAR_MAX).select("sha"), "sha").select("a", "sha")
     by_avatar = (rare.join(ns, rare.a == ns.n).select("n", "sha")
                  .join(rare.join(ss, rare.a == ss.s).select("s", "sha"), "sha").select("n", "s"))
     pairs = by_handle.union(by_avatar)
