@@ -183,3 +183,26 @@ def test_cli_export_writes_the_filtered_entries_and_is_audited(db_url, tmp_path)
     assert bad.returncode == 2 and "--since 'yesterday' is not an ISO date" in bad.stderr
     assert "Traceback" not in bad.stderr
     store.close()
+
+
+def test_a_csv_export_does_not_hand_a_spreadsheet_a_formula(tmp_path):
+    """Issue 14 (a probe beyond the list): subject ids are platform ids; a CSV cell starting with
+    '=' would run in a spreadsheet. The JSONL export keeps the value exact."""
+    import csv
+    import io
+
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}")
+    try:
+        with store.engine.begin() as conn:
+            audit.append(conn, "alice", "reveal", "media", '=HYPERLINK("http://198.51.100.1","x")', {"n": "+1"})
+        with store.engine.begin() as conn:
+            out = io.StringIO()
+            audit.export(conn, out, "csv", "alice", action="reveal")
+            rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+            assert rows[0]["subject_id"] == "'=HYPERLINK(\"http://198.51.100.1\",\"x\")"
+            assert all(not (v or "").startswith(("=", "+", "-", "@")) for r in rows for v in r.values())
+            jl = io.StringIO()
+            audit.export(conn, jl, "jsonl", "alice", action="reveal")
+            assert '"subject_id":"=HYPERLINK' in jl.getvalue()
+    finally:
+        store.close()

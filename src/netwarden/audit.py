@@ -189,6 +189,15 @@ def check_time(value: str | None, name: str) -> str | None:
     return value.strip().replace(" ", "T")
 
 
+def _cell(value):
+    """A CSV cell a spreadsheet will not run: text starting with = + - @ (or a tab or carriage
+    return) gets a leading apostrophe, as OWASP advises; the subject ids in the log are platform
+    ids, which the people investigated choose. JSONL exports are left exact."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def export(conn: Connection, out, fmt: str, by: str, **filters) -> int:
     """Write the matching entries (oldest first) as JSONL or CSV to `out`, and audit the export.
 
@@ -205,7 +214,7 @@ def export(conn: Connection, out, fmt: str, by: str, **filters) -> int:
         if written == n:
             break
         if writer:
-            writer.writerow([_canonical(e["detail"]) if k == "detail" else e[k] for k in EXPORT_FIELDS])
+            writer.writerow([_cell(_canonical(e["detail"]) if k == "detail" else e[k]) for k in EXPORT_FIELDS])
         else:
             out.write(json.dumps(e, ensure_ascii=False, separators=(",", ":")) + "\n")
         written += 1
