@@ -122,3 +122,22 @@ def test_servable_types_by_decoded_format_and_reencodes_other_images(tmp_path):
 def test_a_real_video_is_served_as_video_and_an_image_as_video_is_not():
     out = m.servable(TESTDATA / "vpdq" / "pattern-sd-grey-bar.mp4", "video")
     assert (out.content_type, out.ext) == ("video/mp4", "mp4")
+
+
+def test_a_symlink_or_folder_under_a_media_root_serves_nothing_outside_it(hostile_store, tmp_path):
+    """Probes beyond the issue's list: a link inside the root to a file outside, and a folder."""
+    from netwarden.web.app import create_app
+
+    store, world = hostile_store["store"], Path(hostile_store["world"])
+    outside = tmp_path / "secret.png"
+    Image.new("RGB", (8, 8)).save(outside, "PNG")
+    (world / "media" / "link.png").symlink_to(outside)
+    with store.engine.begin() as conn:
+        conn.execute(t.media.insert().values(id="symlink-out", kind="photo", uri="media/link.png"))
+        conn.execute(t.media.insert().values(id="a-folder", kind="photo", uri="media"))
+    app = create_app(store=store, media_roots=[str(world)], secure_cookies=False)
+    with TestClient(app) as c:
+        csrf = login(c, "admin")
+        for mid in ("symlink-out", "a-folder"):
+            assert c.post(f"/media/{mid}/reveal", headers={"X-CSRF-Token": csrf}).status_code == 404
+            assert c.get(f"/media/{mid}/blurred").content == m.placeholder()
