@@ -71,13 +71,14 @@ def path_steps(path: list, handles: dict[str, str | None]) -> list[dict]:
     return out
 
 
-def case_reasons(conn: Connection, cid: int, members: list[dict]) -> dict[str, list[dict]]:
-    """account id -> sentences [{"kind", "text", "media_id"?}] for every member of case `cid`."""
+def case_reasons(conn: Connection, cid: int, members: list[dict], ties=None) -> dict[str, list[dict]]:
+    """account id -> sentences [{"kind", "text", "media_id"?}] for every member of case `cid`;
+    `ties` (src, dst, kind) among them when the caller has them already."""
     ids = [m["account_id"] for m in members]
     state = {m["account_id"]: m["state"] for m in members}
     core = {m["account_id"] for m in members if m.get("core")}
     tied: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for a, b, kind in build.ties_among(conn, ids):
+    for a, b, kind in (build.ties_among(conn, ids) if ties is None else ties):
         tied[a][kind].add(b)
         tied[b][kind].add(a)
     shared: dict[tuple[str, str], set[str]] = defaultdict(set)

@@ -23,10 +23,11 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 
 import numpy as np
 import scipy.sparse as sp
+from sqlalchemy import text
 
 from ..graph import build, core
 
@@ -38,9 +39,22 @@ TIE_KINDS = tuple(build.INTERACTION_WEIGHTS)
 _RNG_LOCK = threading.Lock()
 
 
+_TIES_CACHE: OrderedDict[tuple, list[tuple[str, str, str]]] = OrderedDict()
+_TIES_CACHE_SIZE = 32
+
+
 def ties(conn, account_ids: list[str]) -> list[tuple[str, str, str]]:
-    """Directed interaction ties among the members (the graph build's own definition of a tie)."""
-    return build.ties_among(conn, account_ids)
+    """Directed interaction ties among the members (the graph build's own definition of a tie),
+    kept per process for this member set until the next event is ingested (one cheap MAX(seq))."""
+    ids = tuple(account_ids)
+    seq = conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar()
+    key = (id(conn.engine), str(conn.engine.url), hash(ids), len(ids), seq)
+    hit = _TIES_CACHE.get(key)
+    if hit is None:
+        hit = _TIES_CACHE[key] = build.ties_among(conn, ids)
+        while len(_TIES_CACHE) > _TIES_CACHE_SIZE:
+            _TIES_CACHE.popitem(last=False)
+    return hit
 
 
 def layout(members: list[dict], directed: list[tuple[str, str, str]], seeds: list[str] = ()) -> dict:
