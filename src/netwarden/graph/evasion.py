@@ -22,7 +22,8 @@ Each pair is scored by independent evidence, each with its weight and a reason:
   one of them shows weighs 1, one that ``NAME_COMMON`` or more show nothing);
 - the same bio (Jaccard of shingles >= ``BIO_JACCARD``, weighted by rarity among newer accounts
   like names; bios shared by more than ``BIO_MAX`` accounts in all, stock phrases, say nothing);
-- the handle family: the same letters, the handles at edit distance <= 2;
+- the handle family: the same letters, the handles at edit distance <= 2, weighted by rarity like
+  names (how many newer accounts are in the family: "thecedar" + digits on a large platform is many);
 - overlap of followed accounts (popular accounts, followed by more than max(100, 0.5%) of all
   accounts, left out: everyone follows them) and of followers (exact Jaccard, at least
   ``MIN_COMMON`` in common);
@@ -98,7 +99,8 @@ def describe(e: dict) -> str:
     if k == "bio":
         return f"same bio (shingle Jaccard {e['jaccard']})"
     if k == "handle_family":
-        return f"handle {e['value']} in the family of {e['old']} (edit distance {e['distance']})"
+        return (f"handle {e['value']} in the family of {e['old']} (edit distance {e['distance']}, "
+                f"{e.get('shared_by', 1)} newer account(s) in the family)")
     if k == "follows":
         return f"follows the same accounts (Jaccard {e['jaccard']}, {e['common']} in common)"
     if k == "followers":
@@ -199,6 +201,7 @@ class EvasionInputs:
     popular: set[str] = field(default_factory=set)  # accounts so widely followed that following them says nothing
     headers: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # as avatars, the profile header
     header_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    family_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # handle family among newer accounts
     devices: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     device_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     followers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -220,6 +223,8 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
     involved = set(susp) | set(newer)
     inp = EvasionInputs(susp, newer, defaultdict(set), defaultdict(int), {}, defaultdict(int),
                         defaultdict(set), defaultdict(set))
+    for _, h in newer.values():
+        inp.family_count[handle_stem(h)] += 1
     for a, key in conn.execute(text(CONTACTS_SQL)):
         inp.handle_count[key] += 1
         if a in involved:
@@ -319,6 +324,7 @@ def add_newcomers(conn, inp: EvasionInputs, ids: list[str]) -> list[str]:
         if first is None or c is None or c < first or a in inp.newer:
             continue
         inp.newer[a] = (c, h)
+        inp.family_count[handle_stem(h)] += 1
         out.append(a)
         nk = name_key(name)
         if nk:
@@ -397,9 +403,11 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
         fam = handle_stem(uname)
         if len(fam) >= STEM_MIN and fam == handle_stem(sname):
             d = edit_distance(uname, sname, 2)
-            if d <= 2:
+            cnt = max(1, inp.family_count.get(fam, 1))
+            w = WEIGHTS["handle_family"] * rarity(cnt)
+            if d <= 2 and w > 0:
                 ev.append({"kind": "handle_family", "value": uname, "old": sname, "distance": d,
-                           "weight": WEIGHTS["handle_family"]})
+                           "shared_by": cnt, "weight": round(w, 3)})
     for kind, sets, floor in (("follows", inp.follows, FOLLOW_JACCARD), ("followers", inp.followers, FOLLOWER_JACCARD)):
         fs, fn = sets.get(s, set()) - {n}, sets.get(n, set()) - {s}
         jac = _jaccard(fs, fn)
