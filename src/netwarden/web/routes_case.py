@@ -48,7 +48,10 @@ _MEMBERS_CACHE: OrderedDict[tuple, tuple[str, int, int]] = OrderedDict()
 _CACHE_SIZE = 64
 
 
-def _members_block(request: Request, conn, cid: int, user: User) -> tuple[str, int, int]:
+PAGE_SIZE = 250  # members per page of the case's table (the network view always shows them all)
+
+
+def _members_block(request: Request, conn, cid: int, user: User, page: int = 1) -> tuple[str, int, int]:
     """The rendered member table, cached per process by case version and the viewer's permissions.
 
     It holds no per-viewer value (the CSRF field sits outside it in case.html, tied to the form by
@@ -56,31 +59,36 @@ def _members_block(request: Request, conn, cid: int, user: User) -> tuple[str, i
     over platform text (issue 14 item 9: a handle equal to the old placeholder showed the token).
     The version is read before the members, so an entry is never older than its key; every change
     to a case or its members' scores bumps it (netwarden.cases.bump, risk.recompute)."""
-    key = (id(request.app), cid, cases.version(conn, cid), user.can("decide"), user.can("enforce"))
+    key = (id(request.app), cid, cases.version(conn, cid), user.can("decide"), user.can("enforce"), page)
     hit = _MEMBERS_CACHE.get(key)
     if hit is None:
         case = cases.get_case(conn, cid)
-        rows = cases.members(conn, cid)
-        words = explain.case_reasons(conn, cid, rows, network.ties(conn, [m["account_id"] for m in rows]))
-        decided, med = confidence.decided_counts(conn), confidence.core_median(rows)
+        everyone = cases.members(conn, cid)
+        pages = max(1, -(-len(everyone) // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        rows = everyone[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+        words = explain.case_reasons(conn, cid, everyone, network.ties(conn, [m["account_id"] for m in everyone]))
+        decided, med = confidence.decided_counts(conn), confidence.core_median(everyone)
         for m in rows:
             m["confidence"] = confidence.estimate(bool(m["core"]), confidence.band(m["score"] or 0.0, med), decided)
         handles = explain.handles_of(conn, [p for m in rows for p in m["path"][::2] if isinstance(p, str)])
         members = [_display(m, words[m["account_id"]], handles) for m in rows]
         core = [m for m in members if m["core"]]
+        pager = {"page": page, "pages": pages, "first": (page - 1) * PAGE_SIZE + 1,
+                 "last": (page - 1) * PAGE_SIZE + len(rows), "total": len(everyone)}
         html = TEMPLATES.get_template("_members.html").render(
-            case=case, core=core, periphery=[m for m in members if not m["core"]], user=user)
-        hit = (html, len(members), len(core))
+            case=case, core=core, periphery=[m for m in members if not m["core"]], user=user, pager=pager)
+        hit = (html, len(everyone), sum(1 for m in everyone if m["core"]))
         _MEMBERS_CACHE[key] = hit
         while len(_MEMBERS_CACHE) > _CACHE_SIZE:
             _MEMBERS_CACHE.popitem(last=False)
     return hit
 
 
-def _case_ctx(request: Request, cid: int, user: User) -> dict:
+def _case_ctx(request: Request, cid: int, user: User, page: int = 1) -> dict:
     with store(request).engine.connect() as conn:
         case = cases.get_case(conn, cid)
-        html, n, n_core = _members_block(request, conn, cid, user)
+        html, n, n_core = _members_block(request, conn, cid, user, page)
         decisions = cases.case_decisions(conn, cid)
         for d in decisions:  # what approving now would act on: recomputed from current states
             if d["state"] == "pending":
@@ -108,16 +116,16 @@ def _approval_evidence(conn, cid: int, targets: list[str]) -> list[dict]:
             for a in targets]
 
 
-def _case_or_404(request: Request, cid: int, user: User) -> dict:
+def _case_or_404(request: Request, cid: int, user: User, page: int = 1) -> dict:
     try:
-        return _case_ctx(request, cid, user)
+        return _case_ctx(request, cid, user, page)
     except UserError as e:  # a missing case
         raise HTTPException(404, str(e)) from None
 
 
 @router.get("/cases/{cid}", response_class=HTMLResponse)
-def case_page(request: Request, cid: int, user: User = Depends(current_user)):
-    return render(request, "case.html", user, **_case_or_404(request, cid, user))
+def case_page(request: Request, cid: int, page: int = 1, user: User = Depends(current_user)):
+    return render(request, "case.html", user, **_case_or_404(request, cid, user, page))
 
 
 @router.get("/api/cases/{cid}")
@@ -162,7 +170,7 @@ def case_graph(request: Request, cid: int, user: User = Depends(current_user)):
 @router.post("/cases/{cid}/decide", response_class=HTMLResponse)
 def decide(request: Request, cid: int, decision: str = Form(...), account_ids: list[str] = Form([]),
            note: str = Form(""), negative_bank: str = Form(""), confirm: str = Form(""), then: str = Form(""),
-           user: User = Depends(current_user)):
+           page: int = Form(1), user: User = Depends(current_user)):
     """Decide members. A decision on more than one member, or a clear as false-positive media, is
     made only when the form carries `confirm` equal to its member count: the first submit answers
     with that count (and the negative-bank entries it would propose) and a Confirm button.
@@ -176,14 +184,14 @@ def decide(request: Request, cid: int, decision: str = Form(...), account_ids: l
             entries = len(cases.negative_bank_rows(conn, ids, cid)[0]) if neg else 0
         if decision not in cases.MEMBER_DECISIONS or not ids:
             raise HTTPException(400, "Pick a decision and at least one member.")
-        page = "_confirm_decision.html" if request.headers.get("hx-request") else "confirm_decision.html"
-        return render(request, page, user, case=case, decision=decision, ids=ids, note=note,
-                      negative_bank=neg, entries=entries)
+        tpl = "_confirm_decision.html" if request.headers.get("hx-request") else "confirm_decision.html"
+        return render(request, tpl, user, case=case, decision=decision, ids=ids, note=note,
+                      negative_bank=neg, entries=entries, page=page)
     with store(request).engine.begin() as conn:
         cases.decide_members(conn, cid, ids, decision, user.name, note=note, negative_bank=neg)
         after = cases.next_undecided(conn, cid, ids[0]) if then == "next" and ids else None
     if request.headers.get("hx-request"):
-        return HTMLResponse(_case_ctx(request, cid, user)["members_html"])
+        return HTMLResponse(_case_ctx(request, cid, user, page)["members_html"])
     if then == "next":
         return RedirectResponse(f"/accounts/{urlpart(after)}?case={cid}" if after else f"/cases/{cid}", status_code=303)
     return RedirectResponse(f"/cases/{cid}", status_code=303)
