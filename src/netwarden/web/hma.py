@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 
@@ -802,4 +802,4 @@ def create_app(store, api_keys: list[str] | dict[str, str] | None = None, auth: 
     return app
 
 
-__all__ = ["install", "create_app", "router", "public", "HmaError", "Response"]
+__all__ = ["install", "create_app", "router", "public", "HmaError", "api_key"]
