@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netwarden.media.index import TAIL_MAX, PdqIndex, brute_force, hex_to_u8
+from netwarden.media.index import TAIL_MAX, PdqIndex, hex_to_u8
+from support.oracles import brute_force
 
 
 def clustered(n: int, rng, spread: float = 0.04) -> np.ndarray:

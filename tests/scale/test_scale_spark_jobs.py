@@ -157,7 +157,7 @@ def test_spark_pagerank_equals_the_same_iterations_on_one_machine(spark, at_inge
     """Multi-seed PPR by iterated DataFrame joins == the same synchronous iterations in numpy."""
     import numpy as np
 
-    from netwarden.scale.spark_sweep import ppr_arrays, ppr_numpy
+    from support.oracles import ppr_arrays, ppr_numpy
 
     matrix, seeds = _fused(at_ingest)
     assert len(seeds) >= 5
@@ -170,7 +170,7 @@ def test_spark_pagerank_equals_the_same_iterations_on_one_machine(spark, at_inge
 def test_sweep_with_iterated_pagerank_finds_the_single_machine_groups(at_ingest):
     """At the production tolerance the iterations (run by Spark above) give the push PPR's groups."""
     from netwarden.graph.sweep import sweep
-    from netwarden.scale.spark_sweep import ppr_numpy, sweep_with
+    from support.oracles import ppr_numpy, sweep_with
 
     store = open_store(at_ingest)
     a = sweep(store)  # the single-machine sweep itself
@@ -373,7 +373,8 @@ def test_spark_sweep_on_the_spark_graph_finds_the_same_groups(spark, at_ingest, 
     run is stored (method spark, audited) like a single-machine sweep, without building the graph on the driver."""
     from netwarden import audit
     from netwarden.graph import build, expand, sweep
-    from netwarden.scale.spark_sweep import ppr_numpy, run_sweep, sweep_with
+    from netwarden.scale.spark_sweep import run_sweep
+    from support.oracles import ppr_numpy, sweep_with
 
     store = open_store(at_ingest)
     want = sweep_with(store, lambda m, s: ppr_numpy(m, s, tol=0.35))  # 10 iterations, as below

@@ -293,25 +293,3 @@ class PdqIndex:
         order = np.lexsort((i, d, q))
         return q[order], i[order], d[order]
 
-
-def brute_force(bank8: np.ndarray, queries8: np.ndarray, radius: int = 31):
-    """Exact range search by full scan (reference for tests and recall measurement)."""
-    b64 = np.ascontiguousarray(bank8).view(np.uint64).reshape(-1, 4)
-    q64 = np.ascontiguousarray(queries8).view(np.uint64).reshape(-1, 4)
-    outs_q, outs_i, outs_d = [], [], []
-    step = max(1, 4_000_000 // max(len(b64), 1))
-    for s in range(0, len(q64), step):
-        qb = q64[s: s + step]
-        d = np.zeros((len(qb), len(b64)), dtype=np.int32)
-        for w in range(4):
-            d += np.bitwise_count(qb[:, w, None] ^ b64[None, :, w]).astype(np.int32)
-        qi, bi = np.nonzero(d <= radius)
-        outs_q.append(qi + s)
-        outs_i.append(bi)
-        outs_d.append(d[qi, bi])
-    if not outs_q:
-        e = np.zeros(0, dtype=np.int64)
-        return e, e, e
-    q, i, d = (np.concatenate(x).astype(np.int64) for x in (outs_q, outs_i, outs_d))
-    order = np.lexsort((i, d, q))
-    return q[order], i[order], d[order]

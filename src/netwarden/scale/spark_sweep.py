@@ -55,23 +55,6 @@ def ppr_df(spark, edges, deg, seeds, alpha: float = ALPHA, tol: float = 1e-4):
     return p
 
 
-def ppr_arrays(spark, matrix, seed_idx: list[int], alpha: float = ALPHA, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
-    """PPR on Spark over a scipy CSR matrix (the fused graph): (nodes, p) with p > 0."""
-    coo = matrix.tocoo()
-    edges = spark.createDataFrame(list(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist(), strict=True)),
-                                  "src long, dst long, w double")
-    degv = np.asarray(matrix.sum(axis=1)).ravel()
-    deg = spark.createDataFrame([(i, float(d)) for i, d in enumerate(degv.tolist()) if d > 0], "id long, deg double")
-    mass = 1.0 / max(1, len(seed_idx))
-    seeds: dict[int, float] = {}
-    for s in seed_idx:
-        seeds[int(s)] = seeds.get(int(s), 0.0) + mass
-    rows = ppr_df(spark, edges, deg, seeds, alpha, tol).where("p > 0").collect()
-    nodes = np.array([r.id for r in rows], dtype=np.int64)
-    p = np.array([r.p for r in rows], dtype=np.float64)
-    order = np.argsort(nodes)
-    return nodes[order], p[order]
-
 
 def sweep_spark(store, spark, min_size: int | None = None, tol: float = 1e-4, views: bool = True,
                 budget: int | None = None):
@@ -146,27 +129,6 @@ def sweep_spark(store, spark, min_size: int | None = None, tol: float = 1e-4, vi
                           outside_deg=outside_deg, budget=budget)
 
 
-def ppr_numpy(matrix, seed_idx: list[int], alpha: float = ALPHA, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
-    """The same synchronous iterations in numpy (a reference for the Spark version)."""
-    deg = np.asarray(matrix.sum(axis=1)).ravel()
-    trans = matrix.multiply(1.0 / np.maximum(deg, 1e-300)[:, None]).tocsr().T.tocsr()
-    r = np.zeros(matrix.shape[0])
-    for s in seed_idx:
-        r[s] += 1.0 / max(1, len(seed_idx))
-    p = np.zeros_like(r)
-    for _ in range(max(1, math.ceil(math.log(tol) / math.log(1 - alpha)))):
-        p += np.where(deg > 0, alpha * r, r)
-        r = (1 - alpha) * (trans @ r)
-    nodes = np.flatnonzero(p > 0)
-    return nodes, p[nodes]
-
-
-def sweep_with(store, ppr, seeds: list[str] | None = None, min_size: int | None = None):
-    """`graph.sweep.sweep` with another PageRank function (matrix, seed indices) -> (nodes, p)."""
-    from ..graph import sweep as sw
-
-    return sw.sweep(store, seeds, sw.MIN_GROUP if min_size is None else min_size,
-                    ppr=lambda prep, seed_idx: ppr(prep.matrix, seed_idx))
 
 
 def run_sweep(store, master: str = "local[*]", spark=None, actor: str = "system:spark", tol: float = 1e-4) -> dict:
