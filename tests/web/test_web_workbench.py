@@ -268,3 +268,38 @@ def test_members_show_a_confidence_that_follows_decisions(web_store, client):
     doc = lxml.html.fromstring(client.get(f"/cases/{cid}").text)
     cell = doc.xpath(f"//tr[@data-account='{core[-1]['account_id']}']/td[@class='confidence']")[0]
     assert cell.text_content().endswith("%") and "similar accounts" in cell.get("title")
+
+
+@pytest.mark.slow
+def test_side_panel_decides_and_moves_on_to_the_next_member(web_store, browser):
+    store = web_store["store"]
+    cid = cases.open_case(store, [web_store["seed"]], "test", top_k=40)
+    server = LiveServer(make_app(web_store, secure_cookies=True)).start()
+    try:
+        page = browser.new_context().new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(server.url + "/login")
+        page.fill("input[name=username]", "moderator2")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_url("**/queue")
+        page.goto(f"{server.url}/cases/{cid}")
+        page.wait_for_selector(".graph-box[data-ready='1']")
+        row = page.locator("tr.member.state-candidate").nth(2)
+        aid = row.get_attribute("data-account")
+        row.locator("td").nth(1).click()  # a row click selects the member: the panel shows it
+        page.wait_for_selector(f"#side-panel .panel[data-account='{aid}']")
+        assert "tied to " in page.locator("#side-panel").inner_text()
+        page.click("#side-panel button[value=confirm]")
+        page.wait_for_selector(f"tr.member.state-confirmed[data-account='{aid}']")  # the table reloaded
+        nxt = page.locator("#side-panel .panel").get_attribute("data-account")
+        assert nxt != aid
+        with store.engine.connect() as conn:
+            states = {m["account_id"]: m["state"] for m in cases.members(conn, cid)}
+        assert states[aid] == "confirmed" and states[nxt] == "candidate"
+        assert page.evaluate("document.getElementById('graph').nwCy.$(':selected').map(n => n.data('acc'))") == [nxt]
+        assert errors == []
+    finally:
+        server.stop()

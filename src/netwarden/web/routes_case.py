@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import audit, cases, confidence, explain, findings, history, risk
 from ..errors import UserError
@@ -189,12 +189,49 @@ def decide(request: Request, cid: int, decision: str = Form(...), account_ids: l
                       negative_bank=neg, entries=entries, page=page)
     with store(request).engine.begin() as conn:
         cases.decide_members(conn, cid, ids, decision, user.name, note=note, negative_bank=neg)
-        after = cases.next_undecided(conn, cid, ids[0]) if then == "next" and ids else None
+        after = cases.next_undecided(conn, cid, ids[0]) if then in ("next", "panel") and ids else None
+    if then == "panel":  # the side panel: the next undecided member's panel; the page reloads its table
+        resp = _panel(request, cid, after or "", user)
+        resp.headers["HX-Trigger"] = "nw-members-changed"
+        return resp
     if request.headers.get("hx-request"):
         return HTMLResponse(_case_ctx(request, cid, user, page)["members_html"])
     if then == "next":
         return RedirectResponse(f"/accounts/{urlpart(after)}?case={cid}" if after else f"/cases/{cid}", status_code=303)
     return RedirectResponse(f"/cases/{cid}", status_code=303)
+
+
+@router.get("/cases/{cid}/members", response_class=HTMLResponse)
+def members_fragment(request: Request, cid: int, page: int = 1, user: User = Depends(current_user)):
+    """The member table alone (the case page reloads it after a decision made in the side panel)."""
+    return HTMLResponse(_case_or_404(request, cid, user, page)["members_html"])
+
+
+def _panel(request: Request, cid: int, aid: str, user: User) -> HTMLResponse:
+    with store(request).engine.connect() as conn:
+        try:
+            case = cases.get_case(conn, cid)
+        except UserError as e:
+            raise HTTPException(404, str(e)) from None
+        everyone = cases.members(conn, cid)
+        m = next((x for x in everyone if x["account_id"] == aid), None)
+        if m is None:
+            return HTMLResponse('<p class="muted" id="panel-empty">Every member of this case is decided.</p>'
+                                if not aid else '<p class="muted" id="panel-empty">Not a member of this case.</p>')
+        words = explain.case_reasons(conn, cid, everyone, network.ties(conn, [x["account_id"] for x in everyone]))
+        med = confidence.core_median(everyone)
+        m["confidence"] = confidence.estimate(bool(m["core"]), confidence.band(m["score"] or 0.0, med),
+                                              confidence.decided_counts(conn))
+        handles = explain.handles_of(conn, [p for p in m["path"][::2] if isinstance(p, str)])
+        acc = conn.execute(select(t.accounts.c.display_name, t.accounts.c.bio).where(t.accounts.c.id == aid)).first()
+        n_posts = conn.execute(select(func.count()).select_from(t.posts).where(t.posts.c.author_id == aid)).scalar()
+    return render(request, "_panel.html", user, case=case, m=_display(m, words[aid], handles), acc=acc, n_posts=n_posts)
+
+
+@router.get("/cases/{cid}/panel", response_class=HTMLResponse)
+def member_panel(request: Request, cid: int, account: str = "", user: User = Depends(current_user)):
+    """The side panel: one member's reasons, confidence and path, with decision buttons."""
+    return _panel(request, cid, account, user)
 
 
 @router.post("/cases/{cid}/refresh")

@@ -48,6 +48,23 @@
     }
     ev.preventDefault();
   });
+  // the case page's side panel: the selected member (from the network view or the table)
+  document.addEventListener("nw:selected", function (ev) {
+    var aside = document.getElementById("side-panel");
+    if (!aside || !window.htmx || !ev.detail) return;
+    window.htmx.ajax("GET", aside.getAttribute("data-panel") + "?account=" + encodeURIComponent(ev.detail),
+                     { target: "#side-panel", swap: "innerHTML" });
+  });
+  // a decision made in the panel: reload the member table (same page), the view recolours after it
+  document.body.addEventListener("nw-members-changed", reloadMembers);  // app.js is deferred: body exists
+  function reloadMembers() {
+    var aside = document.getElementById("side-panel");
+    var form = document.getElementById("members");
+    if (!aside || !form || !window.htmx) return;
+    var page = form.querySelector("input[name=page]");
+    window.htmx.ajax("GET", aside.getAttribute("data-members") + "?page=" + encodeURIComponent(page ? page.value : "1"),
+                     { target: "#members", swap: "outerHTML" });
+  }
   // after a decision swaps the member table in, focus moves on to the next undecided member
   document.addEventListener("htmx:afterSwap", function (ev) {
     var t = ev.detail && ev.detail.target;

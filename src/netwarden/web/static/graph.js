@@ -70,7 +70,7 @@
 
   function rowFor(id) { return document.querySelector('tr[data-node="' + id + '"]'); }
 
-  function select(cy, id, fromRow) {
+  function select(cy, id, fromRow, quiet) {
     cy.nodes(":selected").unselect();
     cy.edges(".near").removeClass("near");
     var n = cy.getElementById(id);
@@ -94,6 +94,7 @@
       row.classList.add("graph-picked");
       if (!fromRow) row.scrollIntoView({ block: "nearest" });
     }
+    if (!quiet) document.dispatchEvent(new CustomEvent("nw:selected", { detail: n.data("acc") }));
   }
 
   function applyFilters(cy, box) {
@@ -180,6 +181,11 @@
       });
       document.body.addEventListener("htmx:afterSwap", function (ev) {
         var t = ev.detail && ev.detail.target;
+        if (t && t.id === "side-panel") {  // the panel moved on to the next member: follow it, quietly
+          var p = t.querySelector(".panel[data-node]");
+          if (p) select(cy, p.getAttribute("data-node"), false, true);
+          return;
+        }
         if ((t && t.id === "members") || (ev.target && ev.target.id === "members")) refresh(cy, url);
       });
       applyFilters(cy, box);
