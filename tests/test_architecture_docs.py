@@ -123,3 +123,10 @@ def test_cli_reference_is_current():
 
     assert (DOCS / "cli.md").read_text(encoding="utf-8") == reference.markdown(), \
         "docs/cli.md is out of date: run `make docs` (python -m netwarden.cli.reference > docs/cli.md)"
+
+
+def test_test_support_is_outside_the_package():
+    support = _section("Test support (`tests/support/`)")
+    for name in re.findall(r"`(\w+)\.py`", support):
+        assert (Path(__file__).parent / "support" / f"{name}.py").is_file(), name
+    assert not (SRC / "testing").exists()
