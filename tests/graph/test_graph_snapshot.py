@@ -213,3 +213,23 @@ def test_graph_build_and_status_commands(tmp_path):
     res = runner.invoke(app, ["graph", "build", "--db", "sqlite://"])
     assert res.exit_code != 0 and "NETWARDEN_GRAPH_DIR" in str(res.exception)
     store.close()
+
+
+def test_ingest_keeps_an_existing_snapshot_current(tmp_path):
+    from netwarden.cli import app
+
+    db = str(tmp_path / "nw.db")
+    runner = CliRunner()
+    write_jsonl(tmp_path / "a.jsonl", make_events(accounts=20, posts=40, seed=11))
+    res = runner.invoke(app, ["ingest", str(tmp_path / "a.jsonl"), "--db", db, "--json"])
+    assert res.exit_code == 0 and "graph_snapshot" not in json.loads(res.stdout)  # none made by an ingest
+    assert runner.invoke(app, ["graph", "build", "--db", db]).exit_code == 0
+    write_jsonl(tmp_path / "b.jsonl", LATE)
+    res = runner.invoke(app, ["ingest", str(tmp_path / "b.jsonl"), "--db", db, "--json"])
+    out = json.loads(res.stdout)
+    assert res.exit_code == 0 and out["graph_snapshot"]["how"].startswith("refresh of ")
+    assert json.loads(runner.invoke(app, ["graph", "status", "--db", db, "--json"]).stdout)["state"] == "current"
+    write_jsonl(tmp_path / "c.jsonl", [_ev(30, "follow", {"src": "a3", "dst": "newcomer"})])
+    res = runner.invoke(app, ["ingest", str(tmp_path / "c.jsonl"), "--db", db, "--no-graph", "--json"])
+    assert res.exit_code == 0 and "graph_snapshot" not in json.loads(res.stdout)
+    assert json.loads(runner.invoke(app, ["graph", "status", "--db", db, "--json"]).stdout)["state"] == "stale"

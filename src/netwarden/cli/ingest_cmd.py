@@ -27,6 +27,8 @@ def ingest(
     terms: str = typer.Option(None, "--terms", help="Term list to scan text with (default: $NETWARDEN_TERMS)."),
     no_signals: bool = typer.Option(False, "--no-signals", help="Store events only; skip media hashing and text scanning."),
     batch_size: int = typer.Option(20000, "--batch-size", min=1, help="Lines per transaction."),
+    no_graph: bool = typer.Option(False, "--no-graph", help="Leave the graph snapshot behind (by default one that "
+                                  "exists is brought up to the new events, so the next expand starts warm)."),
     as_json: bool = JSON_OPT,
 ) -> None:
     """Ingest platform events: idempotent, order-tolerant and resumable (a checkpoint per file)."""
@@ -45,12 +47,29 @@ def ingest(
             store, paths, fmt=fmt, dead_letter=dead_letter or Path(settings.dead_letter),
             batch_size=batch_size, signals=not no_signals, terms=terms, on_progress=on_progress,
         )
+    graph = None if no_graph else _refresh_snapshot(store, as_json)
     store.close()
     d = summary.as_dict()
     text = f"ingested {d['events']} events from {len(d['files'])} file(s) into {store.dialect}"
     if d["dead_letters"]:
         text += f"; {d['dead_letters']} bad record(s) written to {d['dead_letter_file']}"
+    if graph:
+        d["graph_snapshot"] = graph
+        text += f"; graph snapshot {graph['version']} ({graph['how']})"
     emit(d, as_json, text)
+
+
+def _refresh_snapshot(store, as_json: bool) -> dict | None:
+    """Bring an existing graph snapshot up to the store (none is made here: `netwarden graph build` does)."""
+    from ..graph import snapshot
+
+    root = snapshot.root_for(store)
+    if root is None or snapshot.current_version(root) is None:
+        return None
+    with progress(not as_json) as bar:
+        bar.add_task("updating the graph snapshot", total=None)
+        _, _, mark, how = snapshot.ensure(store, root)
+    return {"version": mark.version, "how": how}
 
 
 def db_upgrade(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
