@@ -27,11 +27,14 @@ def _entry_text(action: str, detail: dict) -> str:
     if action.startswith("enforce."):
         what = detail.get("action") or ""
         return f"{action.split('.', 1)[1]} {what}{case}".strip()
+    if action.startswith("label."):
+        return f"label {'added' if action == 'label.add' else 'removed'}: {detail.get('label', '')}"
     return f"{action}{case}"
 
 
 def timeline(conn: Connection, account_id: str, media_ids: list[str] = (), limit: int = LIMIT) -> list[dict]:
-    """Newest first: {time, kind, actor, text, case_id}. Kinds: case, decision, enforcement, reveal, report."""
+    """Newest first: {time, kind, actor, text, case_id}. Kinds: case, decision, enforcement, label, reveal,
+    report, audit."""
     out: list[dict] = []
     for r in conn.execute(select(case_members.c.case_id, case_members.c.rank, case_members.c.core, cases.c.created_at,
                                  cases.c.origin)
@@ -44,8 +47,8 @@ def timeline(conn: Connection, account_id: str, media_ids: list[str] = (), limit
          .order_by(audit_log.c.seq.desc()).limit(limit))
     for r in conn.execute(q):
         d = json.loads(r.detail or "{}")
-        kind = "decision" if r.action.startswith("decision.") else (
-            "enforcement" if r.action.startswith("enforce.") else "audit")
+        kind = r.action.split(".", 1)[0]
+        kind = {"decision": "decision", "enforce": "enforcement", "label": "label"}.get(kind, "audit")
         out.append({"time": r.time, "kind": kind, "actor": r.actor, "case_id": d.get("case_id"),
                     "text": _entry_text(r.action, d)})
     media_ids = list(dict.fromkeys(media_ids))[:500]

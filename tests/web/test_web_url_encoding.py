@@ -92,7 +92,7 @@ def test_hostile_account_page_opens_and_every_link_stays_in_its_place(client, ho
         assert ".." not in parts and "." not in parts, (attr, url)
         if parts[1:2] == ["accounts"]:
             assert len(parts) in (3, 4) and segment(parts[2]) in known_accounts, (attr, url)
-            assert parts[3:] in ([], ["notes"]), (attr, url)  # the account's notes (routes_triage)
+            assert parts[3:] in ([], ["notes"], ["labels"]), (attr, url)  # its notes (routes_triage), labels
         if parts[1:2] == ["media"]:
             assert segment(parts[2]) in known_media, (attr, url)
             assert parts[3:] in ([], ["blurred"], ["reveal"], ["item"]), (attr, url)

@@ -303,3 +303,26 @@ def test_side_panel_decides_and_moves_on_to_the_next_member(web_store, browser):
         assert errors == []
     finally:
         server.stop()
+
+
+def test_labels_are_added_removed_audited_and_in_the_history(web_store, client, monkeypatch):
+    from netwarden import audit, labels
+
+    aid = web_store["seed"]
+    h = {"X-CSRF-Token": client.csrf}
+    assert client.post(f"/accounts/{aid}/labels", headers=h, data={"label": "  Ban   Evader "},
+                       follow_redirects=False).status_code == 303
+    client.post(f"/accounts/{aid}/labels", headers=h, data={"label": "ban evader"})  # the same label: no change
+    doc = lxml.html.fromstring(client.get(f"/accounts/{aid}").text)
+    assert [x.text_content() for x in doc.xpath("//p[@id='labels']/span[contains(@class,'label')]")] == ["ban evader"]
+    assert client.post(f"/accounts/{aid}/labels", headers=h, data={"label": "<b>x</b>"}).status_code == 400
+    monkeypatch.setenv("NETWARDEN_LABELS", "ban evader, trusted reporter")
+    assert client.post(f"/accounts/{aid}/labels", headers=h, data={"label": "other"}).status_code == 400
+    client.post(f"/accounts/{aid}/labels", headers=h, data={"label": "ban evader", "remove": "1"})
+    with web_store["store"].engine.connect() as conn:
+        assert labels.of(conn, aid) == []
+        acts = [e["action"] for e in audit.entries(conn, subject_type="account", subject_id=aid)]
+        assert acts.count("label.add") == 1 and acts.count("label.remove") == 1
+    hist = " ".join(lxml.html.fromstring(client.get(f"/accounts/{aid}").text).xpath("//table[@id='history']")[0]
+                    .text_content().split())
+    assert "label added: ban evader" in hist and "label removed: ban evader" in hist

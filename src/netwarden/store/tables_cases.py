@@ -138,3 +138,15 @@ term_exceptions = Table(
     Column("created_at", TIME, nullable=False),
     PrimaryKeyConstraint("account_id", "term_id"),
 )
+
+# Per-account labels a reviewer sets (free text from an operator-chosen vocabulary, e.g. "ban evader",
+# "trusted reporter"); every add and remove is audited (netwarden.labels).
+account_labels = Table(
+    "account_labels",
+    metadata,
+    Column("account_id", ID, nullable=False),
+    Column("label", String(60), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", TIME, nullable=False),
+    PrimaryKeyConstraint("account_id", "label"),
+)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 
-from .. import audit, cases, confidence, explain, findings, history, risk
+from .. import audit, cases, confidence, explain, findings, history, labels, risk
 from ..errors import UserError
 from ..store import schema as t
 from ..store.tables_cases import case_members
@@ -344,10 +344,25 @@ def _account_ctx(request: Request, aid: str) -> dict:
         media_ids = [m for ids in pm.values() for m in ids] + ([acc.avatar_media_id] if acc.avatar_media_id else [])
         history_rows = history.timeline(conn, aid, media_ids)
         conflict = history.conflicts(conn, aid)
+        account_labels = labels.of(conn, aid)
     bio = highlight(acc.bio, [c["handle"] for c in contacts if c["field"] == "bio"])
     return {"account": dict(acc._mapping), "bio": bio, "contacts": contacts, "signals": sigs, "posts": posts,
             "post_media": pm, "cases": in_cases, "edges": edges, "risk": r, "history": history_rows,
-            "conflict": conflict}
+            "conflict": conflict, "labels": account_labels}
+
+
+@router.post("/accounts/{aid}/labels")
+def account_label(request: Request, aid: str, label: str = Form(...), remove: str = Form(""),
+                  user: User = Depends(current_user)):
+    """Add (or with remove=1, remove) a label on an account; audited (netwarden.labels)."""
+    require(user, "decide")
+    aid = segment(aid)
+    with store(request).engine.begin() as conn:
+        try:
+            (labels.remove if remove else labels.add)(conn, aid, label, user.name)
+        except UserError as e:
+            raise HTTPException(400, str(e)) from None
+    return RedirectResponse(f"/accounts/{urlpart(aid)}#labels", status_code=303)
 
 
 @router.get("/accounts/{aid}", response_class=HTMLResponse)
