@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
-from web_helpers import HOSTILE_BIO, PASSWORD, ROLES
+from web_helpers import CHROMIUM, CHROMIUM_ARGS, HOSTILE_BIO, PASSWORD, ROLES
 
 from netwarden import cases
 from netwarden.ingest.pipeline import ingest_files
@@ -91,3 +92,16 @@ def hostile_store(tmp_path_factory):
     cid = cases.open_case(store, [w["seed"]], "test")
     yield {"store": store, "case": cid, "world": w["root"], "summary": summary, "dead": d / "dead.jsonl", **w}
     store.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium under Playwright; a missing browser fails the test (run `make sysdeps`)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run `make sysdeps`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

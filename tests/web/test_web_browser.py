@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import select
-from web_helpers import HOSTILE_BIO, PASSWORD, LiveServer, make_app
+from web_helpers import HOSTILE_BIO, LiveServer, browser_login, make_app
 
 from netwarden import audit
 from netwarden.store.tables_cases import case_members
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make sysdeps)")]
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -26,31 +19,10 @@ def server(web_store):
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _login(browser, server, name):
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
-    page.on("console", lambda m: errors.append("console: " + m.text) if m.type == "error" else None)
-    page.goto(server.url + "/queue")
-    assert page.url.endswith("/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url("**/queue")
-    page.errors = errors
-    return page
+    return browser_login(browser, server.url, name)
 
 
 def test_review_flow_reveal_bulk_confirm_four_eyes(browser, server, web_store):

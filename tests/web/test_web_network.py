@@ -12,16 +12,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from web_helpers import PASSWORD, LiveServer, login
+from web_helpers import PASSWORD, LiveServer, browser_login, login
 
 from netwarden import cases
 from netwarden.ingest.pipeline import ingest_files
 from netwarden.store import open_store
 from netwarden.web import network, routes_case
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
@@ -142,29 +139,10 @@ def test_a_large_case_pages_its_member_table_and_a_decision_keeps_the_page(big):
         assert swapped.xpath(f"//tr[@data-account='{target}']/@class")[0].count("state-escalated") == 1
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: run `make sysdeps`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _page(browser, server):
-    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    page.on("console", lambda m: page.errors.append(m.text) if m.type in ("error", "warning") else None)
-    page.goto(server.url + "/login")
-    page.fill("input[name=username]", "moderator")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("#login-submit")
-    page.wait_for_url("**/queue")
-    return page
+    return browser_login(browser, server.url, "moderator", warnings=True, viewport={"width": 1400, "height": 1000})
 
 
 def _count(page, sel):

@@ -3,7 +3,6 @@ case with the report beside it, a member confirmed, the report resolved; every s
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 
@@ -11,19 +10,14 @@ import httpx
 import pytest
 from sqlalchemy import select
 from test_web_reports import KEY, coop_body
-from web_helpers import PASSWORD, ROLES, LiveServer
+from web_helpers import PASSWORD, ROLES, LiveServer, browser_login
 
 from netwarden import audit, triage
 from netwarden.store import open_store
 from netwarden.store.tables_cases import case_members
 from netwarden.store.tables_reports import report_triage
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make sysdeps)")]
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +39,7 @@ def live(web_world, tmp_path_factory):
     store.close()
 
 
-def test_report_from_intake_through_the_queue_to_a_decided_case(live):
-    from playwright.sync_api import sync_playwright
-
+def test_report_from_intake_through_the_queue_to_a_decided_case(live, browser):
     server, store = live["server"], live["store"]
     net = live["truth"]["networks"][0]
     member = next(m for m in net["members"] if m not in net["suspended"] and net["roles"][m] == "commenter")
@@ -63,40 +55,30 @@ def test_report_from_intake_through_the_queue_to_a_decided_case(live):
         time.sleep(0.1)
     assert row is not None and row.case_id is not None, row
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_context().new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append("console: " + m.text) if m.type == "error" else None)
-        page.goto(server.url + "/reports")
-        page.fill("input[name=username]", "triage")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login-submit")
-        page.wait_for_url("**/queue")
-        page.click("nav a[href='/reports']")
-        page.wait_for_url("**/reports")
-        assert "child-safety" in page.locator("#queue-stats").inner_text()
-        page.click(f"#reports a:text('{rid}')")
-        page.wait_for_selector("#report-why")
-        assert "weight" in page.locator("#report-why").inner_text()
-        page.click("#claim")
-        page.wait_for_selector("#report-assignee:text('triage')")
-        page.click("#report-case")
-        page.wait_for_url(f"**/cases/{row.case_id}")
-        page.wait_for_selector(f"#case-report-list a:text('{rid}')")  # the report beside its case
-        page.locator(f"input.pick[value='{member}']").check()
-        page.click("#bulk-confirm")  # one member: no count to confirm
-        page.wait_for_selector(f"tr.member.state-confirmed[data-account='{member}']")
-        page.click(f"#case-report-list a:text('{rid}')")
-        page.wait_for_selector("#resolve-form")
-        page.select_option("#outcome", "actioned")
-        page.fill("#resolve-form input[name=note]", "network member, confirmed in case")
-        page.click("#resolve")
-        page.wait_for_selector("#report-state:text('actioned by triage')")
-        page.goto(server.url + "/reports?mine=1&state=all")
-        assert rid in page.locator("#reports").inner_text()
-        browser.close()
+    page = browser_login(browser, server.url, "triage")
+    errors = page.errors
+    page.click("nav a[href='/reports']")
+    page.wait_for_url("**/reports")
+    assert "child-safety" in page.locator("#queue-stats").inner_text()
+    page.click(f"#reports a:text('{rid}')")
+    page.wait_for_selector("#report-why")
+    assert "weight" in page.locator("#report-why").inner_text()
+    page.click("#claim")
+    page.wait_for_selector("#report-assignee:text('triage')")
+    page.click("#report-case")
+    page.wait_for_url(f"**/cases/{row.case_id}")
+    page.wait_for_selector(f"#case-report-list a:text('{rid}')")  # the report beside its case
+    page.locator(f"input.pick[value='{member}']").check()
+    page.click("#bulk-confirm")  # one member: no count to confirm
+    page.wait_for_selector(f"tr.member.state-confirmed[data-account='{member}']")
+    page.click(f"#case-report-list a:text('{rid}')")
+    page.wait_for_selector("#resolve-form")
+    page.select_option("#outcome", "actioned")
+    page.fill("#resolve-form input[name=note]", "network member, confirmed in case")
+    page.click("#resolve")
+    page.wait_for_selector("#report-state:text('actioned by triage')")
+    page.goto(server.url + "/reports?mine=1&state=all")
+    assert rid in page.locator("#reports").inner_text()
     assert not errors, errors
     with store.engine.connect() as conn:
         state = conn.scalar(select(case_members.c.state).where(case_members.c.case_id == row.case_id,

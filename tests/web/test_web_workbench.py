@@ -3,22 +3,17 @@ warning, no raw JSON in view, the keyboard help and focus after a decision (the 
 
 from __future__ import annotations
 
-import os
 import re
 
 import lxml.html
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from web_helpers import PASSWORD, LiveServer, login, make_app
+from web_helpers import LiveServer, browser_login, login, make_app
 
 from netwarden import cases, history, search
 from netwarden.store import schema as t
 from netwarden.store.tables_cases import case_members
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
@@ -113,16 +108,6 @@ def test_ties_on_the_account_page_name_handles(web_store, client):
         assert [a.text_content() for a in li.xpath("./a")] == [f"@{handles[e] or e}" for e in ends]
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail("Debian's chromium is missing: run `make sysdeps`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.mark.slow
@@ -130,15 +115,8 @@ def test_keyboard_help_focus_after_decision_and_deciding_from_the_account_page(w
     store, cid = web_store["store"], web_store["case"]
     server = LiveServer(make_app(web_store, secure_cookies=True)).start()
     try:
-        page = browser.new_context().new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(server.url + "/login")
-        page.fill("input[name=username]", "moderator")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login-submit")
-        page.wait_for_url("**/queue")
+        page = browser_login(browser, server.url, "moderator")
+        errors = page.errors
         page.goto(f"{server.url}/cases/{cid}")
         page.wait_for_selector(".graph-box[data-ready='1']")
         assert page.locator("#keys-help").is_hidden()
@@ -276,15 +254,8 @@ def test_side_panel_decides_and_moves_on_to_the_next_member(web_store, browser):
     cid = cases.open_case(store, [web_store["seed"]], "test", top_k=40)
     server = LiveServer(make_app(web_store, secure_cookies=True)).start()
     try:
-        page = browser.new_context().new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(server.url + "/login")
-        page.fill("input[name=username]", "moderator2")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("#login-submit")
-        page.wait_for_url("**/queue")
+        page = browser_login(browser, server.url, "moderator2")
+        errors = page.errors
         page.goto(f"{server.url}/cases/{cid}")
         page.wait_for_selector(".graph-box[data-ready='1']")
         row = page.locator("tr.member.state-candidate").nth(2)

@@ -8,6 +8,9 @@ import threading
 import time
 
 PASSWORD = "correct horse battery"
+CHROMIUM = "/usr/bin/chromium"  # Debian's, installed by `make sysdeps`; Playwright drives it
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
 ROLES = ("admin", "moderator", "triage", "viewer")
 HOSTILE_BIO = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2"> kik: zz_hostile'
 
@@ -55,3 +58,22 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join()
+
+
+def browser_login(browser, base_url: str, name: str, password: str = PASSWORD, warnings: bool = False, **context):
+    """A new browser context signed in as `name`, on the queue. `page.errors` collects script errors,
+    console errors (CSP violations among them; console warnings too with `warnings`) and dialogs."""
+    page = browser.new_context(**context).new_page()
+    errors: list[str] = []
+    levels = ("error", "warning") if warnings else ("error",)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
+    page.on("console", lambda m: errors.append("console: " + m.text) if m.type in levels else None)
+    page.goto(base_url + "/queue")
+    assert page.url.endswith("/login")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("#login-submit")
+    page.wait_for_url("**/queue")
+    page.errors = errors
+    return page
