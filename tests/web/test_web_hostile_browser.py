@@ -13,7 +13,6 @@ page and clicks every button on it (each on a fresh load of the page), and the t
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import urlsplit
 
@@ -23,15 +22,11 @@ from web_helpers import PASSWORD, ROLES, LiveServer
 
 from netwarden.web.deps import segment, urlpart
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 VIEWPORT = {"width": 1280, "height": 800}
 PAGE_BUDGET = 1_500_000  # bytes of HTML per page
 SKIP_BUTTONS = ("/logout", "/disable")  # signing out, or disabling the other roles' accounts, ends the walk
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="Debian's chromium is not installed (make sysdeps)")]
+pytestmark = [pytest.mark.slow]
 
 WATCH = """
 window.__csp = [];
@@ -67,14 +62,6 @@ def server(hostile_store):
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 class Watch:
