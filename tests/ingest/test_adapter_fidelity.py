@@ -337,3 +337,19 @@ def test_mastodon_admin_report_notification_is_a_report_the_admin_view_supersede
                            "comment": "placeholder comment", "created_at": "2026-02-01T14:59:00Z", "source": "mastodon"}
     assert not _kinds(evs, "report_resolution")
     assert {e["data"]["id"] for e in _kinds(evs, "account")} == {MOTH, PEBBLE}
+
+
+def test_mastodon_search_results_give_their_accounts_and_statuses():
+    """GET /api/v2/search answers a Search entity {accounts, statuses, hashtags} (docs: entities/Search)."""
+    acct = {"id": FOX, "username": "fox", "acct": "fox", "display_name": "Fox", "note": "", "url": "https://m.example/@fox",
+            "created_at": "2022-01-01T00:00:00.000Z", "locked": False, "avatar": "", "header": ""}
+    status = {"id": "110000000000000901", "created_at": "2023-01-02T03:04:05.000Z", "content": "<p>hello</p>",
+              "visibility": "public", "account": dict(acct, id=MOTH, username="moth", acct="moth"),
+              "media_attachments": [], "mentions": [], "tags": [], "in_reply_to_id": None,
+              "in_reply_to_account_id": None, "reblog": None, "language": "en"}
+    page = {"request": "GET /api/v2/search?q=fox&resolve=false", "fetched_at": "2023-01-03T00:00:00Z",
+            "response": {"accounts": [acct], "statuses": [status], "hashtags": [{"name": "fox", "url": "u", "history": []}]}}
+    evs = _valid(mastodon.to_events(page))
+    assert {e["data"]["id"] for e in _kinds(evs, "account")} == {FOX, MOTH}
+    assert [e["data"]["id"] for e in _kinds(evs, "post")] == ["110000000000000901"]
+    assert mastodon.sniff(page["response"])

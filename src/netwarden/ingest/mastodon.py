@@ -81,6 +81,8 @@ def _shape(e: dict) -> str | None:
         return "relationship"
     if isinstance(e.get("accounts"), list) and "last_status" in e:
         return "conversation"
+    if isinstance(e.get("accounts"), list) and isinstance(e.get("statuses"), list) and "hashtags" in e:
+        return "search"  # Search (GET /api/v2/search): its accounts and statuses
     return None
 
 
@@ -213,11 +215,14 @@ def _entity(e: dict, w: str, t: str, *, viewer: str | None) -> list[dict]:
         return _notification(e, w, viewer, t)
     if shape == "conversation":
         return _conversation(e, w, t)
+    if shape == "search":
+        out = [x for aw, a in dicts(e, "accounts", w) for x in _account(a, aw, t)]
+        return out + [x for sw, st in dicts(e, "statuses", w) for x in _status(st, sw, t)]
     if shape == "status_edit":
         raise BadRecord(f"field {w} is a StatusEdit (no id): wrap the page in an envelope whose request is "
                         "'GET /api/v1/statuses/<id>/history'")
     raise BadRecord(f"field {w} is not a Mastodon Status, Account, Admin::Account, Admin::Report, Relationship, "
-                    "Notification or Conversation")
+                    "Notification, Conversation or Search result")
 
 
 def _notification(n: dict, w: str, viewer: str | None, t: str) -> list[dict]:
