@@ -148,6 +148,12 @@ def list_queues(conn: Connection) -> list[dict]:
     return out
 
 
+# numeric bounds of a queue rule: (rule key, report field, a lower bound?, how a match reads)
+_BOUNDS = (("min_risk", "risk", True, "risk {v:g} >= {b:g}"), ("max_risk", "risk", False, "risk {v:g} <= {b:g}"),
+           ("min_age_hours", "age_hours", True, "reported {v:.0f} h ago >= {b:g} h"),
+           ("max_age_hours", "age_hours", False, "reported {v:.0f} h ago <= {b:g} h"))
+
+
 def rule_matches(rule: dict, item: dict) -> tuple[bool, str]:
     """Whether a report (item: category, kinds, lang, risk, age_hours) fits a queue's rule, and why."""
     why = []
@@ -164,22 +170,14 @@ def rule_matches(rule: dict, item: dict) -> tuple[bool, str]:
         if item.get("lang") not in rule["langs"]:
             return False, ""
         why.append(f"language {item['lang']}")
-    if rule.get("min_risk") is not None:
-        if item["risk"] < rule["min_risk"]:
+    for key, field, below, words in _BOUNDS:
+        bound = rule.get(key)
+        if bound is None:
+            continue
+        value = item[field]
+        if (value < bound) if below else (value > bound):
             return False, ""
-        why.append(f"risk {item['risk']:g} >= {rule['min_risk']:g}")
-    if rule.get("max_risk") is not None:
-        if item["risk"] > rule["max_risk"]:
-            return False, ""
-        why.append(f"risk {item['risk']:g} <= {rule['max_risk']:g}")
-    if rule.get("min_age_hours") is not None:
-        if item["age_hours"] < rule["min_age_hours"]:
-            return False, ""
-        why.append(f"reported {item['age_hours']:.0f} h ago >= {rule['min_age_hours']:g} h")
-    if rule.get("max_age_hours") is not None:
-        if item["age_hours"] > rule["max_age_hours"]:
-            return False, ""
-        why.append(f"reported {item['age_hours']:.0f} h ago <= {rule['max_age_hours']:g} h")
+        why.append(words.format(v=value, b=bound))
     return True, "; ".join(why) or "every report"
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from web_helpers import CHROMIUM, CHROMIUM_ARGS, HOSTILE_BIO, PASSWORD, ROLES
+from web_helpers import CHROMIUM, CHROMIUM_ARGS, HOSTILE_BIO, PASSWORD, ROLES, copy_world_store
 
 from netwarden import cases
 from netwarden.ingest.pipeline import ingest_files
@@ -56,16 +55,7 @@ def truth_ids(store) -> list[str]:
 @pytest.fixture(scope="module")
 def web_store(web_world, tmp_path_factory):
     """A private copy of the world's store for one test module, with a case and one user per role."""
-    from netwarden.web.auth import add_user
-
-    d = tmp_path_factory.mktemp("webstore")
-    db = d / "netwarden.db"
-    shutil.copy(web_world["db"], db)
-    store = open_store(f"sqlite:///{db}")
-    with store.engine.begin() as conn:
-        for role in ROLES:
-            add_user(conn, role, role, PASSWORD, actor="test")
-        add_user(conn, "moderator2", "moderator", PASSWORD, actor="test")
+    store = copy_world_store(web_world, tmp_path_factory, "webstore", {"moderator2": "moderator"})
     cid = cases.open_case(store, [web_world["seed"]], "test")
     yield {"store": store, "case": cid, **web_world}
     store.close()

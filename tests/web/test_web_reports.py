@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from web_helpers import PASSWORD, ROLES, login
+from web_helpers import copy_world_store, login
 
 from netwarden import audit, cases, triage
 from netwarden.errors import UserError
-from netwarden.store import open_store
 from netwarden.store.tables_audit import audit_log
 from netwarden.store.tables_reports import report_triage, reports
 
@@ -40,16 +38,7 @@ def coop_body(item_id: str, csam: bool = True, reporter: str = "u-reader", creat
 @pytest.fixture(scope="module")
 def rstore(web_world, tmp_path_factory):
     """A copy of the web world's store with one user per role and no case yet."""
-    from netwarden.web.auth import add_user
-
-    d = tmp_path_factory.mktemp("reports")
-    db = d / "netwarden.db"
-    shutil.copy(web_world["db"], db)
-    store = open_store(f"sqlite:///{db}")
-    with store.engine.begin() as conn:
-        for role in ROLES:
-            add_user(conn, role, role, PASSWORD, actor="test")
-        add_user(conn, "triage2", "triage", PASSWORD, actor="test")
+    store = copy_world_store(web_world, tmp_path_factory, "reports", {"triage2": "triage"})
     yield {"store": store, **web_world}
     store.close()
 

@@ -77,3 +77,23 @@ def browser_login(browser, base_url: str, name: str, password: str = PASSWORD, w
     page.wait_for_url("**/queue")
     page.errors = errors
     return page
+
+
+def copy_world_store(web_world, tmp_path_factory, name: str, extra_users: dict[str, str]):
+    """A private copy of the web world's store with one user per role (named as the role) and
+    `extra_users` (name -> role), all with PASSWORD."""
+    import shutil
+
+    from netwarden.store import open_store
+    from netwarden.web.auth import add_user
+
+    d = tmp_path_factory.mktemp(name)
+    db = d / "netwarden.db"
+    shutil.copy(web_world["db"], db)
+    store = open_store(f"sqlite:///{db}")
+    with store.engine.begin() as conn:
+        for role in ROLES:
+            add_user(conn, role, role, PASSWORD, actor="test")
+        for user, role in extra_users.items():
+            add_user(conn, user, role, PASSWORD, actor="test")
+    return store
