@@ -71,9 +71,15 @@ def path_steps(path: list, handles: dict[str, str | None]) -> list[dict]:
     return out
 
 
-def case_reasons(conn: Connection, cid: int, members: list[dict], ties=None) -> dict[str, list[dict]]:
-    """account id -> sentences [{"kind", "text", "media_id"?}] for every member of case `cid`;
-    `ties` (src, dst, kind) among them when the caller has them already."""
+def circular(reason: dict, cid: int) -> bool:
+    """A "member of this case" reason: it explains nothing about this case."""
+    return reason.get("kind") == "proximity" and str(reason.get("case_id")) == str(cid)
+
+
+def case_reasons(conn: Connection, cid: int, members: list[dict], ties=None, only=None) -> dict[str, list[dict]]:
+    """account id -> sentences [{"kind", "text", "media_id"?}] for the members of case `cid` (those
+    in `only`, when given; ties and shared contacts are still counted over every member); `ties`
+    (src, dst, kind) among them when the caller has them already."""
     ids = [m["account_id"] for m in members]
     state = {m["account_id"]: m["state"] for m in members}
     core = {m["account_id"] for m in members if m.get("core")}
@@ -93,6 +99,8 @@ def case_reasons(conn: Connection, cid: int, members: list[dict], ties=None) -> 
     out: dict[str, list[dict]] = {}
     for m in members:
         aid = m["account_id"]
+        if only is not None and aid not in only:
+            continue
         words: list[dict] = []
         kinds = tied.get(aid, {})
         others = set().union(*kinds.values()) if kinds else set()
@@ -111,8 +119,8 @@ def case_reasons(conn: Connection, cid: int, members: list[dict], ties=None) -> 
         for r in m.get("reasons") or []:
             if r.get("kind") == "contact":
                 continue  # said above, with who shares it
-            if r.get("kind") == "proximity" and str(r.get("case_id")) == str(cid):
-                continue  # "member of this case" explains nothing about this case
+            if circular(r, cid):
+                continue
             w = {"kind": r.get("kind") or "", "text": r.get("text") or ""}
             if r.get("media_id"):
                 w["media_id"] = r["media_id"]

@@ -67,12 +67,7 @@ def _members_block(request: Request, conn, cid: int, user: User, page: int = 1) 
         pages = max(1, -(-len(everyone) // PAGE_SIZE))
         page = min(max(page, 1), pages)
         rows = everyone[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
-        words = explain.case_reasons(conn, cid, everyone, network.ties(conn, [m["account_id"] for m in everyone]))
-        decided, med = confidence.decided_counts(conn), confidence.core_median(everyone)
-        for m in rows:
-            m["confidence"] = confidence.estimate(bool(m["core"]), confidence.band(m["score"] or 0.0, med), decided)
-        handles = explain.handles_of(conn, [p for m in rows for p in m["path"][::2] if isinstance(p, str)])
-        members = [_display(m, words[m["account_id"]], handles) for m in rows]
+        members = _annotated(conn, cid, everyone, rows)
         core = [m for m in members if m["core"]]
         pager = {"page": page, "pages": pages, "first": (page - 1) * PAGE_SIZE + 1,
                  "last": (page - 1) * PAGE_SIZE + len(rows), "total": len(everyone)}
@@ -85,35 +80,51 @@ def _members_block(request: Request, conn, cid: int, user: User, page: int = 1) 
     return hit
 
 
+def _annotated(conn, cid: int, everyone: list[dict], rows: list[dict]) -> list[dict]:
+    """`rows` (some of the case's members) with their reasons in words, confidence and path, ready
+    for the member table or the side panel; `everyone` is the whole case (ties and shared contacts
+    are counted over it)."""
+    ids = [m["account_id"] for m in everyone]
+    words = explain.case_reasons(conn, cid, everyone, network.ties(conn, ids), only={m["account_id"] for m in rows})
+    decided, med = confidence.decided_counts(conn), confidence.core_median(everyone)
+    handles = explain.handles_of(conn, [p for m in rows for p in m["path"][::2] if isinstance(p, str)])
+    for m in rows:
+        m["confidence"] = confidence.estimate(bool(m["core"]), confidence.band(m["score"] or 0.0, med), decided)
+    return [_display(m, words[m["account_id"]], handles) for m in rows]
+
+
 def _case_ctx(request: Request, cid: int, user: User, page: int = 1) -> dict:
     with store(request).engine.connect() as conn:
         case = cases.get_case(conn, cid)
         html, n, n_core = _members_block(request, conn, cid, user, page)
         decisions = cases.case_decisions(conn, cid)
+        members = cases.members(conn, cid) if any(d["state"] == "pending" for d in decisions) else []
         for d in decisions:  # what approving now would act on: recomputed from current states
             if d["state"] == "pending":
                 d["targets"], d["dropped"] = cases.approval_targets(conn, d)
                 d["seen"] = cases.targets_digest(d["targets"])
                 d["conflict"] = cases.approver_conflict(conn, d, user.name) if cases.four_eyes() else None
-                d["evidence"] = _approval_evidence(conn, cid, d["targets"])
+                d["evidence"] = _approval_evidence(conn, cid, d["targets"], members)
         return {"case": case, "members_html": Markup(html), "n_members": n,
                 "n_core": n_core, "notes": cases.notes(conn, cid), "decisions": decisions,
                 "enforcement": cases.enforcement_status(conn, cid), "four_eyes": cases.four_eyes(),
                 "actions": cases.ACTIONS, "tie_kinds": network.TIE_KINDS, "signal_kinds": [k.name for k in findings.kinds()]}
 
 
-def _approval_evidence(conn, cid: int, targets: list[str]) -> list[dict]:
+def _approval_evidence(conn, cid: int, targets: list[str], members: list[dict]) -> list[dict]:
     """What an approver checks per account: handle, current state in this case, risk and its top
     reasons, other cases where it was cleared (a conflict)."""
     if not targets:
         return []
-    rows = {m["account_id"]: m for m in cases.members(conn, cid) if m["account_id"] in set(targets)}
+    rows = {m["account_id"]: m for m in members}
     clash = history.conflicted(conn, targets)
-    return [{"id": a, "handle": (rows.get(a) or {}).get("handle") or a, "state": (rows.get(a) or {}).get("state"),
-             "risk": float((rows.get(a) or {}).get("risk") or 0.0), "conflict": a in clash,
-             "reasons": [r.get("text", "") for r in ((rows.get(a) or {}).get("reasons") or [])
-                         if not (r.get("kind") == "proximity" and str(r.get("case_id")) == str(cid))][:3]}
-            for a in targets]
+    out = []
+    for a in targets:
+        m = rows.get(a, {})
+        out.append({"id": a, "handle": m.get("handle") or a, "state": m.get("state"), "risk": float(m.get("risk") or 0.0),
+                    "conflict": a in clash,
+                    "reasons": [r.get("text", "") for r in m.get("reasons") or [] if not explain.circular(r, cid)][:3]})
+    return out
 
 
 def _case_or_404(request: Request, cid: int, user: User, page: int = 1) -> dict:
@@ -218,14 +229,10 @@ def _panel(request: Request, cid: int, aid: str, user: User) -> HTMLResponse:
         if m is None:
             return HTMLResponse('<p class="muted" id="panel-empty">Every member of this case is decided.</p>'
                                 if not aid else '<p class="muted" id="panel-empty">Not a member of this case.</p>')
-        words = explain.case_reasons(conn, cid, everyone, network.ties(conn, [x["account_id"] for x in everyone]))
-        med = confidence.core_median(everyone)
-        m["confidence"] = confidence.estimate(bool(m["core"]), confidence.band(m["score"] or 0.0, med),
-                                              confidence.decided_counts(conn))
-        handles = explain.handles_of(conn, [p for p in m["path"][::2] if isinstance(p, str)])
+        (m,) = _annotated(conn, cid, everyone, [m])
         acc = conn.execute(select(t.accounts.c.display_name, t.accounts.c.bio).where(t.accounts.c.id == aid)).first()
         n_posts = conn.execute(select(func.count()).select_from(t.posts).where(t.posts.c.author_id == aid)).scalar()
-    return render(request, "_panel.html", user, case=case, m=_display(m, words[aid], handles), acc=acc, n_posts=n_posts)
+    return render(request, "_panel.html", user, case=case, m=m, acc=acc, n_posts=n_posts)
 
 
 @router.get("/cases/{cid}/panel", response_class=HTMLResponse)
@@ -336,8 +343,7 @@ def _account_ctx(request: Request, aid: str) -> dict:
                     pairs.setdefault((a, b), set()).add(kind)
         edges = []
         if pairs:  # with the other end's handle
-            handles = dict(conn.execute(select(t.accounts.c.id, t.accounts.c.handle).where(
-                t.accounts.c.id.in_({x for p in pairs for x in p}))).all()) if pairs else {}
+            handles = explain.handles_of(conn, {x for p in pairs for x in p})
             edges = [{"src": a, "dst": b, "kinds": sorted(kinds), "src_handle": handles.get(a) or a,
                       "dst_handle": handles.get(b) or b} for (a, b), kinds in sorted(pairs.items())]
         r = risk.get(conn, aid)
