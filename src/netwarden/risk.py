@@ -7,7 +7,10 @@ proximity (membership of a case found from seeds). Every point comes with a reas
 evidence (bank and distance, classifier and score, bank entry and link, term and post, contact, case).
 
 `refresh` recomputes the accounts whose signals arrived since the last run (a watermark on the
-signals' ids), so scores follow the signals as ingestion adds them; `score` is the pure core.
+signals' ids), so scores follow the signals as ingestion adds them. `score` and the functions that
+turn rows into its inputs (`account_signals`, `account_contacts`, `account_proximity`,
+`weighed_reports`, `score_rows`) work on the data they are given; the rows are read and the scores
+written by netwarden.store.risk_queries.
 """
 
 from __future__ import annotations
@@ -18,17 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from . import findings
 from .findings import RiskInputs, Signal
 from .findings.reports import CLEARED, UPHELD, credibility
 from .findings.text import term_key
-from .store import schema as t
-from .store.tables_cases import account_risk, case_members, cases, term_exceptions
-from .store.tables_reports import reports
-from .store.upsert import upsert
+from .store import risk_queries as q
 
 
 @dataclass
@@ -66,13 +65,14 @@ def score(account_id: str, signals: Iterable[Signal | dict], contacts: Iterable[
 def reporter_records(conn: Connection, reporter_ids: Iterable[str]) -> dict[str, dict[str, int]]:
     """reporter id -> {"upheld": n, "cleared": n}: how that reporter's resolved reports ended."""
     ids = sorted({r for r in reporter_ids if r})
+    return records_of(ids, q.reporter_outcomes(conn, ids, UPHELD + CLEARED))
+
+
+def records_of(ids: Iterable[str], outcomes: Iterable) -> dict[str, dict[str, int]]:
+    """reporter id -> {"upheld": n, "cleared": n} from (reporter_id, outcome, count) rows."""
     out: dict[str, dict[str, int]] = {r: {"upheld": 0, "cleared": 0} for r in ids}
-    for i in range(0, len(ids), 500):
-        q = (select(reports.c.reporter_id, reports.c.outcome, func.count())
-             .where(reports.c.reporter_id.in_(ids[i:i + 500]),
-                    reports.c.outcome.in_(UPHELD + CLEARED)).group_by(reports.c.reporter_id, reports.c.outcome))
-        for rid, outcome, n in conn.execute(q):
-            out[rid]["upheld" if outcome in UPHELD else "cleared"] += n
+    for rid, outcome, n in outcomes:
+        out[rid]["upheld" if outcome in UPHELD else "cleared"] += n
     return out
 
 
@@ -89,10 +89,12 @@ def report_weight(rep, records: dict[str, dict[str, int]]) -> tuple[float, str]:
 
 def report_inputs(conn: Connection, ids: list[str]) -> dict[str, list[dict]]:
     """account id -> the reports on it with their weights (the `user_report` reason kind's input)."""
-    rows = list(conn.execute(select(reports.c.id, reports.c.account_id, reports.c.category, reports.c.reporter_kind,
-                                    reports.c.reporter_id, reports.c.outcome)
-                             .where(reports.c.account_id.in_(ids))))
-    records = reporter_records(conn, [r.reporter_id for r in rows])
+    rows = q.report_rows(conn, ids)
+    return weighed_reports(rows, reporter_records(conn, [r.reporter_id for r in rows]))
+
+
+def weighed_reports(rows: Iterable, records: dict[str, dict[str, int]]) -> dict[str, list[dict]]:
+    """account id -> its reports (rows of `store.risk_queries.report_rows`) with their credibility weights."""
     out: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         w, why = report_weight(r, records)
@@ -102,15 +104,13 @@ def report_inputs(conn: Connection, ids: list[str]) -> dict[str, list[dict]]:
     return out
 
 
-def _inputs(conn: Connection, ids: list[str], link_bank) -> tuple[dict, dict, dict, dict]:
+def account_signals(rows: Iterable, excepted: set[tuple[str, str]], link_bank) -> tuple[dict, dict]:
+    """account id -> the Signals that count for its risk, and its newest signal id, from signal rows
+    (`store.risk_queries.signal_rows`), the term exceptions and a callable giving the link bank."""
     sigs: dict[str, list[Signal]] = defaultdict(list)
     last: dict[str, int] = defaultdict(int)
-    q = select(t.signals.c.id, t.signals.c.account_id, t.signals.c.kind, t.signals.c.subject_type,
-               t.signals.c.subject_id, t.signals.c.weight, t.signals.c.detail)
     per_media = {k.name for k in findings.kinds() if k.per_media}
-    excepted = set(conn.execute(select(term_exceptions.c.account_id, term_exceptions.c.term_id)
-                                .where(term_exceptions.c.account_id.in_(ids))).all())
-    for r in conn.execute(q.where(t.signals.c.account_id.in_(ids))):
+    for r in rows:
         last[r.account_id] = max(last[r.account_id], r.id)
         if r.subject_type != "account" and r.kind in per_media:
             continue  # the same finding is also recorded on the account; count it once
@@ -120,19 +120,40 @@ def _inputs(conn: Connection, ids: list[str], link_bank) -> tuple[dict, dict, di
         if r.kind == "url_match" and any(meta.negative for *_, meta in link_bank().match(str(detail.get("url")), detail.get("raw"))):
             continue  # a negative bank holds the link now (e.g. cleared in review): kept as evidence only
         sigs[r.account_id].append(Signal(r.kind, r.subject_type, r.subject_id, r.account_id, r.weight, detail))
+    return sigs, last
+
+
+def account_contacts(rows: Iterable) -> dict[str, list[dict]]:
+    """account id -> its distinct (platform, handle) contacts, from `contacts` rows."""
     cons: dict[str, list[dict]] = defaultdict(list)
-    for r in conn.execute(select(t.contacts).where(t.contacts.c.account_id.in_(ids))):
+    for r in rows:
         key = (r.platform, r.handle)
         if all((c["platform"], c["handle"]) != key for c in cons[r.account_id]):
             cons[r.account_id].append({"platform": r.platform, "handle": r.handle, "field": r.field})
+    return cons
+
+
+def account_proximity(rows: Iterable) -> dict[str, list[dict]]:
+    """account id -> {case_id, rank, core} of its open-case memberships (`store.risk_queries.open_memberships`)."""
     prox: dict[str, list[dict]] = defaultdict(list)
-    q = (select(case_members.c.account_id, case_members.c.case_id, case_members.c.rank, case_members.c.core)
-         .join(cases, cases.c.id == case_members.c.case_id)
-         .where(case_members.c.account_id.in_(ids), cases.c.state == "open",
-                case_members.c.state != "cleared"))
-    for r in conn.execute(q):
+    for r in rows:
         prox[r.account_id].append({"case_id": r.case_id, "rank": r.rank, "core": bool(r.core)})
-    return sigs, cons, prox, last
+    return prox
+
+
+def _inputs(conn: Connection, ids: list[str], link_bank) -> tuple[dict, dict, dict, dict]:
+    sigs, last = account_signals(q.signal_rows(conn, ids), q.excepted_terms(conn, ids), link_bank)
+    return sigs, account_contacts(q.contact_rows(conn, ids)), account_proximity(q.open_memberships(conn, ids)), last
+
+
+def score_rows(part: Iterable[str], sigs: dict, cons: dict, prox: dict, reps: dict, last: dict, now: str) -> list[dict]:
+    """The `account_risk` rows of these accounts, scored from their inputs."""
+    rows = []
+    for a in part:
+        r = score(a, sigs.get(a, ()), cons.get(a, ()), prox.get(a, ()), reps.get(a, ()))
+        rows.append({"account_id": a, "score": r.score, "reasons": json.dumps(r.reasons, ensure_ascii=False),
+                     "kinds": "," + ",".join(r.kinds) + ",", "last_signal_id": last.get(a, 0), "updated_at": now})
+    return rows
 
 
 def recompute(conn: Connection, account_ids: Iterable[str], chunk: int = 500) -> int:
@@ -153,36 +174,19 @@ def recompute(conn: Connection, account_ids: Iterable[str], chunk: int = 500) ->
     for i in range(0, len(ids), chunk):
         part = ids[i:i + chunk]
         sigs, cons, prox, last = _inputs(conn, part, link_bank)
-        reps = report_inputs(conn, part)
-        rows = []
-        for a in part:
-            r = score(a, sigs.get(a, ()), cons.get(a, ()), prox.get(a, ()), reps.get(a, ()))
-            rows.append({"account_id": a, "score": r.score, "reasons": json.dumps(r.reasons, ensure_ascii=False),
-                         "kinds": "," + ",".join(r.kinds) + ",", "last_signal_id": last.get(a, 0),
-                         "updated_at": _now()})
-        if rows:
-            upsert(conn, account_risk, rows, ["account_id"],
-                   ["score", "reasons", "kinds", "last_signal_id", "updated_at"])
-            n += len(rows)
-            # cases showing these accounts show their new scores
-            conn.execute(update(cases).where(cases.c.id.in_(
-                select(case_members.c.case_id).where(case_members.c.account_id.in_(part)).distinct()))
-                .values(version=cases.c.version + 1))
+        rows = score_rows(part, sigs, cons, prox, report_inputs(conn, part), last, _now())
+        q.write_scores(conn, rows)  # and the cases showing these accounts show their new scores
+        n += len(rows)
     return n
 
 
 def refresh(conn: Connection) -> int:
     """Recompute every account with signals newer than the last refresh (all of them the first time)."""
-    mark = conn.execute(select(func.coalesce(func.max(account_risk.c.last_signal_id), 0))).scalar_one()
-    q = select(t.signals.c.account_id).where(t.signals.c.id > mark, t.signals.c.account_id.is_not(None)).distinct()
-    ids = [r[0] for r in conn.execute(q)]
-    if mark == 0:  # first run: accounts with contacts but no signals count too
-        ids += [r[0] for r in conn.execute(select(t.contacts.c.account_id).distinct())]
-    return recompute(conn, ids)
+    return recompute(conn, q.accounts_to_refresh(conn))
 
 
 def get(conn: Connection, account_id: str) -> Risk:
-    r = conn.execute(select(account_risk).where(account_risk.c.account_id == account_id)).first()
+    r = q.stored_score(conn, account_id)
     if r is None:
         return Risk(account_id, 0.0, [])
     return Risk(account_id, r.score, json.loads(r.reasons))
