@@ -29,39 +29,84 @@ def rss_mib() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
+def status_mib(field: str) -> float:
+    """A /proc/self/status figure (VmRSS, VmHWM, RssAnon, RssFile) in MiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def power_law_graph(n: int, m: int, seed: int = 0) -> sp.csr_matrix:
+    """m random ties (sources uniform, targets power-law), symmetric, int32 indices and float32 weights
+    (the number of draws of each tie), built in chunks so a 100M-edge graph does not need int64 copies."""
     rng = np.random.default_rng(seed)
     pop = rng.pareto(1.5, n) + 1
-    p = pop / pop.sum()
-    src = rng.integers(0, n, m)
-    dst = rng.choice(n, m, p=p)
+    cdf = np.cumsum(pop / pop.sum())
+    src = np.empty(m, dtype=np.int32)
+    dst = np.empty(m, dtype=np.int32)
+    for a in range(0, m, 10_000_000):
+        b = min(m, a + 10_000_000)
+        src[a:b] = rng.integers(0, n, b - a, dtype=np.int32)
+        dst[a:b] = np.minimum(np.searchsorted(cdf, rng.random(b - a)), n - 1)
     keep = src != dst
-    a = sp.csr_matrix((np.ones(int(keep.sum())), (src[keep], dst[keep])), shape=(n, n))
-    a = (a + a.T).tocsr()
+    src, dst = src[keep], dst[keep]
+    rows, cols = np.concatenate([src, dst]), np.concatenate([dst, src])
+    del src, dst, keep
+    a = sp.coo_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, n))
+    del rows, cols
+    a = a.tocsr()
     a.sum_duplicates()
     return a
 
 
-def graph_of(a: sp.csr_matrix) -> Graph:
-    """The synthetic graph as one interaction layer (every tie a follow), in the snapshot's stored form."""
+def handle_groups(n: int, m: int, seed: int = 1, size: int = 4) -> sp.csr_matrix:
+    """A group layer like the handle layer: groups of `size` accounts sharing a handle (3.0 per member in
+    total), about 2% of the interaction edges, some on interaction ties (which the compact layout keeps
+    in its side table)."""
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n, (max(1, m // 300), size), dtype=np.int32)
+    iu, ju = np.triu_indices(size, k=1)
+    r, c = groups[:, iu].ravel(), groups[:, ju].ravel()
+    keep = r != c
+    r, c = r[keep], c[keep]
+    w = np.full(len(r), 3.0 / (size - 1), dtype=np.float32)
+    g = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([r, c]), np.concatenate([c, r]))), shape=(n, n)).tocsr()
+    g.sum_duplicates()
+    return g
+
+
+def graph_of(a: sp.csr_matrix, handle: sp.csr_matrix | None = None) -> Graph:
+    """The synthetic graph (every interaction tie a follow, plus a handle layer) in the snapshot's stored
+    form, its ids a fixed-width byte array as a snapshot holds them (no Python string per account)."""
+    from netwarden.graph.snapshot import SnapshotIds, SnapshotIndex
+
     n = a.shape[0]
-    ids = [f"a{i}" for i in range(n)]
-    kinds = a.copy()
-    kinds.data[:] = KIND_BITS["follow"]
-    layers = {"interaction": a, **{name: sp.csr_matrix((n, n)) for name in GROUP_LAYERS}}
-    g = Graph(ids=ids, index={x: i for i, x in enumerate(ids)}, layers=layers, kinds=kinds,
-              group_keys={name: {} for name in GROUP_LAYERS})
+    ids = np.char.add(b"a", np.arange(n).astype("S12"))
+    order = np.argsort(ids, kind="stable")
+    kinds = sp.csr_matrix((np.full(a.nnz, KIND_BITS["follow"], dtype=np.uint8), a.indices, a.indptr), shape=a.shape)
+    layers = {"interaction": a, **{name: sp.csr_matrix((n, n), dtype=np.float32) for name in GROUP_LAYERS}}
+    if handle is not None:
+        layers["handle"] = handle
+    g = Graph(ids=SnapshotIds(ids), index=SnapshotIndex(ids[order], order.astype(np.int32)), layers=layers,
+              kinds=kinds, group_keys={name: {} for name in GROUP_LAYERS})
     return stored_form(g)
 
 
 def held_bytes(g: Graph) -> int:
-    """Bytes of the arrays the ranking process holds for the graph: layers, kinds, fused matrix, degrees."""
+    """Bytes of the arrays the graph holds: layers (or the compact form's group layers, kind bits and side
+    table), the fused matrix, degrees and the id arrays."""
     total = g.memory_bytes()
-    seen = {a.__array_interface__["data"][0] for m in [*g.layers.values(), g.kinds] for a in (m.data, m.indices, m.indptr)}
+    seen = set()
     for m, deg in g.prepared.values():
         for a in (m.data, m.indices, m.indptr, deg):
             if a.__array_interface__["data"][0] not in seen:
+                seen.add(a.__array_interface__["data"][0])
                 total += a.nbytes
+    for a in (getattr(g.ids, "_arr", None), getattr(g.index, "_s", None), getattr(g.index, "_pos", None)):
+        if isinstance(a, np.ndarray):
+            total += a.nbytes
     return total
 
 
@@ -119,81 +164,49 @@ def main() -> None:
     ap.add_argument("--exact-queries", type=int, default=5, help="seeds also ranked with exact PPR (the peer)")
     ap.add_argument("--exact-tol", type=float, default=1e-8, help="power iteration stops below this L1 change")
     ap.add_argument("--nx-edges", type=int, default=0, help="also time networkx PageRank on a graph this size")
-    ap.add_argument("--mapped", action="store_true", help="also write the graph as a snapshot and time the same "
-                    "expansions in a fresh process that maps it (its RSS is what one more worker costs)")
+    ap.add_argument("--dir", help="write the snapshot here (default: a temporary folder, removed after)")
+    ap.add_argument("--child", help=argparse.SUPPRESS)  # the fresh process that maps the snapshot
+    ap.add_argument("--seeds", help=argparse.SUPPRESS)
     ap.add_argument("--db", help="instead: time the whole expand_network (signals included) on this store's "
                                  "graph snapshot, warm, from --seed-file or the store's first accounts")
     args = ap.parse_args()
     if args.db:
         return bench_store(args)
+    if args.child:
+        return bench_mapped(args)
+
+    import gc
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from netwarden.graph import snapshot
 
     rss0 = rss_mib()
-    (g, t_build, _) = timed(lambda: graph_of(power_law_graph(args.edges // 10, args.edges)))
-    edges = g.edges()
-    rss1 = rss_mib()
+    n = args.edges // 10
+    (g, t_build, _) = timed(lambda: graph_of(power_law_graph(n, args.edges), handle_groups(n, args.edges)))
+    edges, fused_edges = g.edges(), g.prepared[next(iter(g.prepared))][0].nnz // 2
     held = held_bytes(g)
-    print(f"graph: {g.n:,} accounts, {edges:,} edges, built in {t_build:.1f} s CPU; arrays held "
-          f"{held / 2**20:.0f} MiB = {held / 2**20 / (edges / 1e6):.1f} MiB per million edges "
-          f"(fused matrix alone {sum(x.nbytes for x in (g.prepared[next(iter(g.prepared))][0].data, g.prepared[next(iter(g.prepared))][0].indices)) / 2**20 / (edges / 1e6):.1f}); "
-          f"process RSS {rss0:.0f} -> {rss1:.0f} MiB")
-
+    print(f"graph: {g.n:,} accounts, {edges:,} edges ({fused_edges:,} fused; a handle layer beside the ties), "
+          f"built in {t_build:.1f} s CPU; its arrays {held / 2**20:.0f} MiB ({held / 2**20 / (edges / 1e6):.1f} per "
+          f"million edges: fused matrix, kind bits, handle layer, degrees, ids); builder RSS {rss0:.0f} -> {rss_mib():.0f} MiB")
     rng = np.random.default_rng(1)
     seeds = [int(s) for s in rng.integers(0, g.n, args.warmup + args.queries)]
-    parts: dict[str, list[float]] = {k: [] for k in ("prepared", "rank", "layers", "paths", "core", "total")}
-    walls: list[float] = []
-    for qi, s in enumerate(seeds):
-        c0, w0 = time.process_time(), time.perf_counter()
-        prep, t_prep, _ = timed(lambda: ex.Prepared(g, None, None))
-        (top, scores, S, sw), t_rank, _ = timed(lambda p=prep, s=s: p.rank([s], args.top))
-        members = [ex.Candidate(account_id=g.ids[int(i)], score=float(x), rank=r + 1)
-                   for r, (i, x) in enumerate(zip(top, scores, strict=True))]
-        _, t_lay, _ = timed(lambda p=prep, S=S, sw=sw, top=top, m=members: ex._contributions(p, S, sw, top, m))
-        _, t_path, _ = timed(lambda p=prep, s=s, top=top, m=members: ex._paths(p, [s], top, m))
-        _, t_core, _ = timed(lambda p=prep, s=s, top=top, m=members: mark_core(g, p.layer_names, [s], top, m))
-        total, wall = time.process_time() - c0, time.perf_counter() - w0
-        if qi < args.warmup:  # compilation and first-touch of pages land here, not in the figures
-            continue
-        for k, v in zip(parts, (t_prep, t_rank, t_lay, t_path, t_core, total), strict=True):
-            parts[k].append(v)
-        walls.append(wall)
-    # the same call as one function, as the CLI and web app make it (minus the store's signal query)
-    e2e = []
-    for s in seeds[args.warmup:]:
-        prep = ex.Prepared(g, None, None)
+    with tempfile.TemporaryDirectory(dir=args.dir) as d:
+        mark = snapshot.Mark(0, 0, 0)
         c = time.process_time()
-        ex.expand_prepared(prep, [g.ids[s]], args.top)
-        e2e.append(time.process_time() - c)
-    print(f"whole expand_prepared (rank, layer shares, paths, core; top {args.top}), {len(e2e)} seeds after "
-          f"{args.warmup} warm-up: p50 {pct(e2e, 50):.1f} ms, p95 {pct(e2e, 95):.1f} ms CPU "
-          f"(wall p95 of the timed parts {pct(walls, 95):.1f} ms)")
-    print("  parts p50 / p95 ms CPU: " + ", ".join(f"{k} {pct(v, 50):.1f} / {pct(v, 95):.1f}" for k, v in parts.items()))
-    print(f"  process RSS after the queries {rss_mib():.0f} MiB")
-
-    # the peer: exact PPR by scipy power iteration, and the overlap of the top |R| with push
-    exp = ExactPrepared(g, None, None)
-    prep = ex.Prepared(g, None, None)
-    t_exact, t_push, ov1, ovf, iters = [], [], [], [], []
-    for s in seeds[args.warmup:args.warmup + args.exact_queries]:
-        (p_ex, it), c, _ = timed(lambda s=s: exact_ppr(prep, s, tol=args.exact_tol))
-        ExactPrepared.exact[s] = p_ex
-        t_exact.append(c)
-        iters.append(it)
-        (nodes, p), c, _ = timed(lambda s=s: prep.ppr([s]))
-        t_push.append(c)
-        allnodes = np.flatnonzero(p_ex > 0)
-        ov1.append(len(stage1_top(nodes, p, prep, s, args.top) & stage1_top(allnodes, p_ex[allnodes], prep, s, args.top))
-                   / args.top)
-        a = set(prep.rank([s], args.top)[0].tolist())
-        b = set(exp.rank([s], args.top)[0].tolist())
-        ovf.append(len(a & b) / args.top)
-    print(f"exact PPR by scipy power iteration (L1 change < {args.exact_tol:g}, {int(np.median(iters))} iterations): median "
-          f"{np.median(t_exact) * 1e3:.0f} ms CPU; push median {np.median(t_push) * 1e3:.1f} ms: "
-          f"{np.median(t_exact) / np.median(t_push):.1f}x; top-{args.top} overlap with exact: stage 1 (PPR ranked "
-          f"p/deg^0.5) {min(ov1):.2f}-{max(ov1):.2f}, final two-stage ranking {min(ovf):.2f}-{max(ovf):.2f} "
-          f"over {len(ov1)} seeds")
-
-    if args.mapped:
-        bench_mapped(g, seeds[args.warmup:], args)
+        snapshot.write(Path(d), g, np.ones(g.n), mark, "bench", "bench", 0.0)
+        c = time.process_time() - c
+        size = sum(p.stat().st_size for p in (Path(d) / mark.version).iterdir())
+        print(f"snapshot: {size / 2**20:.0f} MiB on disk ({size / 2**20 / (edges / 1e6):.1f} per million edges), "
+              f"written in {c:.1f} s CPU; the builder frees the graph, a fresh process maps it and expands", flush=True)
+        del g
+        gc.collect()
+        cmd = [sys.executable, __file__, "--child", d, "--seeds", ",".join(map(str, seeds)), "--top", str(args.top),
+               "--warmup", str(args.warmup), "--exact-queries", str(args.exact_queries), "--exact-tol", str(args.exact_tol),
+               "--edges", str(edges)]
+        subprocess.run(cmd, check=True)
 
     if args.nx_edges:
         import networkx as nx
@@ -213,63 +226,97 @@ def main() -> None:
               f"ranking median {np.median(ours) * 1e3:.1f} ms CPU: {np.median(nx_t) / np.median(ours):.0f}x")
 
 
-MAPPED_CHILD = """
-import resource, sys, time, numpy as np
-from pathlib import Path
-from netwarden.graph import snapshot
-from netwarden.graph import expand as ex
-def rss():
-    return int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize() / 2**20
-def mapped_rss():  # resident MiB of the snapshot's files in this process (shared with every other mapper)
+def mapped_mib(root: str) -> float:
+    """Resident MiB of the snapshot's files in this process (page cache, shared with every other mapper);
+    a file mapped twice (a shared pattern) is counted once."""
     per_file, path = {}, None
-    for line in open('/proc/self/smaps'):
-        parts = line.split()
-        if parts and '-' in parts[0] and not parts[0].endswith(':'):  # a mapping's header (its path, if any, 6th)
-            path = parts[5] if len(parts) >= 6 and parts[5].startswith(sys.argv[1]) else None
-        elif path and parts[0] == 'Rss:':  # a file mapped twice (a shared pattern) is counted once
-            per_file[path] = max(per_file.get(path, 0), int(parts[1]))
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if parts and "-" in parts[0] and not parts[0].endswith(":"):
+                path = parts[5] if len(parts) >= 6 and parts[5].startswith(root) else None
+            elif path and parts[0] == "Rss:":
+                per_file[path] = max(per_file.get(path, 0), int(parts[1]))
     return sum(per_file.values()) / 1024
-seeds = [int(x) for x in sys.argv[2].split(',')]
-r0 = rss()
-c = time.process_time()
-snap = snapshot.open_current(Path(sys.argv[1]))
-g = snap.graph
-t_open = time.process_time() - c
-r1 = rss()
-times = []
-for i, s in enumerate(seeds):
-    c = time.process_time()
-    ex.expand_prepared(ex.Prepared(g, None, snap.priors), [g.ids[s]], int(sys.argv[3]))
-    if i >= 2:
-        times.append(time.process_time() - c)
-print(f"{t_open * 1e3:.1f} {r0:.0f} {r1:.0f} {rss():.0f} {np.percentile(times, 50) * 1e3:.1f} {np.percentile(times, 95) * 1e3:.1f} {mapped_rss():.1f}")
-"""
 
 
-def bench_mapped(g: Graph, seeds: list[int], args) -> None:
-    """Write `g` as a snapshot, then expand from the same seeds in a fresh process that maps it."""
-    import subprocess
-    import sys
-    import tempfile
+def bench_mapped(args) -> None:
+    """In a fresh process: map the snapshot, time the whole warm call and its parts, then the peer."""
     from pathlib import Path
 
     from netwarden.graph import snapshot
 
-    with tempfile.TemporaryDirectory() as d:
-        mark = snapshot.Mark(0, 0, 0)
-        c = time.process_time()
-        snapshot.write(Path(d), g, np.ones(g.n), mark, "bench", "bench", 0.0)
-        t_write = time.process_time() - c
-        size = sum(p.stat().st_size for p in (Path(d) / mark.version).iterdir())
-        out = subprocess.run([sys.executable, "-c", MAPPED_CHILD, d, ",".join(map(str, seeds[:2] + seeds)),
-                              str(args.top)], capture_output=True, text=True, check=True).stdout.split()
-    t_open, r0, r1, r2, p50, p95, mapped = map(float, out)
-    edges = g.edges() / 1e6
-    print(f"mapped snapshot: {size / 2**20:.0f} MiB on disk ({size / 2**20 / edges:.1f} MiB per million edges), written in "
-          f"{t_write:.1f} s CPU; a fresh process opens it in {t_open:.0f} ms CPU (RSS {r0:.0f} -> {r1:.0f} MiB), and "
-          f"after {len(seeds)} expansions holds {mapped:.0f} MiB of its pages ({mapped / edges:.1f} MiB per million edges; "
-          f"page cache, shared by every process mapping it; process RSS {r2:.0f} MiB with the libraries); "
-          f"expand p50 {p50:.1f} ms, p95 {p95:.1f} ms CPU")
+    seeds = [int(x) for x in args.seeds.split(",")]
+    edges = args.edges / 1e6
+    # the libraries (numba's compiled push, igraph, leidenalg, csgraph) loaded on a tiny graph first: their
+    # memory is the process's, not the graph's, and is reported apart
+    r_lib0 = status_mib("VmRSS")
+    tiny = graph_of(power_law_graph(2000, 20000, seed=5), handle_groups(2000, 20000))
+    for s in range(3):
+        ex.expand_prepared(ex.Prepared(tiny, None, None), [tiny.ids[s]], args.top)
+    del tiny
+    r0 = status_mib("VmRSS")
+    snap, t_open, _ = timed(lambda: snapshot.open_current(Path(args.child)))
+    g, pri = snap.graph, snap.priors
+    parts: dict[str, list[float]] = {k: [] for k in ("prepared", "rank", "layers", "paths", "core", "total")}
+    walls: list[float] = []
+    for qi, s in enumerate(seeds):
+        c0, w0 = time.process_time(), time.perf_counter()
+        prep, t_prep, _ = timed(lambda: ex.Prepared(g, None, pri))
+        (top, scores, S, sw), t_rank, _ = timed(lambda p=prep, s=s: p.rank([s], args.top))
+        members = [ex.Candidate(account_id=g.ids[int(i)], score=float(x), rank=r + 1)
+                   for r, (i, x) in enumerate(zip(top, scores, strict=True))]
+        _, t_lay, _ = timed(lambda p=prep, S=S, sw=sw, top=top, m=members: ex._contributions(p, S, sw, top, m))
+        _, t_path, _ = timed(lambda p=prep, s=s, top=top, m=members: ex._paths(p, [s], top, m))
+        _, t_core, _ = timed(lambda p=prep, s=s, top=top, m=members: mark_core(g, p.layer_names, [s], top, m))
+        total, wall = time.process_time() - c0, time.perf_counter() - w0
+        if qi < args.warmup:  # compilation and first-touch of pages land here, not in the figures
+            continue
+        for k, v in zip(parts, (t_prep, t_rank, t_lay, t_path, t_core, total), strict=True):
+            parts[k].append(v)
+        walls.append(wall)
+    # the same call as one function, as the CLI and web app make it (minus the store's signal query)
+    e2e, e2e_wall = [], []
+    for s in seeds[args.warmup:]:
+        _, c, w = timed(lambda s=s: ex.expand_prepared(ex.Prepared(g, None, pri), [g.ids[s]], args.top))
+        e2e.append(c)
+        e2e_wall.append(w)
+    r2, hwm = status_mib("VmRSS"), status_mib("VmHWM")
+    mapped = mapped_mib(args.child)
+    print(f"whole expand_prepared (rank, layer shares, paths, core; top {args.top}) in a fresh process mapping the "
+          f"snapshot (opened in {t_open * 1e3:.0f} ms CPU), {len(e2e)} seeds after {args.warmup} warm-up: "
+          f"p50 {pct(e2e, 50):.1f} ms, p95 {pct(e2e, 95):.1f} ms CPU (wall p95 {pct(e2e_wall, 95):.1f} ms)")
+    print("  parts p50 / p95 ms CPU: " + ", ".join(f"{k} {pct(v, 50):.1f} / {pct(v, 95):.1f}" for k, v in parts.items()))
+    held = r2 - r0
+    print(f"memory: process RSS {r_lib0:.0f} MiB, {r0:.0f} MiB with the libraries loaded -> {r2:.0f} MiB after {len(seeds) + len(e2e)} expansions: "
+          f"held = {held:.0f} MiB = {held / edges:.1f} MiB per million edges (of it the snapshot's pages mapped "
+          f"{mapped:.0f} MiB, page cache shared by every process mapping it; the rest private); peak RSS "
+          f"{hwm:.0f} MiB ({(hwm - r0) / edges:.1f} per million edges, the per-call arrays of the push included)", flush=True)
+
+    # the peer: exact PPR by scipy power iteration, and the overlap of the top |R| with push
+    exp = ExactPrepared(g, None, pri)
+    prep = ex.Prepared(g, None, pri)
+    t_exact, t_push, ov1, ovf, iters = [], [], [], [], []
+    for s in seeds[args.warmup:args.warmup + args.exact_queries]:
+        (p_ex, it), c, _ = timed(lambda s=s: exact_ppr(prep, s, tol=args.exact_tol))
+        ExactPrepared.exact[s] = p_ex
+        t_exact.append(c)
+        iters.append(it)
+        (nodes, p), c, _ = timed(lambda s=s: prep.ppr([s]))
+        t_push.append(c)
+        allnodes = np.flatnonzero(p_ex > 0)
+        ov1.append(len(stage1_top(nodes, p, prep, s, args.top) & stage1_top(allnodes, p_ex[allnodes], prep, s, args.top))
+                   / args.top)
+        a = set(prep.rank([s], args.top)[0].tolist())
+        b = set(exp.rank([s], args.top)[0].tolist())
+        ovf.append(len(a & b) / args.top)
+    if len(t_exact) < args.exact_queries:
+        raise SystemExit(f"measured exact PPR on {len(t_exact)} seeds, asked for {args.exact_queries}: raise --queries")
+    print(f"exact PPR by scipy power iteration (L1 change < {args.exact_tol:g}, {int(np.median(iters))} iterations): median "
+          f"{np.median(t_exact) * 1e3:.0f} ms CPU; push median {np.median(t_push) * 1e3:.1f} ms: "
+          f"{np.median(t_exact) / np.median(t_push):.1f}x; top-{args.top} overlap with exact: stage 1 (PPR ranked "
+          f"p/deg^0.5) {min(ov1):.2f}-{max(ov1):.2f}, final two-stage ranking {min(ovf):.2f}-{max(ovf):.2f} "
+          f"over {len(ov1)} seeds")
 
 
 def bench_store(args) -> None:

@@ -328,9 +328,9 @@ def direct_ties(store: Store, account: str) -> list[str]:
     if i is None:
         return []
     idx: set[int] = set()
-    for name, m in graph.layers.items():
+    for name in graph.layers:
         if name not in TIE_SKIP:
-            idx.update(int(j) for j in m[i].indices)
+            idx.update(int(j) for j in graph.layer_rows(name, [i]).indices)
     idx.discard(i)
     return sorted(graph.ids[j] for j in idx)
 

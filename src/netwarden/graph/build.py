@@ -66,12 +66,22 @@ class Graph:
         return fused_of(self.layers, use, weights or {}, self.n)
 
     def edges(self) -> int:
-        return int(sum(m.nnz for m in self.layers.values()) // 2)
+        return int(sum(self.layer_nnz(name) for name in self.layers) // 2)
+
+    def layer_nnz(self, name: str) -> int:
+        return self.layers[name].nnz
+
+    def layer_rows(self, name: str, nodes) -> sp.csr_matrix:
+        """Rows `nodes` of one layer (all columns): what the explanations read, not the whole layer."""
+        return self.layers[name][nodes]
+
+    def kind_bits(self, u: int, v: int) -> int:
+        return int(_entry(self.kinds, u, v)) if self.kinds.nnz else 0
 
     def edge_kinds(self, u: int, v: int) -> list[str]:
         """Names of the ties between u and v, strongest evidence first."""
         out = []
-        bits = int(_entry(self.kinds, u, v)) if self.kinds.nnz else 0
+        bits = self.kind_bits(u, v)
         out += [k for k, b in KIND_BITS.items() if bits & b]
         for name in GROUP_LAYERS:
             m = self.layers.get(name)
@@ -194,7 +204,7 @@ def fused_of(layers: dict[str, sp.csr_matrix], names: Iterable[str], weights: di
 
 def degrees(m: sp.csr_matrix) -> np.ndarray:
     """Weighted degree per row, summed in float64."""
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    rows = np.repeat(np.arange(m.shape[0], dtype=np.int32 if m.shape[0] < 2**31 else np.int64), np.diff(m.indptr))
     return np.bincount(rows, weights=np.asarray(m.data, dtype=np.float64), minlength=m.shape[0])
 
 

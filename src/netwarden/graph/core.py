@@ -14,7 +14,8 @@ import heapq
 import numpy as np
 import scipy.sparse as sp
 
-from .build import Graph
+from .build import LAYERS, Graph
+from .layout import induced
 
 
 def peel(sub: sp.csr_matrix) -> tuple[np.ndarray, float]:
@@ -56,14 +57,19 @@ def camouflage_weighted(graph: Graph, layer_names: list[str], nodes: np.ndarray)
     """The candidates' subgraph of the unweighted fused layers, camouflage-weighted.
 
     Only the candidates' rows are fused (not the whole graph, which cost seconds per call at 100M
-    edges); their neighbour counts in those rows are their global degrees."""
-    rows = sp.csr_matrix((len(nodes), graph.n))
-    for name in layer_names:
-        m = graph.layers.get(name)
-        if m is not None and m.nnz:
-            rows = rows + m[nodes]
-    rows = rows.tocsr()
-    return camouflage_scale(rows[:, nodes].tocsr(), np.diff(rows.indptr))
+    edges): read from the fused matrix Prepared holds when it is this unweighted sum (every layer
+    weight 1), else summed from the layers' rows; their neighbour counts are their global degrees."""
+    names = tuple(name for name in LAYERS if name in layer_names)
+    hit = graph.prepared.get((names, (1.0,) * len(names)))
+    if hit is not None:
+        rows = hit[0][nodes]
+    else:
+        rows = sp.csr_matrix((len(nodes), graph.n))
+        for name in names:
+            if name in graph.layers and graph.layer_nnz(name):
+                rows = rows + graph.layer_rows(name, nodes)
+        rows = rows.tocsr()
+    return camouflage_scale(induced(rows, nodes), np.diff(rows.indptr))
 
 
 def camouflage_scale(sub: sp.csr_matrix, gdeg: np.ndarray) -> sp.csr_matrix:

@@ -31,6 +31,7 @@ from sqlalchemy import text
 from .. import findings
 from ..errors import UserError
 from .build import LAYERS, Graph, degrees
+from .layout import induced
 from .push import ppr_push
 
 LAYER_WEIGHTS = {"interaction": 1.0, "handle": 1.0, "media": 1.0, "hashtag": 1.0, "avatar": 1.0}
@@ -229,10 +230,9 @@ def _contributions(prep: Prepared, S: np.ndarray, w: np.ndarray, top: np.ndarray
     x[S] = w
     parts = {}
     for name in prep.layer_names:
-        m = prep.graph.layers[name]
-        if m.nnz == 0:
+        if prep.graph.layer_nnz(name) == 0:
             continue
-        parts[name] = np.asarray(m[top] @ x).ravel() * prep.weights[name]
+        parts[name] = np.asarray(prep.graph.layer_rows(name, top) @ x).ravel() * prep.weights[name]
     for j, c in enumerate(members):
         tot = sum(float(v[j]) for v in parts.values())
         if tot > 0:
@@ -241,7 +241,7 @@ def _contributions(prep: Prepared, S: np.ndarray, w: np.ndarray, top: np.ndarray
 
 def _paths(prep: Prepared, seed_idx: list[int], top: np.ndarray, members: list[Candidate]) -> None:
     sub_nodes = np.array(list(dict.fromkeys([*seed_idx, *map(int, top)])), dtype=np.int64)
-    sub = prep.matrix[sub_nodes][:, sub_nodes]
+    sub = induced(prep.matrix[sub_nodes], sub_nodes)
     cost = sub.copy()
     cost.data = 1.0 + 1.0 / (1.0 + cost.data)  # fewest hops first, stronger ties break ties
     ns = len(dict.fromkeys(seed_idx))

@@ -45,9 +45,10 @@ import scipy.sparse as sp
 from sqlalchemy import text
 
 from . import build as _build
+from . import layout
 from .build import LAYERS, Graph, degrees, fused_of
 
-FORMAT = 1
+FORMAT = 2  # 2: the interaction layer and kinds held in the fused matrix (graph.layout)
 KEEP = 2  # versions kept on disk
 # Past this many new events a rebuild is cheaper than folding them in (100k world: a refresh costs
 # ~0.4 ms CPU per new follow, a rebuild ~15 s).
@@ -114,7 +115,8 @@ def _canonical(m: sp.csr_matrix, dtype) -> sp.csr_matrix:
         m = m.copy()
         m.sort_indices()
     it = _index_dtype(m)
-    out = sp.csr_matrix((m.data.astype(dtype), m.indices.astype(it), m.indptr.astype(it)), shape=m.shape, copy=False)
+    out = sp.csr_matrix((m.data.astype(dtype, copy=False), m.indices.astype(it, copy=False),
+                         m.indptr.astype(it, copy=False)), shape=m.shape, copy=False)
     out.has_sorted_indices = True
     return out
 
@@ -134,7 +136,7 @@ def stored_form(graph: Graph) -> Graph:
               last_event_seq=graph.last_event_seq)
     fused = fused_of(layers, LAYERS, LAYER_WEIGHTS, g.n)
     g.prepared[_full_key()] = (fused, degrees(fused))
-    return g
+    return layout.compact(g, fused)  # the interaction layer and kinds inside the fused matrix
 
 
 def _full_key() -> tuple:
@@ -261,21 +263,32 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
     tmp = root / f".tmp-{mark.version}-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir()
     try:
-        ids = _encode(list(graph.ids))
+        ids = graph.ids._arr if isinstance(graph.ids, SnapshotIds) else _encode(list(graph.ids))
         order = np.argsort(ids, kind="stable")
         np.save(tmp / "ids.npy", ids)
         np.save(tmp / "ids_sorted.npy", ids[order])
         np.save(tmp / "ids_pos.npy", order.astype(np.int32 if len(ids) < 2**31 else np.int64))
-        for name in LAYERS:
-            _save_csr(tmp, name, graph.layers[name])
-        inter, kinds = graph.layers["interaction"], graph.kinds
-        kinds_shared = kinds.indices is inter.indices or bool(
-            np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices))
-        if kinds_shared:  # the same pattern (a tie has a kind): only the bits are stored
-            np.save(tmp / "kinds.data.npy", kinds.data)
-        else:
-            _save_csr(tmp, "kinds", kinds)
         fused, deg = graph.prepared[_full_key()]
+        compact = isinstance(graph, layout.CompactGraph) and graph.inter.fused is fused
+        kinds_shared = False
+        if compact:  # the interaction layer is the fused entries with kind bits, plus a side table
+            fi = graph.inter
+            np.save(tmp / "inter.bits.npy", fi.bits)
+            np.save(tmp / "inter.side_pos.npy", fi.side_pos)
+            np.save(tmp / "inter.side_val.npy", fi.side_val)
+            for name in LAYERS:
+                if name != "interaction":
+                    _save_csr(tmp, name, graph.layers[name])
+        else:
+            for name in LAYERS:
+                _save_csr(tmp, name, graph.layers[name])
+            inter, kinds = graph.layers["interaction"], graph.kinds
+            kinds_shared = kinds.indices is inter.indices or bool(
+                np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices))
+            if kinds_shared:  # the same pattern (a tie has a kind): only the bits are stored
+                np.save(tmp / "kinds.data.npy", kinds.data)
+            else:
+                _save_csr(tmp, "kinds", kinds)
         _save_csr(tmp, "fused", fused)
         np.save(tmp / "deg.npy", deg)
         np.save(tmp / "priors.npy", np.asarray(priors, dtype=np.float64))
@@ -286,7 +299,8 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
             np.save(tmp / f"gk_{name}.names.npy", pk.names)
         meta = {"format": FORMAT, "store": store_id, **mark.as_dict(), "accounts": graph.n,
                 "edges": graph.edges(), "fused_edges": int(fused.nnz // 2), "layers": list(LAYERS),
-                "group_keys": sorted(graph.group_keys), "kinds_shared": kinds_shared, "how": how, "seconds": round(seconds, 3),
+                "group_keys": sorted(graph.group_keys), "kinds_shared": kinds_shared, "compact": compact,
+                "interaction_nnz": graph.layer_nnz("interaction"), "how": how, "seconds": round(seconds, 3),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         if final.exists() and not replace:  # another process wrote the same version: same content, keep theirs
@@ -384,13 +398,22 @@ def open_current(root: Path, store_id: str | None = None) -> Snapshot | None:
         def arr(name):
             return np.asarray(np.load(d / f"{name}.npy", mmap_mode="r"))
 
-        layers = {name: _load_csr(d, name, n) for name in meta["layers"]}
-        kinds = _load_csr(d, "kinds", n, "interaction" if meta.get("kinds_shared") else None)
         keys = {name: PairKeys(arr(f"gk_{name}.key"), arr(f"gk_{name}.val"), arr(f"gk_{name}.names"))
                 for name in meta["group_keys"]}
-        g = Graph(ids=SnapshotIds(arr("ids")), index=SnapshotIndex(arr("ids_sorted"), arr("ids_pos")),
-                  layers=layers, kinds=kinds, group_keys=keys, last_event_seq=int(meta["last_event_seq"]))
-        g.prepared[_full_key()] = (_load_csr(d, "fused", n), arr("deg"))
+        fused = _load_csr(d, "fused", n)
+        ids, index = SnapshotIds(arr("ids")), SnapshotIndex(arr("ids_sorted"), arr("ids_pos"))
+        if meta.get("compact"):
+            fi = layout.FusedInteraction(fused, arr("inter.bits"), arr("inter.side_pos"), arr("inter.side_val"),
+                                         int(meta["interaction_nnz"]))
+            groups = {name: _load_csr(d, name, n) for name in meta["layers"] if name != "interaction"}
+            g = layout.compact_of(Graph(ids=ids, index=index, layers={}, kinds=None, group_keys=keys,
+                                        last_event_seq=int(meta["last_event_seq"])), groups, fi, tuple(meta["layers"]))
+        else:
+            layers = {name: _load_csr(d, name, n) for name in meta["layers"]}
+            kinds = _load_csr(d, "kinds", n, "interaction" if meta.get("kinds_shared") else None)
+            g = Graph(ids=ids, index=index, layers=layers, kinds=kinds, group_keys=keys,
+                      last_event_seq=int(meta["last_event_seq"]))
+        g.prepared[_full_key()] = (fused, arr("deg"))
         return Snapshot(d, meta, g, arr("priors"))
     except (OSError, ValueError, KeyError):
         return None
@@ -401,8 +424,8 @@ def materialize(g: Graph) -> Graph:
     matrices are shared (refresh replaces them, never writes into them)."""
     ids = list(g.ids)
     keys = {name: dict(pk.items()) if isinstance(pk, PairKeys) else dict(pk) for name, pk in g.group_keys.items()}
-    return Graph(ids=ids, index={a: i for i, a in enumerate(ids)}, layers=dict(g.layers), kinds=g.kinds,
-                 group_keys=keys, last_event_seq=g.last_event_seq)
+    return Graph(ids=ids, index={a: i for i, a in enumerate(ids)}, layers={k: g.layers[k] for k in g.layers},
+                 kinds=g.kinds, group_keys=keys, last_event_seq=g.last_event_seq)
 
 
 # -- keeping it current ---------------------------------------------------------------------------

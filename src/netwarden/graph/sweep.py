@@ -76,9 +76,8 @@ def _fused_rows(graph, layer_names: list[str], rows: np.ndarray):
 
     out = sp.csr_matrix((len(rows), graph.n))
     for name in layer_names:
-        m = graph.layers.get(name)
-        if m is not None and m.nnz:
-            out = out + m[rows]
+        if name in graph.layers and graph.layer_nnz(name):
+            out = out + graph.layer_rows(name, rows)
     out = out.tocsr()
     out.data[:] = 1.0
     return out
