@@ -134,3 +134,61 @@ def test_each_trait_is_its_own_evidence_and_rarity_weighs_it():
     inp = _inputs()
     inp.newer["new"] = (inp.susp["old"][0] - __import__("datetime").timedelta(days=1), "sleepy_river21509")
     assert evasion.score_pair("new", "old", inp) is None
+
+
+def test_handle_family_is_weighed_by_the_newer_handles_close_to_the_old_one():
+    from datetime import timedelta
+
+    def family_weight(inp):
+        lk = evasion.score_pair("new", "old", inp)
+        return sum(e["weight"] for e in lk.evidence if e["kind"] == "handle_family") if lk else 0.0
+
+    t0 = _inputs().susp["old"][0]
+    # a large family ("sleepyriver" + other digits, far from the old handle) leaves a handle one digit
+    # away from the suspended one at full weight
+    inp = _inputs()
+    others = {f"f{i}": (t0 + timedelta(days=5), f"sleepy_river{7000 + i}") for i in range(40)}
+    inp.newer.update(others)
+    for c, h in inp.newer.values():
+        evasion.add_family(inp, h, c)
+    assert inp.family_count["sleepyriver"] == 41 and family_weight(inp) == 1.0
+    # three newer handles as close to the old one, in the suspension's window: the family says less
+    crowded = _inputs()
+    crowded.newer.update({f"c{i}": (t0 + timedelta(days=3), f"sleepy_river215{i}") for i in (1, 3)})
+    for c, h in crowded.newer.values():
+        evasion.add_family(crowded, h, c)
+    assert 0 < family_weight(crowded) < 0.7
+    # the same handles created before the suspension are not candidates for it and do not count
+    before = _inputs()
+    before.newer.update({f"c{i}": (t0 - timedelta(days=3), f"sleepy_river215{i}") for i in (1, 3)})
+    for c, h in before.newer.values():
+        evasion.add_family(before, h, c)
+    assert family_weight(before) == 1.0
+
+
+def test_ties_around_both_accounts_back_an_identifier_and_never_stand_alone():
+    from collections import defaultdict
+
+    around = {f"m{i}" for i in range(12)}
+    ties = {"follows": defaultdict(set, {"old": set(around), "new": {"m0", "m1", "x1"}}),
+            "followers": defaultdict(set, {"old": {"m5", "m6"}, "new": set(sorted(around)[4:12])})}
+    # one identifier (the handle family, weight 1) and the accounts around the old account around
+    # the new one: reported, with the ties as a reason
+    inp = _inputs(**ties)
+    evasion.add_family(inp, inp.newer["new"][1], inp.newer["new"][0])
+    lk = evasion.score_pair("new", "old", inp)
+    kinds = {e["kind"]: e for e in lk.evidence}
+    assert kinds["ties"]["common"] == 10 and lk.score >= evasion.LINK_THRESHOLD
+    assert any("were ties of the suspended account" in r for r in lk.reasons())
+    # the same family without the ties is not reported
+    bare = _inputs()
+    evasion.add_family(bare, bare.newer["new"][1], bare.newer["new"][0])
+    assert evasion.score_pair("new", "old", bare).score < evasion.LINK_THRESHOLD
+    # ties alone (a new handle, nothing else of the old account) are no evidence at all
+    alone = _inputs(**ties)
+    alone.newer["new"] = (alone.newer["new"][0], "loud_owl9")
+    assert evasion.score_pair("new", "old", alone) is None
+    # two accounts in common are not ties
+    few = _inputs(follows=defaultdict(set, {"old": set(around), "new": {"m0", "m1"}}))
+    evasion.add_family(few, few.newer["new"][1], few.newer["new"][0])
+    assert "ties" not in {e["kind"] for e in evasion.score_pair("new", "old", few).evidence}

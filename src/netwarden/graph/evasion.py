@@ -62,9 +62,10 @@ STEM_MIN = 4  # shortest handle family (letters only) that blocks
 STEM_MAX = 400  # a family shared by more accounts blocks nothing (scored when met by another block)
 LINK_THRESHOLD = 1.25
 WEIGHTS = {"handle": 1.0, "avatar": 1.0, "follows": 1.5, "followers": 1.0, "name": 1.0, "bio": 1.2,
-           "handle_family": 1.0, "device": 1.5, "hashtags": 0.3, "recent": 0.3,
-           "header": 1.0}
+           "handle_family": 1.0, "device": 1.5, "hashtags": 0.3, "recent": 0.15,
+           "header": 1.0, "ties": 0.4}
 RECENT_DAYS = 14
+TIES_MIN, TIES_FULL = 3, 10  # accounts in common around both (followed or following) for some / full ties weight
 NUM_PERM = 64
 
 
@@ -105,6 +106,8 @@ def describe(e: dict) -> str:
         return f"follows the same accounts (Jaccard {e['jaccard']}, {e['common']} in common)"
     if k == "followers":
         return f"followed by the same accounts (Jaccard {e['jaccard']}, {e['common']} in common)"
+    if k == "ties":
+        return f"{e['common']} accounts it follows or that follow it were ties of the suspended account"
     if k == "recent":
         return f"created {e['days']} days after the suspension"
     if k == "hashtags":
@@ -202,6 +205,7 @@ class EvasionInputs:
     headers: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # as avatars, the profile header
     header_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     family_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # handle family among newer accounts
+    family_members: dict[str, list[tuple[str, datetime | None]]] = field(default_factory=lambda: defaultdict(list))  # family -> newer (handle, created)
     devices: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     device_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     followers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -223,8 +227,8 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
     involved = set(susp) | set(newer)
     inp = EvasionInputs(susp, newer, defaultdict(set), defaultdict(int), {}, defaultdict(int),
                         defaultdict(set), defaultdict(set))
-    for _, h in newer.values():
-        inp.family_count[handle_stem(h)] += 1
+    for c, h in newer.values():
+        add_family(inp, h, c)
     for a, key in conn.execute(text(CONTACTS_SQL)):
         inp.handle_count[key] += 1
         if a in involved:
@@ -324,7 +328,7 @@ def add_newcomers(conn, inp: EvasionInputs, ids: list[str]) -> list[str]:
         if first is None or c is None or c < first or a in inp.newer:
             continue
         inp.newer[a] = (c, h)
-        inp.family_count[handle_stem(h)] += 1
+        add_family(inp, h, c)
         out.append(a)
         nk = name_key(name)
         if nk:
@@ -354,6 +358,20 @@ def add_newcomers(conn, inp: EvasionInputs, ids: list[str]) -> list[str]:
         if d not in inp.popular:
             inp.follows[s].add(d)
     return out
+
+
+def add_family(inp: EvasionInputs, handle: str | None, created: datetime | None) -> None:
+    stem = handle_stem(handle)
+    inp.family_count[stem] += 1
+    inp.family_members[stem].append((handle or "", created))
+
+
+def close_family(inp: EvasionInputs, old: str, suspended: datetime | None, distance: int) -> int:
+    """How many newer accounts created in the suspension's window have a handle within `distance` of the
+    suspended handle `old` (the candidate included): "thecedar" + digits may be a family of a hundred on
+    a large platform, but few of them sit one digit away from the old handle and sign up after it went."""
+    return sum(1 for h, c in inp.family_members.get(handle_stem(old), ())
+               if in_window(c, suspended) and edit_distance(h, old, distance) <= distance)
 
 
 def rarity(n: int) -> float:
@@ -403,7 +421,7 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
         fam = handle_stem(uname)
         if len(fam) >= STEM_MIN and fam == handle_stem(sname):
             d = edit_distance(uname, sname, 2)
-            cnt = max(1, inp.family_count.get(fam, 1))
+            cnt = max(1, close_family(inp, sname, st, d)) if d <= 2 else 0
             w = WEIGHTS["handle_family"] * rarity(cnt)
             if d <= 2 and w > 0:
                 ev.append({"kind": "handle_family", "value": uname, "old": sname, "distance": d,
@@ -414,6 +432,15 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
         if jac >= floor and len(fs & fn) >= MIN_COMMON:
             ev.append({"kind": kind, "jaccard": round(jac, 3), "common": len(fs & fn),
                        "weight": round(WEIGHTS[kind] * jac, 3)})
+    if ev:  # the accounts around both: "same network" backs an identifier, never stands alone
+        tn = (inp.follows.get(n, set()) | inp.followers.get(n, set())) - {s}
+        ts = (inp.follows.get(s, set()) | inp.followers.get(s, set())) - {n}
+        common = len(tn & ts)
+        if common >= TIES_MIN:
+            counted = sum(e["weight"] for e in ev if e["kind"] in ("follows", "followers"))
+            w = WEIGHTS["ties"] * min(1.0, (common - TIES_MIN + 1) / (TIES_FULL - TIES_MIN + 1)) - counted
+            if w > 0:
+                ev.append({"kind": "ties", "common": common, "weight": round(w, 3)})
     common_tags = inp.tags.get(n, set()) & inp.tags.get(s, set())
     if common_tags:
         ev.append({"kind": "hashtags", "tags": sorted(common_tags)[:10], "weight": WEIGHTS["hashtags"]})

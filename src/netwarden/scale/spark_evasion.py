@@ -89,7 +89,7 @@ def evasion_spark(store, spark, threshold: float | None = None, top: int = 3, vi
 
     from pyspark.sql import functions as F
 
-    from ..graph.evasion import LINK_THRESHOLD, EvasionInputs, _t, best_links
+    from ..graph.evasion import LINK_THRESHOLD, EvasionInputs, _t, add_family, best_links
     from .spark_common import register_views
 
     threshold = LINK_THRESHOLD if threshold is None else threshold
@@ -114,13 +114,12 @@ def evasion_spark(store, spark, threshold: float | None = None, top: int = 3, vi
         newer={r.a: (_t(r.t), r.h) for r in newer.join(mine, "a").collect()},
         handles=defaultdict(set), handle_count=defaultdict(int), avatars={}, avatar_count=defaultdict(int),
         follows=defaultdict(set), tags=defaultdict(set))
-    # handle families among newer accounts (graph.evasion.handle_stem: the letters a-z only), for the
-    # families of the candidates' handles
-    fam = newer.select(F.regexp_replace(F.coalesce(F.col("h"), F.lit("")), "[^a-z]", "").alias("stem"))
+    # newer accounts' handles in the candidates' families (graph.evasion.handle_stem: the letters a-z only)
     mine_stems = newer.join(mine, "a").select(F.regexp_replace(F.coalesce(F.col("h"), F.lit("")), "[^a-z]", "")
                                               .alias("stem")).distinct()
-    for r in fam.groupBy("stem").count().join(F.broadcast(mine_stems), "stem").collect():
-        inp.family_count[r.stem] = int(r["count"])
+    fam = newer.select(F.regexp_replace(F.coalesce(F.col("h"), F.lit("")), "[^a-z]", "").alias("stem"), "h", "t")
+    for r in fam.join(F.broadcast(mine_stems), "stem").collect():  # the candidates' families (close_family)
+        add_family(inp, r.h, _t(r.t))
     hk = handles.join(mine, "a").cache()
     for r in hk.collect():
         inp.handles[r.a].add(r.k)
