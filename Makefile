@@ -47,9 +47,11 @@ drift: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 
-# The generated command reference (a test fails when it is out of date).
+# The generated command reference, and the event schema and docs/events.md's tables from the event
+# model (tests fail when any is out of date).
 docs: $(STAMP)
 	$(BIN)/python -m netwarden.cli.reference > docs/cli.md
+	$(BIN)/python -m netwarden.ingest.generated
 
 clean:
 	rm -rf $(VENV) .venv-latest build dist *.egg-info

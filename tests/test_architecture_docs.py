@@ -130,3 +130,22 @@ def test_test_support_is_outside_the_package():
     for name in re.findall(r"`(\w+)\.py`", support):
         assert (Path(__file__).parent / "support" / f"{name}.py").is_file(), name
     assert not (SRC / "testing").exists()
+
+
+def test_event_model_section_and_recipe_name_what_exists():
+    from netwarden import model
+    from netwarden.ingest import apply, events
+
+    section = _section("The event model (`netwarden.model`)")
+    for name in ("KINDS", "fields", "kind", "MediaKind", "Visibility", "ReportCategory", "CHILD_SAFETY",
+                 "RESOLVE_OUTCOMES", "ACTIONS", "OUTBOX_ACTIONS", "DESTRUCTIVE"):
+        assert re.search(rf"`@?(model\.)?{name}\b", section), name
+        assert hasattr(model, name), name
+    for cls in re.findall(r"`([A-Z]\w+)`, `([A-Z]\w+)`, `([A-Z]\w+)`", section)[0]:
+        assert cls in {c.__name__ for c in model.EVENT_KINDS}, cls
+    recipe = _section("Recipe: a new event field or kind")
+    for name in ("Id", "Short", "Text", "Str", "Time", "List", "Doc", "kind"):
+        assert re.search(rf"`@?{name}\b", recipe) and hasattr(model, name), name
+    assert "`KINDS`" in recipe and isinstance(events.KINDS, dict) and "`Rows._name`" in recipe and apply.Rows
+    assert (Path(__file__).parent / "ingest" / "test_event_model.py").is_file()
+    assert "python -m netwarden.ingest.generated" in (Path(__file__).resolve().parents[1] / "Makefile").read_text()

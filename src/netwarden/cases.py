@@ -23,13 +23,11 @@ from sqlalchemy.engine import Connection
 
 from . import audit, risk
 from .errors import UserError
+from .model import ACTIONS, CASE_STATES, MEMBER_DECISIONS, MEMBER_STATES  # noqa: F401 - the vocabulary (netwarden.model)
 from .store import Store
 from .store import schema as t
 from .store.tables_cases import account_risk, case_members, case_notes, cases, decisions
 
-MEMBER_STATES = ("candidate", "confirmed", "cleared", "escalated")
-MEMBER_DECISIONS = {"confirm": "confirmed", "clear": "cleared", "escalate": "escalated", "reopen": "candidate"}
-ACTIONS = ("suspend", "remove_posts", "restrict")
 # A decision that is not enforcement but needs the same second person: a clear as false-positive
 # media proposes its negative-bank entries and term exceptions; they take effect on approval.
 NEGATIVE_BANK_ACTION = "negative_bank"
@@ -485,7 +483,7 @@ def assign(conn: Connection, cid: int, assignee: str | None, actor: str) -> None
 
 def set_state(conn: Connection, cid: int, state: str, actor: str) -> None:
     """Close a case (it leaves the queue; its members lose proximity points) or reopen it."""
-    if state not in ("open", "closed"):
+    if state not in CASE_STATES:
         raise UserError(f"Case state {state!r} is not open or closed.")
     if get_case(conn, cid)["state"] == state:
         raise UserError(f"Case {cid} is already {state}; reload the case.")

@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 
 from . import audit, cases, risk
 from .errors import UserError
-from .findings.reports import CHILD_SAFETY
+from .model import CHILD_SAFETY, RESOLVE_OUTCOMES
 from .store import Store
 from .store import schema as t
 from .store.tables_cases import account_risk, case_members, users
@@ -42,7 +42,6 @@ from .store.tables_cases import cases as cases_t
 from .store.tables_reports import account_notes, queues, report_triage, reports
 
 SYSTEM = "system:reports"
-RESOLVE_OUTCOMES = ("actioned", "no_violation", "duplicate", "resolved")
 ASSIGNABLE_ROLES = ("admin", "moderator", "triage")  # the roles with the `decide` permission (web.auth)
 RULE_KEYS = ("categories", "signal_kinds", "langs", "min_risk", "max_risk", "min_age_hours", "max_age_hours")
 

@@ -14,16 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from .. import audit
-from ..cases import ACTIONS as DECISIONS
 from ..errors import UserError
+from ..model import OUTBOX_ACTIONS
 from ..store import schema as t
 from ..store.tables_enforce import enforce_actions
 from ..store.upsert import insert_ignore
 from .util import now
 
-# What a reviewer decides (cases.ACTIONS), and `reverse`: undoing an action carried out before.
-ACTIONS = (*DECISIONS, "reverse")
-DESTRUCTIVE = ("suspend", "remove_posts")
+# What a reviewer decides (model.ACTIONS), and `reverse`: undoing an action carried out before.
+ACTIONS = OUTBOX_ACTIONS
 
 
 def action_key(decision: dict, account_id: str) -> str:

@@ -19,9 +19,9 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
 from .. import audit
+from ..model import DESTRUCTIVE
 from ..store.tables_enforce import enforce_actions as ea
 from .base import Adapter, DeliveryError
-from .outbox import DESTRUCTIVE
 from .util import crashpoint, later, now
 
 ACTOR = "system:enforce"

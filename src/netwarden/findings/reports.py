@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..model import CHILD_SAFETY  # noqa: F401 - the child-safety categories of the report vocabulary
 from .registry import RiskInputs, SignalKind
 
-# The child-safety categories of the report vocabulary (netwarden.ingest.events.CHILD_SAFETY; a test
-# keeps the two equal: findings sits before ingest and cannot import it).
-CHILD_SAFETY = ("child_sexual_exploitation", "child_grooming")
 BASE_WEIGHT = {"trusted_flagger": 2.0, "automated": 1.0, "account": 1.0, "anonymous": 0.5}
 MAX_WEIGHT = {"trusted_flagger": 3.0, "automated": 1.5, "account": 2.0, "anonymous": 1.0}
 MIN_WEIGHT = 0.1

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import case
 from sqlalchemy.engine import Connection
 
+from .. import model
 from ..store import schema as t
 from ..store.tables_reports import reports
 from ..store.upsert import _insert, insert_ignore, newest_per_key, upsert_newest
@@ -252,10 +253,7 @@ class Rows:
                      base_dir=base_dir)
 
 
-_HANDLERS = {name[1:]: f for name, f in vars(Rows).items()
-             if name.startswith("_") and not name.startswith("__") and name[1:] in
-             ("account", "account_state", "post", "post_edit", "post_delete", "follow", "unfollow",
-              "follow_request", "like", "unlike", "session", "report", "report_resolution")}
+_HANDLERS = {k: getattr(Rows, f"_{k}") for k in model.KINDS}  # every kind of netwarden.model has its projection
 
 
 _STUB_KEYS = {"id", "kind"}

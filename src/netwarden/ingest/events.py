@@ -7,8 +7,10 @@ One JSON object a line. Every event has:
   time  ISO 8601 UTC time of the change on the platform, e.g. "2026-03-01T12:00:00Z"
   data  an object whose fields depend on `kind`
 
-The JSON Schema in events.schema.json says the same for other tools; docs/events.md documents it.
-This module is the fast path used during ingestion (jsonschema is too slow per record).
+The kinds, their fields, limits and enums are declared once in `netwarden.model`, from which
+events.schema.json and docs/events.md's tables are generated. This module is the fast path used
+during ingestion (jsonschema, or building the model's classes, is too slow per record): its checks
+are written out by hand, and tests/ingest/test_event_model.py holds them to the model's fields.
 """
 
 from __future__ import annotations
@@ -18,27 +20,27 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netwarden import limits as L
+from netwarden import model
+from netwarden.model import (  # noqa: F401 - the vocabulary, re-exported for the adapters
+    ACCOUNT_STATES,
+    CHILD_SAFETY,
+    MEDIA_KINDS,
+    REPORT_CATEGORIES,
+    REPORT_OUTCOMES,
+    REPORTER_KINDS,
+    REQUEST_STATES,
+    SCHEMA_VERSION,
+    SESSION_EVENTS,
+    VISIBILITIES,
+)
 
-SCHEMA_VERSION = 1
 # Limits come from netwarden.limits, which the store's column types use too (docs/events.md).
 MAX_ID = L.ID
 MAX_TEXT = L.TEXT  # characters in a text field (post text, bio)
 MAX_SHORT = L.SHORT  # display name, reason, user agent, ...
 MAX_LIST = L.LIST  # items in mentions / hashtags / urls / media
 
-ACCOUNT_STATES = ("active", "suspended", "deleted")
-REQUEST_STATES = ("pending", "approved", "rejected")
-VISIBILITIES = ("public", "unlisted", "followers", "direct")
-MEDIA_KINDS = ("photo", "video", "audio", "other")
-SESSION_EVENTS = ("login", "signup", "post", "other")
-# User reports (docs/reports.md): who filed it, what it says, how it ended.
-REPORTER_KINDS = ("account", "anonymous", "trusted_flagger", "automated")
-REPORT_CATEGORIES = ("child_sexual_exploitation", "child_grooming", "violent_extremism", "violence", "harassment",
-                     "hate", "self_harm", "illegal", "impersonation", "spam", "violation", "other")
-CHILD_SAFETY = ("child_sexual_exploitation", "child_grooming")
-REPORT_OUTCOMES = ("actioned", "no_violation", "duplicate", "resolved", "reopened")
-
-_TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
+_TIME_RE = re.compile(model.IsoTime().pattern)
 _PDQ_RE = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -357,6 +359,8 @@ KINDS = {
     "report": _report,
     "report_resolution": _report_resolution,
 }
+if tuple(KINDS) != model.KINDS:
+    raise RuntimeError("every kind in netwarden.model needs its validator here, in the same order")
 
 
 def validate(rec: Any) -> str:

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from .. import cases, findings, risk, search
+from ..model import MEMBER_STATES
 from ..store import schema as t
 from ..store.tables_cases import account_risk
 from ..store.tables_cases import cases as cases_t
@@ -18,7 +19,6 @@ from .auth import User
 from .deps import TEMPLATES, current_user, render, require, store
 
 router = APIRouter()
-MEMBER_STATES = ("candidate", "confirmed", "cleared", "escalated")
 
 
 _ACCOUNTS_CACHE: OrderedDict[tuple, str] = OrderedDict()
