@@ -23,15 +23,21 @@ Each pair is scored by independent evidence, each with its weight and a reason:
 - the same bio (Jaccard of shingles >= ``BIO_JACCARD``, weighted by rarity among newer accounts
   like names; bios shared by more than ``BIO_MAX`` accounts in all, stock phrases, say nothing);
 - the handle family: the same letters, the handles at edit distance <= 2, weighted by rarity like
-  names (how many newer accounts are in the family: "thecedar" + digits on a large platform is many);
+  names, counting the newer accounts created in the suspension's window whose handle is as close to
+  the old handle (`close_family`: "thecedar" + digits may be a hundred accounts on a large platform,
+  one digit away from the suspended handle and signing up after it went is one or two);
 - overlap of followed accounts (popular accounts, followed by more than max(100, 0.5%) of all
   accounts, left out: everyone follows them) and of followers (exact Jaccard, at least
   ``MIN_COMMON`` in common);
-- shared rare hashtags.
+- shared rare hashtags;
+- ties: at least ``TIES_MIN`` accounts the new account follows or is followed by were the suspended
+  account's (followed or following), up to ``WEIGHTS["ties"]`` at ``TIES_FULL``, less what follows and
+  followers already counted. Ties say "same network", not "same person": like recency they back an
+  identifier and never stand alone.
 
 A new account's candidates are ranked by total evidence; a link is reported when the best score
 reaches ``LINK_THRESHOLD`` (two independent identifiers, or one strong one plus returning
-followers). The stream worker runs the profile part of the same rules on every signup as it arrives
+followers or ties; one identifier plus recency is not enough). The stream worker runs the profile part of the same rules on every signup as it arrives
 (`EvasionWatch`).
 """
 
