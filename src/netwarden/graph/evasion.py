@@ -107,7 +107,7 @@ def describe(e: dict) -> str:
         return f"same bio (shingle Jaccard {e['jaccard']})"
     if k == "handle_family":
         return (f"handle {e['value']} in the family of {e['old']} (edit distance {e['distance']}, "
-                f"{e.get('shared_by', 1)} newer account(s) in the family)")
+                f"{e.get('shared_by', 1)} newer account(s) as close to it since the suspension)")
     if k == "follows":
         return f"follows the same accounts (Jaccard {e['jaccard']}, {e['common']} in common)"
     if k == "followers":
