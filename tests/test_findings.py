@@ -153,9 +153,10 @@ def test_a_classifier_hit_counts_in_risk_priors_queue_and_reasons(tmp_path, monk
 
 def test_report_weight_follows_the_reporters_record():
     from netwarden.findings.reports import CHILD_SAFETY, credibility
-    from netwarden.ingest.events import CHILD_SAFETY as EVENT_CHILD_SAFETY
+    from netwarden.model import CHILD_SAFETY as VOCABULARY
+    from netwarden.model import REPORT_CATEGORIES
 
-    assert CHILD_SAFETY == EVENT_CHILD_SAFETY
+    assert CHILD_SAFETY is VOCABULARY and set(CHILD_SAFETY) <= set(REPORT_CATEGORIES)
     new, _ = credibility("account")
     cleared, why = credibility("account", upheld=0, cleared=3)
     upheld, _ = credibility("account", upheld=3, cleared=0)

@@ -1,10 +1,11 @@
 """Field limits: the one source for the event validator and the store's column types.
 
-The native event validator (`netwarden.ingest.events`), its JSON Schema
-(`ingest/events.schema.json`, kept equal by tests/ingest/test_field_limits.py) and the store's
-columns (`netwarden.store.schema`) all take their lengths from here, so every value the validator
-accepts stores unchanged on SQLite and on PostgreSQL (which, unlike SQLite, enforces VARCHAR
-lengths). Lengths count characters, as both Python and PostgreSQL do.
+The event model (`netwarden.model`: its field types, and so the JSON Schema
+`ingest/events.schema.json` generated from it), the native event validator
+(`netwarden.ingest.events`; tests/ingest/test_field_limits.py and test_event_model.py hold the two
+together) and the store's columns (`netwarden.store.schema`) all take their lengths from here,
+so every value the validator accepts stores unchanged on SQLite and on PostgreSQL (which, unlike
+SQLite, enforces VARCHAR lengths). Lengths count characters, as both Python and PostgreSQL do.
 
 Two more rules make an accepted value storable on PostgreSQL:
 

@@ -27,7 +27,6 @@ from . import limits as L
 
 AccountState = Literal["active", "suspended", "deleted"]
 RequestState = Literal["pending", "approved", "rejected"]
-EdgeState = Literal["active", "removed"]  # a stored follow or like: made, or undone (unfollow, unlike)
 Visibility = Literal["public", "unlisted", "followers", "direct"]
 MediaKind = Literal["photo", "video", "audio", "other"]  # audio and other are stored, not hashed
 SessionEvent = Literal["login", "signup", "post", "other"]
@@ -38,7 +37,6 @@ ReportOutcome = Literal["actioned", "no_violation", "duplicate", "resolved", "re
 
 ACCOUNT_STATES: tuple[str, ...] = get_args(AccountState)
 REQUEST_STATES: tuple[str, ...] = get_args(RequestState)
-EDGE_STATES: tuple[str, ...] = get_args(EdgeState)
 VISIBILITIES: tuple[str, ...] = get_args(Visibility)
 MEDIA_KINDS: tuple[str, ...] = get_args(MediaKind)
 SESSION_EVENTS: tuple[str, ...] = get_args(SessionEvent)

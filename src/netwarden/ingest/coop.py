@@ -30,9 +30,11 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .events import REPORT_CATEGORIES, BadRecord
+from .. import limits as L
+from ..model import REPORT_CATEGORIES
+from .events import BadRecord
 
-_ID = Field(min_length=1, max_length=128)
+_ID = Field(min_length=1, max_length=L.ID)
 
 
 class _Model(BaseModel):
@@ -46,8 +48,8 @@ class Reporter(_Model):
 
 
 class Reason(_Model):
-    policyId: str | None = Field(default=None, max_length=1000)
-    reason: str | None = Field(default=None, max_length=100_000)
+    policyId: str | None = Field(default=None, max_length=L.SHORT)
+    reason: str | None = Field(default=None, max_length=L.TEXT)
     csam: bool | None = None
 
 
@@ -75,9 +77,9 @@ class CoopReport(_Model):
     reportedAt: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$")
     reportedForReason: Reason | None = None
     reportedItem: Item
-    reportedItemThread: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
-    reportedItemsInThread: list[ItemId] = Field(default_factory=list, max_length=1000)
-    additionalItems: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
+    reportedItemThread: list[dict[str, Any]] = Field(default_factory=list, max_length=L.LIST)
+    reportedItemsInThread: list[ItemId] = Field(default_factory=list, max_length=L.LIST)
+    additionalItems: list[dict[str, Any]] = Field(default_factory=list, max_length=L.LIST)
 
 
 def first_error(e: ValidationError) -> str:

@@ -21,9 +21,8 @@ from typing import Any
 
 from netwarden import limits as L
 from netwarden import model
-from netwarden.model import (  # noqa: F401 - the vocabulary, re-exported for the adapters
+from netwarden.model import (
     ACCOUNT_STATES,
-    CHILD_SAFETY,
     MEDIA_KINDS,
     REPORT_CATEGORIES,
     REPORT_OUTCOMES,
