@@ -13,7 +13,7 @@ from sample_events import make_events, write_jsonl
 
 def _ties(graph, layer: str) -> dict[tuple[str, str], float]:
     """Ties by account ids, at the precision the loaded graph keeps (float32 weights)."""
-    m = graph.layers[layer] if layer != "kinds" else graph.kinds
+    m = getattr(graph, layer) if layer in ("kinds", "made_to") else graph.layers[layer]
     m = m.tocoo()
     return {(graph.ids[int(r)], graph.ids[int(c)]): float(np.float32(v)) for r, c, v in zip(m.row, m.col, m.data,
                                                                                           strict=True) if v != 0}
@@ -64,11 +64,13 @@ def test_refresh_equals_a_rebuild_as_events_arrive(db_url, tmp_path, monkeypatch
     assert not builds and len(pri) == graph.n
     rebuilt = build_graph(store)
     assert sorted(graph.ids) == sorted(rebuilt.ids)
-    for layer in (*LAYERS, "kinds"):
+    for layer in (*LAYERS, "kinds", "made_to"):
         assert _ties(graph, layer) == _ties(rebuilt, layer), layer
 
     inter = _ties(graph, "interaction")
     assert ("newcomer", "a0") in inter  # a new account and its follow
+    made = _ties(graph, "made_to")  # who made the tie: the newcomer followed a0, not the other way
+    assert ("a0", "newcomer") in made and ("newcomer", "a0") not in made
     assert ("a1", "a39") in inter and ("a2", "a39") in inter and ("a3", "a39") in inter  # ties to a late post
     assert ("a37", "a36") in inter  # a mention added by an edit
     assert ("a39", "a37") in _ties(graph, "hashtag")  # a rare tag shared by two new posts

@@ -152,3 +152,71 @@ def test_core_subgraph_from_candidate_rows_equals_the_whole_graph_slice():
     want = camouflage_scale(full[nodes][:, nodes].tocsr(), np.diff(full.indptr)[nodes])
     got = camouflage_weighted(g, ["interaction", "handle"], nodes)
     assert abs(got - want).max() < 1e-12 and got.nnz == want.nnz > 0
+
+
+def _made(g: Graph, edges: list[tuple[int, int, str]]) -> Graph:
+    """`g` knowing who made each tie: (a, b, kind) is a tie a made toward b."""
+    from netwarden.graph.build import made_to
+
+    g.made_to = made_to(np.array([a for a, _, _ in edges]), np.array([b for _, b, _ in edges]), g.n)
+    return g
+
+
+def _blended_world(rng_seed: int = 0) -> tuple[Graph, list[tuple[int, int, str]]]:
+    """Members 0-19 follow each other (0-9 also reply); silent members 12-19 only follow. Every member
+    also follows and likes accounts of one ordinary community 20-79 (camouflage), mostly its five
+    most popular ones 20-24, which every member follows; the community's accounts follow each other,
+    never a member; outsiders 80.. follow the community and each other."""
+    rng = np.random.default_rng(rng_seed)
+    n = 80 + 400
+    edges: list[tuple[int, int, str]] = []
+    for i in range(20):
+        for j in rng.choice(20, 6, replace=False):
+            if int(j) != i:
+                edges.append((i, int(j), "follow"))
+        for j in range(i + 1, 10 if i < 10 else 0):
+            if rng.random() < 0.5:
+                edges.append((i, j, "reply"))
+        for t in range(20, 25):
+            edges.append((i, t, "follow"))
+            edges.append((i, t, "like"))
+        for t in rng.choice(np.arange(25, 80), 8, replace=False):
+            edges.append((i, int(t), "follow"))
+    for c in range(20, 80):
+        for t in rng.choice(np.arange(20, 80), 6, replace=False):
+            if int(t) != c:
+                edges.append((c, int(t), "follow"))
+    for o in range(80, n):
+        for t in rng.choice(np.arange(20, n), 3, replace=False):
+            if int(t) != o:
+                edges.append((o, int(t), "follow"))
+    return _graph(edges, n), edges
+
+
+def test_camouflage_targets_that_make_no_tie_to_the_network_rank_below_its_members():
+    # the five community accounts every member follows look like members by their ties alone; what
+    # tells them apart is that they never follow, like or answer a member
+    for rng_seed in range(3):
+        g, edges = _blended_world(rng_seed)
+        hubs = {f"a{i}" for i in range(20, 25)}
+        members = {f"a{i}" for i in range(1, 20)}
+        blind = {c.account_id for c in expand_prepared(Prepared(g), ["a0"], top_k=19, explain=False).members}
+        assert blind & hubs  # without direction the camouflage targets take members' places
+        g = _made(g, edges)
+        top = {c.account_id for c in expand_prepared(Prepared(g), ["a0"], top_k=19, explain=False).members}
+        assert not top & hubs
+        assert len(top & members) == 19  # silent members included
+
+
+def test_an_account_that_makes_ties_to_the_network_is_not_discounted():
+    # only ties an account received are discounted, and only when it made under MADE_SHARE of its ties
+    # into the network itself: silent members (who made most of theirs) score exactly as before, a
+    # community account every member follows loses most of its score
+    g, edges = _blended_world(0)
+    s_blind = {c.account_id: c.score for c in expand_prepared(Prepared(g), ["a0"], top_k=80, explain=False).members}
+    g = _made(g, edges)
+    s_made = {c.account_id: c.score for c in expand_prepared(Prepared(g), ["a0"], top_k=80, explain=False).members}
+    for i in range(12, 20):
+        assert abs(s_made[f"a{i}"] - s_blind[f"a{i}"]) < 1e-9 * s_blind[f"a{i}"]
+    for i in range(20, 25):
+        assert s_made.get(f"a{i}", 0.0) < 0.5 * s_blind[f"a{i}"]

@@ -58,6 +58,9 @@ class Graph:
     last_event_seq: int = 0
     # (layer names, weights) -> (fused matrix, weighted degrees), filled by Prepared; cleared on refresh
     prepared: dict = field(default_factory=dict, repr=False, compare=False)
+    # who made each interaction tie: row u, column v set when v followed, liked, replied to, ... u
+    # (the direction the symmetric layer loses; the ranking tells ties an account made from ties it only received)
+    made_to: sp.csr_matrix | None = None
 
     @property
     def n(self) -> int:
@@ -156,6 +159,8 @@ class Graph:
                 self.layers[name] = _resize(m, n)
         if self.kinds.shape[0] < n:
             self.kinds = _resize(self.kinds, n)
+        if self.made_to is not None and self.made_to.shape[0] < n:
+            self.made_to = _resize(self.made_to, n)
         if pairs:
             r = np.array([self.index[a] for a, _, _ in directed], dtype=np.int64)
             c = np.array([self.index[b] for _, b, _ in directed], dtype=np.int64)
@@ -166,6 +171,8 @@ class Graph:
             M = _pattern(pr[:, 0], pr[:, 1], n)
             self.layers["interaction"] = _replace(self.layers["interaction"], M, W_sub)
             self.kinds = _replace(self.kinds, M, K_sub)
+            if self.made_to is not None:
+                self.made_to = _replace(self.made_to, M, made_to(r, c, n))
         if groups:
             for name in GROUP_LAYERS:
                 self.layers[name], self.group_keys[name] = _group_layer(name, group_rows.get(name, {}), n)
@@ -404,7 +411,17 @@ def build_graph(store, on_step=None) -> Graph:
     keys: dict[str, dict[tuple[int, int], str]] = {}
     for name in GROUP_LAYERS:
         layers[name], keys[name] = _group_layer(name, groups.get(name, {}), n)
-    return Graph(ids=ids.ids, index=ids.index, layers=layers, kinds=kinds, group_keys=keys, last_event_seq=int(seq))
+    return Graph(ids=ids.ids, index=ids.index, layers=layers, kinds=kinds, group_keys=keys, last_event_seq=int(seq),
+                 made_to=made_to(r, c, n))
+
+
+def made_to(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
+    """0/1 matrix with (dst, src) set for every directed tie src -> dst: row u holds who made a tie toward u."""
+    m = sp.csr_matrix((np.ones(len(src), dtype=np.float32), (dst, src)), shape=(n, n))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    m.sort_indices()
+    return m
 
 
 def _read_groups(conn, dialect: str, index, on_step=None) -> dict[str, dict[str, list[int]]]:

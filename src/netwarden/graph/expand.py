@@ -40,6 +40,9 @@ EPS = 1e-6  # push threshold (residual per unit degree)
 HUB_DAMPING = 0.5
 COHESION_SET = 200  # accounts ranked highest by PPR that stage 2 measures ties into (see Prepared.rank)
 PRIOR_GAIN = 0.25
+# stage 2: a candidate making less than this share of its ties into S itself counts the ties it only
+# received in proportion (chosen on one 12k hard world, docs/evaluation.md; 0.25-0.33 gave the same figures)
+MADE_SHARE = 0.3
 
 
 @dataclass
@@ -123,6 +126,13 @@ class Prepared:
         # member, not as the whole network); accounts far down stage 1 add little
         S = np.concatenate([seeds, nodes[top1]])
         sw = np.concatenate([np.ones(len(seeds)), np.minimum(stage1[top1], cap) / max(cap, 1e-300)])
+        cand, score, s1 = self._cohesion(S, sw, nodes, stage1, seeds, use_priors)
+        # by cohesion; accounts with no tie into S (if any are needed) by their stage-1 score
+        top = np.lexsort((-s1, -score))[:top_k]
+        return cand[top], score[top], S, sw
+
+    def _cohesion(self, S, sw, nodes, stage1, seeds, use_priors):
+        """Stage 2: every account's tie weight into S (ties it only received discounted, _made_ties)."""
         starts, ends = self.indptr[S], self.indptr[S + 1]
         idx = np.concatenate([self.indices[a:b] for a, b in zip(starts, ends, strict=True)])
         wts = np.concatenate([self.data[a:b] * x for a, b, x in zip(starts, ends, sw, strict=True)])
@@ -131,14 +141,39 @@ class Prepared:
         tie = np.bincount(inv[len(nodes):], weights=wts, minlength=len(cand))
         s1 = np.zeros(len(cand))
         s1[inv[:len(nodes)]] = stage1
+        tie = self._made_ties(S, sw, cand, tie)
         score = tie / np.maximum(self.deg[cand], 1e-12) ** HUB_DAMPING
         if use_priors:
             score = score * self.priors[cand]
         keep = ~np.isin(cand, seeds)
-        cand, score, s1 = cand[keep], score[keep], s1[keep]
-        # by cohesion; accounts with no tie into S (if any are needed) by their stage-1 score
-        top = np.lexsort((-s1, -score))[:top_k]
-        return cand[top], score[top], S, sw
+        return cand[keep], score[keep], s1[keep]
+
+    def _made_ties(self, S: np.ndarray, sw: np.ndarray, cand: np.ndarray, tie: np.ndarray) -> np.ndarray:
+        """Stage 2's tie weight into S with the ties a candidate only received discounted when it made
+        few of its own: ``made + received * min(1, made / (MADE_SHARE * (made + received)))``.
+
+        Camouflage is what a network does to outsiders (follows, likes, replies to them); the outsiders
+        do not answer. An account the network's members follow while it follows, likes or answers none of
+        them is a camouflage target (an ordinary account in the community the network blends into, a
+        celebrity), however many members chose it; a member makes ties to the network too. Ties over
+        the group layers (shared contacts, media, tags, avatars) have no direction and count as made.
+        Needs the graph's ``made_to`` (who made each interaction tie); without it the ties count as before."""
+        made_to = self.graph.made_to
+        if made_to is None or "interaction" not in self.layer_names:
+            return tie
+        inter = self.graph.layer_rows("interaction", S)  # rows S, sorted columns
+        made = made_to[S]  # made[i, v]: v made a tie toward S[i]
+        recv = inter - inter.multiply(made > 0)  # interaction ties of S that the other end never made
+        recv = recv.tocsr()
+        recv.eliminate_zeros()
+        rows = np.repeat(np.arange(len(S)), np.diff(recv.indptr))
+        j = np.searchsorted(cand, recv.indices)
+        ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == recv.indices)
+        got = np.bincount(j[ok], weights=np.asarray(recv.data, dtype=np.float64)[ok] * sw[rows[ok]] * self.weights["interaction"],
+                          minlength=len(cand))
+        made_w = np.maximum(tie - got, 0.0)
+        share = made_w / np.maximum(tie, 1e-300)
+        return made_w + got * np.minimum(1.0, share / MADE_SHARE)
 
 
 def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:

@@ -48,7 +48,7 @@ from . import build as _build
 from . import layout
 from .build import LAYERS, Graph, degrees, fused_of
 
-FORMAT = 2  # 2: the interaction layer and kinds held in the fused matrix (graph.layout)
+FORMAT = 3  # 2: the interaction layer and kinds held in the fused matrix (graph.layout); 3: who made each tie (made_to)
 KEEP = 2  # versions kept on disk
 # Past this many new events a rebuild is cheaper than folding them in (100k world: a refresh costs
 # ~0.4 ms CPU per new follow, a rebuild ~15 s).
@@ -133,7 +133,8 @@ def stored_form(graph: Graph) -> Graph:
         kinds = sp.csr_matrix((kinds.data, inter.indices, inter.indptr), shape=kinds.shape, copy=False)  # one pattern
         kinds.has_sorted_indices = True
     g = Graph(ids=graph.ids, index=graph.index, layers=layers, kinds=kinds, group_keys=graph.group_keys,
-              last_event_seq=graph.last_event_seq)
+              last_event_seq=graph.last_event_seq,
+              made_to=None if graph.made_to is None else _canonical(graph.made_to, np.uint8))
     fused = fused_of(layers, LAYERS, LAYER_WEIGHTS, g.n)
     g.prepared[_full_key()] = (fused, degrees(fused))
     return layout.compact(g, fused)  # the interaction layer and kinds inside the fused matrix
@@ -290,6 +291,8 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
             else:
                 _save_csr(tmp, "kinds", kinds)
         _save_csr(tmp, "fused", fused)
+        if graph.made_to is not None:
+            _save_csr(tmp, "made_to", graph.made_to)
         np.save(tmp / "deg.npy", deg)
         np.save(tmp / "priors.npy", np.asarray(priors, dtype=np.float64))
         for name, d in graph.group_keys.items():
@@ -300,7 +303,7 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
         meta = {"format": FORMAT, "store": store_id, **mark.as_dict(), "accounts": graph.n,
                 "edges": graph.edges(), "fused_edges": int(fused.nnz // 2), "layers": list(LAYERS),
                 "group_keys": sorted(graph.group_keys), "kinds_shared": kinds_shared, "compact": compact,
-                "interaction_nnz": graph.layer_nnz("interaction"), "how": how, "seconds": round(seconds, 3),
+                "interaction_nnz": graph.layer_nnz("interaction"), "made_to": graph.made_to is not None, "how": how, "seconds": round(seconds, 3),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
         if final.exists() and not replace:  # another process wrote the same version: same content, keep theirs
@@ -413,6 +416,8 @@ def open_current(root: Path, store_id: str | None = None) -> Snapshot | None:
             kinds = _load_csr(d, "kinds", n, "interaction" if meta.get("kinds_shared") else None)
             g = Graph(ids=ids, index=index, layers=layers, kinds=kinds, group_keys=keys,
                       last_event_seq=int(meta["last_event_seq"]))
+        if meta.get("made_to"):
+            g.made_to = _load_csr(d, "made_to", n)
         g.prepared[_full_key()] = (fused, arr("deg"))
         return Snapshot(d, meta, g, arr("priors"))
     except (OSError, ValueError, KeyError):
@@ -425,7 +430,7 @@ def materialize(g: Graph) -> Graph:
     ids = list(g.ids)
     keys = {name: dict(pk.items()) if isinstance(pk, PairKeys) else dict(pk) for name, pk in g.group_keys.items()}
     return Graph(ids=ids, index={a: i for i, a in enumerate(ids)}, layers={k: g.layers[k] for k in g.layers},
-                 kinds=g.kinds, group_keys=keys, last_event_seq=g.last_event_seq)
+                 kinds=g.kinds, group_keys=keys, last_event_seq=g.last_event_seq, made_to=g.made_to)
 
 
 # -- keeping it current ---------------------------------------------------------------------------
