@@ -17,16 +17,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import orjson
-from sqlalchemy import and_, func, select, update
-from sqlalchemy import case as sa_case
 from sqlalchemy.engine import Connection
 
 from . import audit, risk
 from .errors import UserError
 from .model import ACTIONS, CASE_STATES, MEMBER_DECISIONS, MEMBER_STATES  # noqa: F401 - the vocabulary (netwarden.model)
 from .store import Store
-from .store import schema as t
-from .store.tables_cases import account_risk, case_members, case_notes, cases, decisions
+from .store import case_queries as q
+from .store.risk_queries import excepted_terms
 
 # A decision that is not enforcement but needs the same second person: a clear as false-positive
 # media proposes its negative-bank entries and term exceptions; they take effect on approval.
@@ -99,7 +97,7 @@ def open_case(store: Store, seeds: list[str], actor: str, top_k: int = 200, titl
     if not seeds:
         raise UserError("No seed account given; pass --seed ACCOUNT_ID at least once.")
     with store.engine.connect() as conn:
-        known = set(conn.scalars(select(t.accounts.c.id).where(t.accounts.c.id.in_(seeds))))
+        known = q.known_accounts(conn, seeds)
     missing = [s for s in seeds if s not in known]
     if missing:
         raise UserError(f"Seed account {missing[0]} is not in the store; check the id (see `netwarden ingest`).")
@@ -114,16 +112,13 @@ def create_case(store: Store, members: list[Member], actor: str, origin: str, se
     transaction (a sweep links its stored group to the case there, so a crash cannot open it twice)."""
     now = _now()
     with store.engine.begin() as conn:
-        res = conn.execute(cases.insert().values(
-            title=title or f"Network from {', '.join((seeds or [])[:3]) or origin}", origin=origin,
+        cid = q.insert_case(
+            conn, title=title or f"Network from {', '.join((seeds or [])[:3]) or origin}", origin=origin,
             seeds=json.dumps(seeds or []), state="open", risk=0.0, created_by=actor, created_at=now,
-            updated_at=now))
-        cid = int(res.inserted_primary_key[0])
-        rows = [{"case_id": cid, "account_id": m.account_id, "rank": m.rank, "score": m.score, "core": m.core,
-                 "layers": json.dumps(m.layers, default=str), "path": json.dumps(m.path, default=str),
-                 "state": "candidate"} for m in members]
-        for i in range(0, len(rows), 500):
-            conn.execute(case_members.insert(), rows[i:i + 500])
+            updated_at=now)
+        q.insert_members(conn, [{"case_id": cid, "account_id": m.account_id, "rank": m.rank, "score": m.score,
+                                 "core": m.core, "layers": json.dumps(m.layers, default=str),
+                                 "path": json.dumps(m.path, default=str), "state": "candidate"} for m in members])
         risk.refresh(conn)
         risk.recompute(conn, [m.account_id for m in members])
         _update_case_risk(conn, cid)
@@ -170,16 +165,14 @@ def refresh_case(store: Store, cid: int, actor: str, top_k: int = 200) -> dict:
     """
     with store.engine.connect() as conn:
         c = open_case_row(conn, cid)
-        confirmed = sorted(conn.scalars(select(case_members.c.account_id).where(
-            case_members.c.case_id == cid, case_members.c.state == "confirmed")))
+        confirmed = q.member_ids(conn, cid, "confirmed")
     seeds = list(dict.fromkeys([*c["seeds"], *confirmed]))
     if not seeds:
         raise UserError(f"Case {cid} has no seeds and no confirmed members; confirm members before refreshing it.")
     found, how = _expand(store, seeds, top_k)
     with store.engine.begin() as conn:
         open_case_row(conn, cid)  # closed while the expansion ran
-        states = dict(conn.execute(select(case_members.c.account_id, case_members.c.state)
-                                   .where(case_members.c.case_id == cid)).all())
+        states = q.member_states(conn, cid)
         keep, added, updated = set(), [], 0
         for m in found:
             if m.account_id in seeds or states.get(m.account_id, "candidate") != "candidate":
@@ -188,20 +181,15 @@ def refresh_case(store: Store, cid: int, actor: str, top_k: int = 200) -> dict:
             values = {"rank": m.rank, "score": m.score, "core": m.core,
                       "layers": json.dumps(m.layers, default=str), "path": json.dumps(m.path, default=str)}
             if m.account_id in states:
-                conn.execute(update(case_members).where(case_members.c.case_id == cid,
-                                                        case_members.c.account_id == m.account_id).values(**values))
+                q.update_member(conn, cid, m.account_id, **values)
                 updated += 1
             else:
-                conn.execute(case_members.insert().values(case_id=cid, account_id=m.account_id,
-                                                          state="candidate", **values))
+                q.insert_members(conn, [{"case_id": cid, "account_id": m.account_id, "state": "candidate", **values}])
                 added.append(m.account_id)
-        survivors = set(conn.scalars(select(case_members.c.account_id).where(
-            case_members.c.case_id == cid, case_members.c.layers.like('%"evasion"%'))))
+        survivors = q.evasion_member_ids(conn, cid)
         dropped = sorted(a for a, st in states.items() if st == "candidate" and a not in keep and a not in c["seeds"]
                          and a not in survivors)  # a proposed survivor stays until a reviewer decides
-        for i in range(0, len(dropped), 500):
-            conn.execute(case_members.delete().where(case_members.c.case_id == cid,
-                                                     case_members.c.account_id.in_(dropped[i:i + 500])))
+        q.delete_members(conn, cid, dropped)
         risk.refresh(conn)
         risk.recompute(conn, added + dropped)  # case proximity counts for the added, no longer for the dropped
         _update_case_risk(conn, cid)
@@ -215,18 +203,15 @@ def add_survivor(conn: Connection, link, actor: str) -> list[dict]:
     """A matched survivor joins every open case holding the suspended account it re-registers, as a
     candidate member (the reviewer decides), its path the evidence; audited as `case.evasion_member`.
     `link` is a `graph.evasion.EvasionLink`. A case that already holds the new account is left alone."""
-    rows = conn.execute(select(case_members.c.case_id).join(cases, cases.c.id == case_members.c.case_id).where(
-        case_members.c.account_id == link.suspended_account, cases.c.state == "open")).all()
     out = []
-    for (cid,) in rows:
-        if conn.execute(select(case_members.c.account_id).where(case_members.c.case_id == cid,
-                                                                case_members.c.account_id == link.new_account)).first():
+    for cid in q.open_cases_holding(conn, link.suspended_account):
+        if q.is_member(conn, cid, link.new_account):
             continue
-        rank = (conn.execute(select(func.max(case_members.c.rank)).where(case_members.c.case_id == cid)).scalar() or 0) + 1
         path = [{"evasion_of": link.suspended_account, "score": round(link.score, 3), "reasons": link.reasons()}]
-        conn.execute(case_members.insert().values(
-            case_id=cid, account_id=link.new_account, rank=rank, score=float(link.score), core=False,
-            layers=json.dumps({"evasion": round(link.score, 3)}), path=json.dumps(path), state="candidate"))
+        q.insert_members(conn, [{
+            "case_id": cid, "account_id": link.new_account, "rank": q.max_rank(conn, cid) + 1,
+            "score": float(link.score), "core": False, "layers": json.dumps({"evasion": round(link.score, 3)}),
+            "path": json.dumps(path), "state": "candidate"}])
         bump(conn, cid)
         detail = {"account": link.new_account, "suspended_account": link.suspended_account,
                   "score": round(link.score, 3), "reasons": link.reasons()}
@@ -237,19 +222,15 @@ def add_survivor(conn: Connection, link, actor: str) -> list[dict]:
 
 def bump(conn: Connection, cid: int) -> None:
     """Mark the case changed (the review app caches rendered member tables by case version)."""
-    conn.execute(update(cases).where(cases.c.id == cid).values(version=cases.c.version + 1))
+    q.update_case(conn, cid)
 
 
 def version(conn: Connection, cid: int) -> int | None:
-    return conn.execute(select(cases.c.version).where(cases.c.id == cid)).scalar()
+    return q.version(conn, cid)
 
 
 def _update_case_risk(conn: Connection, cid: int) -> None:
-    top = conn.execute(select(func.max(account_risk.c.score)).select_from(case_members.join(
-        account_risk, account_risk.c.account_id == case_members.c.account_id))
-        .where(case_members.c.case_id == cid, case_members.c.state != "cleared")).scalar()
-    conn.execute(update(cases).where(cases.c.id == cid).values(risk=float(top or 0.0), updated_at=_now(),
-                                                                version=cases.c.version + 1))
+    q.update_case(conn, cid, risk=q.top_member_risk(conn, cid), updated_at=_now())
 
 
 class CaseClosed(UserError):
@@ -270,24 +251,16 @@ def open_case_row(conn: Connection, cid: int) -> dict:
 
 
 def get_case(conn: Connection, cid: int) -> dict:
-    r = conn.execute(select(cases).where(cases.c.id == cid)).first()
-    if r is None:
+    d = q.case_row(conn, cid)
+    if d is None:
         raise UserError(f"Case {cid} does not exist; see `netwarden case list`.")
-    d = dict(r._mapping)
     d["seeds"] = json.loads(d["seeds"])
     return d
 
 
 def members(conn: Connection, cid: int) -> list[dict]:
-    q = (select(case_members, account_risk.c.score.label("risk"), account_risk.c.reasons, t.accounts.c.handle,
-                t.accounts.c.display_name, t.accounts.c.protected, t.accounts.c.state.label("account_state"))
-         .select_from(case_members
-                      .outerjoin(account_risk, account_risk.c.account_id == case_members.c.account_id)
-                      .outerjoin(t.accounts, t.accounts.c.id == case_members.c.account_id))
-         .where(case_members.c.case_id == cid).order_by(case_members.c.rank))
     out = []
-    for r in conn.execute(q):
-        d = dict(r._mapping)
+    for d in q.member_rows(conn, cid):
         d["layers"] = orjson.loads(d["layers"] or "{}")
         d["path"] = orjson.loads(d["path"] or "[]")
         d["reasons"] = orjson.loads(d["reasons"] or "[]")
@@ -298,52 +271,19 @@ def members(conn: Connection, cid: int) -> list[dict]:
 
 def next_undecided(conn: Connection, cid: int, after: str) -> str | None:
     """The case's next candidate member by rank after `after` (wrapping to the top), or None."""
-    rank = conn.execute(select(case_members.c.rank).where(case_members.c.case_id == cid,
-                                                          case_members.c.account_id == after)).scalar()
-    base = select(case_members.c.account_id).where(case_members.c.case_id == cid,
-                                                  case_members.c.state == "candidate",
-                                                  case_members.c.account_id != after).order_by(case_members.c.rank)
-    nxt = conn.execute(base.where(case_members.c.rank > (rank if rank is not None else -1)).limit(1)).scalar()
-    return nxt or conn.execute(base.limit(1)).scalar()
+    return q.next_candidate(conn, cid, after)
 
 
 def list_cases(conn: Connection, state: str | None = "open", assignee: str | None = None,
                limit: int = 200) -> list[dict]:
-    counts = (select(case_members.c.case_id, func.count().label("n"),
-                     func.sum(sa_case((case_members.c.state == "confirmed", 1), else_=0)).label("confirmed"))
-              .group_by(case_members.c.case_id).subquery())
-    q = (select(cases, counts.c.n, counts.c.confirmed).outerjoin(counts, counts.c.case_id == cases.c.id)
-         .order_by(cases.c.risk.desc(), cases.c.id.desc()).limit(limit))
-    if state:
-        q = q.where(cases.c.state == state)
-    if assignee:
-        q = q.where(cases.c.assignee == assignee)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return q.case_list(conn, state, assignee, limit)
 
 
 def account_queue(conn: Connection, kind: str | None = None, lang: str | None = None, state: str | None = None,
                   assignee: str | None = None, limit: int = 100, min_score: float = 0.1) -> list[dict]:
     """Accounts by risk, filtered by signal kind, post language, member state and case assignee."""
-    q = (select(account_risk.c.account_id, account_risk.c.score, account_risk.c.reasons, account_risk.c.kinds,
-                t.accounts.c.handle, t.accounts.c.display_name, t.accounts.c.state.label("account_state"))
-         .select_from(account_risk.outerjoin(t.accounts, t.accounts.c.id == account_risk.c.account_id))
-         .where(account_risk.c.score >= min_score)
-         .order_by(account_risk.c.score.desc(), account_risk.c.account_id).limit(limit))
-    if kind:
-        q = q.where(account_risk.c.kinds.contains(f",{kind},"))
-    if lang:
-        q = q.where(account_risk.c.account_id.in_(
-            select(t.posts.c.author_id).where(t.posts.c.lang == lang).distinct()))
-    if state or assignee:
-        sub = select(case_members.c.account_id).join(cases, cases.c.id == case_members.c.case_id)
-        if state:
-            sub = sub.where(case_members.c.state == state)
-        if assignee:
-            sub = sub.where(cases.c.assignee == assignee)
-        q = q.where(account_risk.c.account_id.in_(sub))
     out = []
-    for r in conn.execute(q):
-        d = dict(r._mapping)
+    for d in q.queue_rows(conn, kind, lang, state, assignee, limit, min_score):
         d["reasons"] = orjson.loads(d["reasons"])
         out.append(d)
     return out
@@ -366,13 +306,11 @@ def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decis
         raise UserError("No members selected; select at least one member.")
     open_case_row(conn, cid)
     now = _now()
-    existing = dict(conn.execute(select(case_members.c.account_id, case_members.c.state).where(
-        case_members.c.case_id == cid, case_members.c.account_id.in_(ids))).all())
+    existing = q.member_states(conn, cid, ids)
     unknown = [a for a in ids if a not in existing]
     if unknown:
         raise UserError(f"Account {unknown[0]} is not a member of case {cid}; reload the case.")
-    conn.execute(update(case_members).where(case_members.c.case_id == cid, case_members.c.account_id.in_(ids))
-                 .values(state=state, decided_by=actor, decided_at=now))
+    q.set_member_states(conn, cid, ids, state=state, decided_by=actor, decided_at=now)
     for a in ids:
         audit.append(conn, actor, f"decision.{decision}", "account", a,
                      {"case_id": cid, "from": existing[a], "to": state, "note": note})
@@ -390,21 +328,15 @@ NEGATIVE_BANK = "review-false-positives"
 def negative_bank_rows(conn: Connection, account_ids: list[str], cid: int) -> tuple[list[tuple[str, str, str]], set]:
     """The negative-bank rows a false-positive clear of these accounts implies, and the media ids."""
     from .media.signals import normalize
-    from .store.tables_media import media_hashes
 
-    mids = set(conn.scalars(select(t.signals.c.subject_id).where(
-        t.signals.c.account_id.in_(account_ids), t.signals.c.kind == "media_match",
-        t.signals.c.subject_type == "media")))
+    mids = q.matched_media_ids(conn, account_ids)
     urls: set[str] = set()
-    for d in conn.scalars(select(t.signals.c.detail).where(
-            t.signals.c.account_id.in_(account_ids), t.signals.c.kind == "url_match")):
+    for _, d in q.signal_details(conn, account_ids, "url_match"):
         try:
             urls.add(normalize("url", json.loads(d or "{}").get("url") or "")[1])
         except ValueError:
             continue  # a link that cannot be a bank entry stays matched; its hits remain evidence
-    rows = [("pdq", r.pdq, f"cleared in case {cid}") for r in conn.execute(
-        select(media_hashes.c.media_id, media_hashes.c.pdq).where(media_hashes.c.media_id.in_(mids)))
-        if r.pdq] if mids else []
+    rows = [("pdq", r.pdq, f"cleared in case {cid}") for r in q.media_pdqs(conn, mids) if r.pdq] if mids else []
     rows += [("url", u, f"cleared in case {cid}") for u in sorted(urls)]
     return rows, mids
 
@@ -415,15 +347,13 @@ def add_to_negative_bank(conn: Connection, account_ids: list[str], actor: str, c
     domain bank, into the negative bank; returns rows added. The links no longer match for anyone. The
     audit entry lists the entries this call added (not those already there), so a withdraw removes them."""
     from .store import media_banks as mb
-    from .store.tables_media import bank_entries
 
     rows, mids = negative_bank_rows(conn, account_ids, cid)
     if not rows:
         return 0
     bank = mb.create_bank(conn, NEGATIVE_BANK, label="false positives cleared in review", negative=True,
                           source="review", exist_ok=True)
-    have = {(r.signal_type, r.signal) for r in conn.execute(
-        select(bank_entries.c.signal_type, bank_entries.c.signal).where(bank_entries.c.bank_id == bank["id"]))}
+    have = q.bank_signals(conn, bank["id"])
     new = sorted({(st, sig) for st, sig, _ in rows} - have)
     added = mb.add_entries(conn, bank["id"], rows)
     audit.append(conn, actor, "bank.negative_add", "bank", NEGATIVE_BANK,
@@ -436,23 +366,18 @@ def add_to_negative_bank(conn: Connection, account_ids: list[str], actor: str, c
 def add_term_exceptions(conn: Connection, account_ids: list[str], actor: str, cid: int,
                         decision_id: int | None = None) -> int:
     """Except every term that hit these accounts from their risk (a false positive); returns rows added."""
-    from .store.tables_cases import term_exceptions
-    from .store.upsert import insert_ignore
-
     now = _now()
     rows: dict[tuple[str, str], dict] = {}
-    for r in conn.execute(select(t.signals.c.account_id, t.signals.c.detail).where(
-            t.signals.c.account_id.in_(account_ids), t.signals.c.kind == "term_hit")):
+    for r in q.signal_details(conn, account_ids, "term_hit"):
         d = json.loads(r.detail or "{}")
         key = (r.account_id, risk.term_key(d))
         rows.setdefault(key, {"account_id": key[0], "term_id": key[1], "term": d.get("term"), "case_id": cid,
                               "created_by": actor, "created_at": now})
     if not rows:
         return 0
-    have = {(r.account_id, r.term_id) for r in conn.execute(select(
-        term_exceptions.c.account_id, term_exceptions.c.term_id).where(term_exceptions.c.account_id.in_(account_ids)))}
+    have = excepted_terms(conn, account_ids)
     new = sorted(set(rows) - have)
-    insert_ignore(conn, term_exceptions, list(rows.values()), ["account_id", "term_id"])
+    q.insert_term_exceptions(conn, list(rows.values()))
     audit.append(conn, actor, "terms.exception_add", "case", str(cid),
                  {"exceptions": sorted(f"{a}:{k}" for a, k in rows), "decision_id": decision_id,
                   "added": [list(k) for k in new]})
@@ -464,20 +389,18 @@ def add_note(conn: Connection, cid: int, author: str, text: str) -> None:
     if not text:
         raise UserError("The note is empty; write something first.")
     open_case_row(conn, cid)
-    conn.execute(case_notes.insert().values(case_id=cid, author=author, text=text[:5000], created_at=_now()))
+    q.insert_note(conn, case_id=cid, author=author, text=text[:5000], created_at=_now())
     bump(conn, cid)
     audit.append(conn, author, "case.note", "case", str(cid), {"chars": len(text)})
 
 
 def notes(conn: Connection, cid: int) -> list[dict]:
-    q = select(case_notes).where(case_notes.c.case_id == cid).order_by(case_notes.c.id)
-    return [dict(r._mapping) for r in conn.execute(q)]
+    return q.note_rows(conn, cid)
 
 
 def assign(conn: Connection, cid: int, assignee: str | None, actor: str) -> None:
     open_case_row(conn, cid)
-    conn.execute(update(cases).where(cases.c.id == cid).values(assignee=assignee or None, updated_at=_now(),
-                                                                version=cases.c.version + 1))
+    q.update_case(conn, cid, assignee=assignee or None, updated_at=_now())
     audit.append(conn, actor, "case.assign", "case", str(cid), {"assignee": assignee})
 
 
@@ -487,10 +410,9 @@ def set_state(conn: Connection, cid: int, state: str, actor: str) -> None:
         raise UserError(f"Case state {state!r} is not open or closed.")
     if get_case(conn, cid)["state"] == state:
         raise UserError(f"Case {cid} is already {state}; reload the case.")
-    conn.execute(update(cases).where(cases.c.id == cid).values(state=state, updated_at=_now(),
-                                                                version=cases.c.version + 1))
+    q.update_case(conn, cid, state=state, updated_at=_now())
     audit.append(conn, actor, f"case.{'close' if state == 'closed' else 'reopen'}", "case", str(cid), {})
-    risk.recompute(conn, conn.scalars(select(case_members.c.account_id).where(case_members.c.case_id == cid)))
+    risk.recompute(conn, q.member_ids(conn, cid))
 
 
 def request_enforcement(conn: Connection, cid: int, action: str, actor: str) -> int:
@@ -498,8 +420,7 @@ def request_enforcement(conn: Connection, cid: int, action: str, actor: str) -> 
     if action not in ACTIONS:
         raise UserError(f"Action {action!r} is not one of {', '.join(ACTIONS)}.")
     open_case_row(conn, cid)
-    ids = sorted(conn.scalars(select(case_members.c.account_id).where(
-        case_members.c.case_id == cid, case_members.c.state == "confirmed")))
+    ids = q.member_ids(conn, cid, "confirmed")
     if not ids:
         raise UserError(f"Case {cid} has no confirmed members; confirm members before enforcing.")
     return propose(conn, cid, action, ids, actor)
@@ -507,9 +428,8 @@ def request_enforcement(conn: Connection, cid: int, action: str, actor: str) -> 
 
 def propose(conn: Connection, cid: int, action: str, ids: list[str], actor: str) -> int:
     """A pending decision on these members; approved at once when four-eyes is off."""
-    res = conn.execute(decisions.insert().values(case_id=cid, action=action, account_ids=json.dumps(ids),
-                                                 state="pending", decided_by=actor, created_at=_now()))
-    did = int(res.inserted_primary_key[0])
+    did = q.insert_decision(conn, case_id=cid, action=action, account_ids=json.dumps(ids), state="pending",
+                            decided_by=actor, created_at=_now())
     bump(conn, cid)
     detail = {"decision_id": did, "action": action, "accounts": len(ids), "four_eyes": four_eyes()}
     if action == NEGATIVE_BANK_ACTION:
@@ -540,8 +460,7 @@ def approval_targets(conn: Connection, d) -> tuple[list[str], list[str]]:
     d = _decision(d)
     want = TARGET_STATE.get(d.action, "confirmed")
     proposed = json.loads(d.account_ids) if isinstance(d.account_ids, str) else list(d.account_ids)
-    now = dict(conn.execute(select(case_members.c.account_id, case_members.c.state).where(
-        case_members.c.case_id == d.case_id, case_members.c.account_id.in_(proposed))).all()) if proposed else {}
+    now = q.member_states(conn, d.case_id, proposed) if proposed else {}
     targets = sorted(a for a in proposed if now.get(a) == want)
     return targets, sorted(set(proposed) - set(targets))
 
@@ -572,7 +491,7 @@ def approver_conflict(conn: Connection, d, actor: str) -> str | None:
 def approve(conn: Connection, did: int, actor: str, seen: str | None = None) -> list[str]:
     """Approve a pending decision as `actor`; it acts on approval_targets (current states), and when
     `seen` (targets_digest of the list the approver was shown) is given it must still match."""
-    d = conn.execute(select(decisions).where(decisions.c.id == did)).first()
+    d = q.decision_row(conn, did)
     if d is None:
         raise UserError(f"Decision {did} does not exist; reload the case.")
     if d.state != "pending":
@@ -587,27 +506,23 @@ def approve(conn: Connection, did: int, actor: str, seen: str | None = None) -> 
 
 
 def reject(conn: Connection, did: int, actor: str) -> None:
-    d = conn.execute(select(decisions).where(decisions.c.id == did)).first()
+    d = q.decision_row(conn, did)
     if d is None or d.state != "pending":
         raise UserError(f"Decision {did} is not pending; reload the case.")
     open_case_row(conn, d.case_id)
-    conn.execute(update(decisions).where(decisions.c.id == did).values(state="rejected", approved_by=actor,
-                                                                        approved_at=_now()))
+    q.update_decision(conn, did, state="rejected", approved_by=actor, approved_at=_now())
     audit.append(conn, actor, "enforce.reject" if d.action in ACTIONS else f"{d.action}.reject", "case",
                  str(d.case_id), {"decision_id": did})
     bump(conn, d.case_id)
 
 
 def _approve(conn: Connection, did: int, actor: str) -> list[str]:
-    d = conn.execute(select(decisions).where(decisions.c.id == did)).one()
+    d = q.decision_row(conn, did)
     targets, dropped = approval_targets(conn, d)
     if not targets:
         raise UserError(f"No member of decision {did} is still {TARGET_STATE.get(d.action, 'confirmed')}; "
                         "reject it, or decide the members again and propose anew.")
-    res = conn.execute(update(decisions).where(and_(decisions.c.id == did, decisions.c.state == "pending"))
-                       .values(state="approved", approved_by=actor, approved_at=_now(),
-                               account_ids=json.dumps(targets)))
-    if res.rowcount != 1:
+    if not q.approve_pending(conn, did, approved_by=actor, approved_at=_now(), account_ids=json.dumps(targets)):
         raise UserError(f"Decision {did} is no longer pending; reload the case.")
     bump(conn, d.case_id)
     audit.append(conn, actor, "enforce.approve" if d.action in ACTIONS else f"{d.action}.approve", "case",
@@ -630,9 +545,8 @@ def withdraw(conn: Connection, did: int, actor: str) -> dict:
     """Undo an approved negative-bank decision: remove the bank entries and term exceptions it added
     (as its audit entries list them), so the matches it suppressed count again. Audited."""
     from .store import media_banks as mb
-    from .store.tables_cases import term_exceptions
 
-    d = conn.execute(select(decisions).where(decisions.c.id == did)).first()
+    d = q.decision_row(conn, did)
     if d is None or d.action != NEGATIVE_BANK_ACTION or d.state != "approved":
         raise UserError(f"Decision {did} is not an approved negative-bank decision; only those can be withdrawn.")
     open_case_row(conn, d.case_id)
@@ -645,9 +559,8 @@ def withdraw(conn: Connection, did: int, actor: str) -> dict:
     for e in audit.entries(conn, action="terms.exception_add", subject_id=str(d.case_id)):
         if e["detail"].get("decision_id") == did:
             for a, k in e["detail"].get("added", []):
-                exceptions += conn.execute(term_exceptions.delete().where(
-                    term_exceptions.c.account_id == a, term_exceptions.c.term_id == k)).rowcount or 0
-    conn.execute(update(decisions).where(decisions.c.id == did).values(state="withdrawn"))
+                exceptions += q.delete_term_exception(conn, a, k)
+    q.update_decision(conn, did, state="withdrawn")
     targets = json.loads(d.account_ids)
     risk.recompute(conn, targets)
     bump(conn, d.case_id)
@@ -657,8 +570,7 @@ def withdraw(conn: Connection, did: int, actor: str) -> dict:
 
 
 def case_decisions(conn: Connection, cid: int) -> list[dict]:
-    q = select(decisions).where(decisions.c.case_id == cid).order_by(decisions.c.id)
-    return [{**r._mapping, "account_ids": json.loads(r.account_ids)} for r in conn.execute(q)]
+    return [{**r._mapping, "account_ids": json.loads(r.account_ids)} for r in q.decision_rows(conn, cid)]
 
 
 def enforcement_status(conn: Connection, cid: int) -> list[dict]:
