@@ -84,6 +84,9 @@ def hostile_store(tmp_path_factory):
     store.close()
 
 
+WAIT_MS = 180_000
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Headless Debian Chromium under Playwright; a missing browser fails the test (run `make sysdeps`)."""
@@ -93,5 +96,17 @@ def browser():
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        new_context = b.new_context
+
+        def patient_context(**kwargs):
+            # Playwright's default 30 s wait is a wall-clock limit in disguise: on this shared 2-core
+            # machine under load a renderer can stall past it (a filter click in test_web_network timed
+            # out once). Every wait still ends in a failure, only later.
+            ctx = new_context(**kwargs)
+            ctx.set_default_timeout(WAIT_MS)
+            ctx.set_default_navigation_timeout(WAIT_MS)
+            return ctx
+
+        b.new_context = patient_context
         yield b
         b.close()
