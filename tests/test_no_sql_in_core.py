@@ -19,10 +19,8 @@ ALLOWED_IMPORTS = {("sqlalchemy.engine", "Connection")}
 # Not moved yet (issue 13 item 5 continues); each is the module's own reading of the store.
 STILL_SQL = {
     "graph/build.py": "INTERACTION_SQL / GROUP_SQL (shared with scale/spark_graph.py) and the event replay",
-    "graph/expand.py": "the priors' per-kind signal sums (written again in scale/spark_graph.strength_df) "
-                       "and the members' signals",
     "graph/snapshot.py": "the events and signals watermarks",
-    "graph/sweep.py": "the confirmed accounts (written again in scale/spark_graph.confirmed_df) and stored runs",
+    "graph/sweep.py": "the stored sweep runs and groups (tables sweep_runs, sweep_groups)",
     "graph/evasion.py": "the evasion queries, shared with scale/spark_evasion.py",
 }
 

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
-from sqlalchemy import text
 
 from .. import findings
 from ..errors import UserError
+from ..store import graph_queries as gq
 from .build import LAYERS, Graph, degrees
 from .layout import induced
 from .push import ppr_push
@@ -181,9 +181,7 @@ def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
     strength: dict[str, float] = defaultdict(float)
     factors = findings.prior_factors()  # e.g. a media match is recorded on media, post and account: a third each
     with store.engine.connect() as conn:
-        q = text("SELECT account_id, kind, SUM(weight) FROM signals WHERE account_id IS NOT NULL "
-                 f"AND kind IN {_kinds_sql(factors)} GROUP BY account_id, kind")
-        for acc, kind, w in conn.execute(q):
+        for acc, kind, w in gq.signal_sums(conn, factors):
             strength[acc] += float(w or 0.0) * factors[kind]
     pri = np.ones(graph.n)
     for acc, s in strength.items():
@@ -299,21 +297,15 @@ def _paths(prep: Prepared, seed_idx: list[int], top: np.ndarray, members: list[C
         c.path_edges = ["+".join(g.edge_kinds(a, b)) for a, b in zip(ids, ids[1:], strict=False)]
 
 
-def _kinds_sql(names) -> str:
-    return "(" + ",".join(f"'{k}'" for k in names) + ")"
-
-
 def attach_signals(store, members: list[Candidate], limit: int = 20) -> None:
     by_id = {c.account_id: c for c in members}
     ids = list(by_id)
     stored = findings.kinds(stored=True)
-    per_media, kinds_sql = {k.name for k in stored if k.per_media}, _kinds_sql(k.name for k in stored)
+    per_media, names = {k.name for k in stored if k.per_media}, [k.name for k in stored]
     with store.engine.connect() as conn:
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
-            q = text("SELECT account_id, kind, subject_type, subject_id, weight, detail FROM signals WHERE account_id IN ("
-                     + ",".join(f":a{j}" for j in range(len(chunk))) + ") AND kind IN " + kinds_sql + " ORDER BY id")
-            for acc, kind, st, sid, w, detail in conn.execute(q, {f"a{j}": a for j, a in enumerate(chunk)}):
+            for acc, kind, st, sid, w, detail in gq.account_signal_rows(conn, chunk, names):
                 c = by_id[acc]
                 if kind in per_media and st != "account":
                     continue

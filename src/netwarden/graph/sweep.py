@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 
 from ..errors import UserError
+from ..store import graph_queries as gq
 from .core import camouflage_weighted, communities, peel
 from .expand import HUB_DAMPING, Prepared, load_graph, signal_priors
 
@@ -57,10 +58,7 @@ class Group:
 
 def confirmed_accounts(store) -> list[str]:
     with store.engine.connect() as conn:
-        a = {r[0] for r in conn.execute(text("SELECT id FROM accounts WHERE state = 'suspended'"))}
-        a |= {r[0] for r in conn.execute(text(
-            "SELECT DISTINCT account_id FROM signals WHERE kind = 'media_match' AND account_id IS NOT NULL"))}
-    return sorted(a)
+        return gq.confirmed_accounts(conn)
 
 
 def _check_budget(budget: int) -> int:

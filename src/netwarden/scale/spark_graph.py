@@ -38,6 +38,7 @@ from ..graph.build import (
     MAX_GROUP,
 )
 from ..graph.expand import LAYER_WEIGHTS, PRIOR_GAIN
+from ..store import graph_queries as gq
 from .spark_common import VIEWS, register_views  # noqa: F401 (the graph's inputs)
 
 
@@ -139,9 +140,7 @@ def strength_df(spark):
     from pyspark.sql import functions as F
 
     factors = findings.prior_factors()
-    kinds = ", ".join(f"'{k}'" for k in factors)
-    per_kind = spark.sql("SELECT account_id, kind, SUM(weight) AS w FROM signals WHERE account_id IS NOT NULL "
-                         f"AND kind IN ({kinds}) GROUP BY account_id, kind")
+    per_kind = spark.sql(gq.strength_sql(factors))  # the single-machine priors' query
     factor = F.lit(0.0)
     for kind, f in factors.items():
         factor = F.when(F.col("kind") == kind, F.lit(f)).otherwise(factor)
@@ -159,6 +158,5 @@ def priors_df(spark, nodes):
 
 def confirmed_df(spark, nodes):
     """(idx): suspended accounts and accounts with a bank match (graph.sweep.confirmed_accounts), in the graph."""
-    c = spark.sql("SELECT id AS account_id FROM accounts WHERE state = 'suspended' UNION "
-                  "SELECT DISTINCT account_id FROM signals WHERE kind = 'media_match' AND account_id IS NOT NULL")
+    c = spark.sql(gq.CONFIRMED_SQL)  # the single-machine sweep's seeds' query
     return nodes.join(c, "account_id").select("idx").distinct()

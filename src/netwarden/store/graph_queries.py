@@ -1,0 +1,43 @@
+"""What the graph reads of the signals and accounts, written once for the single-machine path and Spark.
+
+The SQL text here runs unchanged on SQLite, PostgreSQL and Spark SQL (scale/spark_graph.py runs the
+same strings over its views), so both paths pick the same seeds and priors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+# The sweep's seeds: suspended accounts and accounts with a bank match of their media.
+CONFIRMED_SQL = ("SELECT id AS account_id FROM accounts WHERE state = 'suspended' UNION "
+                 "SELECT DISTINCT account_id FROM signals WHERE kind = 'media_match' AND account_id IS NOT NULL")
+
+
+def kinds_sql(names: Iterable[str]) -> str:
+    """A SQL list of signal kinds (registered names, never user input)."""
+    return "(" + ",".join(f"'{k}'" for k in names) + ")"
+
+
+def strength_sql(kinds: Iterable[str]) -> str:
+    """(account_id, kind, w): each account's summed signal weight per kind, for the graph priors."""
+    return ("SELECT account_id, kind, SUM(weight) AS w FROM signals WHERE account_id IS NOT NULL "
+            f"AND kind IN {kinds_sql(kinds)} GROUP BY account_id, kind")
+
+
+def confirmed_accounts(conn: Connection) -> list[str]:
+    return sorted(r[0] for r in conn.execute(text(CONFIRMED_SQL)) if r[0] is not None)
+
+
+def signal_sums(conn: Connection, kinds: Iterable[str]) -> list:
+    return conn.execute(text(strength_sql(kinds))).all()
+
+
+def account_signal_rows(conn: Connection, ids: Sequence[str], kinds: Iterable[str]) -> list:
+    """(account_id, kind, subject_type, subject_id, weight, detail) of these accounts' signals of these kinds,
+    oldest first."""
+    q = text("SELECT account_id, kind, subject_type, subject_id, weight, detail FROM signals WHERE account_id IN ("
+             + ",".join(f":a{j}" for j in range(len(ids))) + ") AND kind IN " + kinds_sql(kinds) + " ORDER BY id")
+    return conn.execute(q, {f"a{j}": a for j, a in enumerate(ids)}).all()
