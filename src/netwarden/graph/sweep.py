@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import func, select, update
 
 from ..errors import UserError
 from ..store import graph_queries as gq
+from ..store import sweep_queries as sq
 from .core import camouflage_weighted, communities, peel
 from .expand import HUB_DAMPING, Prepared, load_graph, signal_priors
 
@@ -180,7 +180,6 @@ def record_sweep(store, groups: list[Group], actor: str, method: str = "local", 
     graph_info: what to record of the graph swept (default: the single-machine graph's size); the
     candidate budget and how many groups it cut are recorded with it."""
     from .. import audit
-    from ..store.tables_sweep import sweep_groups, sweep_runs
 
     if graph_info is None:
         graph, _ = load_graph(store)
@@ -189,15 +188,11 @@ def record_sweep(store, groups: list[Group], actor: str, method: str = "local", 
     n_seeds = len(confirmed_accounts(store)) if seeds is None else seeds
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with store.engine.begin() as conn:
-        rid = int(conn.execute(sweep_runs.insert().values(
-            actor=actor, method=method, seeds=n_seeds, group_count=len(groups), created_at=now,
-            graph=json.dumps(graph_info),
-        )).inserted_primary_key[0])
-        rows = [{"run_id": rid, "rank": i, "score": float(g.score), "size": len(g.accounts),
-                 "accounts": json.dumps(g.accounts), "core": json.dumps(g.core), "reasons": json.dumps(g.reasons),
-                 "case_id": None} for i, g in enumerate(groups, 1)]
-        for i in range(0, len(rows), 500):
-            conn.execute(sweep_groups.insert(), rows[i:i + 500])
+        rows = [{"rank": i, "score": float(g.score), "size": len(g.accounts), "accounts": json.dumps(g.accounts),
+                 "core": json.dumps(g.core), "reasons": json.dumps(g.reasons), "case_id": None}
+                for i, g in enumerate(groups, 1)]
+        rid = sq.insert_run(conn, rows, actor=actor, method=method, seeds=n_seeds, group_count=len(groups),
+                            created_at=now, graph=json.dumps(graph_info))
         audit.append(conn, actor, "sweep.run", "sweep", str(rid),
                      {"method": method, "seeds": n_seeds, "groups": len(groups),
                       "accounts": sum(len(g.accounts) for g in groups)})
@@ -206,16 +201,9 @@ def record_sweep(store, groups: list[Group], actor: str, method: str = "local", 
 
 def sweep_runs_list(store, limit: int = 50) -> list[dict]:
     """Stored sweep runs, newest first, with how many of their groups became cases."""
-    from ..store.tables_sweep import sweep_groups, sweep_runs
-
-    opened = (select(sweep_groups.c.run_id, func.count(sweep_groups.c.case_id).label("cases"))
-              .group_by(sweep_groups.c.run_id).subquery())
-    q = (select(sweep_runs, opened.c.cases).outerjoin(opened, opened.c.run_id == sweep_runs.c.id)
-         .order_by(sweep_runs.c.id.desc()).limit(limit))
     with store.engine.connect() as conn:
         out = []
-        for r in conn.execute(q).mappings():
-            d = dict(r)
+        for d in sq.run_rows(conn, limit):
             d["graph"] = json.loads(d["graph"])
             d["cases"] = int(d["cases"] or 0)
             out.append(d)
@@ -224,15 +212,11 @@ def sweep_runs_list(store, limit: int = 50) -> list[dict]:
 
 def sweep_run(store, run_id: int) -> dict:
     """One stored run with its groups (best first), each with its reasons and the case opened from it."""
-    from ..store.tables_sweep import sweep_groups, sweep_runs
-
     with store.engine.connect() as conn:
-        r = conn.execute(select(sweep_runs).where(sweep_runs.c.id == run_id)).mappings().first()
-        if r is None:
+        run = sq.run_row(conn, run_id)
+        if run is None:
             raise UserError(f"Sweep run {run_id} does not exist; see `netwarden sweep --list`.")
-        groups = [dict(g) for g in conn.execute(select(sweep_groups).where(sweep_groups.c.run_id == run_id)
-                                                .order_by(sweep_groups.c.rank)).mappings()]
-    run = dict(r)
+        groups = sq.group_rows(conn, run_id)
     run["graph"] = json.loads(run["graph"])
     for g in groups:
         for k in ("accounts", "core", "reasons"):
@@ -243,7 +227,4 @@ def sweep_run(store, run_id: int) -> dict:
 
 def link_case(conn, run_id: int, rank: int, case_id: int) -> None:
     """Record that a case was opened from a stored group (in the caller's transaction)."""
-    from ..store.tables_sweep import sweep_groups
-
-    conn.execute(update(sweep_groups).where(sweep_groups.c.run_id == run_id, sweep_groups.c.rank == rank)
-                 .values(case_id=case_id))
+    sq.link_case(conn, run_id, rank, case_id)
