@@ -52,6 +52,7 @@ lint: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python -m netwarden.cli.reference > docs/cli.md
 	$(BIN)/python -m netwarden.ingest.generated
+	$(BIN)/python -m netwarden.config
 
 clean:
 	rm -rf $(VENV) .venv-latest build dist *.egg-info

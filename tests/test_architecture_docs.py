@@ -149,3 +149,14 @@ def test_event_model_section_and_recipe_name_what_exists():
     assert "`KINDS`" in recipe and isinstance(events.KINDS, dict) and "`Rows._name`" in recipe and apply.Rows
     assert (Path(__file__).parent / "ingest" / "test_event_model.py").is_file()
     assert "python -m netwarden.ingest.generated" in (Path(__file__).resolve().parents[1] / "Makefile").read_text()
+
+
+def test_settings_tables_are_current():
+    """docs/configuration.md's tables are generated from the declarations in netwarden/config.py."""
+    from netwarden import config
+
+    text = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    assert text == config.render_doc(text), \
+        "docs/configuration.md is out of date: run `make docs` (python -m netwarden.config)"
+    for f in config.fields(config.Settings):
+        assert f"`{config.env_name(f.name)}`" in text

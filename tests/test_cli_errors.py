@@ -56,18 +56,33 @@ def test_config_file_keys_act_as_environment_defaults(tmp_path):
     assert "zorbix" in r.stdout
 
 
-def test_config_tables_group_keys(tmp_path, monkeypatch):
-    """`[review] four_eyes = false` (docs/review.md) is NETWARDEN_FOUR_EYES=false."""
-    from netwarden import cases
+def test_config_tables_group_keys(tmp_path):
+    """`[review] four_eyes = false` (docs/review.md) is NETWARDEN_FOUR_EYES=false; the environment wins."""
+    from netwarden.config import load
 
     (tmp_path / "netwarden.toml").write_text("[review]\nfour_eyes = false\n")
+    assert load(env={}, cwd=tmp_path).four_eyes is False
+    assert load(env={"NETWARDEN_FOUR_EYES": "1"}, cwd=tmp_path).four_eyes is True
+
+
+def test_bad_setting_is_one_sentence_naming_it(tmp_path):
+    r = run("db", "upgrade", cwd=tmp_path, env={"NETWARDEN_MEDIA_THREADS": "many"})
+    assert r.returncode == 2 and "NETWARDEN_MEDIA_THREADS" in r.stderr and "whole number" in r.stderr
+    assert "Traceback" not in r.stderr
+    (tmp_path / "netwarden.toml").write_text("four_eye = false\n")
+    r = run("db", "upgrade", cwd=tmp_path)
+    assert r.returncode == 2 and "'four_eye' is not a setting" in r.stderr and "four_eyes" in r.stderr
+
+
+def test_config_file_is_read_not_written_into_the_environment(tmp_path, monkeypatch):
+    from netwarden.config import load
+
+    (tmp_path / "netwarden.toml").write_text('terms = "t.yaml"\nmedia_threads = 3\n')
     monkeypatch.chdir(tmp_path)
-    for var in ("NETWARDEN_FOUR_EYES", "NETWARDEN_CONFIG"):  # recorded, so teardown undoes what the file sets
-        monkeypatch.setenv(var, "")
-        monkeypatch.delenv(var)
-    assert cases.four_eyes() is False
-    monkeypatch.setenv("NETWARDEN_FOUR_EYES", "1")  # the environment wins
-    assert cases.four_eyes() is True
+    monkeypatch.delenv("NETWARDEN_CONFIG", raising=False)
+    monkeypatch.delenv("NETWARDEN_TERMS", raising=False)
+    s = load()
+    assert (s.terms, s.media_threads) == ("t.yaml", 3) and "NETWARDEN_TERMS" not in os.environ
 
 
 def test_platform_text_in_errors_and_output_is_not_markup(tmp_path):

@@ -11,7 +11,6 @@ decision goes to the enforcement outbox (netwarden.enforce.outbox) in the same t
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -38,15 +37,6 @@ SOCK_WINDOW_HOURS = 24
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def four_eyes() -> bool:
-    """Whether enforcement needs a second reviewer: NETWARDEN_FOUR_EYES or the config file, default on."""
-    from .config import apply_config_file
-
-    apply_config_file()
-    env = os.environ.get("NETWARDEN_FOUR_EYES", "1")
-    return env.strip().lower() not in ("0", "false", "no", "off")
 
 
 @dataclass
@@ -290,7 +280,7 @@ def account_queue(conn: Connection, kind: str | None = None, lang: str | None = 
 
 
 def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decision: str, actor: str,
-                   note: str = "", negative_bank: bool = False) -> int:
+                   note: str = "", negative_bank: bool = False, four_eyes: bool = True) -> int:
     """Confirm, clear, escalate (or reopen) members of a case; one audit entry per member.
 
     Clearing with `negative_bank` (a false positive) also proposes a NEGATIVE_BANK_ACTION decision:
@@ -316,7 +306,7 @@ def decide_members(conn: Connection, cid: int, account_ids: Iterable[str], decis
                      {"case_id": cid, "from": existing[a], "to": state, "note": note})
     if decision == "clear":
         if negative_bank:  # the entries a clear implies for everyone: proposed, approved by someone else
-            propose(conn, cid, NEGATIVE_BANK_ACTION, ids, actor)
+            propose(conn, cid, NEGATIVE_BANK_ACTION, ids, actor, four_eyes)
         risk.recompute(conn, ids)  # proximity no longer counts for cleared members
     _update_case_risk(conn, cid)
     return len(ids)
@@ -415,7 +405,7 @@ def set_state(conn: Connection, cid: int, state: str, actor: str) -> None:
     risk.recompute(conn, q.member_ids(conn, cid))
 
 
-def request_enforcement(conn: Connection, cid: int, action: str, actor: str) -> int:
+def request_enforcement(conn: Connection, cid: int, action: str, actor: str, four_eyes: bool = True) -> int:
     """Propose an action on every confirmed member; approved at once when four-eyes is off."""
     if action not in ACTIONS:
         raise UserError(f"Action {action!r} is not one of {', '.join(ACTIONS)}.")
@@ -423,21 +413,21 @@ def request_enforcement(conn: Connection, cid: int, action: str, actor: str) -> 
     ids = q.member_ids(conn, cid, "confirmed")
     if not ids:
         raise UserError(f"Case {cid} has no confirmed members; confirm members before enforcing.")
-    return propose(conn, cid, action, ids, actor)
+    return propose(conn, cid, action, ids, actor, four_eyes)
 
 
-def propose(conn: Connection, cid: int, action: str, ids: list[str], actor: str) -> int:
-    """A pending decision on these members; approved at once when four-eyes is off."""
+def propose(conn: Connection, cid: int, action: str, ids: list[str], actor: str, four_eyes: bool = True) -> int:
+    """A pending decision on these members; approved at once when four-eyes is off (settings.four_eyes)."""
     did = q.insert_decision(conn, case_id=cid, action=action, account_ids=json.dumps(ids), state="pending",
                             decided_by=actor, created_at=_now())
     bump(conn, cid)
-    detail = {"decision_id": did, "action": action, "accounts": len(ids), "four_eyes": four_eyes()}
+    detail = {"decision_id": did, "action": action, "accounts": len(ids), "four_eyes": four_eyes}
     if action == NEGATIVE_BANK_ACTION:
         rows, _ = negative_bank_rows(conn, ids, cid)
         detail["bank_entries"] = len(rows)
     audit.append(conn, actor, "enforce.request" if action in ACTIONS else f"{action}.request", "case", str(cid),
                  detail)
-    if not four_eyes():
+    if not four_eyes:
         _approve(conn, did, actor)
     return did
 
@@ -488,7 +478,7 @@ def approver_conflict(conn: Connection, d, actor: str) -> str | None:
     return None
 
 
-def approve(conn: Connection, did: int, actor: str, seen: str | None = None) -> list[str]:
+def approve(conn: Connection, did: int, actor: str, seen: str | None = None, four_eyes: bool = True) -> list[str]:
     """Approve a pending decision as `actor`; it acts on approval_targets (current states), and when
     `seen` (targets_digest of the list the approver was shown) is given it must still match."""
     d = q.decision_row(conn, did)
@@ -497,7 +487,7 @@ def approve(conn: Connection, did: int, actor: str, seen: str | None = None) -> 
     if d.state != "pending":
         raise UserError(f"Decision {did} is already {d.state}.")
     open_case_row(conn, d.case_id)
-    if four_eyes() and (why := approver_conflict(conn, d, actor)):
+    if four_eyes and (why := approver_conflict(conn, d, actor)):
         raise UserError(why)
     targets, _ = approval_targets(conn, d)
     if seen is not None and seen != targets_digest(targets):

@@ -106,9 +106,8 @@ def test_decisions_are_audited_and_four_eyes_holds(web_store, monkeypatch):
         actions = [e["action"] for e in audit.entries(conn, limit=50)]
         assert {"decision.confirm", "decision.escalate", "enforce.request", "enforce.approve"} <= set(actions)
         assert audit.verify(conn).ok
-    monkeypatch.setenv("NETWARDEN_FOUR_EYES", "0")
-    with store.engine.begin() as conn:
-        did2 = cases.request_enforcement(conn, cid, "restrict", "alice")
+    with store.engine.begin() as conn:  # four-eyes off (settings.four_eyes false): approved at once
+        did2 = cases.request_enforcement(conn, cid, "restrict", "alice", four_eyes=False)
     with store.engine.connect() as conn:
         assert next(d for d in cases.case_decisions(conn, cid) if d["id"] == did2)["state"] == "approved"
 

@@ -15,6 +15,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.callback()(common.load_settings)  # every command runs with the settings loaded once (config.py)
 
 # Command modules, in the order of the data flow; each defines `register(app)`.
 COMMAND_MODULES = ("ingest_cmd", "world_cmd", "media_cmd", "text_cmd", "graph_cmd", "review_cmd", "reports_cmd",

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from .. import deps
-from ..config import apply_config_file
+from ..config import Settings, export_legacy, load
 from ..errors import UserError
 
 err_console = Console(stderr=True)
@@ -21,6 +21,24 @@ out_console = Console()
 
 JSON_OPT = typer.Option(False, "--json", help="Print machine-readable JSON instead of text.")
 DB_OPT = typer.Option(None, "--db", help="Database URL or SQLite path (default: $NETWARDEN_DB or ./netwarden.db).")
+
+
+def load_settings(ctx: typer.Context) -> None:
+    """The app's callback: the settings, loaded once per command (config file + environment) and
+    kept on the root context for `settings()`. A bad value stops here with one sentence."""
+    ctx.obj = load()
+    export_legacy(ctx.obj)  # for the modules that still read os.environ (config.PASSED_DOWN)
+
+
+def settings() -> Settings:
+    """The settings this command's callback loaded (loaded now when a command runs outside the app)."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    if root is None or not isinstance(root.obj, Settings):
+        return load()
+    return root.obj
 
 
 def _click_exception_types() -> tuple[type[BaseException], ...]:
@@ -55,7 +73,6 @@ def run(app: typer.Typer) -> None:
     """Run the app; a UserError, a usage error or a missing package becomes one line on stderr and
     exit code 2."""
     try:
-        apply_config_file()
         deps.check_base()
         rv = app(standalone_mode=False)
     except UserError as e:

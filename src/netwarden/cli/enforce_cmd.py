@@ -10,7 +10,7 @@ from ..config import resolve_db
 from ..enforce.adapters import adapters_help, make_adapter
 from ..errors import UserError
 from ..store import open_store
-from .common import DB_OPT, JSON_OPT, emit, progress
+from .common import DB_OPT, JSON_OPT, emit, progress, settings
 
 BY_OPT = typer.Option(..., "--by", help="The person taking this step (recorded in the audit log).")
 
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _store(db: str | None):
-    return open_store(resolve_db(db))
+    return open_store(resolve_db(db, settings()))
 
 
 def _network_from_cases(engine, case_id: str) -> list[str]:

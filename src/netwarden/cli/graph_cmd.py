@@ -8,14 +8,14 @@ import typer
 
 from ..deps import require_extra
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, progress
+from .common import DB_OPT, JSON_OPT, emit, progress, settings
 
 
 def _store(db: str | None):
     from ..config import resolve_db
     from ..store import open_store
 
-    return open_store(resolve_db(db))
+    return open_store(resolve_db(db, settings()))
 
 
 def expand(

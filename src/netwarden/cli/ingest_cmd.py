@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
-from ..config import load_settings, resolve_db
+from ..config import resolve_db
 from ..ingest.formats import help_text as formats_help
 from ..store import open_store
-from .common import DB_OPT, JSON_OPT, emit, progress
+from .common import DB_OPT, JSON_OPT, emit, progress, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -34,8 +34,8 @@ def ingest(
     """Ingest platform events: idempotent, order-tolerant and resumable (a checkpoint per file)."""
     from ..ingest.pipeline import ingest_files
 
-    settings = load_settings()
-    store = open_store(resolve_db(db))
+    cfg = settings()
+    store = open_store(resolve_db(db, cfg))
     total = sum(p.stat().st_size for p in paths if p.is_file())
     with progress(not as_json) as bar:
         task = bar.add_task("ingesting", total=total)
@@ -44,7 +44,7 @@ def ingest(
             bar.update(task, completed=done)
 
         summary = ingest_files(
-            store, paths, fmt=fmt, dead_letter=dead_letter or Path(settings.dead_letter),
+            store, paths, fmt=fmt, dead_letter=dead_letter or Path(cfg.dead_letter),
             batch_size=batch_size, signals=not no_signals, terms=terms, on_progress=on_progress,
         )
     graph = None if no_graph else _refresh_snapshot(store, as_json)
@@ -74,6 +74,6 @@ def _refresh_snapshot(store, as_json: bool) -> dict | None:
 
 def db_upgrade(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Create the database or migrate it to the newest schema."""
-    store = open_store(resolve_db(db))
+    store = open_store(resolve_db(db, settings()))
     emit({"db": store.dialect, "status": "up to date"}, as_json, f"{store.dialect} database is up to date")
     store.close()

@@ -8,7 +8,7 @@ import typer
 
 from .. import signal_types
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, progress
+from .common import DB_OPT, JSON_OPT, emit, progress, settings
 
 # Help and messages list the registered signal types (netwarden.signal_types), never a copy of them.
 TYPES = " | ".join(signal_types.names())
@@ -56,7 +56,7 @@ def _open(db: str | None):
     from ..config import resolve_db
     from ..store import open_store
 
-    return open_store(resolve_db(db))
+    return open_store(resolve_db(db, settings()))
 
 
 def _hash_files(files: list[Path], fps: float, full: bool, as_json: bool):

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, progress
+from .common import DB_OPT, JSON_OPT, emit, progress, settings
 
 reports_app = typer.Typer(help="User reports: from a report to the network behind it.", no_args_is_help=True)
 queue_app = typer.Typer(help="Triage queues of user reports.", no_args_is_help=True)
@@ -28,7 +28,7 @@ def _store(db: str | None):
     from ..config import resolve_db
     from ..store import open_store
 
-    return open_store(resolve_db(db))
+    return open_store(resolve_db(db, settings()))
 
 
 def _process_text(s: dict) -> str:

@@ -9,7 +9,7 @@ import typer
 
 from ..deps import require_extra
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit
+from .common import DB_OPT, JSON_OPT, emit, settings
 
 user_app = typer.Typer(help="Reviewer accounts of the review app.", no_args_is_help=True)
 case_app = typer.Typer(help="Cases: networks under review.", no_args_is_help=True)
@@ -27,7 +27,7 @@ def _store(db: str | None):
     from ..config import resolve_db
     from ..store import open_store
 
-    return open_store(resolve_db(db))
+    return open_store(resolve_db(db, settings()))
 
 
 def serve(
@@ -60,7 +60,7 @@ def serve(
 
     for w in AuthConfig.from_env().warnings():  # opt-in HMA auth modes (and a bad network value: one sentence)
         typer.echo(f"warning: {w}", err=True)
-    os.environ["NETWARDEN_DB"] = resolve_db(db)
+    os.environ["NETWARDEN_DB"] = resolve_db(db, settings())
     os.environ["NETWARDEN_MEDIA_ROOTS"] = os.pathsep.join(str(r.resolve()) for r in media_root)
     os.environ["NETWARDEN_SECURE_COOKIES"] = "0" if insecure_cookies else "1"
     if base_url:

@@ -7,7 +7,6 @@ the route-enumerating test checks.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from pathlib import Path
@@ -17,6 +16,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from ..config import Settings, load, resolve_db
 from ..errors import UserError
 from ..store import Store, open_store
 from . import routes_admin, routes_auth, routes_case, routes_media, routes_queue, routes_triage
@@ -67,17 +67,24 @@ def _location(value: str, base: str | None) -> str:
 
 
 def create_app(db_url: str | None = None, store: Store | None = None, media_roots: list[str] | None = None,
-               secure_cookies: bool = True, secret: str | None = None, base_url: str | None = None) -> FastAPI:
+               secure_cookies: bool | None = None, secret: str | None = None, base_url: str | None = None,
+               settings: Settings | None = None) -> FastAPI:
+    """The review app over `store` (or `db_url`). `settings` (default: loaded now, once, from the config
+    file and the environment) is kept as app.state.settings for the routes; the other arguments
+    override their settings."""
+    settings = settings if settings is not None else load()
     if store is None:
         if db_url is None:
             raise ValueError("create_app needs db_url or store")
         store = open_store(db_url)
     app = FastAPI(title="Netwarden review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = store
-    app.state.media_roots = list(media_roots or [])
-    app.state.secure_cookies = secure_cookies
-    app.state.secret = secret or secrets.token_urlsafe(32)  # signs reveal grants; per process by default
-    base_url = base_url or os.environ.get("NETWARDEN_BASE_URL") or None
+    app.state.settings = settings
+    app.state.media_roots = list(media_roots if media_roots is not None else settings.media_roots)
+    app.state.secure_cookies = settings.secure_cookies if secure_cookies is None else secure_cookies
+    # signs reveal grants; per process by default
+    app.state.secret = secret or settings.secret or secrets.token_urlsafe(32)
+    base_url = base_url or settings.base_url
     app.state.base_url = parse_base_url(base_url) if base_url else None
     allowed_host = urlsplit(app.state.base_url).netloc if app.state.base_url else None
 
@@ -137,13 +144,9 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
 
 
 def app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory` / several workers: settings come from the environment
-    (NETWARDEN_DB, NETWARDEN_MEDIA_ROOTS (os.pathsep-separated), NETWARDEN_SECURE_COOKIES, NETWARDEN_BASE_URL,
-    NETWARDEN_SECRET, which must be the same in every worker so reveal grants made by one are honoured by
-    another)."""
-    from ..config import resolve_db
-
-    roots = [p for p in os.environ.get("NETWARDEN_MEDIA_ROOTS", "").split(os.pathsep) if p]
-    secure = os.environ.get("NETWARDEN_SECURE_COOKIES", "1").lower() not in ("0", "false", "no", "off")
-    return create_app(db_url=resolve_db(None), media_roots=roots, secure_cookies=secure,
-                      secret=os.environ.get("NETWARDEN_SECRET"))
+    """Factory for `uvicorn --factory` / several workers: each worker loads the settings once (the
+    config file and the environment `netwarden serve` sets: NETWARDEN_DB, NETWARDEN_MEDIA_ROOTS,
+    NETWARDEN_SECURE_COOKIES, NETWARDEN_BASE_URL and NETWARDEN_SECRET, which must be the same in every
+    worker so reveal grants made by one are honoured by another)."""
+    settings = load()
+    return create_app(db_url=resolve_db(None, settings), settings=settings)

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
+from ..config import Settings
 from ..store import Store
 from ..store.tables_cases import preferences
 from .auth import User, session_user
@@ -96,6 +97,11 @@ PREF_CHOICES = {"blur": ("strong", "medium"), "reveal_greyscale": ("on", "off"),
 
 class NotSignedIn(Exception):
     pass
+
+
+def settings(request: Request) -> Settings:
+    """The settings the app was made with (create_app; loaded once per process)."""
+    return request.app.state.settings
 
 
 def store(request: Request) -> Store:

@@ -18,7 +18,7 @@ from ..store.tables_cases import case_members
 from ..store.tables_cases import cases as cases_table
 from . import network
 from .auth import User
-from .deps import TEMPLATES, current_user, highlight, render, require, segment, store, urlpart
+from .deps import TEMPLATES, current_user, highlight, render, require, segment, settings, store, urlpart
 
 router = APIRouter()
 
@@ -103,11 +103,11 @@ def _case_ctx(request: Request, cid: int, user: User, page: int = 1) -> dict:
             if d["state"] == "pending":
                 d["targets"], d["dropped"] = cases.approval_targets(conn, d)
                 d["seen"] = cases.targets_digest(d["targets"])
-                d["conflict"] = cases.approver_conflict(conn, d, user.name) if cases.four_eyes() else None
+                d["conflict"] = cases.approver_conflict(conn, d, user.name) if settings(request).four_eyes else None
                 d["evidence"] = _approval_evidence(conn, cid, d["targets"], members)
         return {"case": case, "members_html": Markup(html), "n_members": n,
                 "n_core": n_core, "notes": cases.notes(conn, cid), "decisions": decisions,
-                "enforcement": cases.enforcement_status(conn, cid), "four_eyes": cases.four_eyes(),
+                "enforcement": cases.enforcement_status(conn, cid), "four_eyes": settings(request).four_eyes,
                 "actions": cases.ACTIONS, "tie_kinds": network.TIE_KINDS, "signal_kinds": [k.name for k in findings.kinds()]}
 
 
@@ -199,7 +199,8 @@ def decide(request: Request, cid: int, decision: str = Form(...), account_ids: l
         return render(request, tpl, user, case=case, decision=decision, ids=ids, note=note,
                       negative_bank=neg, entries=entries, page=page)
     with store(request).engine.begin() as conn:
-        cases.decide_members(conn, cid, ids, decision, user.name, note=note, negative_bank=neg)
+        cases.decide_members(conn, cid, ids, decision, user.name, note=note, negative_bank=neg,
+                            four_eyes=settings(request).four_eyes)
         after = cases.next_undecided(conn, cid, ids[0]) if then in ("next", "panel") and ids else None
     if then == "panel":  # the side panel: the next undecided member's panel; the page reloads its table
         resp = _panel(request, cid, after or "", user)
@@ -280,7 +281,7 @@ def enforce(request: Request, cid: int, action: str = Form(...), user: User = De
     require(user, "enforce")
     with store(request).engine.begin() as conn:
         cases.get_case(conn, cid)
-        cases.request_enforcement(conn, cid, action, user.name)
+        cases.request_enforcement(conn, cid, action, user.name, four_eyes=settings(request).four_eyes)
     return RedirectResponse(f"/cases/{cid}#enforcement", status_code=303)
 
 
@@ -291,7 +292,7 @@ def approve(request: Request, did: int, case_id: int = Form(...), seen: str = Fo
     case page; a list that changed since is refused (cases.approve)."""
     require(user, "approve")
     with store(request).engine.begin() as conn:
-        cases.approve(conn, did, user.name, seen=seen)
+        cases.approve(conn, did, user.name, seen=seen, four_eyes=settings(request).four_eyes)
     return RedirectResponse(f"/cases/{case_id}#enforcement", status_code=303)
 
 
