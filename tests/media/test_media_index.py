@@ -114,3 +114,89 @@ def test_hex_input():
     q, i, d = ix.search([h])
     assert i.tolist() == [7] and d.tolist() == [0]
     assert hex_to_u8([h]).shape == (1, 32)
+
+
+def flipped(src: np.ndarray, k: int, rng) -> np.ndarray:
+    bits = np.unpackbits(src, axis=1)
+    for i in range(len(bits)):
+        bits[i, rng.choice(256, k, replace=False)] ^= 1
+    return np.packbits(bits, axis=1)
+
+
+@pytest.mark.parametrize("kind", ["random", "clustered"])
+def test_approx_mode_at_the_radius_boundary(kind):
+    """31 bits away is found (recall measured, not guaranteed), 32 never; no false hit, exact distances."""
+    rng = np.random.default_rng(11)
+    bank = clustered(40_000, rng) if kind == "clustered" else rng.integers(0, 256, (40_000, 32), dtype=np.uint8)
+    src = rng.integers(0, len(bank), 1500)
+    q31, q32 = flipped(bank[src], 31, rng), flipped(bank[src], 32, rng)
+    ix = PdqIndex(mode="approx")
+    ix.add(bank, np.arange(len(bank)))
+    for qs, want_min in ((q31, 0.98), (q32, None)):
+        truth = set(zip(*[a.tolist() for a in brute_force(bank, qs, 31)[:2]], strict=True))
+        q, i, d = ix.search(qs)
+        got = as_set((q, i, d))
+        assert got <= truth
+        assert (np.unpackbits(qs[q] ^ bank[i], axis=1).sum(axis=1) == d).all()
+        own = {(n, int(s)) for n, s in enumerate(src)}
+        if want_min is None:
+            assert not (got & own)  # the source row is exactly 32 bits away: never reported
+        else:
+            assert len(got & own) / len(own) >= want_min and len(got & truth) / len(truth) >= want_min
+
+
+def test_approx_mode_holds_at_most_64_bytes_a_hash():
+    rng = np.random.default_rng(12)
+    ix = PdqIndex(mode="approx")
+    ix.add(clustered(300_000, rng), np.arange(300_000))
+    assert ix.nbytes() / len(ix) <= 64
+
+
+def test_approx_adds_merges_removal_and_relayout_match_brute_force():
+    rng = np.random.default_rng(13)
+    bank = clustered(6000, rng)
+    ix = PdqIndex(mode="auto", exact_limit=2000)
+    for s in range(0, 6000, 150):  # small adds: tails, merges of compact segments, the exact -> approx switch
+        ix.add(bank[s: s + 150], np.arange(s, s + 150))
+    assert not ix.exact and len(ix) == 6000
+    qs = near(bank, 400, rng, max_flip=31)
+    dead = set(range(0, 6000, 7))
+    assert ix.remove(dead) == len(dead)
+    bq, bi, _ = brute_force(bank, qs, 31)
+    truth = {(q, i) for q, i in zip(bq.tolist(), bi.tolist(), strict=True) if i not in dead}
+    got = as_set(ix.search(qs))
+    assert got <= truth and len(got) / len(truth) >= 0.99
+    ix.compact()
+    assert len(ix) == 6000 - len(dead) and as_set(ix.search(qs)) == got
+
+
+@pytest.mark.parametrize("mode", ["exact", "approx"])
+def test_saved_index_loads_with_the_same_answers(tmp_path, mode):
+    rng = np.random.default_rng(14)
+    bank = clustered(20_000, rng)
+    ix = PdqIndex(mode=mode)
+    ix.add(bank[:19_000], np.arange(19_000) + 50)
+    ix.add(bank[19_000:], np.arange(19_000, 20_000) + 50)  # a tail segment too
+    qs = near(bank, 300, rng, max_flip=31)
+    before = ix.search(qs)
+    ix.save(tmp_path / "ix")
+    back = PdqIndex.load(tmp_path / "ix")
+    assert back.exact == ix.exact and len(back) == 20_000
+    assert all((a == b).all() for a, b in zip(back.search(qs), before, strict=True))
+    # a loaded index takes adds and removals like a built one, and the files are not changed
+    new = rng.integers(0, 256, (1, 32), dtype=np.uint8)
+    back.add(new, [99])
+    assert 99 in back.search(new)[1].tolist()
+    gone = int(before[1][0])
+    assert back.remove([gone]) == 1 and gone not in back.search(qs)[1].tolist()
+    again = PdqIndex.load(tmp_path / "ix")
+    assert gone in again.search(qs)[1].tolist()
+
+
+def test_load_refuses_an_unknown_version(tmp_path):
+    ix = PdqIndex()
+    ix.add(np.zeros((1, 32), dtype=np.uint8), [1])
+    ix.save(tmp_path / "ix")
+    (tmp_path / "ix" / "meta.json").write_text('{"version": 99}')
+    with pytest.raises(ValueError, match="rebuild it"):
+        PdqIndex.load(tmp_path / "ix")

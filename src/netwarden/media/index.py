@@ -9,9 +9,11 @@ candidates, whose full 256-bit distance is then computed and kept when <= the ra
 - exact mode: 16 disjoint chunks of 16 bits covering all 256 bits, r = floor(radius / 16). By the
   pigeonhole principle, a hash within `radius` differs from the query in at most r bits in at
   least one chunk, so every true neighbour is a candidate: recall 1.0 (tests check it).
-- approx mode (large banks): `m` chunks of `b` bits (default 14 x 20, drawn so that every bit is
-  used at least once), r = 1. Fewer, sparser buckets; recall against exact search is measured
-  (bench/index.py) rather than guaranteed.
+- approx mode (large banks, <= 64 bytes a hash): the compact segments (_CompactSegment): 7 tables
+  over disjoint 36-bit fields of the permuted hash, each a `d`-bit directory key probed within 2
+  flips and a short suffix filtered beside the row number; table 0 is the hash rows themselves,
+  sorted by its key. Recall against exact search is measured (bench/index.py, tests) rather than
+  guaranteed.
 
 New hashes go to a small tail segment that is re-indexed on every add (milliseconds), so a hash
 is matchable as soon as `add` returns; full tails are frozen into segments and segments are
@@ -23,14 +25,18 @@ The inner loops (chunk keys, the CSR build, probing and verification) are compil
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 
 from . import _kernels as K  # compiled inner loops (numba, a base dependency: no fallback)
 
 EXACT_LIMIT = 1_000_000
+COMPACT_TABLES = 7  # approx mode: tables of 36-bit fields (252 of the 256 bits)
+COMPACT_RT = 3  # approx mode: bits allowed to differ over a table's D and S together
 TAIL_MAX = 65_536
 MAX_SEGMENTS = 6
 _SEED = 0x5EED_9D0
@@ -68,15 +74,9 @@ class Layout:
         return Layout(chunks=perm.reshape(16, 16), r=radius // 16, exact=True)
 
     @staticmethod
-    def approx_layout(m: int = 14, b: int = 20, r: int = 1) -> Layout:
-        rng = np.random.default_rng(_SEED + 1)
-        bits = np.concatenate([rng.permutation(256) for _ in range((m * b + 255) // 256)])[: m * b]
-        chunks = bits.reshape(m, b)
-        # a chunk must not repeat a bit: re-draw the rare offenders
-        for j in range(m):
-            if len(set(chunks[j])) < b:
-                chunks[j] = rng.choice(256, b, replace=False)
-        return Layout(chunks=chunks, r=r, exact=False)
+    def compact_layout() -> Layout:
+        """Approx mode: the compact segments (_CompactSegment) choose their own key sizes."""
+        return Layout(chunks=np.zeros((COMPACT_TABLES, 0), dtype=np.int64), r=2, exact=False)
 
     def keys(self, h8: np.ndarray) -> np.ndarray:
         """(n, 32) uint8 hashes -> (n, m) int64 chunk keys."""
@@ -129,6 +129,12 @@ class _Segment:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def kill(self, hit: np.ndarray) -> None:
+        self.alive[hit] = False
+
+    def live(self) -> np.ndarray:
+        return self.alive
+
     def nbytes(self) -> int:
         return (self.h64.nbytes + self.ids.nbytes + self.alive.nbytes
                 + self.offsets.nbytes + self.rows.nbytes)
@@ -150,6 +156,133 @@ class _Segment:
             cap *= 4
 
 
+def _bit_luts() -> tuple[np.ndarray, np.ndarray]:
+    """Byte lookup tables of the fixed bit permutation (forward: raw hash bytes -> permuted words;
+    inverse: permuted words' bytes -> raw hash as words), built from one-bit inputs (both maps are linear)."""
+    perm = np.random.default_rng(_SEED).permutation(256)
+
+    def fwd(raw: np.ndarray) -> np.ndarray:
+        bits = np.unpackbits(raw)[perm]
+        return np.packbits(bits, bitorder="little").view("<u8").astype(np.uint64)
+
+    def inv(pb: np.ndarray) -> np.ndarray:
+        s = np.unpackbits(pb, bitorder="little")
+        raw = np.empty(256, dtype=np.uint8)
+        raw[perm] = s
+        return np.packbits(raw).view(np.uint64).copy()
+
+    luts = []
+    for f in (fwd, inv):
+        one = np.zeros((32, 8, 4), dtype=np.uint64)
+        for p in range(32):
+            for b in range(8):
+                e = np.zeros(32, dtype=np.uint8)
+                e[p] = 1 << b
+                one[p, b] = f(e)
+        lut = np.zeros((32, 256, 4), dtype=np.uint64)
+        for v in range(256):
+            for b in range(8):
+                if v >> b & 1:
+                    lut[:, v] |= one[:, b]
+        luts.append(lut)
+    return luts[0], luts[1]
+
+
+_LUT, _INV_LUT = _bit_luts()
+
+
+def permuted(h8: np.ndarray) -> np.ndarray:
+    """(n, 32) uint8 hashes -> (n, 4) uint64 words of the permuted bits (the compact segments' form)."""
+    out = np.empty((len(h8), 4), dtype=np.uint64)
+    K.permute_bits(np.ascontiguousarray(h8), _LUT, np.arange(len(h8), dtype=np.int64), out)
+    return out
+
+
+def _flip_masks(d: int, r: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    ms, ks = [0], [0]
+    for k in range(1, r + 1):
+        for combo in combinations(range(d), k):
+            ms.append(sum(1 << c for c in combo))
+            ks.append(k)
+    return np.array(ms, dtype=np.int64), np.array(ks, dtype=np.int64)
+
+
+class _CompactSegment:
+    """Approx mode's block of rows: COMPACT_TABLES tables of a FIELD-bit field each, <= 64 bytes a hash.
+
+    Table j's field (bits 36j..36j+35 of the permuted hash): a directory key D of `d` bits (2**d about
+    n / 12, so buckets hold ~12 rows) and a suffix S of `s` bits kept in the spare high bits of the
+    uint32 row number (s = min(8, 32 - bits of n)). Probes: every D within 2 bits of the query's;
+    a row is a candidate when D + S are within COMPACT_RT bits too. Table 0 stores nothing: the hash
+    rows are sorted by its D. Memory: 32 (hash) + 4 (id) + 4 per table but the first + the directories.
+    """
+
+    def __init__(self, h8: np.ndarray | None, ids: np.ndarray, words: np.ndarray | None = None):
+        n = len(ids)
+        rowbits = max(1, int(np.ceil(np.log2(max(n, 2)))))
+        if rowbits > 32:
+            raise ValueError("a compact segment holds at most 2**32 rows")
+        self.s = min(8, 32 - rowbits)
+        self.d = int(min(max(6, round(np.log2(max(n, 1) / 12))), K.FIELD - self.s))
+        self.rowbits, self.rt = rowbits, COMPACT_RT
+        self.masks, self.mask_k = _flip_masks(self.d)
+        size = 1 << self.d
+        if words is None:
+            keys0 = K.table0_keys(np.ascontiguousarray(h8), _LUT, self.d)
+        else:
+            keys0 = K.field_keys(words, 0, self.d)
+        off0, order = K.counting_order(keys0, size)
+        del keys0
+        self.w = np.empty((n, 4), dtype=np.uint64)
+        if words is None:
+            K.permute_bits(np.ascontiguousarray(h8), _LUT, order, self.w)
+        else:
+            np.take(words, order, axis=0, out=self.w)
+        ids = np.asarray(ids, dtype=np.int64)[order]
+        del order
+        small = n == 0 or (ids.min() >= -(2**31) and ids.max() < 2**31)
+        self.ids = ids.astype(np.int32) if small else ids
+        del ids
+        off_t = np.int32 if n < 2**31 else np.int64
+        self.offsets = np.empty((COMPACT_TABLES, size + 1), dtype=off_t)
+        self.offsets[0] = off0
+        self.entries = np.empty((COMPACT_TABLES - 1, n), dtype=np.uint32)
+        for j in range(1, COMPACT_TABLES):
+            K.build_table(self.w, j, self.d, self.s, rowbits, self.offsets[j], self.entries[j - 1])
+        self.alive = np.zeros(0, dtype=bool)  # empty: every row alive (1 byte a row only once one is removed)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def nbytes(self) -> int:
+        return self.w.nbytes + self.ids.nbytes + self.alive.nbytes + self.offsets.nbytes + self.entries.nbytes
+
+    def kill(self, hit: np.ndarray) -> None:
+        if not len(self.alive):
+            self.alive = np.ones(len(self.ids), dtype=bool)
+        self.alive[hit] = False
+
+    def live(self) -> np.ndarray:
+        return self.alive if len(self.alive) else np.ones(len(self.ids), dtype=bool)
+
+    def parts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(permuted words, ids) of the live rows."""
+        keep = self.live()
+        return self.w[keep], self.ids[keep].astype(np.int64)
+
+    def search(self, qw: np.ndarray, radius: int):
+        cap = max(4096, 256 * len(qw))
+        while True:
+            oq = np.empty(cap, dtype=np.int64)
+            orow = np.empty(cap, dtype=np.int64)
+            od = np.empty(cap, dtype=np.int64)
+            n = K.compact_search(qw, COMPACT_TABLES, self.d, self.s, self.rt, self.rowbits, self.masks, self.mask_k,
+                                 self.offsets, self.entries, self.w, self.alive, radius, oq, orow, od)
+            if n >= 0:
+                return oq[:n], orow[:n], od[:n]
+            cap *= 4
+
+
 class PdqIndex:
     """A PDQ range-search index over (id, hash) pairs.
 
@@ -157,14 +290,12 @@ class PdqIndex:
     measured), or "auto" (exact up to `exact_limit` hashes, approx above; switching rebuilds).
     """
 
-    def __init__(self, mode: str = "auto", radius: int = 31, exact_limit: int = EXACT_LIMIT,
-                 approx_m: int = 14, approx_b: int = 20):
+    def __init__(self, mode: str = "auto", radius: int = 31, exact_limit: int = EXACT_LIMIT):
         if mode not in ("auto", "exact", "approx"):
             raise ValueError(f"unknown index mode {mode!r}")
         self.mode = mode
         self.radius = radius
         self.exact_limit = exact_limit
-        self._approx = (approx_m, approx_b)
         self.layout = self._pick_layout(0)
         self._masks = self.layout.masks()
         self.segments: list[_Segment] = []
@@ -176,8 +307,7 @@ class PdqIndex:
     def _pick_layout(self, n: int) -> Layout:
         if self.mode == "exact" or (self.mode == "auto" and n <= self.exact_limit):
             return Layout.exact_layout(self.radius)
-        m, b = self._approx
-        return Layout.approx_layout(m, b)
+        return Layout.compact_layout()
 
     @property
     def exact(self) -> bool:
@@ -205,14 +335,14 @@ class PdqIndex:
         self._id_where = None
         if len(ids) >= TAIL_MAX:  # bulk load: its own segment
             self._freeze_tail()
-            self.segments.append(_Segment(self.layout, h8, ids))
+            self.segments.append(self._segment(h8, ids))
         else:
             self._tail_h.append(h8)
             self._tail_ids.append(ids)
             th = np.concatenate(self._tail_h) if len(self._tail_h) > 1 else self._tail_h[0]
             ti = np.concatenate(self._tail_ids) if len(self._tail_ids) > 1 else self._tail_ids[0]
             self._tail_h, self._tail_ids = [th], [ti]
-            self._tail = _Segment(self.layout, th, ti)
+            self._tail = self._segment(th, ti)
             if len(ti) >= TAIL_MAX:
                 self._freeze_tail()
         self._maybe_relayout_or_merge()
@@ -238,10 +368,17 @@ class PdqIndex:
             else:
                 self.segments = [big, self._merge(rest)]
 
-    def _merge(self, parts: list[_Segment]) -> _Segment | None:
-        h8 = np.concatenate([x.h64[x.alive].view(np.uint8).reshape(-1, 32) for x in parts])
-        ids = np.concatenate([x.ids[x.alive].astype(np.int64) for x in parts])
-        return _Segment(self.layout, h8, ids)
+    def _segment(self, h8: np.ndarray, ids: np.ndarray):
+        return _Segment(self.layout, h8, ids) if self.layout.exact else _CompactSegment(h8, ids)
+
+    def _merge(self, parts: list) -> _Segment | _CompactSegment:
+        ids = np.concatenate([x.ids[x.live()].astype(np.int64) for x in parts])
+        if self.layout.exact:
+            h8 = np.concatenate([x.h64[x.live()].view(np.uint8).reshape(-1, 32) for x in parts])
+            return _Segment(self.layout, h8, ids)
+        words = np.concatenate([x.parts()[0] if isinstance(x, _CompactSegment)
+                                else permuted(x.h64[x.live()].view(np.uint8).reshape(-1, 32)) for x in parts])
+        return _CompactSegment(None, ids, words=words)
 
     def _rebuild(self) -> None:
         parts = self._all_segments()
@@ -258,9 +395,11 @@ class PdqIndex:
         want = np.asarray(list(ids), dtype=np.int64)
         n = 0
         for s in self._all_segments():
-            hit = np.isin(s.ids, want) & s.alive
-            n += int(hit.sum())
-            s.alive[hit] = False
+            hit = np.isin(s.ids, want) & s.live()
+            k = int(hit.sum())
+            if k:
+                n += k
+                s.kill(hit)
         return n
 
     def compact(self) -> None:
@@ -278,10 +417,16 @@ class PdqIndex:
         outs_q, outs_id, outs_d = [], [], []
         for s0 in range(0, len(q8), batch):
             qb = q8[s0: s0 + batch]
-            qkeys = self.layout.keys(qb)
-            q64 = qb.view(np.uint64).reshape(-1, 4)
+            if self.layout.exact:
+                qkeys = self.layout.keys(qb)
+                q64 = qb.view(np.uint64).reshape(-1, 4)
+            else:
+                qw = permuted(qb)
             for seg in self._all_segments():
-                qi, rows, d = seg.search(self.layout, qkeys, q64, r)
+                if self.layout.exact:
+                    qi, rows, d = seg.search(self.layout, qkeys, q64, r)
+                else:
+                    qi, rows, d = seg.search(qw, r)
                 if len(qi):
                     outs_q.append(qi + s0)
                     outs_id.append(seg.ids[rows].astype(np.int64))
@@ -293,3 +438,44 @@ class PdqIndex:
         order = np.lexsort((i, d, q))
         return q[order], i[order], d[order]
 
+    # ------------------------------------------------------------------------------- persistence
+
+    _ARRAYS = {"exact": ("h64", "ids", "alive", "offsets", "rows", "masks", "word_masks"),
+               "compact": ("w", "ids", "alive", "offsets", "entries", "masks", "mask_k")}
+
+    def save(self, folder: str | Path) -> None:
+        """Write the index to `folder` (one .npy file per array, a meta.json); `load` maps them back."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._freeze_tail()
+        segs = []
+        for n, seg in enumerate(self.segments):
+            kind = "compact" if isinstance(seg, _CompactSegment) else "exact"
+            for a in self._ARRAYS[kind]:
+                np.save(folder / f"s{n}_{a}.npy", getattr(seg, a))
+            extra = ({"d": seg.d, "s": seg.s, "rowbits": seg.rowbits, "rt": seg.rt} if kind == "compact"
+                     else {"shift": seg.shift})
+            segs.append({"kind": kind, **extra})
+        meta = {"version": 1, "mode": self.mode, "radius": self.radius, "exact_limit": self.exact_limit,
+                "exact": self.layout.exact, "segments": segs}
+        (folder / "meta.json").write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: str | Path) -> PdqIndex:
+        """Map a saved index back (memory-mapped copy-on-write: matchable at once, pages read on first use)."""
+        folder = Path(folder)
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("version") != 1:
+            raise ValueError(f"{folder} holds a PDQ index of an unknown version; rebuild it from the bank")
+        ix = cls(mode=meta["mode"], radius=meta["radius"], exact_limit=meta["exact_limit"])
+        ix.layout = Layout.exact_layout(ix.radius) if meta["exact"] else Layout.compact_layout()
+        ix._masks = ix.layout.masks()
+        for n, sm in enumerate(meta["segments"]):
+            seg = object.__new__(_CompactSegment if sm["kind"] == "compact" else _Segment)
+            for a in cls._ARRAYS[sm["kind"]]:
+                setattr(seg, a, np.load(folder / f"s{n}_{a}.npy", mmap_mode="c"))
+            for k, v in sm.items():
+                if k != "kind":
+                    setattr(seg, k, v)
+            ix.segments.append(seg)
+        return ix
