@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..model import CHILD_SAFETY  # noqa: F401 - the child-safety categories of the report vocabulary
+from ..model import CHILD_SAFETY  # the child-safety categories of the report vocabulary
 from .registry import RiskInputs, SignalKind
 
 BASE_WEIGHT = {"trusted_flagger": 2.0, "automated": 1.0, "account": 1.0, "anonymous": 0.5}
