@@ -151,7 +151,7 @@ def test_handle_family_is_weighed_by_the_newer_handles_close_to_the_old_one():
     inp.newer.update(others)
     for c, h in inp.newer.values():
         evasion.add_family(inp, h, c)
-    assert inp.family_count["sleepyriver"] == 41 and family_weight(inp) == 1.0
+    assert len(inp.family_members["sleepyriver"]) == 41 and family_weight(inp) == 1.0
     # three newer handles as close to the old one, in the suspension's window: the family says less
     crowded = _inputs()
     crowded.newer.update({f"c{i}": (t0 + timedelta(days=3), f"sleepy_river215{i}") for i in (1, 3)})

@@ -210,7 +210,6 @@ class EvasionInputs:
     popular: set[str] = field(default_factory=set)  # accounts so widely followed that following them says nothing
     headers: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # as avatars, the profile header
     header_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    family_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))  # handle family among newer accounts
     family_members: dict[str, list[tuple[str, datetime | None]]] = field(default_factory=lambda: defaultdict(list))  # family -> newer (handle, created)
     devices: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     device_count: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -368,7 +367,6 @@ def add_newcomers(conn, inp: EvasionInputs, ids: list[str]) -> list[str]:
 
 def add_family(inp: EvasionInputs, handle: str | None, created: datetime | None) -> None:
     stem = handle_stem(handle)
-    inp.family_count[stem] += 1
     inp.family_members[stem].append((handle or "", created))
 
 
