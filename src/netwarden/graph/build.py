@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from sqlalchemy import text
 
 from ..model import GRAPH_KINDS
+from ..store.graph_queries import kinds_sql
 
 INTERACTION_WEIGHTS: dict[str, float] = {
     "follow": 1.0, "request": 1.0, "request_pending": 0.5, "reply": 1.0, "mention": 0.7,
@@ -133,7 +134,7 @@ class Graph:
             # events since changes the graph (sessions, account states): else every call would refresh again
             hi = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar() or 0)
             rows = conn.execute(text("SELECT seq, kind, payload FROM events WHERE seq > :s AND seq <= :hi AND kind IN "
-                                     f"({','.join(repr(k) for k in GRAPH_KINDS)}) ORDER BY seq"), {"s": self.last_event_seq, "hi": hi}).fetchall()
+                                     f"{kinds_sql(GRAPH_KINDS)} ORDER BY seq"), {"s": self.last_event_seq, "hi": hi}).fetchall()
             n_before = self.n
             pairs, posts, new_accounts = _touched(rows)
             for a in new_accounts:
