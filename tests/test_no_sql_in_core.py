@@ -20,7 +20,6 @@ ALLOWED_IMPORTS = {("sqlalchemy.engine", "Connection")}
 STILL_SQL = {
     "graph/build.py": "INTERACTION_SQL / GROUP_SQL (shared with scale/spark_graph.py) and the event replay",
     "graph/snapshot.py": "the events and signals watermarks",
-    "graph/evasion.py": "the evasion queries, shared with scale/spark_evasion.py",
 }
 
 

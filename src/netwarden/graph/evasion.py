@@ -49,7 +49,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from ..store import evasion_queries as q
 
 WINDOW_DAYS = 60
 AVATAR_PDQ = 31
@@ -222,45 +222,45 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
     if conn is None:
         with store.engine.connect() as c:
             return load_inputs(store, c)
-    susp = {a: (_t(st), h) for a, st, h in conn.execute(text(SUSPENDED_SQL))}
+    susp = {a: (_t(st), h) for a, st, h in q.rows(conn, q.SUSPENDED_SQL)}
     if not susp:
         return None
     first = min((t for t, _ in susp.values() if t), default=None)
     if first is None:
         return None
-    newer = {a: (_t(c), h) for a, c, h in conn.execute(text(NEWER_SQL), {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})}
+    newer = {a: (_t(c), h) for a, c, h in q.rows(conn, q.NEWER_SQL, {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})}
     involved = set(susp) | set(newer)
     inp = EvasionInputs(susp, newer, defaultdict(set), defaultdict(int), {}, defaultdict(int),
                         defaultdict(set), defaultdict(set))
     for c, h in newer.values():
         add_family(inp, h, c)
-    for a, key in conn.execute(text(CONTACTS_SQL)):
+    for a, key in q.rows(conn, q.CONTACTS_SQL):
         inp.handle_count[key] += 1
         if a in involved:
             inp.handles[a].add(key)
-    for a, sha, pdq in conn.execute(text(AVATAR_SQL)):
+    for a, sha, pdq in q.rows(conn, q.AVATAR_SQL):
         if sha:
             inp.avatar_count[sha] += 1
         if a in involved:
             inp.avatars[a] = (sha, pdq)
-    for a, sha, pdq in conn.execute(text(HEADER_SQL)):
+    for a, sha, pdq in q.rows(conn, q.HEADER_SQL):
         if sha:
             inp.header_count[sha] += 1
         if a in involved:
             inp.headers[a] = (sha, pdq)
     indeg: dict[str, int] = defaultdict(int)
-    for s, d in conn.execute(text(FOLLOWS_SQL)):
+    for s, d in q.rows(conn, q.FOLLOWS_SQL):
         indeg[d] += 1
         if s in involved:
             inp.follows[s].add(d)
         if d in involved:
             inp.followers[d].add(s)
-    n_accounts = conn.execute(text(ACCOUNTS_COUNT_SQL)).scalar() or 0
+    n_accounts = q.count(conn, q.ACCOUNTS_COUNT_SQL)
     inp.popular = {d for d, k in indeg.items() if k > max(POPULAR_MIN, POPULAR_SHARE * n_accounts)}
     for a in list(inp.follows):
         inp.follows[a] -= inp.popular
     tag_count: dict[str, int] = defaultdict(int)
-    for a, tag in conn.execute(text(TAGS_SQL)):
+    for a, tag in q.rows(conn, q.TAGS_SQL):
         tag_count[tag] += 1
         if a in involved:
             inp.tags[a].add(tag)
@@ -268,7 +268,7 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
         inp.tags[a] = {t for t in inp.tags[a] if tag_count[t] <= HASHTAG_MAX}
     inp.tag_count = tag_count
     words: dict[str, list[str]] = {}
-    for a, name, bio in conn.execute(text("SELECT id, display_name, bio FROM accounts")):
+    for a, name, bio in q.rows(conn, q.PROFILES_SQL):
         nk = name_key(name)
         if nk and a in involved:
             inp.names[a] = nk
@@ -281,29 +281,11 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
                 words[a] = w
     for a, w in words.items():
         _set_bio(inp, a, w, a in newer)
-    for a, dev in conn.execute(text(DEVICE_SQL)):
+    for a, dev in q.rows(conn, q.DEVICE_SQL):
         inp.device_count[dev] += 1
         if a in involved:
             inp.devices[a].add(dev)
     return inp
-
-
-# The inputs' queries, written once: load_inputs runs them on the store, scale.spark_evasion on its views
-# of the same tables; the column aliases are the names the Spark path uses.
-SUSPENDED_SQL = "SELECT id AS a, state_time AS t, handle_lc AS h FROM accounts WHERE state = 'suspended'"
-NEWER_SQL = ("SELECT id AS a, created_at AS t, handle_lc AS h FROM accounts "
-             "WHERE state != 'suspended' AND created_at >= :t")
-CONTACTS_SQL = "SELECT DISTINCT account_id AS a, platform || ':' || handle AS k FROM contacts"
-ACCOUNTS_COUNT_SQL = "SELECT COUNT(*) AS n FROM accounts"
-TAGS_SQL = "SELECT DISTINCT p.author_id AS a, h.tag AS tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id"
-AVATAR_SQL = ("SELECT a.id AS a, COALESCE(m.sha256, m.uri) AS sha, h.pdq AS pdq FROM accounts a "
-              "LEFT JOIN media m ON m.id = a.avatar_media_id LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id "
-              "WHERE a.avatar_media_id IS NOT NULL")
-HEADER_SQL = AVATAR_SQL.replace("avatar_media_id", "header_media_id")
-FOLLOWS_SQL = ("SELECT src, dst FROM follows WHERE state = 'active' UNION "
-               "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending')")
-DEVICE_SQL = ("SELECT DISTINCT account_id, device_id FROM account_sessions "
-              "WHERE device_id IS NOT NULL AND device_id != ''")
 
 
 def _set_bio(inp: EvasionInputs, a: str, words: list[str], is_new: bool) -> None:
@@ -315,20 +297,12 @@ def _set_bio(inp: EvasionInputs, a: str, words: list[str], is_new: bool) -> None
             inp.bio_count[key] += 1
 
 
-def _in(conn, sql: str, ids: list[str]):
-    for i in range(0, len(ids), 500):
-        chunk = ids[i:i + 500]
-        marks = ",".join(f":k{j}" for j in range(len(chunk)))
-        yield from conn.execute(text(sql.replace("{in}", marks)), {f"k{j}": k for j, k in enumerate(chunk)})
-
-
 def add_newcomers(conn, inp: EvasionInputs, ids: list[str]) -> list[str]:
     """Read the identifiers of accounts that just arrived (the stream worker's signups) into `inp`;
     returns those created after a suspension (the ones to score)."""
     first = min((t for t, _ in inp.susp.values() if t), default=None)
     out = []
-    for a, created, h, name, bio in _in(conn, "SELECT id, created_at, handle_lc, display_name, bio FROM accounts "
-                                        "WHERE state != 'suspended' AND id IN ({in})", ids):
+    for a, created, h, name, bio in q.rows_in(conn, q.NEW_ACCOUNTS_SQL, ids):
         c = _t(created)
         if first is None or c is None or c < first or a in inp.newer:
             continue
@@ -345,21 +319,21 @@ def add_newcomers(conn, inp: EvasionInputs, ids: list[str]) -> list[str]:
             _set_bio(inp, a, w, True)
     if not out:
         return out
-    for a, key in _in(conn, "SELECT DISTINCT account_id, platform || ':' || handle FROM contacts WHERE account_id IN ({in})", out):
+    for a, key in q.rows_in(conn, q.NEW_CONTACTS_SQL, out):
         inp.handles[a].add(key)
         inp.handle_count[key] += 1
-    for a, sha, pdq in _in(conn, AVATAR_SQL + " AND a.id IN ({in})", out):
+    for a, sha, pdq in q.rows_in(conn, q.NEW_AVATARS_SQL, out):
         inp.avatars[a] = (sha, pdq)
         if sha:
             inp.avatar_count[sha] += 1
-    for a, sha, pdq in _in(conn, HEADER_SQL + " AND a.id IN ({in})", out):
+    for a, sha, pdq in q.rows_in(conn, q.NEW_HEADERS_SQL, out):
         inp.headers[a] = (sha, pdq)
         if sha:
             inp.header_count[sha] += 1
-    for a, dev in _in(conn, DEVICE_SQL + " AND account_id IN ({in})", out):
+    for a, dev in q.rows_in(conn, q.NEW_DEVICES_SQL, out):
         inp.devices[a].add(dev)
         inp.device_count[dev] += 1
-    for s, d in _in(conn, "SELECT src, dst FROM follows WHERE state = 'active' AND (src IN ({in}))", out):
+    for s, d in q.rows_in(conn, q.NEW_FOLLOWS_SQL, out):
         if d not in inp.popular:
             inp.follows[s].add(d)
     return out

@@ -17,7 +17,7 @@ platform; here it runs on Spark:
   reports the exact Jaccard of every candidate pair.
 
 The inputs are DataFrames over the store's tables registered as views (`spark_common.register_views`;
-in production the same views from Parquet or JDBC): graph.evasion.load_inputs' queries, run by
+in production the same views from Parquet or JDBC): store.evasion_queries (graph.evasion.load_inputs' queries), run by
 Spark SQL. Only the candidate pairs (few) and their accounts' identifiers (handles with their
 counts, avatars with theirs, followed sets, hashtags, times) are collected, and scored on the
 driver by `graph.evasion.best_links`, the same per-pair rules the single-machine path uses (the
@@ -27,29 +27,30 @@ test compares the reported links with `graph.evasion.find_evasion` on the same w
 from __future__ import annotations
 
 from ..graph import evasion as ev
+from ..store import evasion_queries as evq
 
 NUM_TABLES = 20  # OR-amplification: recall at Jaccard 0.3 about 1 - 0.7**20 > 0.999
 
 
 def _frames(spark, first: str):
-    """The evasion inputs as DataFrames over the registered views (graph.evasion.load_inputs' queries)."""
+    """The evasion inputs as DataFrames over the registered views (store.evasion_queries, the queries graph.evasion.load_inputs runs)."""
     from pyspark.sql import functions as F
 
-    susp = spark.sql(ev.SUSPENDED_SQL)
-    newer = spark.sql(ev.NEWER_SQL, args={"t": first})
-    handles = spark.sql(ev.CONTACTS_SQL).where(F.col("k").isNotNull())
-    avatars = spark.sql(ev.AVATAR_SQL)
+    susp = spark.sql(evq.SUSPENDED_SQL)
+    newer = spark.sql(evq.NEWER_SQL, args={"t": first})
+    handles = spark.sql(evq.CONTACTS_SQL).where(F.col("k").isNotNull())
+    avatars = spark.sql(evq.AVATAR_SQL)
     avatar_count = avatars.where(F.col("sha").isNotNull() & (F.col("sha") != "")).groupBy("sha").agg(
         F.count("*").alias("n"))
     from ..graph.evasion import HASHTAG_MAX, POPULAR_MIN, POPULAR_SHARE
 
-    edges = spark.sql(ev.FOLLOWS_SQL)
-    n_accounts = spark.sql(ev.ACCOUNTS_COUNT_SQL).first()[0] or 0
+    edges = spark.sql(evq.FOLLOWS_SQL)
+    n_accounts = spark.sql(evq.ACCOUNTS_COUNT_SQL).first()[0] or 0
     popular = (edges.groupBy(F.col("dst").alias("p")).count()
                .where(F.col("count") > max(POPULAR_MIN, POPULAR_SHARE * n_accounts)).select("p"))
     follows = (edges.join(F.broadcast(popular), edges.dst == popular.p, "left_anti")
                .groupBy(F.col("src").alias("a")).agg(F.collect_set("dst").alias("f")))
-    tags = spark.sql(ev.TAGS_SQL)
+    tags = spark.sql(evq.TAGS_SQL)
     rare = tags.groupBy("tag").count().where(F.col("count") <= HASHTAG_MAX).select("tag")
     tags = tags.join(rare, "tag")
     return susp, newer, handles, avatars, avatar_count, follows, tags

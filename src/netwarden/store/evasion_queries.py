@@ -1,0 +1,55 @@
+"""The ban-evasion inputs' queries (netwarden.graph.evasion), written once: `graph.evasion.load_inputs`
+runs them on the store, `scale.spark_evasion` on its views of the same tables; the column aliases are
+the names the Spark path uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+CHUNK = 500
+
+SUSPENDED_SQL = "SELECT id AS a, state_time AS t, handle_lc AS h FROM accounts WHERE state = 'suspended'"
+NEWER_SQL = ("SELECT id AS a, created_at AS t, handle_lc AS h FROM accounts "
+             "WHERE state != 'suspended' AND created_at >= :t")
+CONTACTS_SQL = "SELECT DISTINCT account_id AS a, platform || ':' || handle AS k FROM contacts"
+ACCOUNTS_COUNT_SQL = "SELECT COUNT(*) AS n FROM accounts"
+TAGS_SQL = "SELECT DISTINCT p.author_id AS a, h.tag AS tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id"
+AVATAR_SQL = ("SELECT a.id AS a, COALESCE(m.sha256, m.uri) AS sha, h.pdq AS pdq FROM accounts a "
+              "LEFT JOIN media m ON m.id = a.avatar_media_id LEFT JOIN media_hashes h ON h.media_id = a.avatar_media_id "
+              "WHERE a.avatar_media_id IS NOT NULL")
+HEADER_SQL = AVATAR_SQL.replace("avatar_media_id", "header_media_id")
+FOLLOWS_SQL = ("SELECT src, dst FROM follows WHERE state = 'active' UNION "
+               "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending')")
+DEVICE_SQL = ("SELECT DISTINCT account_id, device_id FROM account_sessions "
+              "WHERE device_id IS NOT NULL AND device_id != ''")
+PROFILES_SQL = "SELECT id, display_name, bio FROM accounts"
+
+# the same inputs for a list of just-arrived accounts (the stream worker's signups); {in} is their ids
+NEW_ACCOUNTS_SQL = ("SELECT id, created_at, handle_lc, display_name, bio FROM accounts "
+                    "WHERE state != 'suspended' AND id IN ({in})")
+NEW_CONTACTS_SQL = "SELECT DISTINCT account_id, platform || ':' || handle FROM contacts WHERE account_id IN ({in})"
+NEW_AVATARS_SQL = AVATAR_SQL + " AND a.id IN ({in})"
+NEW_HEADERS_SQL = HEADER_SQL + " AND a.id IN ({in})"
+NEW_DEVICES_SQL = DEVICE_SQL + " AND account_id IN ({in})"
+NEW_FOLLOWS_SQL = "SELECT src, dst FROM follows WHERE state = 'active' AND (src IN ({in}))"
+
+
+def rows(conn: Connection, sql: str, params: dict | None = None) -> Iterator[tuple]:
+    """The rows of one of the queries above."""
+    yield from conn.execute(text(sql), params or {})
+
+
+def count(conn: Connection, sql: str) -> int:
+    return int(conn.execute(text(sql)).scalar() or 0)
+
+
+def rows_in(conn: Connection, sql: str, ids: Iterable[str]) -> Iterator[tuple]:
+    """The rows of one of the NEW_* queries for `ids`, in chunks of bound parameters."""
+    ids = list(ids)
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i:i + CHUNK]
+        marks = ",".join(f":k{j}" for j in range(len(chunk)))
+        yield from conn.execute(text(sql.replace("{in}", marks)), {f"k{j}": k for j, k in enumerate(chunk)})
