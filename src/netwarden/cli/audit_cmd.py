@@ -5,10 +5,8 @@ from __future__ import annotations
 import typer
 
 from .. import audit
-from ..config import resolve_db
 from ..errors import UserError
-from ..store import open_store
-from .common import DB_OPT, JSON_OPT, emit, settings
+from .common import DB_OPT, JSON_OPT, emit, open_db
 
 FORMATS = ("jsonl", "csv")
 
@@ -29,7 +27,7 @@ def verify(
     as_json: bool = JSON_OPT,
 ) -> None:
     """Recompute the hash chain; exit 1 naming the first entry that was altered or removed."""
-    store = open_store(resolve_db(db, settings()))
+    store = open_db(db)
     with store.engine.begin() as conn:
         r = audit.verify(conn, incremental=incremental)
         audit.checkpoint(conn, r, actor)
@@ -65,7 +63,7 @@ def list_entries(
     as_json: bool = JSON_OPT,
 ) -> None:
     """The newest audit entries, optionally for one subject, action, actor or time window."""
-    store = open_store(resolve_db(db, settings()))
+    store = open_db(db)
     with store.engine.connect() as conn:
         rows = audit.entries(conn, subject_type, subject_id, action, limit, actor=actor,
                              since=audit.check_time(since, "--since"), until=audit.check_time(until, "--until"))
@@ -93,7 +91,7 @@ def export(
         raise UserError(f"--format {fmt!r} is not one of {', '.join(FORMATS)}.")
     filters = {"subject_type": subject_type, "subject_id": subject_id, "action": action, "actor": actor,
                "since": audit.check_time(since, "--since"), "until": audit.check_time(until, "--until")}
-    store = open_store(resolve_db(db, settings()))
+    store = open_db(db)
     try:
         with open(out, "w", encoding="utf-8", newline="") as f, store.engine.begin() as conn:
             n = audit.export(conn, f, fmt, by, **filters)

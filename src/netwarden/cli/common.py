@@ -41,6 +41,14 @@ def settings() -> Settings:
     return root.obj
 
 
+def open_db(db: str | None):
+    """The store for a command's --db (default: the settings' database), migrated and ready."""
+    from ..config import resolve_db
+    from ..store import open_store
+
+    return open_store(resolve_db(db, settings()))
+
+
 def _click_exception_types() -> tuple[type[BaseException], ...]:
     """The ClickException classes usage errors can come as, whichever typer is installed.
 

@@ -6,11 +6,9 @@ from pathlib import Path
 
 import typer
 
-from ..config import resolve_db
 from ..enforce.adapters import adapters_help, make_adapter
 from ..errors import UserError
-from ..store import open_store
-from .common import DB_OPT, JSON_OPT, emit, progress, settings
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress
 
 BY_OPT = typer.Option(..., "--by", help="The person taking this step (recorded in the audit log).")
 
@@ -41,9 +39,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(export, name="export")
     app.command("stats")(stats)
 
-
-def _store(db: str | None):
-    return open_store(resolve_db(db, settings()))
 
 
 def _network_from_cases(engine, case_id: str) -> list[str]:
@@ -76,7 +71,7 @@ def enforce_run(
     """Deliver every due outbox action once, with retries and backoff."""
     from ..enforce import worker
 
-    store = _store(db)
+    store = open_db(db)
     ad = make_adapter(adapter)
     with progress(not as_json) as p:
         task = p.add_task("delivering", total=None)
@@ -91,7 +86,7 @@ def enforce_status(case: str = typer.Option(None, "--case"), state: str = typer.
     """Delivery state of outbox actions."""
     from ..enforce import outbox
 
-    store = _store(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         rows = outbox.status_for_case(conn, case) if case else outbox.all_status(conn, state)
     store.close()
@@ -126,7 +121,7 @@ def evidence_preserve(account: list[str] = typer.Option(..., "--account"), case:
     """Preserve accounts' media, profile, posts, sessions and network context in the vault."""
     from ..report import evidence
 
-    store = _store(db)
+    store = open_db(db)
     vault = evidence.Vault.from_env()
     net = list(network or []) or (_network_from_cases(store.engine, case) if case else [])
     out = [evidence.preserve(store.engine, vault, a, case_id=case, actor=by, network=net + list(account))
@@ -140,7 +135,7 @@ def evidence_verify(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Decrypt every preserved blob and re-check its SHA-256; exit 1 on any problem."""
     from ..report import evidence
 
-    store = _store(db)
+    store = open_db(db)
     res = evidence.verify(store.engine, evidence.Vault.from_env())
     store.close()
     emit(res, as_json, f"{res['blobs']} blobs, {len(res['problems'])} problems" +
@@ -154,7 +149,7 @@ def evidence_expire(as_of: str = typer.Option(None, "--as-of", help="Expire as o
     """Delete evidence past its retention (1 year from the NCMEC receipt) unless under legal hold."""
     from ..report import evidence
 
-    store = _store(db)
+    store = open_db(db)
     res = evidence.expire(store.engine, evidence.Vault.from_env(), as_of=as_of)
     store.close()
     emit(res, as_json, f"expired {res['expired_items']} items, deleted {res['deleted_blobs']} blobs, "
@@ -167,7 +162,7 @@ def evidence_hold(case: str = typer.Option("", "--case"), account: str = typer.O
     """Place a legal hold on a case's or an account's evidence."""
     from ..report import evidence
 
-    store = _store(db)
+    store = open_db(db)
     hid = evidence.hold(store.engine, case_id=case, account_id=account, reason=reason, actor=by)
     store.close()
     emit({"hold": hid}, as_json, f"hold {hid} placed")
@@ -178,7 +173,7 @@ def evidence_release(hold_id: int = typer.Argument(...), by: str = BY_OPT, db: s
     """Release a legal hold."""
     from ..report import evidence
 
-    store = _store(db)
+    store = open_db(db)
     evidence.release(store.engine, hold_id, by)
     store.close()
     emit({"hold": hold_id, "released": True}, as_json, f"hold {hold_id} released")
@@ -188,7 +183,7 @@ def evidence_rotate(by: str = BY_OPT, db: str = DB_OPT, as_json: bool = JSON_OPT
     """Re-encrypt every blob under the current vault key (the last key in the key file)."""
     from ..report import evidence
 
-    store = _store(db)
+    store = open_db(db)
     res = evidence.rotate(store.engine, evidence.Vault.from_env(), by)
     store.close()
     emit(res, as_json, f"re-encrypted {res['reencrypted']} of {res['blobs']} blobs under key {res['key_id']}")
@@ -200,7 +195,7 @@ def evidence_package(case: str = typer.Option(..., "--case"), out: Path = typer.
     """Write a case's evidence, receipts and audit extract as a .tar.gz with an Ed25519-signed manifest."""
     from ..report import evidence
 
-    store = _store(db)
+    store = open_db(db)
     res = evidence.package(store.engine, evidence.Vault.from_env(), case, out, by, evidence.load_signing_key(), purpose)
     store.close()
     emit(res, as_json, f"wrote {res['out']} ({res['files']} files, sha256 {res['sha256']})")
@@ -217,7 +212,7 @@ def ncmec_build(account: str = typer.Option(..., "--account"), case: str = typer
 
     from ..report import ncmec_flow
 
-    store = _store(db)
+    store = open_db(db)
     net = list(network or []) or (_network_from_cases(store.engine, case) if case else [])
     row = ncmec_flow.build(store.engine, account, actor=by, case_id=case, network=net, media_ids=media or None,
                            prior_reports=prior, environment=os.environ.get("NETWARDEN_NCMEC_ENV", "test"))
@@ -252,7 +247,7 @@ def ncmec_send(report: int = typer.Option(None, "--report"), account: str = type
     from ..report import ncmec_flow
     from ..report.ncmec_client import NcmecClient
 
-    store = _store(db)
+    store = open_db(db)
     client = NcmecClient.from_env(allow_production=production)
     rid = _report_id(store.engine, report, account, case)
     res = ncmec_flow.send(store.engine, client, rid, actor=by)  # preserves the account's evidence first
@@ -267,7 +262,7 @@ def ncmec_retract(report: int = typer.Option(None, "--report"), account: str = t
     from ..report import ncmec_flow
     from ..report.ncmec_client import NcmecClient
 
-    store = _store(db)
+    store = open_db(db)
     rid = _report_id(store.engine, report, account, case)
     try:
         client = NcmecClient.from_env(allow_production=production)
@@ -282,7 +277,7 @@ def ncmec_status(report: int = typer.Option(None, "--report"), db: str = DB_OPT,
     """Reports, their state, files and every NCMEC response (with Request-ID)."""
     from ..report import ncmec_flow
 
-    store = _store(db)
+    store = open_db(db)
     rows = ncmec_flow.status(store.engine, report)
     store.close()
     lines = [f"{r['id']:>4} {r['account_id']} case={r['case_id'] or '-'} {r['state']} ncmec={r['ncmec_report_id']} "
@@ -297,7 +292,7 @@ def export_signals(fmt: str = typer.Option(..., "--format", help="stix or csv.")
     """Export handles, hashes and URLs of confirmed networks as STIX 2.1 or CSV (audited)."""
     from ..report import export
 
-    store = _store(db)
+    store = open_db(db)
     text, n = export.export(store.engine, fmt, by, list(case or []) or None)
     store.close()
     if out:
@@ -313,7 +308,7 @@ def stats(case: str = typer.Option(None, "--case"), db: str = DB_OPT, as_json: b
     """Outcomes: survivors, time from first signal to action, re-registrations caught."""
     from ..report import stats as st
 
-    store = _store(db)
+    store = open_db(db)
     res = st.outcomes(store.engine, case)
     store.close()
     t = res["time_to_action_seconds"]

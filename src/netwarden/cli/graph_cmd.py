@@ -8,14 +8,7 @@ import typer
 
 from ..deps import require_extra
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, progress, settings
-
-
-def _store(db: str | None):
-    from ..config import resolve_db
-    from ..store import open_store
-
-    return open_store(resolve_db(db, settings()))
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress
 
 
 def expand(
@@ -28,7 +21,7 @@ def expand(
     """The ranked network around confirmed accounts: score, layers, evidence path, signals, core."""
     from ..graph.expand import expand_network
 
-    store = _store(db)
+    store = open_db(db)
     with progress(not as_json) as p:
         p.add_task("building graph and expanding", total=None)
         exp = expand_network(store, list(seed), top, set(layer) if layer else None)
@@ -58,7 +51,7 @@ def sweep_cmd(
     `netwarden case sweep --run ID` opens cases from it."""
     from ..graph.sweep import record_sweep, sweep, sweep_run, sweep_runs_list
 
-    store = _store(db)
+    store = open_db(db)
     if list_runs:
         runs = sweep_runs_list(store)
         emit(runs, as_json, "\n".join(
@@ -93,7 +86,7 @@ def evasion(
     family, contacts, avatar, device, follows, followers, hashtags), each link with its reasons."""
     from ..graph.evasion import LINK_THRESHOLD, find_evasion
 
-    store = _store(db)
+    store = open_db(db)
     with progress(not as_json) as p:
         p.add_task("linking", total=None)
         links = find_evasion(store, LINK_THRESHOLD if threshold is None else threshold)
@@ -184,7 +177,7 @@ def graph_build(
 
     from ..graph import snapshot
 
-    store = _store(db)
+    store = open_db(db)
     root = _snapshot_root(store)
     t0 = time.perf_counter()
     with progress(not as_json) as p:
@@ -199,7 +192,7 @@ def graph_status(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """What the graph snapshot holds against the store: current, stale (events or signals since) or missing."""
     from ..graph import snapshot
 
-    store = _store(db)
+    store = open_db(db)
     out = snapshot.status(store, snapshot.root_for(store))
     where = f" {out['version']} at {out['path']}" if out.get("version") else (f" at {out['path']}" if out["path"] else "")
     emit(out, as_json, f"graph snapshot{where}: {_status_line(out)}")

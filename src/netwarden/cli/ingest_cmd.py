@@ -6,10 +6,8 @@ from pathlib import Path
 
 import typer
 
-from ..config import resolve_db
 from ..ingest.formats import help_text as formats_help
-from ..store import open_store
-from .common import DB_OPT, JSON_OPT, emit, progress, settings
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress, settings
 
 
 def register(app: typer.Typer) -> None:
@@ -35,7 +33,7 @@ def ingest(
     from ..ingest.pipeline import ingest_files
 
     cfg = settings()
-    store = open_store(resolve_db(db, cfg))
+    store = open_db(db)
     total = sum(p.stat().st_size for p in paths if p.is_file())
     with progress(not as_json) as bar:
         task = bar.add_task("ingesting", total=total)
@@ -74,6 +72,6 @@ def _refresh_snapshot(store, as_json: bool) -> dict | None:
 
 def db_upgrade(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Create the database or migrate it to the newest schema."""
-    store = open_store(resolve_db(db, settings()))
+    store = open_db(db)
     emit({"db": store.dialect, "status": "up to date"}, as_json, f"{store.dialect} database is up to date")
     store.close()

@@ -8,7 +8,7 @@ import typer
 
 from .. import signal_types
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, progress, settings
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress
 
 # Help and messages list the registered signal types (netwarden.signal_types), never a copy of them.
 TYPES = " | ".join(signal_types.names())
@@ -51,12 +51,6 @@ def _audit(conn, by: str | None, action: str, bank: str, detail: dict) -> None:
 
     audit.append(conn, _actor(by), action, "bank", bank, detail)
 
-
-def _open(db: str | None):
-    from ..config import resolve_db
-    from ..store import open_store
-
-    return open_store(resolve_db(db, settings()))
 
 
 def _hash_files(files: list[Path], fps: float, full: bool, as_json: bool):
@@ -110,7 +104,7 @@ def match_cmd(
     """Match files against every enabled bank: bank, entry, distance and the variant that matched."""
     from ..media.service import BankMatcher
 
-    store = _open(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         matcher = BankMatcher().refresh(conn)
     results = _hash_files(files, fps, full, as_json)
@@ -147,7 +141,7 @@ def bank_create(
     """Create a bank."""
     from ..store import media_banks as mb
 
-    store = _open(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         b = mb.create_bank(conn, name, label=label, threshold=threshold, negative=negative, enabled=not disabled)
         _audit(conn, by, "bank.create", b["name"], {"label": label, "threshold": threshold, "negative": negative,
@@ -168,7 +162,7 @@ def bank_set(
     """Change a bank's label, threshold, enabled or negative flag."""
     from ..store import media_banks as mb
 
-    store = _open(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         before = mb.bank_row(conn, name)
         b = mb.update_bank(conn, name, label=label, threshold=threshold, enabled=enabled, negative=negative)
@@ -183,7 +177,7 @@ def bank_list(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """List banks with their settings and entry counts."""
     from ..store import media_banks as mb
 
-    store = _open(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         rows = mb.list_banks(conn)
     lines = [f"{'name':<24}{'entries':>9}{'threshold':>11}  flags  label"]
@@ -218,7 +212,7 @@ def bank_import(
     if not rows:
         first = problems[0] if problems else f"{file} has no signals"
         raise UserError(f"{first}; give a CSV of signal_type,signal,label with {TYPES_OR} rows.")
-    store = _open(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         existed = conn.execute(select(banks.c.id).where(banks.c.name == name)).first() is not None
         if create:
@@ -249,7 +243,7 @@ def bank_export(
     from ..media.signals import Row, write_csv
     from ..store import media_banks as mb
 
-    store = _open(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         b = mb.bank_row(conn, name)
         rows = [Row(e["signal_type"], e["signal"], e["label"]) for e in mb.entries(conn, b["id"])]
@@ -299,7 +293,7 @@ def bank_add(
             raise UserError(f"Signal {signal!r}: {e}; give SIGNAL_TYPE and a hex hash, a link (url) or a host name (domain).") from None
     else:
         raise UserError("Nothing to add; give SIGNAL_TYPE SIGNAL or --file FILE.")
-    store = _open(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         b = mb.bank_row(conn, name)
         added = mb.add_entries(conn, b["id"], rows)
@@ -329,7 +323,7 @@ def bank_remove(
             st, s = normalize(signal_type, signal)
         except ValueError as e:
             raise UserError(f"Signal {signal!r}: {e}; give SIGNAL_TYPE and a hex hash, a link (url) or a host name (domain).") from None
-    store = _open(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         b = mb.bank_row(conn, name)
         n = mb.remove_entries(conn, b["id"], st, s, entry)
@@ -358,7 +352,7 @@ def bank_fetch(
             raise UserError(f"Setting {kv!r} is not key=value; write it as --set key=value.")
         opts[k.strip()] = v
     rows = list(fetch(exchange, name, opts))
-    store = _open(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         b = mb.create_bank(conn, name, source=f"exchange:{exchange}", exist_ok=True)
         added = mb.add_entries(conn, b["id"], rows)
@@ -382,7 +376,7 @@ def bank_sync(
     from ..web import hma
     from ..web import hma_exchanges as hx
 
-    store = _open(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         known = {r.name: bool(r.enabled) for r in conn.execute(select(hma_exchanges.c.name, hma_exchanges.c.enabled))}
     todo = list(names or [n for n, on in sorted(known.items()) if on])

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, progress, settings
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress
 
 reports_app = typer.Typer(help="User reports: from a report to the network behind it.", no_args_is_help=True)
 queue_app = typer.Typer(help="Triage queues of user reports.", no_args_is_help=True)
@@ -23,12 +23,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(queue_app, name="queue")
     app.add_typer(account_app, name="account")
 
-
-def _store(db: str | None):
-    from ..config import resolve_db
-    from ..store import open_store
-
-    return open_store(resolve_db(db, settings()))
 
 
 def _process_text(s: dict) -> str:
@@ -53,7 +47,7 @@ def report_intake(
 
     if fmt not in ("coop", "native", "mastodon"):
         raise UserError(f"--format {fmt!r} is not coop, native or mastodon.")
-    store = _store(db)
+    store = open_db(db)
     with progress(not as_json) as bar:
         task = bar.add_task("ingesting reports", total=None)
         summary = ingest_files(store, paths, fmt=fmt, dead_letter=dead_letter, signals=False,
@@ -72,7 +66,7 @@ def reports_process(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Weigh, connect and route every report new or changed since the last run (after `netwarden ingest`)."""
     from .. import triage
 
-    store = _store(db)
+    store = open_db(db)
     s = triage.process_reports(store)
     store.close()
     emit(s, as_json, _process_text(s))
@@ -119,7 +113,7 @@ def queue_list(
 
     if state not in ("open", "resolved", "all"):
         raise UserError(f"--state {state!r} is not open, resolved or all.")
-    store = _store(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         rows = triage.items(conn, queue=queue, assignee=actor if mine else assignee, state=state, limit=limit)
     store.close()
@@ -131,7 +125,7 @@ def queue_show(report_id: str = typer.Argument(...), db: str = DB_OPT, as_json: 
     """One report with its reporter's weight, routing, SLA, escalation and case."""
     from .. import triage
 
-    store = _store(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         d = triage.get_item(conn, report_id)
     store.close()
@@ -144,7 +138,7 @@ def queue_queues(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """The named queues in routing order, with their rules and SLAs."""
     from .. import triage
 
-    store = _store(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         triage.ensure_default_queues(conn)
         qs = triage.list_queues(conn)
@@ -176,7 +170,7 @@ def queue_add(
 
     rule = {"categories": category, "signal_kinds": signal_kind, "langs": lang, "min_risk": min_risk,
             "max_risk": max_risk, "min_age_hours": min_age_hours, "max_age_hours": max_age_hours}
-    store = _store(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         triage.ensure_default_queues(conn)
         q = triage.save_queue(conn, name, rule, sla_hours, actor, position=position, description=description,
@@ -190,7 +184,7 @@ def queue_stats(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Per queue: open, overdue, assigned, resolved, median hours from report to decision."""
     from .. import triage
 
-    store = _store(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         st = triage.stats(conn)
     store.close()
@@ -201,7 +195,7 @@ def queue_stats(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
 
 
 def _act(db, fn, text: str, as_json: bool, **out) -> None:
-    store = _store(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         res = fn(conn)
     store.close()
@@ -279,7 +273,7 @@ def account_notes(account_id: str = typer.Argument(...), db: str = DB_OPT, as_js
     """The internal notes on an account."""
     from .. import triage
 
-    store = _store(db)
+    store = open_db(db)
     with store.engine.connect() as conn:
         rows = triage.account_notes_of(conn, account_id)
     store.close()

@@ -9,7 +9,7 @@ import typer
 
 from ..deps import require_extra
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, settings
+from .common import DB_OPT, JSON_OPT, emit, open_db, settings
 
 user_app = typer.Typer(help="Reviewer accounts of the review app.", no_args_is_help=True)
 case_app = typer.Typer(help="Cases: networks under review.", no_args_is_help=True)
@@ -22,12 +22,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(case_app, name="case")
     app.add_typer(risk_app, name="risk")
 
-
-def _store(db: str | None):
-    from ..config import resolve_db
-    from ..store import open_store
-
-    return open_store(resolve_db(db, settings()))
 
 
 def serve(
@@ -55,7 +49,7 @@ def serve(
             raise UserError(f"Media root {r} is not a folder; pass an existing folder to --media-root.")
     if workers < 1:
         raise UserError(f"--workers {workers} is not a positive number; use 1 or more.")
-    _store(db).close()  # migrate once, and fail early with one sentence if the database is unusable
+    open_db(db).close()  # migrate once, and fail early with one sentence if the database is unusable
     from ..web.hma_auth import AuthConfig
 
     for w in AuthConfig.from_env().warnings():  # opt-in HMA auth modes (and a bad network value: one sentence)
@@ -95,7 +89,7 @@ def user_add(
             password = typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)
         else:
             password = generated = secrets.token_urlsafe(12)
-    store = _store(db)
+    store = open_db(db)
     with store.engine.begin() as conn:
         add_user(conn, name, role, password)
     out = {"user": name, "role": role}
@@ -112,7 +106,7 @@ def user_list(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     require_extra("web", "`netwarden user list`")
     from ..web.auth import list_users
 
-    with _store(db).engine.connect() as conn:
+    with open_db(db).engine.connect() as conn:
         rows = list_users(conn)
     emit(rows, as_json, "\n".join(f"{u['name']:<24} {u['role']:<10} {'disabled' if u['disabled'] else 'active'}"
                                   for u in rows) or "no users")
@@ -124,7 +118,7 @@ def user_disable(name: str = typer.Argument(...), db: str = DB_OPT, as_json: boo
     require_extra("web", "`netwarden user disable`")
     from ..web.auth import disable_user
 
-    with _store(db).engine.begin() as conn:
+    with open_db(db).engine.begin() as conn:
         disable_user(conn, name)
     emit({"user": name, "disabled": True}, as_json, f"disabled {name}")
 
@@ -140,7 +134,7 @@ def case_open(
     """Open a case from seed accounts (network expansion, issue 5)."""
     from .. import cases
 
-    store = _store(db)
+    store = open_db(db)
     cid = cases.open_case(store, seed, actor, top_k=top_k)
     with store.engine.connect() as conn:
         c = cases.get_case(conn, cid)
@@ -159,7 +153,7 @@ def case_refresh(
     """Re-expand a case with its confirmed members as extra seeds; decided members stay as they are."""
     from .. import cases
 
-    out = cases.refresh_case(_store(db), case_id, actor, top_k=top_k)
+    out = cases.refresh_case(open_db(db), case_id, actor, top_k=top_k)
     emit(out, as_json, f"case {case_id}: expanded from {len(out['seeds'])} seeds ({len(out['confirmed_seeds'])} "
                        f"confirmed members); {out['added']} added, {out['updated']} re-ranked, {out['removed']} removed")
 
@@ -174,7 +168,7 @@ def case_sweep(
     """Open one case per group of a sweep run (groups that already have a case are skipped)."""
     from .. import cases
 
-    ids = cases.open_sweep_cases(_store(db), actor, run_id=run)
+    ids = cases.open_sweep_cases(open_db(db), actor, run_id=run)
     emit({"cases": ids}, as_json, f"opened {len(ids)} cases")
 
 
@@ -184,7 +178,7 @@ def case_list(state: str = typer.Option("open", "--state", help="open, closed or
     """List cases by risk."""
     from .. import cases
 
-    with _store(db).engine.connect() as conn:
+    with open_db(db).engine.connect() as conn:
         rows = cases.list_cases(conn, state=None if state == "all" else state)
     emit(rows, as_json, "\n".join(f"#{c['id']:<5} risk {c['risk']:5.1f}  {c['n'] or 0:4d} members  {c['title']}"
                                   for c in rows) or "no cases")
@@ -195,7 +189,7 @@ def case_show(case_id: int = typer.Argument(...), db: str = DB_OPT, as_json: boo
     """Show a case's members with their state, risk and reasons."""
     from .. import cases
 
-    with _store(db).engine.connect() as conn:
+    with open_db(db).engine.connect() as conn:
         c = cases.get_case(conn, case_id)
         ms = cases.members(conn, case_id)
     lines = [f"case {c['id']}: {c['title']} ({c['state']}, {len(ms)} members)"]
@@ -211,7 +205,7 @@ def risk_refresh(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Recompute the risk of accounts whose signals arrived since the last refresh."""
     from .. import risk
 
-    with _store(db).engine.begin() as conn:
+    with open_db(db).engine.begin() as conn:
         n = risk.refresh(conn)
     emit({"recomputed": n}, as_json, f"recomputed {n} accounts")
 
@@ -221,7 +215,7 @@ def risk_show(account: str = typer.Argument(...), db: str = DB_OPT, as_json: boo
     """An account's score and its reasons."""
     from .. import risk
 
-    with _store(db).engine.begin() as conn:
+    with open_db(db).engine.begin() as conn:
         risk.refresh(conn)
         r = risk.get(conn, account)
     emit({"account": account, "score": r.score, "reasons": r.reasons}, as_json,

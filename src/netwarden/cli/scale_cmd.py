@@ -6,11 +6,10 @@ from pathlib import Path
 
 import typer
 
-from ..config import resolve_db
 from ..deps import require_extra
 from ..errors import UserError
 from ..ingest.formats import help_text as formats_help
-from .common import DB_OPT, JSON_OPT, emit, settings
+from .common import DB_OPT, JSON_OPT, emit, open_db
 
 KAFKA_OPT = typer.Option(..., "--kafka", help="Kafka bootstrap servers, host:port[,host:port...].")
 TOPIC_OPT = typer.Option("netwarden-events", "--topic", help="Topic of platform events (one JSON event per message).")
@@ -75,13 +74,12 @@ def worker(
     require_extra("stream", "`netwarden worker`")
     from ..scale.hash_lookup import stream_hooks
     from ..scale.kafka_worker import run_worker
-    from ..store import open_store
 
     if media not in ("hash", "lookup", "off"):
         raise UserError(f"--media {media!r} is not valid; use hash, lookup or off.")
     conf = _kv(consumer_option)
     _check_brokers(kafka, conf)
-    store = open_store(resolve_db(db, settings()))
+    store = open_db(db)
     hooks = [] if no_signals else stream_hooks(store, terms, media)
     stats = run_worker(store, kafka, topic, group, hooks=hooks, fmt=fmt, batch_size=batch_size, batch_ms=batch_ms,
                        media_root=str(media_root.resolve()) if media_root else None, start=start,
@@ -123,9 +121,8 @@ def spark_retro_match(
     """Match bank entries against every stored media hash on Spark; write media_match signals."""
     require_extra("spark", "`netwarden spark retro-match`")
     from ..scale.spark_retro import run_retro_match
-    from ..store import open_store
 
-    store = open_store(resolve_db(db, settings()))
+    store = open_db(db)
     summary = run_retro_match(store, master=master, banks=bank or None, after_entry=after_entry, write=not dry_run)
     store.close()
     emit(summary, as_json, f"{summary['matches']} media matched {summary['entries']} bank entries; "
@@ -133,9 +130,8 @@ def spark_retro_match(
 
 
 def _spark_job(run, db: str, master: str, as_json: bool) -> None:
-    from ..store import open_store
 
-    store = open_store(resolve_db(db, settings()))
+    store = open_db(db)
     summary = run(store, master=master)
     store.close()
     emit(summary, as_json)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, progress, settings
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress
 
 terms_app = typer.Typer(help="Operator term lists: validate, inspect, evaluate, propose hashtags.", no_args_is_help=True)
 
@@ -101,16 +101,14 @@ def rescan(
     ingested earlier is checked again. Idempotent: only new signals are stored."""
     from datetime import datetime
 
-    from ..config import resolve_db
     from ..ingest.rescan import rescan_text
-    from ..store import open_store
 
     if since:
         try:
             datetime.fromisoformat(since.replace("Z", "+00:00"))
         except ValueError:
             raise UserError(f"--since {since!r} is not an ISO 8601 time; use e.g. 2026-11-01T00:00:00Z.") from None
-    store = open_store(resolve_db(db, settings()))
+    store = open_db(db)
     try:
         with progress(not as_json) as p:
             task = p.add_task("rescanning", total=None)
@@ -166,12 +164,10 @@ def propose_hashtags(
     """Propose hashtags used mostly by flagged accounts (accounts with term hits); an operator confirms."""
     from sqlalchemy import select
 
-    from ..config import resolve_db
-    from ..store import open_store
     from ..store.schema import post_hashtags, posts, signals
     from ..text.hashtags import propose_signal_hashtags
 
-    store = open_store(resolve_db(db, settings()))
+    store = open_db(db)
     with store.engine.connect() as conn:
         flagged = {r[0] for r in conn.execute(select(signals.c.account_id).where(signals.c.kind == "term_hit").distinct())}
         rows = [(a, [t], a in flagged) for a, t in conn.execute(
