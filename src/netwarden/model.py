@@ -54,6 +54,15 @@ MEMBER_DECISIONS = {"confirm": "confirmed", "clear": "cleared", "escalate": "esc
 ACTIONS = ("suspend", "remove_posts", "restrict")
 OUTBOX_ACTIONS = (*ACTIONS, "reverse")
 DESTRUCTIVE = ("suspend", "remove_posts")  # evidence is preserved before these
+# A decision's four-eyes life: requested (pending), then approved or rejected by a second reviewer;
+# an approved negative-bank decision can be withdrawn.
+DECISION_STATES = ("pending", "approved", "rejected", "withdrawn")
+# An outbox action (enforce_actions): leased by a worker (in_flight), then done, or failed after its retries.
+OUTBOX_STATES = ("pending", "in_flight", "done", "failed")
+# The NCMEC CyberTipline report's persisted API state machine (ncmec_reports, report/ncmec_flow.py)
+# and each of its files' (ncmec_files).
+NCMEC_REPORT_STATES = ("built", "submitting", "open", "finishing", "finished", "retracted")
+NCMEC_FILE_STATES = ("pending", "uploading", "uploaded", "described")
 
 # ------------------------------------------------------------------ field types
 

@@ -76,7 +76,7 @@ decisions = Table(
     Column("case_id", Integer, nullable=False, index=True),
     Column("action", String(20), nullable=False),  # suspend | remove_posts | restrict
     Column("account_ids", Text, nullable=False),  # JSON list
-    Column("state", String(20), nullable=False),  # pending | approved | rejected
+    Column("state", String(20), nullable=False),  # model.DECISION_STATES
     Column("decided_by", String(200), nullable=False),
     Column("approved_by", String(200)),
     Column("created_at", TIME, nullable=False),

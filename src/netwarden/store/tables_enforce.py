@@ -18,7 +18,7 @@ enforce_actions = Table(
     Column("account_id", ID, nullable=False),
     Column("action", String(20), nullable=False),  # suspend | remove_posts | restrict | reverse
     Column("payload", Text, nullable=False, default="{}"),  # JSON: post ids, platform report id, ...
-    Column("state", String(20), nullable=False, default="pending"),  # pending | in_flight | done | failed
+    Column("state", String(20), nullable=False, default="pending"),  # model.OUTBOX_STATES
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", TIME, nullable=False),
     Column("lease_until", TIME),
@@ -83,8 +83,7 @@ ncmec_reports = Table(
     Column("case_id", ID, nullable=False, default=""),
     Column("account_id", ID, nullable=False),
     Column("environment", String(20), nullable=False),  # test | production
-    Column("state", String(20), nullable=False),  # built | submitting | open | finishing | finished |
-    #                                               retracting | retracted | failed
+    Column("state", String(20), nullable=False),  # model.NCMEC_REPORT_STATES
     Column("xml", Text, nullable=False),  # the exact report XML (sent as built)
     Column("ncmec_report_id", String(64)),
     Column("created_at", TIME, nullable=False),
@@ -101,7 +100,7 @@ ncmec_files = Table(
     Column("media_id", ID, nullable=False),
     Column("position", Integer, nullable=False),
     Column("sha256", String(64)),
-    Column("state", String(20), nullable=False, default="pending"),  # pending | uploading | uploaded | described
+    Column("state", String(20), nullable=False, default="pending"),  # model.NCMEC_FILE_STATES
     Column("ncmec_file_id", String(64)),
     Column("details_xml", Text),  # the exact fileDetails XML sent
     PrimaryKeyConstraint("report_id", "media_id"),
