@@ -10,13 +10,13 @@ either differs from what this makes, so a field added to a kind reaches both.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
 from annotated_types import Ge, Le, MaxLen, MinLen
 
 from .. import model as M
+from ..docgen import render, rewrite
 
 SCHEMA_FILE = "events.schema.json"
 
@@ -171,18 +171,12 @@ SECTIONS = {"envelope": envelope_table, "limits": limits_table, "kinds": kinds_t
 
 def render_events_md(text: str) -> str:
     """docs/events.md with each generated section made again from the model."""
-    for name, make in SECTIONS.items():
-        pat = re.compile(rf"(<!-- generated: {name} -->\n)(?:.*?\n)?(<!-- end: {name} -->)", re.S)
-        if not pat.search(text):
-            raise ValueError(f"docs/events.md has no generated section {name!r}")
-        text = pat.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
-    return text
+    return render(text, SECTIONS)
 
 
 def main(root: Path) -> None:
     (Path(__file__).parent / SCHEMA_FILE).write_text(schema_text(), encoding="utf-8")
-    doc = root / "docs" / "events.md"
-    doc.write_text(render_events_md(doc.read_text(encoding="utf-8")), encoding="utf-8")
+    rewrite(root / "docs" / "events.md", SECTIONS)
 
 
 if __name__ == "__main__":
