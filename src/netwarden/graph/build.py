@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from sqlalchemy import text
 
 from ..model import GRAPH_KINDS
+from ..store import graph_queries
 from ..store.graph_queries import kinds_sql
 
 INTERACTION_WEIGHTS: dict[str, float] = {
@@ -132,7 +133,7 @@ class Graph:
         with store.engine.connect() as conn:
             # read up to the newest event of any kind, and record that position even when none of the
             # events since changes the graph (sessions, account states): else every call would refresh again
-            hi = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar() or 0)
+            hi = graph_queries.last_event_seq(conn)
             rows = conn.execute(text("SELECT seq, kind, payload FROM events WHERE seq > :s AND seq <= :hi AND kind IN "
                                      f"{kinds_sql(GRAPH_KINDS)} ORDER BY seq"), {"s": self.last_event_seq, "hi": hi}).fetchall()
             n_before = self.n

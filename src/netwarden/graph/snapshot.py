@@ -42,8 +42,8 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sqlalchemy import text
 
+from ..store import graph_queries
 from . import build as _build
 from . import layout
 from .build import LAYERS, Graph, degrees, fused_of
@@ -73,9 +73,9 @@ class Mark:
 
 def store_mark(store) -> Mark:
     with store.engine.connect() as conn:
-        seq = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar() or 0)
-        cnt, mx = conn.execute(text("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM signals")).one()
-    return Mark(seq, int(cnt or 0), int(mx or 0))
+        seq = graph_queries.last_event_seq(conn)
+        cnt, mx = graph_queries.signals_mark(conn)
+    return Mark(seq, cnt, mx)
 
 
 def root_for(store) -> Path | None:

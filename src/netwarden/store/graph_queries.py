@@ -41,3 +41,14 @@ def account_signal_rows(conn: Connection, ids: Sequence[str], kinds: Iterable[st
     q = text("SELECT account_id, kind, subject_type, subject_id, weight, detail FROM signals WHERE account_id IN ("
              + ",".join(f":a{j}" for j in range(len(ids))) + ") AND kind IN " + kinds_sql(kinds) + " ORDER BY id")
     return conn.execute(q, {f"a{j}": a for j, a in enumerate(ids)}).all()
+
+
+def last_event_seq(conn: Connection) -> int:
+    """The newest event's sequence number (0 for an empty store): where a graph built now stands."""
+    return int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar() or 0)
+
+
+def signals_mark(conn: Connection) -> tuple[int, int]:
+    """(count, highest id) of the signals: a new or removed signal changes one of them (the priors' watermark)."""
+    cnt, mx = conn.execute(text("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM signals")).one()
+    return int(cnt or 0), int(mx or 0)
