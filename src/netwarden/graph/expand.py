@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
 import threading
@@ -25,7 +26,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 
 from .. import findings
 from ..errors import UserError
@@ -275,17 +275,14 @@ def _contributions(prep: Prepared, S: np.ndarray, w: np.ndarray, top: np.ndarray
 def _paths(prep: Prepared, seed_idx: list[int], top: np.ndarray, members: list[Candidate]) -> None:
     sub_nodes = np.array(list(dict.fromkeys([*seed_idx, *map(int, top)])), dtype=np.int64)
     sub = induced(prep.matrix[sub_nodes], sub_nodes)
-    cost = sub.copy()
-    cost.data = 1.0 + 1.0 / (1.0 + cost.data)  # fewest hops first, stronger ties break ties
     ns = len(dict.fromkeys(seed_idx))
-    dist, pred, _src = dijkstra(cost, directed=False, indices=list(range(ns)), min_only=True,
-                                return_predecessors=True)
+    dist, pred = shortest_paths(sub.indptr, sub.indices, 1.0 + 1.0 / (1.0 + sub.data), ns)
     local = {int(g): i for i, g in enumerate(sub_nodes)}
     g = prep.graph
     for c in members:
         i = local[g.index[c.account_id]]
-        if not np.isfinite(dist[i]):
-            # not reachable inside the candidate set: one step over the whole graph if there is one
+        if not math.isfinite(dist[i]):
+            # not reachable inside the candidate set
             c.path = []
             continue
         chain = [i]
@@ -295,6 +292,35 @@ def _paths(prep: Prepared, seed_idx: list[int], top: np.ndarray, members: list[C
         ids = [int(sub_nodes[k]) for k in chain]
         c.path = [g.ids[k] for k in ids]
         c.path_edges = ["+".join(g.edge_kinds(a, b)) for a, b in zip(ids, ids[1:], strict=False)]
+
+
+def shortest_paths(indptr: np.ndarray, indices: np.ndarray, cost: np.ndarray, sources: int) -> tuple[list[float], list[int]]:
+    """Dijkstra from nodes 0..sources-1 (distance to the nearest) over a symmetric CSR pattern.
+
+    Returns (dist, pred): inf where unreachable, pred -1 at the sources and unreachable nodes.
+    Plain heapq over a few hundred nodes: cheaper in a fresh process than importing scipy.sparse.csgraph
+    (~0.2-0.7 s); ties go to the smaller distance, then the smaller node index."""
+    n = len(indptr) - 1
+    ptr, idx, w = indptr.tolist(), indices.tolist(), cost.tolist()
+    dist = [math.inf] * n
+    pred = [-1] * n
+    done = [False] * n
+    heap = [(0.0, s) for s in range(min(sources, n))]
+    for _, s in heap:
+        dist[s] = 0.0
+    while heap:
+        d, u = heapq.heappop(heap)
+        if done[u]:
+            continue
+        done[u] = True
+        for j in range(ptr[u], ptr[u + 1]):
+            v = idx[j]
+            nd = d + w[j]
+            if nd < dist[v] and not done[v]:
+                dist[v] = nd
+                pred[v] = u
+                heapq.heappush(heap, (nd, v))
+    return dist, pred
 
 
 def attach_signals(store, members: list[Candidate], limit: int = 20) -> None:
