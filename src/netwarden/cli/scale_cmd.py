@@ -9,7 +9,7 @@ import typer
 from ..deps import require_extra
 from ..errors import UserError
 from ..ingest.formats import help_text as formats_help
-from .common import DB_OPT, JSON_OPT, emit, open_db
+from .common import DB_OPT, JSON_OPT, emit, open_db, settings
 
 KAFKA_OPT = typer.Option(..., "--kafka", help="Kafka bootstrap servers, host:port[,host:port...].")
 TOPIC_OPT = typer.Option("netwarden-events", "--topic", help="Topic of platform events (one JSON event per message).")
@@ -80,7 +80,7 @@ def worker(
     conf = _kv(consumer_option)
     _check_brokers(kafka, conf)
     store = open_db(db)
-    hooks = [] if no_signals else stream_hooks(store, terms, media)
+    hooks = [] if no_signals else stream_hooks(store, terms or settings().terms, media)
     stats = run_worker(store, kafka, topic, group, hooks=hooks, fmt=fmt, batch_size=batch_size, batch_ms=batch_ms,
                        media_root=str(media_root.resolve()) if media_root else None, start=start,
                        consumer_conf=conf, max_idle=max_idle, max_messages=max_messages)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, open_db, progress
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress, settings
 
 terms_app = typer.Typer(help="Operator term lists: validate, inspect, evaluate, propose hashtags.", no_args_is_help=True)
 
@@ -26,7 +25,7 @@ def register(app: typer.Typer) -> None:
 def _load(terms: str | None):
     from ..text.terms import demo_terms, load_terms
 
-    path = terms or os.environ.get("NETWARDEN_TERMS")
+    path = terms or settings().terms
     return load_terms(path) if path else demo_terms()
 
 
@@ -112,7 +111,7 @@ def rescan(
     try:
         with progress(not as_json) as p:
             task = p.add_task("rescanning", total=None)
-            out = rescan_text(store, terms=terms, since=since, on_progress=lambda n: p.advance(task, n))
+            out = rescan_text(store, terms=terms or settings().terms, since=since, on_progress=lambda n: p.advance(task, n))
     finally:
         store.close()
     added = ", ".join(f"{v} {k}" for k, v in out["added"].items())

@@ -5,12 +5,11 @@ Writes `term_hit` signals (with term, category, field, span, normalized form and
 posts, post link lists, bios and display names that match a link entry (every link signal type of
 netwarden.signal_types: url, domain, ...) of an enabled bank (suppressed when the link also matches a negative bank), and `contacts` rows. Every
 insert is insert-or-ignore on a deterministic key, so applying the same batch twice changes
-nothing. Without a term list (no --terms and no NETWARDEN_TERMS) only contacts and links run.
+nothing. Without a term list (no --terms, NETWARDEN_TERMS or config file `terms`) only contacts and links run.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,7 +89,7 @@ class LinkBanks:
 class TextSignals:
     def __init__(self, store, terms_path: str | None = None):
         self.store = store
-        path = terms_path or os.environ.get("NETWARDEN_TERMS") or None
+        path = terms_path or None  # the face passes the settings' terms (--terms, NETWARDEN_TERMS, the config file)
         self.source = TermSource(path) if path else None
         self.link_banks = LinkBanks()
 
