@@ -228,7 +228,8 @@ def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Setti
 # Settings that every reader takes from a Settings object. The others are still read from os.environ
 # by the module that uses them (docs/configuration.md lists the work left); until each is converted,
 # `export_legacy` hands their config-file values on as environment defaults, as before.
-PASSED_DOWN = frozenset({"db", "dead_letter", "four_eyes", "media_roots", "secure_cookies", "base_url", "secret", "terms"})
+PASSED_DOWN = frozenset({"db", "dead_letter", "four_eyes", "media_roots", "secure_cookies", "base_url", "secret", "terms",
+                         "labels"})
 
 
 def export_legacy(settings: Settings, env: typing.MutableMapping[str, str] | None = None) -> None:

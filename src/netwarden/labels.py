@@ -2,13 +2,14 @@
 
 A label is a short name (1-60 characters, letters, digits, space, '-', '_', '.', ':'), trimmed and
 lower-cased, so "Ban evader" and "ban evader " are one label. Operators may list the allowed
-labels in NETWARDEN_LABELS (comma-separated); when set, any other label is refused.
+labels in the `labels` setting (NETWARDEN_LABELS or the config file, comma-separated); the face
+passes them to `add`, and when any are set every other label is refused.
 """
 
 from __future__ import annotations
 
-import os
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
@@ -23,9 +24,9 @@ from .store.upsert import insert_ignore
 LABEL_RE = re.compile(r"[a-z0-9][a-z0-9 _.:-]{0,59}")
 
 
-def allowed() -> list[str] | None:
-    raw = os.environ.get("NETWARDEN_LABELS", "").strip()
-    return [normalize(x) for x in raw.split(",") if x.strip()] if raw else None
+def allowed(configured: Iterable[str] = ()) -> list[str] | None:
+    """The allowed labels, normalized, from the settings' `labels`; None when any label may be set."""
+    return [normalize(x) for x in configured if x.strip()] or None
 
 
 def normalize(label: str) -> str:
@@ -35,11 +36,11 @@ def normalize(label: str) -> str:
     return s
 
 
-def add(conn: Connection, account_id: str, label: str, actor: str) -> str:
+def add(conn: Connection, account_id: str, label: str, actor: str, allowed_labels: Iterable[str] = ()) -> str:
     s = normalize(label)
-    ok = allowed()
+    ok = allowed(allowed_labels)
     if ok is not None and s not in ok:
-        raise UserError(f"Label {s!r} is not in NETWARDEN_LABELS ({', '.join(ok)}).")
+        raise UserError(f"Label {s!r} is not one of the allowed labels ({', '.join(ok)}; setting `labels`, NETWARDEN_LABELS).")
     if conn.execute(select(t.accounts.c.id).where(t.accounts.c.id == account_id)).first() is None:
         raise UserError(f"Account {account_id} is not in the store.")
     there = conn.execute(select(account_labels.c.label).where(account_labels.c.account_id == account_id,

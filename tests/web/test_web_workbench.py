@@ -276,8 +276,9 @@ def test_side_panel_decides_and_moves_on_to_the_next_member(web_store, browser):
         server.stop()
 
 
-def test_labels_are_added_removed_audited_and_in_the_history(web_store, client, monkeypatch):
+def test_labels_are_added_removed_audited_and_in_the_history(web_store, client, monkeypatch, tmp_path):
     from netwarden import audit, labels
+    from netwarden.config import load
 
     aid = web_store["seed"]
     h = {"X-CSRF-Token": client.csrf}
@@ -287,7 +288,10 @@ def test_labels_are_added_removed_audited_and_in_the_history(web_store, client, 
     doc = lxml.html.fromstring(client.get(f"/accounts/{aid}").text)
     assert [x.text_content() for x in doc.xpath("//p[@id='labels']/span[contains(@class,'label')]")] == ["ban evader"]
     assert client.post(f"/accounts/{aid}/labels", headers=h, data={"label": "<b>x</b>"}).status_code == 400
-    monkeypatch.setenv("NETWARDEN_LABELS", "ban evader, trusted reporter")
+    # the allowed labels come from the app's settings (here a config file's), not from os.environ
+    (tmp_path / "netwarden.toml").write_text('labels = ["ban evader", " Trusted Reporter"]\n')
+    monkeypatch.setenv("NETWARDEN_LABELS", "other")
+    monkeypatch.setattr(client.app.state, "settings", load(env={}, cwd=tmp_path))
     assert client.post(f"/accounts/{aid}/labels", headers=h, data={"label": "other"}).status_code == 400
     client.post(f"/accounts/{aid}/labels", headers=h, data={"label": "ban evader", "remove": "1"})
     with web_store["store"].engine.connect() as conn:

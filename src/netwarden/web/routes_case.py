@@ -366,7 +366,10 @@ def account_label(request: Request, aid: str, label: str = Form(...), remove: st
     aid = segment(aid)
     with store(request).engine.begin() as conn:
         try:
-            (labels.remove if remove else labels.add)(conn, aid, label, user.name)
+            if remove:
+                labels.remove(conn, aid, label, user.name)
+            else:
+                labels.add(conn, aid, label, user.name, settings(request).labels)
         except UserError as e:
             raise HTTPException(400, str(e)) from None
     return RedirectResponse(f"/accounts/{urlpart(aid)}#labels", status_code=303)
