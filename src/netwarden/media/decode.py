@@ -59,15 +59,21 @@ class MediaError(UserError):
 
 @dataclass
 class Decoded:
-    """An image decoded to RGB uint8 (H x W x 3), with facts about the source."""
+    """An image decoded to RGB uint8 (H x W x 3), with facts about the source.
 
-    rgb: np.ndarray
+    With `decode(..., luma=True)` a JPEG comes back as its luma plane only: `grey` is H x W uint8
+    (the JPEG's own Y channel, chroma never decoded or upsampled) and `rgb` is None. Every other
+    image still comes back as `rgb`.
+    """
+
+    rgb: np.ndarray | None
     format: str | None
     mode: str  # the source's Pillow mode
     width: int  # of the source, after EXIF orientation
     height: int
     frames: int  # number of frames in the source (1 for stills)
     scale: int = 1  # >1 when a reduced-size decode (JPEG draft) was used
+    grey: np.ndarray | None = None  # H x W uint8 luma, only with luma=True on a JPEG
 
 
 # ---------------------------------------------------------------------------------------- limits
@@ -282,7 +288,7 @@ except ImportError:  # pragma: no cover
     struct_error = ValueError  # type: ignore[assignment,misc]
 
 
-def _frame(img: Image.Image, name: str, frames: int, scale: int, source_mode: str) -> Decoded:
+def _frame(img: Image.Image, name: str, frames: int, scale: int, source_mode: str, grey: bool = False) -> Decoded:
     _load(img, name)
     try:
         with warnings.catch_warnings():
@@ -290,9 +296,17 @@ def _frame(img: Image.Image, name: str, frames: int, scale: int, source_mode: st
             oriented = ImageOps.exif_transpose(img)
     except Exception:  # a broken EXIF block must not lose the image
         oriented = img
-    rgb = to_rgb(oriented, name)
+    if grey:
+        try:
+            plane = np.asarray(oriented if oriented.mode == "L" else oriented.convert("L"), dtype=np.uint8)
+        except (ValueError, OSError) as e:
+            raise MediaError(name, "unsupported", f"mode {oriented.mode}: {e}") from None
+        rgb = None
+    else:
+        plane, rgb = None, to_rgb(oriented, name)
     return Decoded(
         rgb=rgb,
+        grey=plane,
         format=img.format,
         mode=source_mode,
         width=oriented.size[0] * scale,
@@ -310,12 +324,16 @@ def decode(
     max_pixels: int | None = None,
     time_limit: float | None = None,
     reduce_to: int | None = None,
+    luma: bool = False,
 ) -> Decoded:
     """Decode the first frame of an image file (or bytes) to RGB, within the limits.
 
     reduce_to: when set, a JPEG larger than this many pixels on its shorter side is decoded at a
     reduced size (1/2, 1/4 or 1/8 in the DCT domain, Pillow's `draft`) whose shorter side is still
     at least `reduce_to`. Used by the fast hashing path; the result is a smaller image.
+    luma: when set, a JPEG in YCbCr or greyscale is decoded to its luma plane only (`grey`, with
+    `rgb` None): libjpeg outputs the Y channel and never decodes or upsamples the chroma. Other
+    images (and CMYK JPEGs) are decoded to `rgb` as usual.
     """
     if isinstance(source, bytes | bytearray | memoryview):
         data = bytes(source)
@@ -330,7 +348,7 @@ def decode(
     limit = TIME_LIMIT if time_limit is None else time_limit
 
     def run() -> Decoded:
-        return _decode_data(data, name, px, reduce_to)
+        return _decode_data(data, name, px, reduce_to, luma)
 
     if _alarm_usable(limit):
         with _time_limit(limit, name):
@@ -340,23 +358,26 @@ def decode(
     return run()
 
 
-def _decode_data(data: bytes, name: str, px: int, reduce_to: int | None) -> Decoded:
+def _decode_data(data: bytes, name: str, px: int, reduce_to: int | None, luma: bool = False) -> Decoded:
     img = _open(data, name, px)
     frames = int(getattr(img, "n_frames", 1) or 1)
     source_mode = img.mode
     scale = 1
-    if reduce_to and img.format == "JPEG" and img.mode in ("RGB", "L", "CMYK", "YCbCr"):
+    grey = luma and img.format == "JPEG" and img.mode in ("RGB", "L", "YCbCr")
+    if img.format == "JPEG" and img.mode in ("RGB", "L", "CMYK", "YCbCr") and (reduce_to or grey):
         w, h = img.size
         short = min(w, h)
         target = 1
         for k in (8, 4, 2):
-            if short // k >= reduce_to:
+            if reduce_to and short // k >= reduce_to:
                 target = k
                 break
-        if target > 1:
+        if grey:
+            img.draft("L", (w // target, h // target))
+        elif target > 1:
             img.draft(img.mode if img.mode != "YCbCr" else "RGB", (w // target, h // target))
-            scale = max(1, round(w / img.size[0]))
-    return _frame(img, name, frames, scale, source_mode)
+        scale = max(1, round(w / img.size[0]))
+    return _frame(img, name, frames, scale, source_mode, grey)
 
 
 def decode_frames(
