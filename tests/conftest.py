@@ -12,6 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = Path(os.environ.get("NETWARDEN_TESTDATA", ROOT.parent / "shared" / "testdata"))
 sys.path.insert(0, str(Path(__file__).parent))
+# the ahead-of-time push kernel (`graph build` compiles it once per kernel source) stays out of ~/.cache
+os.environ.setdefault("NETWARDEN_KERNEL_DIR", str(ROOT / ".pytest_cache" / "netwarden-kernels"))
 
 _db_counter = itertools.count()
 

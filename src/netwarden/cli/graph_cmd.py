@@ -175,7 +175,7 @@ def graph_build(
     """Bring the graph snapshot up to the store's events and signals (refresh, or rebuild with --full)."""
     import time
 
-    from ..graph import snapshot
+    from ..graph import push, snapshot
 
     store = open_db(db)
     root = _snapshot_root(store)
@@ -183,7 +183,13 @@ def graph_build(
     with progress(not as_json) as p:
         p.add_task("building the graph snapshot", total=None)
         _, _, mark, how = snapshot.ensure(store, root, full=full)
-    out = {**snapshot.status(store, root), "how": how, "seconds": round(time.perf_counter() - t0, 2)}
+        # the push kernel compiled ahead of time (once per kernel version), so later processes skip numba
+        try:
+            kernel = push.build_kernel()
+        except Exception as e:  # no C compiler, say: expand still works, by numba's JIT
+            kernel = f"not compiled ({type(e).__name__}: {e}); expand uses numba's JIT"
+    out = {**snapshot.status(store, root), "how": how, "seconds": round(time.perf_counter() - t0, 2),
+           "kernel": str(kernel) if kernel else None}
     emit(out, as_json, f"graph snapshot {out.get('version')} ({how}, {out['seconds']} s): {_status_line(out)}")
 
 

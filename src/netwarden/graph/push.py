@@ -1,94 +1,139 @@
-"""Local personalized PageRank by push (Andersen-Chung-Lang), compiled with numba.
+"""Local personalized PageRank by push (Andersen-Chung-Lang), compiled.
 
 Work depends on 1/(alpha*eps), not on the graph's size: only nodes whose residual exceeds
 eps times their degree are ever pushed.
+
+The kernel (:mod:`._push_kernel`) is compiled ahead of time by numba.pycc into a small extension
+module under ``$NETWARDEN_KERNEL_DIR`` (default ``~/.cache/netwarden/kernels``; ``off`` disables it),
+named by a digest of the kernel's source, Python and numpy: a fresh process imports it in a few ms,
+without importing numba or loading numba's per-process cache (0.5-1 s). :func:`build_kernel` makes
+it (`netwarden graph build` calls it); without it, or for dtypes it was not built for, the same
+source runs under ``numba.njit(cache=True)`` and gives the same results (tested).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import tempfile
+from pathlib import Path
+
 import numpy as np
-from numba import njit
+
+_KERNEL_SRC = Path(__file__).with_name("_push_kernel.py")
+# (indptr, indices, data) dtypes compiled ahead of time; degrees, seeds and mass are always f8, i8, f8
+_AOT_DTYPES = [("i4", "i4", "f4"), ("i4", "i4", "f8"), ("i8", "i8", "f4"), ("i8", "i8", "f8"), ("i8", "i4", "f4"),
+               ("i8", "i4", "f8")]
+_loaded: dict[str, object] = {}
 
 
-@njit(cache=True)
-def _push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes):  # pragma: no cover - compiled
-    n = deg.shape[0]
-    p = np.zeros(n)
-    r = np.zeros(n)
-    inq = np.zeros(n, dtype=np.bool_)
-    cap = 1024
-    queue = np.empty(cap, dtype=np.int64)
-    head = 0
-    tail = 0
-    touched = np.empty(cap, dtype=np.int64)
-    nt = 0
-    seen = np.zeros(n, dtype=np.bool_)
-    for i in range(seeds.shape[0]):
-        s = seeds[i]
-        r[s] += mass[i]
-        if not seen[s]:
-            seen[s] = True
-            if nt == touched.shape[0]:
-                touched = np.concatenate((touched, np.empty(touched.shape[0], dtype=np.int64)))
-            touched[nt] = s
-            nt += 1
-        if not inq[s]:
-            inq[s] = True
-            if tail == queue.shape[0]:
-                queue = np.concatenate((queue, np.empty(queue.shape[0], dtype=np.int64)))
-            queue[tail] = s
-            tail += 1
-    pushes = 0
-    while head < tail and pushes < max_pushes:
-        u = queue[head]
-        head += 1
-        inq[u] = False
-        ru = r[u]
-        du = deg[u]
-        if du <= 0.0:
-            p[u] += ru
-            r[u] = 0.0
-            continue
-        if ru < eps * du:
-            continue
-        pushes += 1
-        p[u] += alpha * ru
-        r[u] = 0.0
-        share = (1.0 - alpha) * ru / du
-        for j in range(indptr[u], indptr[u + 1]):
-            v = indices[j]
-            r[v] += share * data[j]
-            if not seen[v]:
-                seen[v] = True
-                if nt == touched.shape[0]:
-                    touched = np.concatenate((touched, np.empty(touched.shape[0], dtype=np.int64)))
-                touched[nt] = v
-                nt += 1
-            if not inq[v] and r[v] >= eps * deg[v]:
-                inq[v] = True
-                if tail == queue.shape[0]:
-                    # compact the consumed head before growing
-                    queue = np.concatenate((queue[head:tail], np.empty(queue.shape[0], dtype=np.int64)))
-                    tail -= head
-                    head = 0
-                queue[tail] = v
-                tail += 1
-    t = touched[:nt]
-    return t, p[t], r[t], pushes
+def kernel_dir() -> Path | None:
+    d = os.environ.get("NETWARDEN_KERNEL_DIR")
+    if d == "off":
+        return None
+    return Path(d) if d else Path.home() / ".cache" / "netwarden" / "kernels"
+
+
+def _module_name() -> str:
+    h = hashlib.sha256(_KERNEL_SRC.read_bytes())
+    h.update(f"{sys.version_info[:2]} {np.__version__} {importlib.machinery.EXTENSION_SUFFIXES[0]}".encode())
+    return "nw_push_" + h.hexdigest()[:16]
+
+
+def _aot():
+    """The ahead-of-time compiled module, or None."""
+    if "aot" in _loaded:
+        return _loaded["aot"]
+    mod = None
+    d = kernel_dir()
+    if d is not None:
+        name = _module_name()
+        path = d / (name + importlib.machinery.EXTENSION_SUFFIXES[0])
+        if path.exists():
+            try:
+                spec = importlib.util.spec_from_file_location(name, path)
+                mod = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(mod)
+            except ImportError:
+                mod = None  # built for another platform or damaged: the JIT path still works
+    _loaded["aot"] = mod
+    return mod
+
+
+def _jit():
+    if "jit" not in _loaded:
+        from numba import njit
+
+        from . import _push_kernel
+
+        _loaded["jit"] = njit(cache=True)(_push_kernel.push)
+    return _loaded["jit"]
+
+
+def _code(a: np.ndarray) -> str:
+    return a.dtype.str[1:]
+
+
+def build_kernel(directory: Path | None = None) -> Path | None:
+    """Compile the push kernel ahead of time (tens of seconds, once per kernel source and Python/numpy).
+
+    Written to a temporary folder and renamed into place, so a process never imports a half-written
+    module. Returns its path, or None when disabled (``NETWARDEN_KERNEL_DIR=off``)."""
+    d = directory or kernel_dir()
+    if d is None:
+        return None
+    name = _module_name()
+    target = d / (name + importlib.machinery.EXTENSION_SUFFIXES[0])
+    if target.exists():
+        return target
+    import warnings
+
+    with warnings.catch_warnings():  # pending deprecation since numba 0.57, no replacement yet: pinned by our tests
+        warnings.simplefilter("ignore")
+        from numba.pycc import CC
+
+    from . import _push_kernel
+
+    d.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=d, prefix=".build-") as tmp:
+        cc = CC(name)
+        cc.output_dir = tmp
+        cc.verbose = False
+        for ptr, idx, dat in _AOT_DTYPES:
+            sig = (f"Tuple((i8[:], f8[:], f8[:], i8))({ptr}[:], {idx}[:], {dat}[:], f8[:], i8[:], f8[:], f8, f8, i8)")
+            cc.export(f"push_{ptr}_{idx}_{dat}", sig)(_push_kernel.push)
+        cc.compile()
+        built = next(Path(tmp).glob(name + "*"))
+        os.replace(built, target)
+    _loaded.pop("aot", None)
+    return target
 
 
 def ppr_push(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, deg: np.ndarray, seeds: np.ndarray,
              alpha: float = 0.1, eps: float = 1e-7, max_pushes: int = 5_000_000,
-             mass: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Approximate PPR from `seeds` (mass split evenly unless given). Returns (nodes, p, residual)."""
+             mass: np.ndarray | None = None, compiled: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Approximate PPR from `seeds` (mass split evenly unless given). Returns (nodes, p, residual).
+
+    `compiled`: "auto" (the ahead-of-time module when there is one for these dtypes, else the JIT),
+    "aot" (that module or an error), "jit"."""
     seeds = np.asarray(seeds, dtype=np.int64)
     if mass is None:
         mass = np.full(len(seeds), 1.0 / max(1, len(seeds)))
     # int32 or int64 indices, float32 or float64 weights, as the graph holds them (no copy); read-only
     # views so arrays from memory and from a mapped snapshot share one compiled version per dtype
     indptr, indices, data, deg = (_readonly(a) for a in (indptr, indices, data, np.asarray(deg, dtype=np.float64)))
-    nodes, p, r, _ = _push(indptr, indices, data, deg, seeds,
-                           np.asarray(mass, dtype=np.float64), float(alpha), float(eps), int(max_pushes))
+    args = (indptr, indices, data, deg, seeds, np.asarray(mass, dtype=np.float64), float(alpha), float(eps),
+            int(max_pushes))
+    fn = None
+    if compiled != "jit":
+        mod = _aot()
+        fn = getattr(mod, f"push_{_code(indptr)}_{_code(indices)}_{_code(data)}", None) if mod is not None else None
+        if fn is None and compiled == "aot":
+            raise RuntimeError("no ahead-of-time push kernel for these dtypes (netwarden.graph.push.build_kernel)")
+    nodes, p, r, _ = (fn or _jit())(*args)
     return nodes, p, r
 
 
@@ -96,3 +141,7 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     v = np.asarray(a).view()
     v.flags.writeable = False
     return v
+
+
+if __name__ == "__main__":
+    print(build_kernel())

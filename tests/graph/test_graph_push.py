@@ -1,0 +1,70 @@
+"""The push kernel compiled ahead of time (numba.pycc) gives exactly what the JIT gives."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from netwarden.graph import push
+from netwarden.graph.push import build_kernel, ppr_push
+
+
+@pytest.fixture(scope="module")
+def kernel():
+    path = build_kernel()  # into $NETWARDEN_KERNEL_DIR (tests/conftest.py): compiled once per kernel source
+    assert path is not None and path.exists()
+    return path
+
+
+def _graph(seed, n, ptr, idx, dat):
+    m = sp.random(n, n, density=0.03, random_state=seed, format="csr")
+    m = (m + m.T).tocsr()
+    m.data = (m.data * 3).astype(dat)
+    indptr, indices = m.indptr.astype(ptr), m.indices.astype(idx)
+    deg = np.asarray(m.sum(axis=1), dtype=np.float64).ravel()
+    return indptr, indices, m.data, deg
+
+
+@pytest.mark.parametrize(("ptr", "idx", "dat"), [("i4", "i4", "f4"), ("i4", "i4", "f8"), ("i8", "i8", "f4"),
+                                                 ("i8", "i4", "f8")])
+def test_ahead_of_time_kernel_equals_jit(kernel, ptr, idx, dat):
+    for seed in range(3):
+        indptr, indices, data, deg = _graph(seed, 400, ptr, idx, dat)
+        seeds = np.array([0, 7, 7 + seed])
+        a = ppr_push(indptr, indices, data, deg, seeds, alpha=0.1, eps=1e-6, compiled="aot")
+        b = ppr_push(indptr, indices, data, deg, seeds, alpha=0.1, eps=1e-6, compiled="jit")
+        assert len(a[0]) > 10
+        for x, y in zip(a, b, strict=True):
+            assert np.array_equal(x, y)
+
+
+def test_fresh_process_ranks_the_same_without_importing_numba(kernel, tmp_path):
+    indptr, indices, data, deg = _graph(5, 300, "i4", "i4", "f4")
+    np.savez(tmp_path / "g.npz", indptr=indptr, indices=indices, data=data, deg=deg)
+    code = (
+        "import sys, numpy as np\n"
+        "from netwarden.graph.push import ppr_push\n"
+        f"g = np.load({str(tmp_path / 'g.npz')!r})\n"
+        "n, p, r = ppr_push(g['indptr'], g['indices'], g['data'], g['deg'], [1, 2], eps=1e-6)\n"
+        "np.save(sys.argv[1], p[np.lexsort((n, -p))]); print('numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.npy")], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"
+    n, p, _ = ppr_push(indptr, indices, data, deg, [1, 2], eps=1e-6, compiled="jit")
+    assert np.array_equal(np.load(tmp_path / "p.npy"), p[np.lexsort((n, -p))])
+
+
+def test_without_a_compiled_kernel_the_jit_runs(monkeypatch, tmp_path):
+    monkeypatch.setenv("NETWARDEN_KERNEL_DIR", str(tmp_path / "empty"))
+    monkeypatch.setattr(push, "_loaded", {})
+    indptr, indices, data, deg = _graph(1, 200, "i4", "i4", "f4")
+    nodes, p, _ = ppr_push(indptr, indices, data, deg, [0])
+    assert "jit" in push._loaded and push._loaded["aot"] is None
+    assert p.sum() > 0.5 and 0 in nodes.tolist()
+    with pytest.raises(RuntimeError, match="ahead-of-time"):
+        ppr_push(indptr, indices, data, deg, [0], compiled="aot")
