@@ -76,6 +76,20 @@ def test_incremental_add_is_matchable_immediately_and_remove_works():
     assert len(ix) == TAIL_MAX + 12 and 10_000_002 in ix.search(new)[1].tolist()
 
 
+@pytest.mark.parametrize("mode", ["exact", "approx"])
+def test_rows_removed_from_the_tail_stay_removed_after_the_next_add(mode):
+    rng = np.random.default_rng(3)
+    h = rng.integers(0, 256, (4, 32), dtype=np.uint8)
+    ix = PdqIndex(mode=mode)
+    ix.add(h[:2], [1, 2])
+    assert ix.remove([1]) == 1 and len(ix) == 1
+    ix.add(h[2:3], [3])  # re-indexes the tail
+    ix.add(h[3:4], [1])  # the removed id again, with another hash
+    q, i, d = ix.search(h)
+    assert sorted(zip(q.tolist(), i.tolist(), strict=True)) == [(1, 2), (2, 3), (3, 1)]
+    assert ix.remove([1, 2, 3]) == 3 and len(ix) == 0 and not len(ix.search(h)[0])
+
+
 def test_many_small_adds_merge_segments_and_stay_exact():
     rng = np.random.default_rng(2)
     bank = clustered(3000, rng)

@@ -139,6 +139,10 @@ class _Segment:
         return (self.h64.nbytes + self.ids.nbytes + self.alive.nbytes
                 + self.offsets.nbytes + self.rows.nbytes)
 
+    def hashes(self, rows: np.ndarray) -> np.ndarray:
+        """The (k, 32) uint8 hashes of these rows."""
+        return np.ascontiguousarray(self.h64[rows]).view(np.uint8).reshape(-1, 32)
+
     def search(self, layout: Layout, qkeys: np.ndarray, q64: np.ndarray, radius: int):
         """Return (query index, row, distance) arrays of rows within `radius`."""
         masks = self.masks
@@ -270,6 +274,13 @@ class _CompactSegment:
         keep = self.live()
         return self.w[keep], self.ids[keep].astype(np.int64)
 
+    def hashes(self, rows: np.ndarray) -> np.ndarray:
+        """The (k, 32) uint8 hashes of these rows (the stored words put back through the inverse permutation)."""
+        pw = np.ascontiguousarray(self.w[rows]).view(np.uint8).reshape(-1, 32)
+        out = np.empty((len(pw), 4), dtype=np.uint64)
+        K.permute_bits(pw, _INV_LUT, np.arange(len(pw), dtype=np.int64), out)
+        return out.view(np.uint8).reshape(-1, 32)
+
     def search(self, qw: np.ndarray, radius: int):
         cap = max(4096, 256 * len(qw))
         while True:
@@ -394,7 +405,17 @@ class PdqIndex:
         """Mark every row with one of these ids dead. Returns the number of rows removed."""
         want = np.asarray(list(ids), dtype=np.int64)
         n = 0
-        for s in self._all_segments():
+        if self._tail is not None:
+            # The tail is re-indexed from _tail_h / _tail_ids on every add: drop the rows there (and
+            # re-index now), or the next add would bring them back to life.
+            keep = ~np.isin(self._tail_ids[0], want)
+            n += int((~keep).sum())
+            if not keep.all():
+                self._tail_h, self._tail_ids = [self._tail_h[0][keep]], [self._tail_ids[0][keep]]
+                self._tail = self._segment(self._tail_h[0], self._tail_ids[0]) if keep.any() else None
+                if self._tail is None:
+                    self._tail_h, self._tail_ids = [], []
+        for s in self.segments:
             hit = np.isin(s.ids, want) & s.live()
             k = int(hit.sum())
             if k:
@@ -408,13 +429,15 @@ class PdqIndex:
 
     # ------------------------------------------------------------------------------- querying
 
-    def search(self, queries, radius: int | None = None, batch: int = 4096):
-        """Range search. Returns (query_index, id, distance) int64 arrays, sorted by query then distance."""
+    def search(self, queries, radius: int | None = None, batch: int = 4096, with_hashes: bool = False):
+        """Range search. Returns (query_index, id, distance) int64 arrays, sorted by query then distance;
+        with_hashes, also the (n, 32) uint8 bank hashes found (read back from the index's own rows, so
+        a caller needs no copy of them)."""
         r = self.radius if radius is None else radius
         if r > self.radius and self.layout.exact:
             raise ValueError(f"exact index built for radius {self.radius}, asked for {r}")
         q8 = np.ascontiguousarray(hex_to_u8(queries))
-        outs_q, outs_id, outs_d = [], [], []
+        outs_q, outs_id, outs_d, outs_h = [], [], [], []
         for s0 in range(0, len(q8), batch):
             qb = q8[s0: s0 + batch]
             if self.layout.exact:
@@ -431,11 +454,15 @@ class PdqIndex:
                     outs_q.append(qi + s0)
                     outs_id.append(seg.ids[rows].astype(np.int64))
                     outs_d.append(d)
+                    if with_hashes:
+                        outs_h.append(seg.hashes(rows))
         if not outs_q:
             e = np.zeros(0, dtype=np.int64)
-            return e, e, e
+            return (e, e, e, np.zeros((0, 32), dtype=np.uint8)) if with_hashes else (e, e, e)
         q, i, d = np.concatenate(outs_q), np.concatenate(outs_id), np.concatenate(outs_d)
         order = np.lexsort((i, d, q))
+        if with_hashes:
+            return q[order], i[order], d[order], np.concatenate(outs_h)[order]
         return q[order], i[order], d[order]
 
     # ------------------------------------------------------------------------------- persistence

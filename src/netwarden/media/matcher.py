@@ -64,6 +64,91 @@ class MatchResult:
                 "negatives": [m.to_dict() for m in self.negatives], "unusable": self.unusable}
 
 
+class PdqEntries:
+    """Bank and label of every PDQ entry, as arrays: sorted int64 entry ids beside int32 bank ids and
+    int32 label codes (labels interned: one string per distinct label). 16 bytes an entry, against
+    ~200 for a dict of tuples; the hash itself is not kept here, the index hands it back on a hit.
+
+    Entry ids come from the store in increasing order, so adds append (amortised, in place); an add
+    of lower or already-present ids is merged in, the later add winning like a dict assignment.
+    """
+
+    def __init__(self):
+        self.n = 0
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._bank = np.zeros(0, dtype=np.int32)
+        self._label = np.zeros(0, dtype=np.int32)
+        self.labels: list[str] = [""]
+        self._label_code: dict[str, int] = {"": 0}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def nbytes(self) -> int:
+        return self._ids.nbytes + self._bank.nbytes + self._label.nbytes
+
+    def _code(self, label: str) -> int:
+        c = self._label_code.get(label)
+        if c is None:
+            c = self._label_code[label] = len(self.labels)
+            self.labels.append(label)
+        return c
+
+    def add(self, ids: list[int], banks: list[int], labels: list[str]) -> None:
+        if not ids:
+            return
+        ids_a = np.asarray(ids, dtype=np.int64)
+        bank_a = np.asarray(banks, dtype=np.int32)
+        label_a = np.fromiter((self._code(x) for x in labels), dtype=np.int32, count=len(labels))
+        if len(ids_a) > 1 and not (np.diff(ids_a) > 0).all():  # sort; the last of repeated ids wins
+            order = np.argsort(ids_a, kind="stable")
+            ids_a, bank_a, label_a = ids_a[order], bank_a[order], label_a[order]
+            last = np.append(ids_a[1:] != ids_a[:-1], True)
+            ids_a, bank_a, label_a = ids_a[last], bank_a[last], label_a[last]
+        n = self.n
+        if n and ids_a[0] <= self._ids[n - 1]:  # not a pure append: merge
+            ids = self._ids[:n]
+            pos = np.searchsorted(ids, ids_a)
+            have = pos < n
+            have[have] = ids[pos[have]] == ids_a[have]
+            self._bank[pos[have]], self._label[pos[have]] = bank_a[have], label_a[have]
+            new = ~have
+            self._ids = np.insert(ids, pos[new], ids_a[new])
+            self._bank = np.insert(self._bank[:n], pos[new], bank_a[new])
+            self._label = np.insert(self._label[:n], pos[new], label_a[new])
+            self.n = len(self._ids)
+            return
+        end = n + len(ids_a)
+        if end > len(self._ids):  # grow by a quarter at least: amortised appends, little slack
+            cap = max(end, n + n // 4)
+            for a in ("_ids", "_bank", "_label"):
+                old = getattr(self, a)
+                grown = np.empty(cap, dtype=old.dtype)
+                grown[:n] = old[:n]
+                setattr(self, a, grown)
+        self._ids[n:end], self._bank[n:end], self._label[n:end] = ids_a, bank_a, label_a
+        self.n = end
+
+    def remove(self, ids) -> None:
+        ids_a = np.unique(np.asarray(list(ids), dtype=np.int64))
+        if not self.n or not len(ids_a):
+            return
+        keep = ~np.isin(self._ids[: self.n], ids_a, assume_unique=True)
+        self._ids, self._bank, self._label = (a[: self.n][keep] for a in (self._ids, self._bank, self._label))
+        self.n = len(self._ids)
+
+    def lookup(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(found, bank id, label code) for each of these entry ids; bank and label are 0 where not found."""
+        ids = np.asarray(ids, dtype=np.int64)
+        pos = np.searchsorted(self._ids[: self.n], ids)
+        found = pos < self.n
+        found[found] = self._ids[pos[found]] == ids[found]
+        bank = np.zeros(len(ids), dtype=np.int32)
+        label = np.zeros(len(ids), dtype=np.int32)
+        bank[found], label[found] = self._bank[pos[found]], self._label[pos[found]]
+        return found, bank, label
+
+
 class Matcher:
     """All enabled banks in memory: exact dicts for MD5/SHA-256, one PdqIndex, vPDQ lists."""
 
@@ -73,13 +158,13 @@ class Matcher:
         self.radius = max([b.threshold for b in enabled] + [31])
         self.index = PdqIndex(mode=index_mode, radius=self.radius)
         self.exact: dict[tuple[str, str], list[tuple[int, int, str]]] = {}  # (type, hex) -> [(entry, bank, label)]
-        self.pdq_meta: dict[int, tuple[int, str, str]] = {}  # entry id -> (bank, hex, label)
+        self.pdq_meta = PdqEntries()  # entry id -> bank, label (the hash comes back from the index)
         self.videos: list[tuple[int, int, str, list[dict]]] = []  # (entry, bank, label, frames)
         self.max_entry_id = 0
 
     def add_entries(self, entries: list[dict]) -> int:
         """Add bank entries ({id, bank_id, signal_type, signal, label}); returns how many were used."""
-        pdq_ids, pdq_hex = [], []
+        pdq_ids, pdq_hex, pdq_bank, pdq_label = [], [], [], []
         used = 0
         for e in entries:
             self.max_entry_id = max(self.max_entry_id, int(e["id"]))
@@ -96,12 +181,14 @@ class Matcher:
             elif t.matching == "pdq":
                 pdq_ids.append(int(e["id"]))
                 pdq_hex.append(sig)
-                self.pdq_meta[int(e["id"])] = (bank.id, sig, e.get("label") or "")
+                pdq_bank.append(bank.id)
+                pdq_label.append(e.get("label") or "")
             elif t.matching == "vpdq":
                 frames = vpdq_frames(sig)
                 self.videos.append((int(e["id"]), bank.id, e.get("label") or "", frames))
         if pdq_ids:
             self.index.add(hex_to_u8(pdq_hex), np.array(pdq_ids, dtype=np.int64))
+            self.pdq_meta.add(pdq_ids, pdq_bank, pdq_label)
         return used
 
     def remove_entries(self, entry_ids: list[int]) -> None:
@@ -110,8 +197,7 @@ class Matcher:
         for k in list(self.exact):
             self.exact[k] = [t for t in self.exact[k] if t[0] not in ids]
         self.videos = [v for v in self.videos if v[0] not in ids]
-        for i in ids:
-            self.pdq_meta.pop(i, None)
+        self.pdq_meta.remove(ids)
 
     def match(self, h: MediaHashes) -> MatchResult:
         return self.match_many([h])[0]
@@ -142,20 +228,20 @@ class Matcher:
                 q_owner.append(n)
                 q_variant.append(name)
         if q_hex and len(self.index):
-            qi, ids, dist = self.index.search(hex_to_u8(q_hex))
+            qi, ids, dist, h8 = self.index.search(hex_to_u8(q_hex), with_hashes=True)
+            known, bank_ids, label_codes = self.pdq_meta.lookup(ids)
+            labels = self.pdq_meta.labels
             best: dict[tuple[int, int], Match] = {}
-            for q, i, d in zip(qi.tolist(), ids.tolist(), dist.tolist(), strict=True):
-                meta = self.pdq_meta.get(i)
-                if meta is None:
-                    continue
-                bank_id, sig, label = meta
-                b = self.banks[bank_id]
+            for k in np.flatnonzero(known).tolist():
+                q, i, d = int(qi[k]), int(ids[k]), int(dist[k])
+                b = self.banks[int(bank_ids[k])]
                 if d > b.threshold:
                     continue
                 n = q_owner[q]
                 prev = best.get((n, i))
                 if prev is None or d < prev.distance or (d == prev.distance and q_variant[q] == "orig"):
-                    best[(n, i)] = Match(b.name, b.id, i, "pdq", sig, label, d, q_variant[q], b.negative)
+                    best[(n, i)] = Match(b.name, b.id, i, "pdq", h8[k].tobytes().hex(), labels[label_codes[k]], d,
+                                         q_variant[q], b.negative)
             for (n, _), m in best.items():
                 found[n].append(m)
         # vPDQ: video against bank videos
