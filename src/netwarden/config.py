@@ -52,6 +52,8 @@ class Settings:
                            shown="none (contacts and links only)")
     graph_dir: str | None = _s(None, "where the graph snapshot lives (docs/graph.md); `off` builds the graph in each "
                                "process instead", shown="`<db file>.graph` beside a SQLite store; none for PostgreSQL")
+    kernel_dir: str | None = _s(None, "where `graph build` puts the push kernel compiled ahead of time (docs/graph.md); "
+                                "`off` uses numba's JIT in each process", shown="`~/.cache/netwarden/kernels`")
     coop_user_types: tuple[str, ...] = _s((), "comma-separated Coop item types that are user accounts (docs/formats.md)",
                                           shown="none")
     mastodon_child_safety_rules: tuple[str, ...] = _s(
