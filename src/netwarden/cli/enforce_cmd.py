@@ -8,7 +8,7 @@ import typer
 
 from ..enforce.adapters import adapters_help, make_adapter
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, open_db, progress
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress, settings
 
 BY_OPT = typer.Option(..., "--by", help="The person taking this step (recorded in the audit log).")
 
@@ -208,14 +208,13 @@ def ncmec_build(account: str = typer.Option(..., "--account"), case: str = typer
                 out: Path = typer.Option(None, "--out", help="Also write the report XML here."),
                 by: str = BY_OPT, db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     """Build the CyberTipline report XML for an account (stored; sent by `report ncmec send`)."""
-    import os
 
     from ..report import ncmec_flow
 
     store = open_db(db)
     net = list(network or []) or (_network_from_cases(store.engine, case) if case else [])
     row = ncmec_flow.build(store.engine, account, actor=by, case_id=case, network=net, media_ids=media or None,
-                           prior_reports=prior, environment=os.environ.get("NETWARDEN_NCMEC_ENV", "test"))
+                           prior_reports=prior, environment=settings().ncmec_env)
     store.close()
     if out:
         out.write_text(row["xml"], encoding="utf-8")
