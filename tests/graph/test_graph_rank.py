@@ -208,10 +208,14 @@ def test_camouflage_targets_that_make_no_tie_to_the_network_rank_below_its_membe
         assert len(top & members) == 19  # silent members included
 
 
-def test_an_account_that_makes_ties_to_the_network_is_not_discounted():
+def test_an_account_that_makes_ties_to_the_network_is_not_discounted(monkeypatch):
     # only ties an account received are discounted, and only when it made under MADE_SHARE of its ties
     # into the network itself: silent members (who made most of theirs) score exactly as before, a
-    # community account every member follows loses most of its score
+    # community account every member follows loses most of its score (one round, the mirror off)
+    from netwarden.graph import expand
+
+    monkeypatch.setattr(expand, "COHESION_ROUNDS", 1)
+    monkeypatch.setattr(expand, "RECV_SHARE", 0.0)
     g, edges = _blended_world(0)
     s_blind = {c.account_id: c.score for c in expand_prepared(Prepared(g), ["a0"], top_k=80, explain=False).members}
     g = _made(g, edges)
@@ -220,3 +224,23 @@ def test_an_account_that_makes_ties_to_the_network_is_not_discounted():
         assert abs(s_made[f"a{i}"] - s_blind[f"a{i}"]) < 1e-9 * s_blind[f"a{i}"]
     for i in range(20, 25):
         assert s_made.get(f"a{i}", 0.0) < 0.5 * s_blind[f"a{i}"]
+
+
+def test_an_account_that_only_follows_members_and_gets_nothing_back_is_discounted(monkeypatch):
+    # the mirror of the above: outsiders 80-84 each follow 10 members and no member follows, likes or
+    # answers them; silent members 12-19 follow members and are followed by some. With RECV_SHARE on
+    # the followers lose most of their score and every member, silent ones included, ranks above them
+    from netwarden.graph import expand
+
+    monkeypatch.setattr(expand, "COHESION_ROUNDS", 1)
+    g0, edges = _blended_world(1)
+    edges = edges + [(o, m, "follow") for o in range(80, 85) for m in range(o - 80, o - 80 + 10)]
+    g = _made(_graph(edges, g0.n), edges)
+    monkeypatch.setattr(expand, "RECV_SHARE", 0.0)
+    before = {c.account_id: c.score for c in expand_prepared(Prepared(g), ["a0"], top_k=100, explain=False).members}
+    monkeypatch.setattr(expand, "RECV_SHARE", 0.1)
+    after = {c.account_id: c.score for c in expand_prepared(Prepared(g), ["a0"], top_k=100, explain=False).members}
+    for o in range(80, 85):
+        assert after.get(f"a{o}", 0.0) < 0.5 * before[f"a{o}"]
+    top = {c.account_id for c in expand_prepared(Prepared(g), ["a0"], top_k=19, explain=False).members}
+    assert top == {f"a{i}" for i in range(1, 20)}  # silent members included, no follower

@@ -43,6 +43,10 @@ PRIOR_GAIN = 0.25
 # stage 2: a candidate making less than this share of its ties into S itself counts the ties it only
 # received in proportion (chosen on one 12k hard world, docs/evaluation.md; 0.25-0.33 gave the same figures)
 MADE_SHARE = 0.3
+# and the mirror: a candidate receiving less than this share of its ties into S (no member follows, likes
+# or answers it back) counts the ties it only made in proportion (chosen on hw50, docs/evaluation.md)
+RECV_SHARE = 0.1
+COHESION_ROUNDS = 2  # stage 2 run again with S re-taken from its own top COHESION_SET (see Prepared.rank)
 
 
 @dataclass
@@ -112,6 +116,9 @@ class Prepared:
         (low degree, one tie to the network) outrank members whose many ties all run through other
         members, above all silent ones; stage 2 asks each account how much of it points into the
         network PPR found, which a member answers with dozens of ties and a bystander with one.
+        Stage 2 runs ``COHESION_ROUNDS`` times: each later round re-takes S from the previous round's
+        top ``COHESION_SET`` (weighted by its score relative to the best), which holds more members and
+        fewer of the seed's incidental contacts than stage 1's top set.
         """
         nodes, p = self.ppr(seed_idx)
         d = np.maximum(self.deg[nodes], 1e-12)
@@ -127,6 +134,12 @@ class Prepared:
         S = np.concatenate([seeds, nodes[top1]])
         sw = np.concatenate([np.ones(len(seeds)), np.minimum(stage1[top1], cap) / max(cap, 1e-300)])
         cand, score, s1 = self._cohesion(S, sw, nodes, stage1, seeds, use_priors)
+        for _ in range(COHESION_ROUNDS - 1):
+            best = np.lexsort((-s1, -score))[:COHESION_SET]
+            cap = float(score[best[0]]) if len(best) else 1.0
+            S = np.concatenate([seeds, cand[best]])
+            sw = np.concatenate([np.ones(len(seeds)), np.minimum(score[best], cap) / max(cap, 1e-300)])
+            cand, score, s1 = self._cohesion(S, sw, nodes, stage1, seeds, use_priors)
         # by cohesion; accounts with no tie into S (if any are needed) by their stage-1 score
         top = np.lexsort((-s1, -score))[:top_k]
         return cand[top], score[top], S, sw
@@ -157,6 +170,10 @@ class Prepared:
         them is a camouflage target (an ordinary account in the community the network blends into, a
         celebrity), however many members chose it; a member makes ties to the network too. Ties over
         the group layers (shared contacts, media, tags, avatars) have no direction and count as made.
+        The mirror (``RECV_SHARE``): a candidate that received under that share of its weighted ties into
+        S (no account of S follows, likes or answers it back) counts the ties it only made in proportion:
+        an ordinary account that follows a dozen members unknowingly made every one of those ties and got
+        none back; a member with only two or three ties inside is followed by a member or two.
         Needs the graph's ``made_to`` (who made each interaction tie); without it the ties count as before."""
         made_to = self.graph.made_to
         if made_to is None or "interaction" not in self.layer_names:
@@ -173,7 +190,23 @@ class Prepared:
                           minlength=len(cand))
         made_w = np.maximum(tie - got, 0.0)
         share = made_w / np.maximum(tie, 1e-300)
-        return made_w + got * np.minimum(1.0, share / MADE_SHARE)
+        out = made_w + got * np.minimum(1.0, share / MADE_SHARE)
+        if RECV_SHARE <= 0:
+            return out
+        made_from = self.graph.prepared.get("made_from")  # row u: whom u made a tie toward (cleared with the graph)
+        if made_from is None:
+            made_from = self.graph.prepared["made_from"] = made_to.T.tocsr()
+        mine = inter.multiply(made > 0)  # ties of S the other end made
+        only = mine - mine.multiply(made_from[S] > 0)  # ... and S's account never made back
+        only = sp.csr_matrix(only)
+        only.eliminate_zeros()
+        rows = np.repeat(np.arange(len(S)), np.diff(only.indptr))
+        j = np.searchsorted(cand, only.indices)
+        ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == only.indices)
+        mo = np.bincount(j[ok], weights=np.asarray(only.data, dtype=np.float64)[ok] * sw[rows[ok]] * self.weights["interaction"],
+                         minlength=len(cand))
+        rshare = np.maximum(tie - mo, 0.0) / np.maximum(tie, 1e-300)
+        return out - mo + mo * np.minimum(1.0, rshare / RECV_SHARE)
 
 
 def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
