@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import time
 
@@ -153,6 +154,8 @@ def main() -> None:
     ix.search(warm)  # warm-up outside the timing: compilation, first touch of the index's pages
     (q_ours, i_ours, _), dt = timed(ix.search, qs)
     ours_qps = a.queries / dt
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # Linux: KiB -> GiB
+    print(f"  process peak RSS after the bank and our build: {peak:.2f} GiB (bank alone {bank.nbytes / 2**30:.2f} GiB)")
     print(f"netwarden PdqIndex ({mode}): build {build:.1f}s, memory {ix.nbytes() / 2**20:,.0f} MiB "
           f"({ix.nbytes() / a.size:.0f} bytes per hash), {ours_qps:,.0f} queries/s (all {a.queries:,} in one call)")
     by_batch = {}

@@ -215,7 +215,7 @@ class _CompactSegment:
     """Approx mode's block of rows: COMPACT_TABLES tables of a FIELD-bit field each, <= 64 bytes a hash.
 
     Table j's field (bits 36j..36j+35 of the permuted hash): a directory key D of `d` bits (2**d about
-    n / 12, so buckets hold ~12 rows) and a suffix S of `s` bits kept in the spare high bits of the
+    n / 7, so buckets hold 7-14 rows) and a suffix S of `s` bits kept in the spare high bits of the
     uint32 row number (s = min(8, 32 - bits of n)). Probes: every D within 2 bits of the query's;
     a row is a candidate when D + S are within COMPACT_RT bits too. Table 0 stores nothing: the hash
     rows are sorted by its D. Memory: 32 (hash) + 4 (id) + 4 per table but the first + the directories.
@@ -227,7 +227,9 @@ class _CompactSegment:
         if rowbits > 32:
             raise ValueError("a compact segment holds at most 2**32 rows")
         self.s = min(8, 32 - rowbits)
-        self.d = int(min(max(6, round(np.log2(max(n, 1) / 12))), K.FIELD - self.s))
+        # the most directory keys the 64-byte budget leaves room for: 60 bytes of rows, ids and
+        # entries, so 7 int32 offsets arrays of 2**d + 1 may take 4 bytes a hash (2**d <= n / 7 - 1)
+        self.d = int(min(max(6, int(np.floor(np.log2(max(n / 7 - 1, 1))))), K.FIELD - self.s))
         self.rowbits, self.rt = rowbits, COMPACT_RT
         self.masks, self.mask_k = _flip_masks(self.d)
         size = 1 << self.d
