@@ -1,8 +1,7 @@
 """The core is library code over the data it is given; its SQL lives in netwarden.store (issue 13 item 5).
 
 risk.py, cases.py and graph/ may not build queries: no SQLAlchemy import but the `Connection` type
-they pass on to the store, and no SQL text. The modules of graph/ that still run their own SQL are
-listed in STILL_SQL with why; the list may only shrink (a listed module that is clean fails too).
+they pass on to the store, and no SQL text.
 """
 
 from __future__ import annotations
@@ -15,11 +14,6 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "netwarden"
 CORE = [SRC / "risk.py", SRC / "cases.py", *sorted((SRC / "graph").glob("*.py"))]
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b[\s\S]*\b(FROM|INTO|SET)\b")
 ALLOWED_IMPORTS = {("sqlalchemy.engine", "Connection")}
-
-# Not moved yet (issue 13 item 5 continues); each is the module's own reading of the store.
-STILL_SQL = {
-    "graph/build.py": "INTERACTION_SQL / GROUP_SQL (shared with scale/spark_graph.py) and the event replay",
-}
 
 
 def sql_uses(path: Path) -> list[str]:
@@ -36,12 +30,10 @@ def sql_uses(path: Path) -> list[str]:
     return found
 
 
-def test_the_core_holds_no_sql_but_the_listed_modules():
+def test_the_core_holds_no_sql():
     dirty = {str(p.relative_to(SRC)): sql_uses(p) for p in CORE}
     dirty = {k: v for k, v in dirty.items() if v}
-    unexpected = {k: v for k, v in dirty.items() if k not in STILL_SQL}
-    assert not unexpected, f"SQL belongs in netwarden.store: {unexpected}"
-    assert set(STILL_SQL) <= set(dirty), f"clean now, take them off STILL_SQL: {set(STILL_SQL) - set(dirty)}"
+    assert not dirty, f"SQL belongs in netwarden.store: {dirty}"
 
 
 def test_the_check_finds_sql_text_and_query_builders(tmp_path):

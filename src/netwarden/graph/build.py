@@ -28,11 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from sqlalchemy import text
 
 from ..model import GRAPH_KINDS
 from ..store import graph_queries
-from ..store.graph_queries import kinds_sql
+from ..store import layer_queries as lq
 
 INTERACTION_WEIGHTS: dict[str, float] = {
     "follow": 1.0, "request": 1.0, "request_pending": 0.5, "reply": 1.0, "mention": 0.7,
@@ -134,8 +133,7 @@ class Graph:
             # read up to the newest event of any kind, and record that position even when none of the
             # events since changes the graph (sessions, account states): else every call would refresh again
             hi = graph_queries.last_event_seq(conn)
-            rows = conn.execute(text("SELECT seq, kind, payload FROM events WHERE seq > :s AND seq <= :hi AND kind IN "
-                                     f"{kinds_sql(GRAPH_KINDS)} ORDER BY seq"), {"s": self.last_event_seq, "hi": hi}).fetchall()
+            rows = lq.events_since(conn, self.last_event_seq, hi, GRAPH_KINDS)
             n_before = self.n
             pairs, posts, new_accounts = _touched(rows)
             for a in new_accounts:
@@ -251,34 +249,19 @@ def _touched(rows) -> tuple[set[tuple[str, str]], list[tuple[str | None, str]], 
     return pairs, posts, accounts
 
 
-def _in_chunks(conn, sql: str, keys: list[str]):
-    """Rows of `sql` (with `{in}` for an IN list) over `keys`, 500 at a time."""
-    for i in range(0, len(keys), 500):
-        chunk = keys[i:i + 500]
-        marks = ",".join(f":k{j}" for j in range(len(chunk)))
-        yield from conn.execute(text(sql.replace("{in}", marks)), {f"k{j}": k for j, k in enumerate(chunk)})
-
-
 def _authors(conn, post_ids: list[str]) -> dict[str, str]:
-    return {p: a for p, a in _in_chunks(conn, "SELECT id, author_id FROM posts WHERE id IN ({in})", post_ids)}
+    return {p: a for p, a in lq.rows_in(conn, lq.AUTHORS_SQL, post_ids)}
 
 
 def _inbound(conn, post_ids: list[str], authors: dict[str, str]) -> set[tuple[str, str]]:
     """Pairs (other account, author) for likes, replies, reposts and quotes of these posts (they may
     have been ingested before the post itself)."""
     out: set[tuple[str, str]] = set()
-    queries = ["SELECT account_id, post_id FROM likes WHERE post_id IN ({in})"] + [
-        f"SELECT author_id, {col} FROM posts WHERE {col} IN ({{in}})" for col in ("reply_to", "repost_of", "quote_of")]
-    for q in queries:
-        for a, p in _in_chunks(conn, q, post_ids):
+    for q in lq.INBOUND_SQL:
+        for a, p in lq.rows_in(conn, q, post_ids):
             if authors.get(p):
                 out.add((a, authors[p]))
     return out
-
-
-# The column of each interaction query that holds the acting account, to read one account's ties.
-_SRC_COLUMN = {"follow": "src", "request": "r.src", "request_pending": "r.src", "reply": "p.author_id",
-               "repost": "p.author_id", "quote": "p.author_id", "mention": "p.author_id", "like": "l.account_id"}
 
 
 def ties_among(conn, accounts: Iterable[str], keep=None) -> list[tuple[str, str, str]]:
@@ -288,9 +271,8 @@ def ties_among(conn, accounts: Iterable[str], keep=None) -> list[tuple[str, str,
     ids = sorted(set(accounts))
     inside = set(ids)
     out = []
-    for kind, q in INTERACTION_SQL.items():
-        sql = q + (" AND " if " WHERE " in q else " WHERE ") + f"{_SRC_COLUMN[kind]} IN ({{in}})"
-        for a, b in _in_chunks(conn, sql, ids):
+    for kind in lq.INTERACTION_SQL:
+        for a, b in lq.ties_from(conn, kind, ids):
             if a and b and a != b and b in inside and (keep is None or keep(a, b)):
                 out.append((a, b, kind))
     return out
@@ -350,47 +332,17 @@ class _Ids:
         return i
 
 
-INTERACTION_SQL = {
-    "follow": "SELECT src, dst FROM follows WHERE state = 'active'",
-    # An approved request is also stored as the follow it became: one relationship, one tie. The request
-    # counts only when no follow row stands for it (a pending request only when no active follow does).
-    "request": "SELECT r.src, r.dst FROM follow_requests r WHERE r.state = 'approved' AND NOT EXISTS "
-               "(SELECT 1 FROM follows f WHERE f.src = r.src AND f.dst = r.dst)",
-    "request_pending": "SELECT r.src, r.dst FROM follow_requests r WHERE r.state = 'pending' AND NOT EXISTS "
-                       "(SELECT 1 FROM follows f WHERE f.src = r.src AND f.dst = r.dst AND f.state = 'active')",
-    "reply": "SELECT p.author_id, COALESCE(p.reply_to_account, q.author_id) FROM posts p "
-             "LEFT JOIN posts q ON q.id = p.reply_to WHERE p.reply_to IS NOT NULL",
-    "repost": "SELECT p.author_id, q.author_id FROM posts p JOIN posts q ON q.id = p.repost_of",
-    "quote": "SELECT p.author_id, q.author_id FROM posts p JOIN posts q ON q.id = p.quote_of",
-    "mention": "SELECT p.author_id, m.account_id FROM post_mentions m JOIN posts p ON p.id = m.post_id",
-    "like": "SELECT l.account_id, p.author_id FROM likes l JOIN posts p ON p.id = l.post_id WHERE l.state = 'active'",
-}
-
-GROUP_SQL = {
-    "handle": "SELECT DISTINCT account_id, platform || ':' || handle FROM contacts",
-    "media": "SELECT DISTINCT account_id, 'entry:' || json_extract(detail, '$.bank') || '/' || "
-             "json_extract(detail, '$.entry') FROM signals WHERE kind = 'media_match' AND subject_type = 'account'",
-    "media_bytes": "SELECT DISTINCT p.author_id, 'sha256:' || m.sha256 FROM post_media pm "
-                   "JOIN posts p ON p.id = pm.post_id JOIN media m ON m.id = pm.media_id WHERE m.sha256 IS NOT NULL",
-    "hashtag": "SELECT DISTINCT p.author_id, h.tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id",
-    "avatar": "SELECT a.id, COALESCE(m.sha256, m.uri, a.avatar_media_id) FROM accounts a "
-              "LEFT JOIN media m ON m.id = a.avatar_media_id WHERE a.avatar_media_id IS NOT NULL",
-}
-POSTGRES_MEDIA = ("SELECT DISTINCT account_id, 'entry:' || (detail::json->>'bank') || '/' || (detail::json->>'entry') "
-                  "FROM signals WHERE kind = 'media_match' AND subject_type = 'account'")
-
-
 def build_graph(store, on_step=None) -> Graph:
     """Read the store once and build every layer."""
     with store.engine.connect() as conn:
-        ids = _Ids([r[0] for r in conn.execute(text("SELECT id FROM accounts ORDER BY id"))])
-        seq = conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM events")).scalar() or 0
+        ids = _Ids(lq.account_ids(conn))
+        seq = graph_queries.last_event_seq(conn)
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
         vals: list[np.ndarray] = []
         kbits: list[np.ndarray] = []
-        for kind, q in INTERACTION_SQL.items():
-            pairs = [(r[0], r[1]) for r in conn.execute(text(q)) if r[0] and r[1] and r[0] != r[1]]
+        for kind in lq.INTERACTION_SQL:
+            pairs = [(r[0], r[1]) for r in lq.interaction_pairs(conn, kind) if r[0] and r[1] and r[0] != r[1]]
             if on_step:
                 on_step(kind)
             if not pairs:
@@ -429,12 +381,10 @@ def made_to(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
 def _read_groups(conn, dialect: str, index, on_step=None) -> dict[str, dict[str, list[int]]]:
     """Layer -> group key -> member indices (`index(account id)` gives, or makes, an account's row)."""
     groups: dict[str, dict[str, list[int]]] = {}
-    for name, q in GROUP_SQL.items():
-        if name == "media" and dialect == "postgresql":
-            q = POSTGRES_MEDIA
+    for name in lq.GROUP_SQL:
         layer = "media" if name == "media_bytes" else name
         g = groups.setdefault(layer, defaultdict(list))
-        for a, key in conn.execute(text(q)):
+        for a, key in lq.group_rows(conn, name, dialect):
             if a and key:
                 g[str(key)].append(index(a))
         if on_step:

@@ -6,8 +6,8 @@ driver:
 
 - The tables the graph reads are Spark temp views (`spark_common.register_views`: from the store
   through `spark_common.table_df`; in production register the same names from Parquet exports or a JDBC
-  read of a replica). The layer queries are graph/build.py's own SQL text (`INTERACTION_SQL`,
-  `GROUP_SQL`), run by Spark SQL (`json_extract` becomes `get_json_object`).
+  read of a replica). The layer queries are the single-machine build's own SQL text (`store/layer_queries.py`:
+  `INTERACTION_SQL`, `GROUP_SQL`), run by Spark SQL (`json_extract` becomes `get_json_object`).
 - interaction: per (src, dst, kind) the kind's weight times 1 + ln(repeats); the directed weight
   D(u, v) sums the kinds; the symmetric weight is D(u, v) + D(v, u) + min(D(u, v), D(v, u))
   (a mutual tie adds its smaller direction once more; a one-way tie has min 0).
@@ -29,16 +29,15 @@ from __future__ import annotations
 from .. import findings
 from ..graph.build import (
     GROUP_LAYERS,
-    GROUP_SQL,
     GROUP_WEIGHT,
     HASHTAG_MAX_FRACTION,
     HASHTAG_MIN_MAX,
-    INTERACTION_SQL,
     INTERACTION_WEIGHTS,
     MAX_GROUP,
 )
 from ..graph.expand import LAYER_WEIGHTS, PRIOR_GAIN
 from ..store import graph_queries as gq
+from ..store.layer_queries import GROUP_SQL, INTERACTION_SQL
 from .spark_common import VIEWS, register_views  # noqa: F401 (the graph's inputs)
 
 
@@ -62,7 +61,7 @@ def nodes_df(spark):
 
 
 def interaction_pairs(spark):
-    """(src, dst, kind) for every directed tie, as graph/build.py's INTERACTION_SQL reads them."""
+    """(src, dst, kind) for every directed tie, as store.layer_queries.INTERACTION_SQL reads them for graph/build.py."""
     from pyspark.sql import functions as F
 
     out = None
