@@ -4,12 +4,12 @@ the names the Spark path uses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-CHUNK = 500
+from .layer_queries import rows_in  # noqa: F401 - the NEW_* queries over a list of ids, in chunks
 
 SUSPENDED_SQL = "SELECT id AS a, state_time AS t, handle_lc AS h FROM accounts WHERE state = 'suspended'"
 NEWER_SQL = ("SELECT id AS a, created_at AS t, handle_lc AS h FROM accounts "
@@ -44,12 +44,3 @@ def rows(conn: Connection, sql: str, params: dict | None = None) -> Iterator[tup
 
 def count(conn: Connection, sql: str) -> int:
     return int(conn.execute(text(sql)).scalar() or 0)
-
-
-def rows_in(conn: Connection, sql: str, ids: Iterable[str]) -> Iterator[tuple]:
-    """The rows of one of the NEW_* queries for `ids`, in chunks of bound parameters."""
-    ids = list(ids)
-    for i in range(0, len(ids), CHUNK):
-        chunk = ids[i:i + CHUNK]
-        marks = ",".join(f":k{j}" for j in range(len(chunk)))
-        yield from conn.execute(text(sql.replace("{in}", marks)), {f"k{j}": k for j, k in enumerate(chunk)})
