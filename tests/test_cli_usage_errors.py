@@ -118,3 +118,41 @@ def test_a_command_exit_code_reaches_the_shell(tmp_path):
     assert r.returncode == 1, (r.returncode, r.stdout, r.stderr)
     assert "Traceback" not in r.stderr
     assert '"error"' in r.stdout
+
+
+def test_command_owners_match_what_the_modules_register():
+    """`main()` imports only the owner of the command it runs: every top-level name is owned by the
+    module that registers it, and nothing registered is missing (else a command would be unknown)."""
+    from importlib import import_module
+
+    from netwarden.cli import COMMAND_MODULES, COMMAND_OWNERS, build_app
+
+    registered = {}
+    for module in COMMAND_MODULES:
+        for name in typer.main.get_command(build_app((module,))).commands:
+            registered[name] = module
+    assert registered == COMMAND_OWNERS
+    assert set(typer.main.get_command(app).commands) == set(COMMAND_OWNERS)
+    assert import_module("netwarden.cli.graph_cmd")  # the owners are importable modules
+
+
+def test_a_command_imports_only_its_own_module(tmp_path):
+    """`netwarden expand` (a cold start an analyst waits for) loads the graph commands only, and the
+    whole app still answers `--help` and unknown commands."""
+    probe = ("import sys\nfrom netwarden.cli import main\nsys.argv = ['netwarden', *sys.argv[1:]]\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print(sorted(m for m in sys.modules if m.startswith('netwarden.cli.') or m.startswith('netwarden.ingest')))")
+    env = {**os.environ, "NETWARDEN_DB": str(tmp_path / "never-created.db")}
+    env.pop("NETWARDEN_CONFIG", None)
+
+    def loaded(*args: str) -> str:
+        r = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=tmp_path,
+                           env=env, timeout=120)
+        assert "Traceback" not in r.stderr, r.stderr
+        return r.stdout.strip().splitlines()[-1]
+
+    expand = loaded("expand", "--help")
+    assert "netwarden.cli.graph_cmd" in expand
+    assert "netwarden.cli.ingest_cmd" not in expand and "netwarden.ingest.formats" not in expand
+    assert "netwarden.cli.ingest_cmd" in loaded("--help")
+    assert "netwarden.cli.ingest_cmd" in loaded("no-such-command")
