@@ -24,7 +24,8 @@ EVENT = ('{"v":1,"id":"e0","kind":"account","time":"2026-01-01T00:00:00Z","data"
          '{"v":1,"id":"e1","kind":"follow","time":"2026-01-01T00:00:00Z","data":{"src":"a","dst":"b"}}\n')
 
 
-def netwarden(tmp_path: Path, *args: str, absent: tuple[str, ...] = (), broken: tuple[str, ...] = ()):
+def netwarden(tmp_path: Path, *args: str, absent: tuple[str, ...] = (), broken: tuple[str, ...] = (),
+              env_extra: dict[str, str] | None = None):
     site = tmp_path / "site"
     site.mkdir(exist_ok=True)
     (site / "sitecustomize.py").write_text(
@@ -35,6 +36,7 @@ def netwarden(tmp_path: Path, *args: str, absent: tuple[str, ...] = (), broken: 
             f"raise ImportError('lib{m}.so.5: cannot open shared object file: No such file or directory')\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     env.pop("NETWARDEN_CONFIG", None)
+    env.update(env_extra or {})
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
     (work / "ev.jsonl").write_text(EVENT)
@@ -79,10 +81,30 @@ def test_case_open_without_numba_is_refused_not_a_placeholder(tmp_path):
     """The old fallback opened a 'follow (placeholder)' case of neighbours when expansion was missing."""
     r, work = netwarden(tmp_path, "ingest", "ev.jsonl", "--db", "nw.db", "--json")
     assert r.returncode == 0, r.stderr
-    r, work = netwarden(tmp_path, "case", "open", "--seed", "a", "--db", "nw.db", "--json", broken=("numba",))
+    # no push kernel compiled ahead of time: expansion needs numba's JIT, which does not load
+    r, work = netwarden(tmp_path, "case", "open", "--seed", "a", "--db", "nw.db", "--json", broken=("numba",),
+                        env_extra={"NETWARDEN_KERNEL_DIR": str(tmp_path / "no-kernels")})
     assert_one_line(r, "package numba does not load", "libnumba.so.5")
     r, work = netwarden(tmp_path, "case", "list", "--db", "nw.db", "--json")  # numba works again
     assert r.returncode == 0 and json.loads(r.stdout) == [], r.stdout + r.stderr
+
+
+def test_case_open_with_the_compiled_kernel_runs_the_real_expansion_without_numba(tmp_path):
+    """`graph build` compiles the push kernel ahead of time; a later process expands without importing
+    numba (docs/graph.md), and what it opens is the expansion's case, the same as with numba loaded."""
+    kernels = {"NETWARDEN_KERNEL_DIR": str(tmp_path / "kernels")}
+    r, work = netwarden(tmp_path, "ingest", "ev.jsonl", "--db", "nw.db", "--json")
+    assert r.returncode == 0, r.stderr
+    r, work = netwarden(tmp_path, "graph", "build", "--db", "nw.db", env_extra=kernels)
+    assert r.returncode == 0, r.stderr
+    assert list((tmp_path / "kernels").glob("nw_push_*"))
+    r, work = netwarden(tmp_path, "expand", "--seed", "a", "--db", "nw.db", "--json", env_extra=kernels)
+    assert r.returncode == 0, r.stderr
+    with_numba = json.loads(r.stdout)
+    r, work = netwarden(tmp_path, "expand", "--seed", "a", "--db", "nw.db", "--json", broken=("numba",),
+                        env_extra=kernels)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == with_numba
 
 
 @pytest.mark.parametrize("args,extra,package", [
