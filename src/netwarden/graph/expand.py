@@ -213,7 +213,7 @@ def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
     """Per-account prior in [1, 1 + PRIOR_GAIN] from the account's own signals."""
     strength: dict[str, float] = defaultdict(float)
     factors = findings.prior_factors()  # e.g. a media match is recorded on media, post and account: a third each
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         for acc, kind, w in gq.signal_sums(conn, factors):
             strength[acc] += float(w or 0.0) * factors[kind]
     pri = np.ones(graph.n)
@@ -237,7 +237,7 @@ def load_graph(store, fresh: bool = False) -> tuple[Graph, np.ndarray]:
     snapshot's next version. A store with no snapshot folder (in memory) is built in this process."""
     from . import snapshot
 
-    key = str(store.engine.url)
+    key = store.key
     root = snapshot.root_for(store)
     with _LOCK:
         mark = snapshot.store_mark(store)
@@ -361,7 +361,7 @@ def attach_signals(store, members: list[Candidate], limit: int = 20) -> None:
     ids = list(by_id)
     stored = findings.kinds(stored=True)
     per_media, names = {k.name for k in stored if k.per_media}, [k.name for k in stored]
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         for i in range(0, len(ids), 500):
             chunk = ids[i:i + 500]
             for acc, kind, st, sid, w, detail in gq.account_signal_rows(conn, chunk, names):

@@ -72,7 +72,7 @@ class Mark:
 
 
 def store_mark(store) -> Mark:
-    with store.engine.connect() as conn:
+    with store.reading() as conn:
         seq = graph_queries.last_event_seq(conn)
         cnt, mx = graph_queries.signals_mark(conn)
     return Mark(seq, cnt, mx)
@@ -87,19 +87,19 @@ def root_for(store) -> Path | None:
         return None
     if env:
         return Path(env).expanduser()
-    url = store.engine.url
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(str(Path(url.database).expanduser().resolve()) + ".graph")
+    db = store.sqlite_database
+    if db and db != ":memory:":
+        return Path(str(Path(db).expanduser().resolve()) + ".graph")
     return None
 
 
 def store_identity(store) -> str:
     """A digest of the store's URL without its password: a snapshot is refused for another store."""
-    url = store.engine.url
-    if url.get_backend_name() == "sqlite" and url.database:
-        name = "sqlite:" + str(Path(url.database).expanduser().resolve())
+    db = store.sqlite_database
+    if db:
+        name = "sqlite:" + str(Path(db).expanduser().resolve())
     else:
-        name = url.render_as_string(hide_password=True).replace("***", "")
+        name = store.engine.url.render_as_string(hide_password=True).replace("***", "")
     return hashlib.sha256(name.encode()).hexdigest()[:16]
 
 

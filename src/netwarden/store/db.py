@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from ..errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -31,6 +35,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def make_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     if url.startswith("postgres://"):
         url = "postgresql://" + url[len("postgres://"):]
     if url.startswith("postgresql://"):
@@ -54,14 +61,77 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-@dataclass
+# A plain SQLite file URL (no driver, query string or escapes; not ~): its path is what SQLAlchemy's
+# URL gives as `database` (tests/test_store_lite.py), so it can be read without SQLAlchemy.
+_SQLITE_FILE = re.compile(r"^sqlite:///([^?#%~][^?#%]*)$")
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a plain `sqlite:///PATH` URL, else None (another database, in memory, or a URL with
+    options, which SQLAlchemy reads)."""
+    m = _SQLITE_FILE.match(url)
+    return m.group(1) if m and m.group(1) != ":memory:" else None
+
+
 class Store:
-    url: str
-    engine: Engine
+    """The store at `url`. Its SQLAlchemy engine is made on first use: a command that only reads a
+    SQLite file through `reading()` (a cold `netwarden expand` on a current graph snapshot) never
+    imports SQLAlchemy (~0.2-0.3 s of a fresh process)."""
+
+    def __init__(self, url: str, engine: Engine | None = None):
+        self.url = url
+        self._engine = engine
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Store(url={_redact(self.url)!r})"
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self._lock:  # one engine (one pool) even when a web app's threads ask at once
+                if self._engine is None:
+                    self._engine = make_engine(self.url)
+        return self._engine
 
     @property
     def dialect(self) -> str:
+        if self._engine is None and sqlite_file(self.url):
+            return "sqlite"
         return self.engine.dialect.name
+
+    @property
+    def sqlite_database(self) -> str | None:
+        """The SQLite database as the URL names it (SQLAlchemy's `url.database`: a path, ':memory:' or
+        None), or None for another database."""
+        path = sqlite_file(self.url) if self._engine is None else None
+        if path is not None:
+            return path
+        url = self.engine.url
+        return url.database if url.get_backend_name() == "sqlite" else None
+
+    @property
+    def key(self) -> str:
+        """The store's name for per-process caches (the URL as SQLAlchemy renders it, password hidden)."""
+        if sqlite_file(self.url):
+            return self.url
+        return str(self.engine.url)
+
+    @contextmanager
+    def reading(self) -> Iterator:
+        """A connection for plain reads, for the store's query functions (they take either kind, see
+        `reads.rows`): the stdlib sqlite3 driver on a SQLite file while nothing has needed the engine,
+        else one of the engine's connections."""
+        path = sqlite_file(self.url) if self._engine is None else None
+        if path is None:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        conn = sqlite3.connect(f"file:{quote(path)}?mode=rw", uri=True, timeout=30)  # never creates the file
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def upgrade(self, target: str = "head") -> None:
         """Bring the schema to `target` (default the newest migration; idempotent).
@@ -94,18 +164,21 @@ class Store:
             command.upgrade(cfg, target)
 
     def _at_head(self) -> bool:
+        from .reads import rows
+
         heads = migration_heads()
         if heads is None:
             return False
         try:
-            with self.engine.connect() as conn:
-                have = {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+            with self.reading() as conn:
+                have = {r[0] for r in rows(conn, "SELECT version_num FROM alembic_version")}
         except Exception:  # no version table yet (a new store): Alembic creates it
             return False
         return have == heads
 
     def close(self) -> None:
-        self.engine.dispose()
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 _REV = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
@@ -136,7 +209,19 @@ def migration_heads() -> set[str] | None:
 
 
 def open_store(url: str, migrate: bool = True) -> Store:
-    """Open the store at `url`, creating and migrating it as needed."""
+    """Open the store at `url`, creating and migrating it as needed.
+
+    A SQLite file already at the newest migration is checked with the stdlib driver and opened without
+    an engine (made when first needed, `Store.engine`); anything else (a new file, one to migrate, one
+    that does not open) takes the engine path, with its errors."""
+    path = sqlite_file(url)
+    if path is not None and migrate and Path(path).is_file():
+        store = Store(url)
+        if store._at_head():
+            return store
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
     engine = make_engine(url)
     store = Store(url=url, engine=engine)
     try:

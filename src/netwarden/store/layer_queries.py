@@ -5,11 +5,13 @@ refresh, and by Spark (`scale/spark_graph.py`, where `json_extract` becomes `get
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-
-from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from typing import TYPE_CHECKING
 
 from .graph_queries import kinds_sql
+from .reads import rows, stream
+
+if TYPE_CHECKING:  # the functions take a SQLAlchemy connection or Store.reading()'s sqlite3 one
+    from sqlalchemy.engine import Connection
 
 CHUNK = 500
 
@@ -52,24 +54,24 @@ INBOUND_SQL = ["SELECT account_id, post_id FROM likes WHERE post_id IN ({in})"] 
 
 
 def account_ids(conn: Connection) -> list[str]:
-    return [r[0] for r in conn.execute(text("SELECT id FROM accounts ORDER BY id"))]
+    return [r[0] for r in stream(conn, "SELECT id FROM accounts ORDER BY id")]
 
 
 def interaction_pairs(conn: Connection, kind: str) -> Iterator[tuple]:
     """(src, dst) rows of one interaction kind."""
-    yield from conn.execute(text(INTERACTION_SQL[kind]))
+    yield from stream(conn, INTERACTION_SQL[kind])
 
 
 def group_rows(conn: Connection, name: str, dialect: str) -> Iterator[tuple]:
     """(account, group key) rows of one group query, in the store's SQL dialect."""
     q = POSTGRES_MEDIA if name == "media" and dialect == "postgresql" else GROUP_SQL[name]
-    yield from conn.execute(text(q))
+    yield from stream(conn, q)
 
 
 def events_since(conn: Connection, after: int, upto: int, kinds: Iterable[str]) -> list:
     """(seq, kind, payload) of the events of `kinds` with after < seq <= upto, in order."""
-    return conn.execute(text(f"SELECT seq, kind, payload FROM events WHERE seq > :s AND seq <= :hi AND kind IN "
-                             f"{kinds_sql(kinds)} ORDER BY seq"), {"s": after, "hi": upto}).fetchall()
+    return rows(conn, f"SELECT seq, kind, payload FROM events WHERE seq > :s AND seq <= :hi AND kind IN "
+                f"{kinds_sql(kinds)} ORDER BY seq", {"s": after, "hi": upto})
 
 
 def rows_in(conn: Connection, sql: str, keys: Iterable[str]) -> Iterator[tuple]:
@@ -78,7 +80,7 @@ def rows_in(conn: Connection, sql: str, keys: Iterable[str]) -> Iterator[tuple]:
     for i in range(0, len(keys), CHUNK):
         chunk = keys[i:i + CHUNK]
         marks = ",".join(f":k{j}" for j in range(len(chunk)))
-        yield from conn.execute(text(sql.replace("{in}", marks)), {f"k{j}": k for j, k in enumerate(chunk)})
+        yield from stream(conn, sql.replace("{in}", marks), {f"k{j}": k for j, k in enumerate(chunk)})
 
 
 def ties_from(conn: Connection, kind: str, accounts: list[str]) -> Iterator[tuple]:
