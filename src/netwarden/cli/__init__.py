@@ -1,7 +1,8 @@
 """The `netwarden` command. Each command group lives in its own module and registers here.
 
 `main()` imports only the module that owns the command it was given (`COMMAND_OWNERS`): a cold
-`netwarden expand` does not import ingestion, media, reports or enforcement code. `app` (the whole
+`netwarden expand` does not import ingestion, media, reports or enforcement code, and its plain
+`--json` form runs without typer at all (`quick.py`). `app` (the whole
 command, as tests and docs/cli.md's generator use it) is built on first access; a command that no
 module owns, or none at all (`--help`), also gets the whole app, so its errors and help are the same.
 """
@@ -11,10 +12,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-import typer
-
-from . import common
+if TYPE_CHECKING:
+    import typer
 
 # Command modules, in the order of the data flow; each defines `register(app)`.
 COMMAND_MODULES = ("ingest_cmd", "world_cmd", "media_cmd", "text_cmd", "graph_cmd", "review_cmd", "reports_cmd",
@@ -40,6 +41,10 @@ COMMAND_OWNERS = {
 
 def build_app(modules: Sequence[str] = COMMAND_MODULES) -> typer.Typer:
     """The `netwarden` command with the commands of `modules` registered."""
+    import typer
+
+    from . import common
+
     app = typer.Typer(
         name="netwarden",
         help="Find and dismantle networks of accounts trading CSAM: ingest, match, expand, review, report.",
@@ -68,4 +73,12 @@ def __getattr__(name: str):
 
 
 def main() -> None:
-    common.run(build_app(modules_for(sys.argv[1:])))
+    argv = sys.argv[1:]
+    if argv[:1] == ["expand"]:  # the analyst's cold path, without typer when the line is plain (cli/quick.py)
+        from . import quick
+
+        if quick.expand(argv[1:]):
+            return
+    from . import common
+
+    common.run(build_app(modules_for(argv)))

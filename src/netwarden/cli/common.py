@@ -117,7 +117,9 @@ def _fail(e: UserError) -> NoReturn:
 def emit(data: Any, as_json: bool, text: str | None = None) -> None:
     """Print `data` as JSON, or `text` (default: a readable dump of data)."""
     if as_json:
-        sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+        from .quick import write_json
+
+        write_json(data)
     elif text is not None:
         out_console.print(text, highlight=False, soft_wrap=True, markup=False)  # platform text is never markup
     else:
