@@ -244,3 +244,36 @@ def test_an_account_that_only_follows_members_and_gets_nothing_back_is_discounte
         assert after.get(f"a{o}", 0.0) < 0.5 * before[f"a{o}"]
     top = {c.account_id for c in expand_prepared(Prepared(g), ["a0"], top_k=19, explain=False).members}
     assert top == {f"a{i}" for i in range(1, 20)}  # silent members included, no follower
+
+
+def test_made_back_reads_the_transpose_without_making_it():
+    from netwarden.graph.expand import made_back
+
+    rng = np.random.default_rng(3)
+    for n, density in ((50, 0.1), (300, 0.02), (5, 0.0)):
+        m = sp.random(n, n, density=density, random_state=rng, format="csr", data_rvs=lambda k: rng.integers(0, 3, k))
+        m = m.astype(np.uint8)
+        m.sort_indices()
+        v, u = rng.integers(0, n, 400), rng.integers(0, n, 400)
+        want = np.asarray(m.T.tocsr()[u, v] > 0).ravel() if n else np.zeros(0, bool)
+        assert np.array_equal(made_back(m, v, u), want)
+        assert n < 50 or made_back(m, v, u).any()
+
+
+def test_the_mirror_ranks_the_same_by_lookup_as_by_the_transpose(monkeypatch):
+    # the lookup (sorted made_to) and the transpose (the fallback for unsorted rows) give the same scores, bit for bit
+    from netwarden.graph import expand
+
+    g0, edges = _blended_world(2)
+    edges = edges + [(o, m, "follow") for o in range(80, 85) for m in range(o - 80, o - 80 + 10)]
+    g = _made(_graph(edges, g0.n), edges)
+    g.made_to.sort_indices()
+    assert g.made_to.has_canonical_format
+    fast = Prepared(g).rank([0], 60)
+    g2 = _made(_graph(edges, g0.n), edges)
+    g2.made_to.has_canonical_format = False
+    slow = Prepared(g2).rank([0], 60)
+    for a, b in zip(fast, slow, strict=True):
+        assert np.array_equal(a, b)
+    monkeypatch.setattr(expand, "made_back", lambda *a: np.zeros(len(a[1]), dtype=bool))  # the check can fail
+    assert not np.array_equal(Prepared(g).rank([0], 60)[1], fast[1])

@@ -193,20 +193,46 @@ class Prepared:
         out = made_w + got * np.minimum(1.0, share / MADE_SHARE)
         if RECV_SHARE <= 0:
             return out
-        made_from = self.graph.prepared.get("made_from")  # row u: whom u made a tie toward (cleared with the graph)
-        if made_from is None:
-            made_from = self.graph.prepared["made_from"] = made_to.T.tocsr()
-        mine = inter.multiply(made > 0)  # ties of S the other end made
-        only = mine - mine.multiply(made_from[S] > 0)  # ... and S's account never made back
-        only = sp.csr_matrix(only)
-        only.eliminate_zeros()
-        rows = np.repeat(np.arange(len(S)), np.diff(only.indptr))
-        j = np.searchsorted(cand, only.indices)
-        ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == only.indices)
-        mo = np.bincount(j[ok], weights=np.asarray(only.data, dtype=np.float64)[ok] * sw[rows[ok]] * self.weights["interaction"],
+        mine = inter.multiply(made > 0).tocsr()  # ties of S the other end made
+        if mine.has_canonical_format and made_to.has_canonical_format:
+            # ... and S's account never made back: made_to[v, u] looked up for each such tie (u in S, v the other
+            # end), the entries of `mine - mine.multiply(made_to.T[S] > 0)` without transposing the whole of made_to
+            rows = np.repeat(np.arange(len(S)), np.diff(mine.indptr))
+            keep = ~made_back(made_to, mine.indices, S[rows]) & (mine.data != 0)
+            rows, only_idx, only_data = rows[keep], np.asarray(mine.indices)[keep], np.asarray(mine.data)[keep]
+        else:  # rows not sorted (a graph not in stored form): the transpose, as before
+            only = mine - mine.multiply(made_to.T.tocsr()[S] > 0)
+            only = sp.csr_matrix(only)
+            only.eliminate_zeros()
+            rows, only_idx, only_data = np.repeat(np.arange(len(S)), np.diff(only.indptr)), only.indices, only.data
+        j = np.searchsorted(cand, only_idx)
+        ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == only_idx)
+        mo = np.bincount(j[ok], weights=np.asarray(only_data, dtype=np.float64)[ok] * sw[rows[ok]] * self.weights["interaction"],
                          minlength=len(cand))
         rshare = np.maximum(tie - mo, 0.0) / np.maximum(tie, 1e-300)
         return out - mo + mo * np.minimum(1.0, rshare / RECV_SHARE)
+
+
+def made_back(made_to, v: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each pair, whether ``made_to[v, u] > 0`` (u made a tie toward v): a binary search of u in row v of
+    made_to (sorted columns), all pairs at once; reads only those rows, not the whole matrix."""
+    v = np.asarray(v, dtype=np.int64)
+    u = np.asarray(u, dtype=np.int64)
+    ptr, idx = made_to.indptr, made_to.indices
+    lo = np.asarray(ptr[v], dtype=np.int64)
+    end = np.asarray(ptr[v + 1], dtype=np.int64)
+    hi = end.copy()
+    live = lo < hi
+    while live.any():
+        mid = (lo + hi) // 2
+        less = live & (np.asarray(idx[np.minimum(mid, len(idx) - 1)], dtype=np.int64) < u)
+        lo = np.where(less, mid + 1, lo)
+        hi = np.where(live & ~less, mid, hi)
+        live = lo < hi
+    at = np.minimum(lo, max(len(idx) - 1, 0))
+    if not len(idx):
+        return np.zeros(len(v), dtype=bool)
+    return (lo < end) & (np.asarray(idx[at], dtype=np.int64) == u) & (np.asarray(made_to.data[at]) > 0)
 
 
 def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
