@@ -1,21 +1,51 @@
 """Settings from the config file reach the readers converted from os.environ (config.PASSED_DOWN),
 passed down by their face, without going through the environment."""
 
+import json
 import os
+from dataclasses import fields
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from netwarden.cli import app
 from netwarden.cli.demo_cmd import DEMO_TERMS
+from netwarden.config import CONFIG_ENV, Settings, env_name
+
+TESTS = Path(__file__).parent
 
 
 @pytest.fixture
 def config_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for name in ("NETWARDEN_CONFIG", "NETWARDEN_TERMS", "NETWARDEN_DB"):
+    for name in [CONFIG_ENV, *(env_name(f.name) for f in fields(Settings))]:
         monkeypatch.delenv(name, raising=False)
     return tmp_path
+
+
+def _config(config_dir: Path, **values) -> Path:
+    """A netwarden.toml in config_dir with `values` and a store beside it; the store's URL."""
+    lines = [f"{k} = {json.dumps(v)}" for k, v in {"db": str(config_dir / "nw.db"), **values}.items()]
+    (config_dir / "netwarden.toml").write_text("\n".join(lines) + "\n")
+    return config_dir / "nw.db"
+
+
+def _invoke(*args: str) -> None:
+    res = CliRunner().invoke(app, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+
+
+def _reports(db: Path) -> dict[str, tuple[str, str]]:
+    from netwarden.store import open_store
+    from netwarden.store.tables_reports import reports
+
+    store = open_store(f"sqlite:///{db}")
+    with store.engine.connect() as c:
+        rows = {r.id: (r.account_id, r.category) for r in c.execute(select(reports))}
+    store.close()
+    return rows
 
 
 def _spy_text_hook(monkeypatch) -> list:
@@ -53,3 +83,56 @@ def test_the_option_beats_the_config_file(config_dir, monkeypatch):
     res = CliRunner().invoke(app, ["rescan", "--terms", str(DEMO_TERMS), "--json"])
     assert res.exit_code == 0, res.output
     assert seen == [(str(DEMO_TERMS), True)]
+
+
+# a Coop report body (roostorg/coop docs/api/report.md): the reported item is a post by author-1
+BODY = {"reporter": {"kind": "user", "typeId": "reporter-type", "id": "reporter-1"},
+        "reportedAt": "2024-01-15T10:30:00.000Z", "reportedForReason": {"policyId": "p", "csam": True},
+        "reportedItem": {"id": "reported-item-id", "typeId": "item-type-id",
+                         "data": {"creatorId": {"id": "author-1", "typeId": "user-type"}}}}
+
+
+def _coop_file(config_dir: Path) -> Path:
+    path = config_dir / "coop.jsonl"
+    path.write_text(json.dumps(BODY) + "\n")
+    return path
+
+
+@pytest.mark.parametrize("command", ["ingest", "report-intake"])
+def test_config_file_coop_user_types_reach_the_coop_format(config_dir, command):
+    path = _coop_file(config_dir)
+    db = _config(config_dir)
+    _invoke(command, str(path), "--format", "coop", *(["--no-graph"] if command == "ingest" else []))
+    assert [a for a, _ in _reports(db).values()] == ["author-1"]  # the post's author
+    db = _config(config_dir, coop_user_types=["item-type-id"])
+    db.unlink()
+    _invoke(command, str(path), "--format", "coop", *(["--no-graph"] if command == "ingest" else []))
+    assert [a for a, _ in _reports(db).values()] == ["reported-item-id"]  # a listed type: the account itself
+    assert "NETWARDEN_COOP_USER_TYPES" not in os.environ
+
+
+def test_config_file_coop_user_types_reach_the_http_intake(config_dir):
+    from fastapi.testclient import TestClient
+
+    from netwarden.config import load
+    from netwarden.web.app import create_app
+
+    db = _config(config_dir, coop_user_types=["item-type-id"], api_keys="intake=k-1")
+    app_ = create_app(db_url=f"sqlite:///{db}", settings=load())
+    app_.state.api_keys = ["k-1"]
+    r = TestClient(app_).post("/api/v1/report", json=BODY, headers={"X-API-KEY": "k-1"})
+    assert r.status_code < 300, r.text
+    app_.state.store.close()
+    assert [a for a, _ in _reports(db).values()] == ["reported-item-id"]
+
+
+def test_config_file_mastodon_rules_reach_the_mastodon_format(config_dir):
+    fixture = TESTS / "ingest" / "fixtures" / "mastodon" / "admin_reports.json"
+    db = _config(config_dir, mastodon_child_safety_rules=["7"])
+    _invoke("ingest", str(fixture), "--format", "mastodon", "--no-graph")
+    assert _reports(db)["mastodon:4"][1] == "child_sexual_exploitation"
+    (config_dir / "netwarden.toml").unlink()
+    db.unlink()
+    _invoke("ingest", str(fixture), "--format", "mastodon", "--no-graph", "--db", str(db))
+    assert _reports(db)["mastodon:4"][1] == "violation"
+    assert "NETWARDEN_MASTODON_CHILD_SAFETY_RULES" not in os.environ

@@ -231,7 +231,7 @@ def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Setti
 # by the module that uses them (docs/configuration.md lists the work left); until each is converted,
 # `export_legacy` hands their config-file values on as environment defaults, as before.
 PASSED_DOWN = frozenset({"db", "dead_letter", "four_eyes", "media_roots", "secure_cookies", "base_url", "secret", "terms",
-                         "labels"})
+                         "labels", "coop_user_types", "mastodon_child_safety_rules"})
 
 
 def export_legacy(settings: Settings, env: typing.MutableMapping[str, str] | None = None) -> None:

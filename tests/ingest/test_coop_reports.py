@@ -43,15 +43,14 @@ def test_documented_body_maps_to_a_valid_report():
     assert coop.to_report_event(BODY, key="k-1")["id"] == "coop:k-1"
 
 
-def test_user_item_and_policy_category(monkeypatch):
+def test_user_item_and_policy_category():
     body = copy.deepcopy(BODY)
     body["reportedItem"] = {"id": "acct-9", "typeId": "user-type", "data": {"displayName": "x"}}
     body["reportedForReason"] = {"policyId": "spam", "csam": False}
     body.pop("reportedItemsInThread")
     d = coop.to_report_event(body)["data"]
     assert (d["account_id"], d["posts"], d["category"], d["rules"]) == ("acct-9", [], "spam", [])
-    monkeypatch.setenv("NETWARDEN_COOP_USER_TYPES", "item-type-id")
-    d = coop.to_report_event(BODY)["data"]  # a listed user type: the item is the account even with creatorId
+    d = coop.to_report_event(BODY, user_types=("item-type-id",))["data"]  # a listed user type: the item is the account even with creatorId
     assert d["account_id"] == "reported-item-id"
 
 

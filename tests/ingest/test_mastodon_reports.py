@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 from sqlalchemy import select
 
+from netwarden.config import Settings
 from netwarden.ingest import mastodon
 from netwarden.ingest.events import BadRecord, validate
 from netwarden.ingest.pipeline import ingest_files
@@ -21,8 +22,8 @@ SCHEMA = Path(mastodon.__file__).parent / "events.schema.json"
 ADMIN, GOODY = "108965218747268792", "108965430868193066"
 
 
-def _events(monkeypatch=None):
-    return mastodon.to_events(json.loads(FIX.read_text()))
+def _events(rules: tuple[str, ...] = ()):
+    return mastodon.to_events(json.loads(FIX.read_text()), settings=Settings(mastodon_child_safety_rules=rules))
 
 
 def _reports(evs):
@@ -38,9 +39,8 @@ def test_every_event_is_valid_native():
         v.validate(e)
 
 
-def test_reports_map_reporter_target_statuses_and_status(monkeypatch):
-    monkeypatch.setenv("NETWARDEN_MASTODON_CHILD_SAFETY_RULES", "7, 9")
-    evs = _events()
+def test_reports_map_reporter_target_statuses_and_status():
+    evs = _events(("7", "9"))
     reps = _reports(evs)
     assert set(reps) == {"mastodon:2", "mastodon:3", "mastodon:4", "mastodon:5"}
     r3 = reps["mastodon:3"]["data"]
@@ -59,9 +59,10 @@ def test_reports_map_reporter_target_statuses_and_status(monkeypatch):
     assert res["mastodon:5"]["data"]["outcome"] == "reopened" and "mastodon:3" not in res
 
 
-def test_without_the_rule_list_a_violation_stays_a_violation(monkeypatch):
-    monkeypatch.delenv("NETWARDEN_MASTODON_CHILD_SAFETY_RULES", raising=False)
+def test_without_the_rule_list_a_violation_stays_a_violation():
     assert _reports(_events())["mastodon:4"]["data"]["category"] == "violation"
+    no_settings = mastodon.to_events(json.loads(FIX.read_text()))  # the defaults: no rule list
+    assert _reports(no_settings)["mastodon:4"]["data"]["category"] == "violation"
 
 
 def test_bad_report_is_one_clear_reason():

@@ -44,6 +44,7 @@ def ingest(
         summary = ingest_files(
             store, paths, fmt=fmt, dead_letter=dead_letter or Path(cfg.dead_letter),
             batch_size=batch_size, signals=not no_signals, terms=terms or cfg.terms, on_progress=on_progress,
+            settings=cfg,
         )
     graph = None if no_graph else _refresh_snapshot(store, as_json)
     store.close()

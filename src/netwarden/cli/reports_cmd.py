@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, open_db, progress
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress, settings
 
 reports_app = typer.Typer(help="User reports: from a report to the network behind it.", no_args_is_help=True)
 queue_app = typer.Typer(help="Triage queues of user reports.", no_args_is_help=True)
@@ -51,7 +51,7 @@ def report_intake(
     with progress(not as_json) as bar:
         task = bar.add_task("ingesting reports", total=None)
         summary = ingest_files(store, paths, fmt=fmt, dead_letter=dead_letter, signals=False,
-                               on_progress=lambda done: bar.update(task, completed=done))
+                               on_progress=lambda done: bar.update(task, completed=done), settings=settings())
     s = triage.process_reports(store)
     store.close()
     d = {"ingest": summary.as_dict(), "process": s}

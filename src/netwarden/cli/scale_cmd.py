@@ -80,10 +80,11 @@ def worker(
     conf = _kv(consumer_option)
     _check_brokers(kafka, conf)
     store = open_db(db)
-    hooks = [] if no_signals else stream_hooks(store, terms or settings().terms, media)
+    cfg = settings()
+    hooks = [] if no_signals else stream_hooks(store, terms or cfg.terms, media)
     stats = run_worker(store, kafka, topic, group, hooks=hooks, fmt=fmt, batch_size=batch_size, batch_ms=batch_ms,
                        media_root=str(media_root.resolve()) if media_root else None, start=start,
-                       consumer_conf=conf, max_idle=max_idle, max_messages=max_messages)
+                       consumer_conf=conf, max_idle=max_idle, max_messages=max_messages, settings=cfg)
     store.close()
     d = stats.as_dict()
     emit(d, as_json, f"applied {d['messages']} messages ({d['events']} events, {d['dead']} dead letters) "

@@ -24,13 +24,13 @@ Media URLs in `data.images` are never fetched (the post's media come from the pl
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import limits as L
+from ..config import Settings
 from ..model import REPORT_CATEGORIES
 from .events import BadRecord
 
@@ -106,10 +106,6 @@ def report_id(body: Any, key: str | None = None) -> str:
     return "coop:" + hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
-def _user_types() -> set[str]:
-    return {t.strip() for t in os.environ.get("NETWARDEN_COOP_USER_TYPES", "").split(",") if t.strip()}
-
-
 def _author(item: Item) -> str | None:
     creator = item.data.get("creatorId")
     if isinstance(creator, dict):
@@ -119,11 +115,13 @@ def _author(item: Item) -> str | None:
     return creator
 
 
-def to_report_event(body: Any, key: str | None = None) -> dict:
+def to_report_event(body: Any, key: str | None = None, user_types: tuple[str, ...] | frozenset[str] = ()) -> dict:
+    """The native `report` event of one body; `user_types` (the coop_user_types setting) are the item
+    types that are accounts."""
     r = parse(body)
     rid = report_id(body, key)
     item = r.reportedItem
-    author = None if item.type_id() in _user_types() else _author(item)
+    author = None if item.type_id() in user_types else _author(item)
     posts = [item.id] if author else []
     posts += [i.id for i in r.reportedItemsInThread if i.id not in posts]
     reason = r.reportedForReason or Reason()
@@ -152,5 +150,5 @@ def sniff(rec: Any) -> bool:
     return isinstance(rec, dict) and "reportedItem" in rec and "reporter" in rec
 
 
-def to_events(rec: Any) -> list[dict]:
-    return [to_report_event(rec)]
+def to_events(rec: Any, *, settings: Settings | None = None) -> list[dict]:
+    return [to_report_event(rec, user_types=(settings or Settings()).coop_user_types)]

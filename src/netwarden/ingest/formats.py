@@ -8,11 +8,14 @@ for a file in another format are all made from this list. docs/architecture.md h
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..config import Settings
 from . import events as native
 
 
@@ -23,7 +26,10 @@ class FormatModule(Protocol):
         """Whether a decoded JSON record looks like this format (used to suggest --format)."""
 
     def to_events(self, rec: Any) -> list[dict]:
-        """Native events for one record; raises events.BadRecord with one reason (dead-lettered)."""
+        """Native events for one record; raises events.BadRecord with one reason (dead-lettered).
+
+        A format with settings (coop, mastodon) takes them as a keyword-only `settings=` argument
+        (the face's `config.Settings`, None: the defaults); `Declared.load` binds it."""
 
 
 @dataclass(frozen=True)
@@ -39,11 +45,14 @@ class Declared:
     help: str  # what the records are, for the CLI help
     module: str | None  # netwarden.ingest.<module> implements FormatModule; None: native events
 
-    def load(self) -> Format:
+    def load(self, settings: Settings | None = None) -> Format:
         if self.module is None:
             return Format(self.name, native.looks_native, None)
         mod = importlib.import_module(f"netwarden.ingest.{self.module}")
-        return Format(self.name, mod.sniff, mod.to_events)
+        to_events = mod.to_events
+        if "settings" in inspect.signature(to_events).parameters:
+            to_events = functools.partial(to_events, settings=settings)
+        return Format(self.name, mod.sniff, to_events)
 
 
 FORMATS: list[Declared] = [
@@ -55,10 +64,11 @@ FORMATS: list[Declared] = [
 FORMAT_NAMES = tuple(f.name for f in FORMATS)
 
 
-def get_format(name: str) -> Format:
+def get_format(name: str, settings: Settings | None = None) -> Format:
+    """The format `name`, its settings (if it has any) taken from `settings` (None: the defaults)."""
     for f in FORMATS:
         if f.name == name:
-            return f.load()
+            return f.load(settings)
     raise KeyError(name)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from netwarden.config import Settings
 from netwarden.ingest._foreign import (
     EPOCH,
     compact,
@@ -86,15 +87,23 @@ def _shape(e: dict) -> str | None:
     return None
 
 
-def to_events(rec: Any) -> list[dict]:
-    """Native events for one decoded record; BadRecord when it is malformed for Mastodon."""
+def to_events(rec: Any, *, settings: Settings | None = None) -> list[dict]:
+    """Native events for one decoded record; BadRecord when it is malformed for Mastodon.
+
+    `settings` (the face's; None: the defaults) gives the rule ids whose reports are child-safety
+    reports (mastodon_child_safety_rules)."""
+    rules = frozenset((settings or Settings()).mastodon_child_safety_rules)
+    return _to_events(rec, rules)
+
+
+def _to_events(rec: Any, rules: frozenset[str]) -> list[dict]:
     if isinstance(rec, list):
-        return dedupe([e for item in rec for e in to_events(item)])
+        return dedupe([e for item in rec for e in _to_events(item, rules)])
     if not isinstance(rec, dict):
         raise BadRecord(f"record must be a JSON object, not {type(rec).__name__}")
     if is_envelope(rec):
-        return _envelope(rec)
-    return dedupe(_entity(rec, "record", _page_time(None, rec), viewer=None))
+        return _envelope(rec, rules)
+    return dedupe(_entity(rec, "record", _page_time(None, rec), viewer=None, rules=rules))
 
 
 def _page_time(fetched: str | None, obj: Any) -> str:
@@ -118,7 +127,7 @@ def _page_time(fetched: str | None, obj: Any) -> str:
     return newest(found) or EPOCH
 
 
-def _envelope(rec: dict) -> list[dict]:
+def _envelope(rec: dict, rules: frozenset[str]) -> list[dict]:
     path = request_path(rec["request"])
     if not path.startswith("/api/v"):
         raise BadRecord(f"request {rec['request'][:80]!r} is not a Mastodon API endpoint")
@@ -176,7 +185,7 @@ def _envelope(rec: dict) -> list[dict]:
             out.extend(_status_edit(e, w, sid, t, edit=len(entries) > 1))
     elif _NOTIFICATIONS.match(path):
         for w, n in items:
-            out.extend(_notification(n, w, viewer, t))
+            out.extend(_notification(n, w, viewer, t, rules))
     elif _FAVOURITES.match(path):
         me = need_viewer()
         for w, s in items:
@@ -185,7 +194,7 @@ def _envelope(rec: dict) -> list[dict]:
             out.append(event(f"md:like:{me}:{sid}", "like", t, {"account_id": me, "post_id": sid}))
     else:  # timelines, account statuses, lookups, admin account lists: map each entity by its shape
         for w, e in items:
-            out.extend(_entity(e, w, t, viewer=viewer))
+            out.extend(_entity(e, w, t, viewer=viewer, rules=rules))
     return dedupe(out)
 
 
@@ -195,7 +204,7 @@ def _require_account(a: dict, w: str) -> str:
     return req_id(a, "id", w)
 
 
-def _entity(e: dict, w: str, t: str, *, viewer: str | None) -> list[dict]:
+def _entity(e: dict, w: str, t: str, *, viewer: str | None, rules: frozenset[str]) -> list[dict]:
     shape = _shape(e)
     if shape == "status":
         return _status(e, w, t)
@@ -206,13 +215,13 @@ def _entity(e: dict, w: str, t: str, *, viewer: str | None) -> list[dict]:
     if shape == "report":
         from netwarden.ingest.mastodon_reports import report
 
-        return report(e, w, t)
+        return report(e, w, t, rules)
     if shape == "relationship":
         if not viewer:
             raise BadRecord("a Relationship needs an envelope with a viewer field (whose relationship it is)")
         return _relationship(e, w, viewer, t)
     if shape == "notification":
-        return _notification(e, w, viewer, t)
+        return _notification(e, w, viewer, t, rules)
     if shape == "conversation":
         return _conversation(e, w, t)
     if shape == "search":
@@ -225,7 +234,7 @@ def _entity(e: dict, w: str, t: str, *, viewer: str | None) -> list[dict]:
                     "Notification, Conversation or Search result")
 
 
-def _notification(n: dict, w: str, viewer: str | None, t: str) -> list[dict]:
+def _notification(n: dict, w: str, viewer: str | None, t: str, rules: frozenset[str]) -> list[dict]:
     """A Notification (GET /api/v1/notifications): its account and status, and the edge its type names.
 
     `follow`, `follow_request` and `favourite` are edges to the viewer (the notified account) or its
@@ -241,7 +250,7 @@ def _notification(n: dict, w: str, viewer: str | None, t: str) -> list[dict]:
         out.extend(_status(status, f"{w}.status", t))
     report = opt_dict(n, "report", w)
     if kind == "admin.report" and report:
-        out.extend(_notified_report(report, f"{w}.report", aid, when))
+        out.extend(_notified_report(report, f"{w}.report", aid, when, rules))
     if kind in ("follow", "follow_request", "favourite"):
         if not viewer:
             raise BadRecord(f"a {kind} Notification needs an envelope with a viewer field (the notified account's id)")
@@ -256,11 +265,11 @@ def _notification(n: dict, w: str, viewer: str | None, t: str) -> list[dict]:
     return out
 
 
-def _notified_report(r: dict, w: str, reporter: str, when: str) -> list[dict]:
+def _notified_report(r: dict, w: str, reporter: str, when: str, rules: frozenset[str]) -> list[dict]:
     """The Report of an `admin.report` Notification (the notification's account filed it): a `report`
     at its created_at, so the fuller Admin::Report (GET /api/v1/admin/reports, at its updated_at) wins
     once ingested; statuses and rules by id only, as the Report entity gives them."""
-    from netwarden.ingest.mastodon_reports import CATEGORIES, _child_safety_rules
+    from netwarden.ingest.mastodon_reports import CATEGORIES
 
     rid = req_id(r, "id", w)
     target = opt_dict(r, "target_account", w)
@@ -273,7 +282,7 @@ def _notified_report(r: dict, w: str, reporter: str, when: str) -> list[dict]:
         raise BadRecord(f"field {w}.category is {raw!r}; expected one of {', '.join(CATEGORIES)}")
     rule_ids = [str(x) for x in opt_list(r, "rule_ids", w) if isinstance(x, str | int)]
     category = CATEGORIES[raw]
-    if category == "violation" and set(rule_ids) & _child_safety_rules():
+    if category == "violation" and set(rule_ids) & rules:
         category = "child_sexual_exploitation"
     posts = [x for x in opt_list(r, "status_ids", w) if isinstance(x, str) and x]
     data = compact({"id": f"mastodon:{rid}", "account_id": req_id(target, "id", f"{w}.target_account"),

@@ -5,8 +5,9 @@ An Admin::Report carries the reporter (`account`) and the reported account (`tar
 Admin::Accounts, the attached `statuses` and the cited `rules`; each is mapped as well, so a report
 arriving before the accounts and posts it names still brings them. Report ids become
 `mastodon:<id>`. Mastodon's categories map as `spam` -> spam, `violation` -> violation, `legal` ->
-illegal, `other` -> other; a `violation` citing one of the rules listed in
-NETWARDEN_MASTODON_CHILD_SAFETY_RULES (comma-separated rule ids) becomes child_sexual_exploitation.
+illegal, `other` -> other; a `violation` citing one of the rules in `child_safety_rules` (the
+face's `mastodon_child_safety_rules` setting, passed down by mastodon.to_events) becomes
+child_sexual_exploitation.
 Status changes: `action_taken` true is a resolution at `action_taken_at` (outcome `actioned` when the
 target account is suspended, silenced, disabled or sensitized, else `resolved`); `action_taken`
 false on a report updated since it was filed is `reopened` at `updated_at` (the reopen endpoint's
@@ -14,8 +15,6 @@ answer), so fetching the list again carries every status change over.
 """
 
 from __future__ import annotations
-
-import os
 
 from netwarden.ingest._foreign import compact, dicts, event, opt_bool, opt_dict, opt_str, opt_time, req_id
 from netwarden.ingest.events import BadRecord
@@ -27,11 +26,7 @@ def is_report(e: dict) -> bool:
     return "target_account" in e and "action_taken" in e
 
 
-def _child_safety_rules() -> set[str]:
-    return {r.strip() for r in os.environ.get("NETWARDEN_MASTODON_CHILD_SAFETY_RULES", "").split(",") if r.strip()}
-
-
-def report(e: dict, w: str, t: str) -> list[dict]:
+def report(e: dict, w: str, t: str, child_safety_rules: frozenset[str] = frozenset()) -> list[dict]:
     from netwarden.ingest.mastodon import _admin, _status
 
     rid = req_id(e, "id", w)
@@ -61,7 +56,7 @@ def report(e: dict, w: str, t: str) -> list[dict]:
     if raw not in CATEGORIES:
         raise BadRecord(f"field {w}.category is {raw!r}; expected one of {', '.join(CATEGORIES)}")
     category = CATEGORIES[raw]
-    if category == "violation" and rule_ids & _child_safety_rules():
+    if category == "violation" and rule_ids & child_safety_rules:
         category = "child_sexual_exploitation"
     data = compact({
         "id": f"mastodon:{rid}", "account_id": target_id, "category": category,

@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from ..config import Settings
 from ..errors import UserError
 from ..store import Store
 from ..store import schema as t
@@ -144,9 +145,10 @@ def load_hooks(store: Store, terms: str | None = None) -> list:
 
 class Ingestor:
     def __init__(self, store: Store, fmt: str = "native", batch_size: int = DEFAULT_BATCH,
-                 hooks: list | None = None, on_progress: Callable[[int], None] | None = None):
+                 hooks: list | None = None, on_progress: Callable[[int], None] | None = None,
+                 settings: Settings | None = None):
         try:
-            self.fmt = get_format(fmt)
+            self.fmt = get_format(fmt, settings)
         except KeyError:
             raise UserError(f"Unknown --format {fmt!r}; use one of {', '.join(FORMAT_NAMES)}.") from None
         self.store = store
@@ -156,7 +158,8 @@ class Ingestor:
         self._commits = 0
         self._bytes_before = 0
         # Crash injection for the resume tests: "before:N" / "after:N" kills this process with
-        # SIGKILL inside / right after the N-th batch transaction.
+        # SIGKILL inside / right after the N-th batch transaction. A test hook, not a setting: the
+        # resume tests set it in the environment of the subprocess they kill, so it is read here.
         crash = os.environ.get("NETWARDEN_TEST_CRASH", "")
         self._crash = (crash.split(":")[0], int(crash.split(":")[1])) if ":" in crash else None
 
@@ -326,6 +329,7 @@ def write_dead_letters(store: Store, sources: list[str], out: Path) -> Path:
 
 def ingest_files(store: Store, paths: list, fmt: str = "native", dead_letter: Path | None = None,
                  batch_size: int = DEFAULT_BATCH, signals: bool = True, terms: str | None = None,
-                 on_progress: Callable[[int], None] | None = None) -> IngestSummary:
+                 on_progress: Callable[[int], None] | None = None, settings: Settings | None = None) -> IngestSummary:
+    """Ingest `paths`; `settings` are the face's (None: the defaults), read by the formats and hooks."""
     hooks = load_hooks(store, terms) if signals else []
-    return Ingestor(store, fmt, batch_size, hooks, on_progress).run([Path(p) for p in paths], dead_letter)
+    return Ingestor(store, fmt, batch_size, hooks, on_progress, settings).run([Path(p) for p in paths], dead_letter)

@@ -33,6 +33,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
+from ..config import Settings
 from ..errors import UserError
 from ..ingest.apply import Rows
 from ..ingest.pipeline import Ingestor, paused_gc, refused_value, store_reason
@@ -96,7 +97,7 @@ class StreamWorker:
     def __init__(self, store: Store, brokers: str, topic: str, group: str, *, fmt: str = "native",
                  hooks: list | None = None, batch_size: int = DEFAULT_BATCH, batch_ms: int = DEFAULT_BATCH_MS,
                  media_root: str | None = None, start: str = "earliest", consumer_conf: dict | None = None,
-                 on_batch: Callable[[WorkerStats], None] | None = None):
+                 on_batch: Callable[[WorkerStats], None] | None = None, settings: Settings | None = None):
         from confluent_kafka import Consumer
 
         if start not in ("earliest", "latest"):
@@ -108,7 +109,7 @@ class StreamWorker:
         self.batch_ms = batch_ms
         self.media_root = media_root
         self.start = start
-        self.ingestor = Ingestor(store, fmt, batch_size, hooks if hooks is not None else [])
+        self.ingestor = Ingestor(store, fmt, batch_size, hooks if hooks is not None else [], settings=settings)
         self.on_batch = on_batch
         self.stats = WorkerStats()
         self._running = True
@@ -131,6 +132,7 @@ class StreamWorker:
             self.consumer = Consumer(conf)
         except Exception as e:  # KafkaException on a bad configuration
             raise UserError(f"Cannot configure the Kafka consumer for {brokers!r} ({e}); check --kafka.") from None
+        # a test hook, not a setting: the crash tests set it in the worker subprocess's environment
         crash = os.environ.get("NETWARDEN_TEST_WORKER_CRASH", "")
         self._crash = (crash.split(":")[0], int(crash.split(":")[1])) if ":" in crash else None
 

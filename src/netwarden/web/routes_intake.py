@@ -66,7 +66,8 @@ async def intake_report(request: Request, background: BackgroundTasks):
     if NUL_ESCAPE in raw:  # PostgreSQL stores no NUL: the ingest rule (netwarden.limits) applies here too
         body = clean_nul(body)
     try:
-        ev = coop.to_report_event(body, request.headers.get("idempotency-key"))
+        ev = coop.to_report_event(body, request.headers.get("idempotency-key"),
+                                  request.app.state.settings.coop_user_types)
         subject = native.validate(ev)
     except native.BadRecord as e:
         return _error(400, "Invalid report", str(e))
