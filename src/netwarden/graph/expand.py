@@ -183,11 +183,7 @@ class Prepared:
         recv = inter - inter.multiply(made > 0)  # interaction ties of S that the other end never made
         recv = recv.tocsr()
         recv.eliminate_zeros()
-        rows = np.repeat(np.arange(len(S)), np.diff(recv.indptr))
-        j = np.searchsorted(cand, recv.indices)
-        ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == recv.indices)
-        got = np.bincount(j[ok], weights=np.asarray(recv.data, dtype=np.float64)[ok] * sw[rows[ok]] * self.weights["interaction"],
-                          minlength=len(cand))
+        got = self._into_cand(np.repeat(np.arange(len(S)), np.diff(recv.indptr)), recv.indices, recv.data, sw, cand)
         made_w = np.maximum(tie - got, 0.0)
         share = made_w / np.maximum(tie, 1e-300)
         out = made_w + got * np.minimum(1.0, share / MADE_SHARE)
@@ -205,12 +201,18 @@ class Prepared:
             only = sp.csr_matrix(only)
             only.eliminate_zeros()
             rows, only_idx, only_data = np.repeat(np.arange(len(S)), np.diff(only.indptr)), only.indices, only.data
-        j = np.searchsorted(cand, only_idx)
-        ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == only_idx)
-        mo = np.bincount(j[ok], weights=np.asarray(only_data, dtype=np.float64)[ok] * sw[rows[ok]] * self.weights["interaction"],
-                         minlength=len(cand))
+        mo = self._into_cand(rows, only_idx, only_data, sw, cand)
         rshare = np.maximum(tie - mo, 0.0) / np.maximum(tie, 1e-300)
         return out - mo + mo * np.minimum(1.0, rshare / RECV_SHARE)
+
+    def _into_cand(self, rows: np.ndarray, idx: np.ndarray, data: np.ndarray, sw: np.ndarray, cand: np.ndarray) -> np.ndarray:
+        """Per candidate (sorted ``cand``), the interaction weight of the ties (row ``rows`` of S, other end
+        ``idx``, weight ``data``) reaching it, each weighted by its S account's ``sw`` and the interaction
+        layer's weight; ties whose other end is not in ``cand`` are dropped."""
+        j = np.searchsorted(cand, idx)
+        ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == idx)
+        w = np.asarray(data, dtype=np.float64)[ok] * sw[rows[ok]] * self.weights["interaction"]
+        return np.bincount(j[ok], weights=w, minlength=len(cand))
 
 
 def made_back(made_to, v: np.ndarray, u: np.ndarray) -> np.ndarray:
