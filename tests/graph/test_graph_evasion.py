@@ -73,6 +73,7 @@ def test_stream_hook_flags_a_signup_in_its_batch_and_proposes_it_to_the_case(har
                             "rev:a", origin="test")
     watch = EvasionWatch(store)
     Ingestor(store, "native", 500, [*load_hooks(store), watch]).run([hard / "after.jsonl"])
+    assert watch.builds == 1 and watch.updates >= 1  # the stream's suspensions: one account at a time
     right = [lk for lk in watch.found if lk.new_account in news and news[lk.new_account]["old"] == lk.suspended_account]
     wrong = [lk for lk in watch.found if lk not in right]
     # a signup has no follows yet: the profile traits decide; two of them are enough
@@ -192,3 +193,84 @@ def test_ties_around_both_accounts_back_an_identifier_and_never_stand_alone():
     few = _inputs(follows=defaultdict(set, {"old": set(around), "new": {"m0", "m1"}}))
     evasion.add_family(few, few.newer["new"][1], few.newer["new"][0])
     assert "ties" not in {e["kind"] for e in evasion.score_pair("new", "old", few).evidence}
+
+
+def _watch_state(inp, blocks) -> dict:
+    """Everything the watch list holds, in a form two builds can be compared by (empty entries and
+    zero counts dropped: a full read and an update may differ in those alone)."""
+    import dataclasses
+
+    def norm(v):
+        if isinstance(v, set):
+            return sorted(v)
+        if isinstance(v, list):
+            return sorted(v, key=repr)
+        return v
+
+    out = {}
+    for f in dataclasses.fields(inp):
+        v = getattr(inp, f.name)
+        out[f.name] = ({k: norm(x) for k, x in v.items() if x not in (set(), [], 0)} if isinstance(v, dict)
+                       else norm(v))
+    out["exact"] = {k: sorted(v) for k, v in blocks.exact.items() if v}
+    out["lsh"] = {k: sorted(lsh.keys) for k, lsh in blocks.lsh.items()}
+    return out
+
+
+def _scores(inp, blocks) -> dict:
+    cands = {n: sorted(s for s in blocks.candidates(n) if evasion.in_window(inp.newer[n][0], inp.susp[s][0]))
+             for n in inp.newer}
+    best = evasion.best_links([(n, s) for n, ss in cands.items() for s in ss], inp, 3)
+    return {"candidates": {n: c for n, c in cands.items() if c},
+            "links": {n: [lk.as_dict() for lk in links] for n, links in best.items()}}
+
+
+@pytest.mark.slow
+def test_the_watch_updates_one_account_at_a_time_and_equals_a_full_read(hard, sqlite_url):
+    store = prepare_world(hard, sqlite_url)
+    truth = read_truth(hard)
+    watch = EvasionWatch(store)
+    with store.engine.connect() as conn:
+        watch._refresh(conn)
+    assert watch.builds == 1 and watch.inp is not None
+    susp = sorted(watch.inp.susp, key=lambda a: (watch.inp.susp[a][0], a))
+    first = watch.inp.susp[susp[0]][0]
+    newer = sorted(watch.inp.newer)
+    with store.engine.connect() as conn:
+        older = [a for (a,) in conn.execute(text(
+            "SELECT id FROM accounts WHERE state = 'active' AND created_at < :t ORDER BY id LIMIT 3"),
+            {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})]
+    rereg = [r["new"] for r in truth["reregistrations"] if r["new"] in watch.inp.newer]
+    named = [a for a in newer if a in watch.inp.names and a in watch.inp.bio_keys and a not in rereg]
+    assert len(older) == 3 and rereg and len(named) >= 2
+    # a re-registration reinstated has scores; suspending it must take its name, bio and family out of
+    # the newer accounts' counts, and a suspended account created before the first suspension is forgotten
+    late = "2099-01-01T00:00:00Z"
+    steps = [
+        [("suspended", rereg[0]), ("suspended", named[0])],           # newer accounts become suspended
+        [("suspended", older[0]), ("suspended", older[1])],          # accounts outside the watch so far
+        [("active", susp[-1]), ("active", older[1])],                # reinstated: newer again / forgotten
+        [("suspended", named[1]), ("active", susp[-2])],             # one in, one out: the same COUNT
+        [("suspended", susp[-1]), ("active", rereg[0])],
+        [("suspended", older[2]), ("active", older[0])],
+    ]
+    for step in steps:
+        with store.engine.begin() as conn:
+            for state, a in step:
+                conn.execute(text("UPDATE accounts SET state = :s, state_time = :t WHERE id = :a"),
+                             {"s": state, "t": late, "a": a})
+            watch._refresh(conn, states=True)
+            fresh = evasion.load_inputs(store, conn)
+        fresh_blocks = evasion.Blocks(fresh, fresh.susp)
+        assert {a for _, a in step if _ == "suspended"} <= set(watch.inp.susp)
+        assert not {a for s, a in step if s == "active"} & set(watch.inp.susp)
+        assert _watch_state(watch.inp, watch.blocks) == _watch_state(fresh, fresh_blocks)
+        assert _scores(watch.inp, watch.blocks) == _scores(fresh, fresh_blocks)
+    assert watch.builds == 1 and watch.updates == len(steps)  # no full read in the steady state
+    # the earliest suspension lifted: which accounts are newer changes, so the list is read whole
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE accounts SET state = 'active' WHERE id = :a"), {"a": susp[0]})
+        watch._refresh(conn, states=True)
+        fresh = evasion.load_inputs(store, conn)
+    assert watch.builds == 2
+    assert _watch_state(watch.inp, watch.blocks) == _watch_state(fresh, evasion.Blocks(fresh, fresh.susp))

@@ -222,13 +222,13 @@ def load_inputs(store, conn=None) -> EvasionInputs | None:
     if conn is None:
         with store.engine.connect() as c:
             return load_inputs(store, c)
-    susp = {a: (_t(st), h) for a, st, h in q.rows(conn, q.SUSPENDED_SQL)}
+    susp = read_suspended(conn)
     if not susp:
         return None
-    first = min((t for t, _ in susp.values() if t), default=None)
+    first = first_suspension(susp)
     if first is None:
         return None
-    newer = {a: (_t(c), h) for a, c, h in q.rows(conn, q.NEWER_SQL, {"t": first.strftime("%Y-%m-%dT%H:%M:%SZ")})}
+    newer = {a: (_t(c), h) for a, c, h in q.rows(conn, q.NEWER_SQL, {"t": _since(first)})}
     involved = set(susp) | set(newer)
     inp = EvasionInputs(susp, newer, defaultdict(set), defaultdict(int), {}, defaultdict(int),
                         defaultdict(set), defaultdict(set))
@@ -337,6 +337,119 @@ def add_newcomers(conn, inp: EvasionInputs, ids: list[str]) -> list[str]:
         if d not in inp.popular:
             inp.follows[s].add(d)
     return out
+
+
+def read_suspended(conn) -> dict[str, tuple[datetime | None, str]]:
+    """The suspended accounts: id -> (suspension time, handle)."""
+    return {a: (_t(st), h) for a, st, h in q.rows(conn, q.SUSPENDED_SQL)}
+
+
+def first_suspension(susp) -> datetime | None:
+    return min((t for t, _ in susp.values() if t), default=None)
+
+
+def _since(first: datetime) -> str:
+    return first.strftime("%Y-%m-%dT%H:%M:%SZ")  # NEWER_SQL compares the stored text
+
+
+# -- the watch list, kept up to date one account at a time -------------------------------------------
+def update_suspended(conn, inp: EvasionInputs, blocks: Blocks, current: dict) -> bool:
+    """Bring `inp` and `blocks` to the suspended set `current` (`read_suspended`) one account at a time:
+    a newly suspended account's watch entry (its identifiers, read now) is added, a reinstated one's
+    removed, and the counts over newer accounts (names, bios, handle families) follow the accounts that
+    leave or join the newer ones. The result is what `load_inputs` and `Blocks` would build from the
+    store now, given the same counts over all accounts (contacts, avatars, devices, bios, hashtags,
+    popular accounts), which a change of state does not move. Returns False, having changed nothing,
+    when only a full read can say it: no suspended account left, or the earliest suspension moved
+    (which accounts are newer changes then)."""
+    first = first_suspension(inp.susp)
+    if not current or first is None or first_suspension(current) != first:
+        return False
+    since = _since(first)
+    came = [a for a in current if a not in inp.susp]
+    gone = [a for a in inp.susp if a not in current]
+    for a in [a for a in current if a in inp.susp and current[a] != inp.susp[a]]:  # time or handle
+        blocks.remove(a)
+        inp.susp[a] = current[a]
+        blocks.add(a)
+    rows = {r[0]: r for r in q.rows_in(conn, q.WATCH_ACCOUNTS_SQL, came + gone)}
+    for a in gone:
+        blocks.remove(a)
+        del inp.susp[a]
+        r = rows.get(a)
+        if r is not None and r[1] and r[1] >= since:  # newer again, with the identifiers it had
+            _join_newer(inp, a, _t(r[1]), r[2])
+        else:
+            _forget(inp, a)
+    for a in came:
+        if a in inp.newer:
+            _leave_newer(inp, a)
+        _forget(inp, a)
+    _read_entries(conn, inp, [a for a in came if a in rows], rows)
+    for a in came:
+        inp.susp[a] = current[a]
+        blocks.add(a)
+    return True
+
+
+def _join_newer(inp: EvasionInputs, a: str, created: datetime | None, handle: str) -> None:
+    inp.newer[a] = (created, handle)
+    add_family(inp, handle, created)
+    if a in inp.names:
+        inp.name_count[inp.names[a]] += 1
+    if a in inp.bio_keys:
+        inp.bio_count[inp.bio_keys[a]] += 1
+
+
+def _leave_newer(inp: EvasionInputs, a: str) -> None:
+    created, handle = inp.newer.pop(a)
+    members = inp.family_members.get(handle_stem(handle))
+    if members is not None:
+        members.remove((handle or "", created))
+        if not members:
+            del inp.family_members[handle_stem(handle)]
+    for key, counts in ((inp.names.get(a), inp.name_count), (inp.bio_keys.get(a), inp.bio_count)):
+        if key is not None:
+            counts[key] -= 1
+            if counts[key] <= 0:
+                del counts[key]
+
+
+def _forget(inp: EvasionInputs, a: str) -> None:
+    for d in (inp.handles, inp.avatars, inp.headers, inp.follows, inp.followers, inp.tags, inp.names,
+              inp.bios, inp.bio_keys, inp.devices):
+        d.pop(a, None)
+
+
+def _read_entries(conn, inp: EvasionInputs, ids: list[str], rows: dict) -> None:
+    """Read the identifiers of `ids` (accounts outside the watch so far) as `load_inputs` reads them."""
+    if not ids:
+        return
+    for a in ids:
+        _, _, _, name, bio = rows[a]
+        nk = name_key(name)
+        if nk:
+            inp.names[a] = nk
+        w = bio_words(bio) if bio else []
+        if len(w) >= BIO_MIN_WORDS:
+            _set_bio(inp, a, w, False)
+    for a, key in q.rows_in(conn, q.NEW_CONTACTS_SQL, ids):
+        inp.handles[a].add(key)
+    for a, sha, pdq in q.rows_in(conn, q.NEW_AVATARS_SQL, ids):
+        inp.avatars[a] = (sha, pdq)
+    for a, sha, pdq in q.rows_in(conn, q.NEW_HEADERS_SQL, ids):
+        inp.headers[a] = (sha, pdq)
+    for a, dev in q.rows_in(conn, q.NEW_DEVICES_SQL, ids):
+        inp.devices[a].add(dev)
+    for s, d in q.rows_in(conn, q.WATCH_FOLLOWS_SQL, ids):
+        if d not in inp.popular:
+            inp.follows[s].add(d)
+    for s, d in q.rows_in(conn, q.WATCH_FOLLOWERS_SQL, ids):
+        inp.followers[d].add(s)
+    for a, tag in q.rows_in(conn, q.WATCH_TAGS_SQL, ids):
+        inp.tags[a]  # noqa: B018 - load_inputs keeps an (empty) entry for an account with only common tags
+        if inp.tag_count.get(tag, 0) <= HASHTAG_MAX:
+            inp.tags[a].add(tag)
 
 
 def add_family(inp: EvasionInputs, handle: str | None, created: datetime | None) -> None:
@@ -484,6 +597,7 @@ class Blocks:
         self.kinds = set(kinds)
         self.inp = inp
         self.exact: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._keys: dict[str, list[tuple[str, str]]] = {}  # account -> the exact keys it is indexed under
         self.lsh = {"bio": MinHashLSH(threshold=BIO_JACCARD * 0.8, num_perm=NUM_PERM),
                     "follows": MinHashLSH(threshold=FOLLOW_JACCARD, num_perm=NUM_PERM),
                     "followers": MinHashLSH(threshold=FOLLOWER_JACCARD, num_perm=NUM_PERM)}
@@ -491,22 +605,26 @@ class Blocks:
             self.add(a)
 
     def keys(self, a: str, susp: bool) -> list[tuple[str, str]]:
+        """The exact blocks of `a`. A suspended account is indexed under all of its keys; the rarity
+        rules (a stock avatar, a common name, a shared device block nothing) apply when a newer
+        account looks up its own: one key, one count, so the same pairs, and the index stays true
+        as counts move (EvasionWatch keeps it up to date instead of rebuilding it)."""
         inp = self.inp
         out = [("contact", h) for h in inp.handles.get(a, ())]
         sha = inp.avatars.get(a, (None, None))[0]
-        if sha and inp.avatar_count[sha] <= AVATAR_MAX:
+        if sha and (susp or inp.avatar_count[sha] <= AVATAR_MAX):
             out.append(("avatar", sha))
         hsha = inp.headers.get(a, (None, None))[0]
-        if hsha and inp.header_count[hsha] <= AVATAR_MAX:
+        if hsha and (susp or inp.header_count[hsha] <= AVATAR_MAX):
             out.append(("header", hsha))
         nk = inp.names.get(a)
-        if nk and inp.name_count.get(nk, 0) < NAME_COMMON:
+        if nk and (susp or inp.name_count.get(nk, 0) < NAME_COMMON):
             out.append(("name", nk))
         h = (inp.susp if susp else inp.newer)[a][1]
         fam = handle_stem(h)
         if len(fam) >= STEM_MIN:
             out.append(("family", fam))
-        out += [("device", d) for d in inp.devices.get(a, ()) if inp.device_count[d] <= DEVICE_MAX]
+        out += [("device", d) for d in inp.devices.get(a, ()) if susp or inp.device_count[d] <= DEVICE_MAX]
         return [k for k in out if k[0] in self.kinds]
 
     def sets(self, a: str) -> dict[str, set[str]]:
@@ -516,11 +634,26 @@ class Blocks:
         return {k: v for k, v in out.items() if k in self.kinds}
 
     def add(self, a: str) -> None:
-        for k in self.keys(a, True):
+        """Index suspended account `a` (again, if it was: its entry is replaced)."""
+        if a in self._keys:
+            self.remove(a)
+        keys = self._keys[a] = self.keys(a, True)
+        for k in keys:
             self.exact[k].append(a)
         for kind, st in self.sets(a).items():
             if len(st) >= 3 and a not in self.lsh[kind].keys:
                 self.lsh[kind].insert(a, _minhash(st))
+
+    def remove(self, a: str) -> None:
+        """Take `a` out of every block it was indexed under."""
+        for k in self._keys.pop(a, ()):
+            got = self.exact[k]
+            got.remove(a)
+            if not got:
+                del self.exact[k]
+        for lsh in self.lsh.values():
+            if a in lsh.keys:
+                lsh.remove(a)
 
     def candidates(self, n: str) -> set[str]:
         out: set[str] = set()

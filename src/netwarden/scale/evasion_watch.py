@@ -2,8 +2,10 @@
 watch list of suspended accounts (netwarden.graph.evasion's blocks and rules).
 
 The watch list (every suspended account's identifiers, with the counts that weigh them) is read
-from the store on the first batch and again whenever the set of suspended accounts changes (one
-COUNT / MAX query per batch tells). Each batch's new accounts created after a suspension are read
+from the store on the first batch; after that a suspension adds the account's entry and a
+reinstatement removes it (`graph.evasion.update_suspended`: the same candidates and scores as a
+full read, without re-reading every contact, follow and profile of the platform). One COUNT / MAX
+query per batch, and the batch's account state events, tell when the suspended set changed. Each batch's new accounts created after a suspension are read
 on the batch's own transaction, after the other hooks wrote their contacts, and scored against the
 suspended accounts they share a block with: a profile-only match (name, bio, handle family,
 contacts, avatar, device; a signup has no follows yet). A best link at or over the threshold is
@@ -33,20 +35,38 @@ class EvasionWatch:
         self.inp: ev.EvasionInputs | None = None
         self.blocks: ev.Blocks | None = None
         self.found: list[ev.EvasionLink] = []  # links found so far (for the worker's stats and tests)
+        self.builds = 0  # full reads of the watch list (the first batch; after that only when needed)
+        self.updates = 0  # changes of the suspended set applied one account at a time
 
-    def _refresh(self, conn) -> None:
+    def _refresh(self, conn, states: bool = False) -> None:
+        """Keep the watch list true to the suspended accounts: read it whole on the first batch (or
+        when the earliest suspension moves, or the last suspended account goes), otherwise add the
+        newly suspended accounts' entries and remove the reinstated ones' (`ev.update_suspended`).
+        The suspended set is read when its COUNT / MAX(state_time) moved or the batch carried
+        account state events (a suspension and a reinstatement in one batch can leave both alone)."""
         stamp = tuple(conn.execute(text("SELECT COUNT(*), MAX(state_time) FROM accounts WHERE state = 'suspended'")).one())
-        if stamp == self._stamp and self.inp is not None:
+        if stamp == self._stamp and not states:
             return
         self._stamp = stamp
+        if self.inp is not None and self.blocks is not None:
+            current = ev.read_suspended(conn)
+            if current.keys() == self.inp.susp.keys() and all(current[a] == self.inp.susp[a] for a in current):
+                return
+            if ev.update_suspended(conn, self.inp, self.blocks, current):
+                self.updates += 1
+                return
+        self.builds += 1
         self.inp = ev.load_inputs(self.store, conn)
         self.blocks = ev.Blocks(self.inp, self.inp.susp) if self.inp is not None else None
 
     def on_batch(self, conn, batch) -> None:
         ids = [a["id"] for a in batch.accounts if a.get("id")]
+        states = bool(getattr(batch, "account_states", None))
+        if not ids and not states:
+            return
+        self._refresh(conn, states)
         if not ids:
             return
-        self._refresh(conn)
         if self.inp is None or self.blocks is None:
             return
         ev.add_newcomers(conn, self.inp, ids)

@@ -36,6 +36,15 @@ NEW_HEADERS_SQL = HEADER_SQL + " AND a.id IN ({in})"
 NEW_DEVICES_SQL = DEVICE_SQL + " AND account_id IN ({in})"
 NEW_FOLLOWS_SQL = "SELECT src, dst FROM follows WHERE state = 'active' AND (src IN ({in}))"
 
+# one account's watch entry, read when it is suspended (EvasionWatch's incremental update); {in} is the ids
+WATCH_ACCOUNTS_SQL = "SELECT id, created_at, handle_lc, display_name, bio FROM accounts WHERE id IN ({in})"
+WATCH_FOLLOWS_SQL = ("SELECT src, dst FROM follows WHERE state = 'active' AND src IN ({in}) UNION "
+                     "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending') AND src IN ({in})")
+WATCH_FOLLOWERS_SQL = ("SELECT src, dst FROM follows WHERE state = 'active' AND dst IN ({in}) UNION "
+                       "SELECT src, dst FROM follow_requests WHERE state IN ('approved','pending') AND dst IN ({in})")
+WATCH_TAGS_SQL = ("SELECT DISTINCT p.author_id, h.tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id "
+                  "WHERE p.author_id IN ({in})")
+
 
 def rows(conn: Connection, sql: str, params: dict | None = None) -> Iterator[tuple]:
     """The rows of one of the queries above."""
