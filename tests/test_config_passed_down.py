@@ -136,3 +136,114 @@ def test_config_file_mastodon_rules_reach_the_mastodon_format(config_dir):
     _invoke("ingest", str(fixture), "--format", "mastodon", "--no-graph", "--db", str(db))
     assert _reports(db)["mastodon:4"][1] == "violation"
     assert "NETWARDEN_MASTODON_CHILD_SAFETY_RULES" not in os.environ
+
+
+def _image_world(config_dir: Path) -> Path:
+    """Events with one account and a post carrying one red image (the classifier double scores it high)."""
+    from PIL import Image
+
+    Image.new("RGB", (128, 128), (230, 20, 20)).save(config_dir / "red.png")
+    ev = [{"v": 1, "id": "e1", "kind": "account", "time": "2026-01-01T00:00:00Z", "data": {"id": "a1", "handle": "h"}},
+          {"v": 1, "id": "e2", "kind": "post", "time": "2026-01-01T00:00:01Z",
+           "data": {"id": "p1", "author_id": "a1", "text": "x", "media": [{"id": "m1", "kind": "photo", "uri": "red.png"}]}}]
+    path = config_dir / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in ev))
+    return path
+
+
+def _media_rows(db: Path) -> tuple[dict, list[str]]:
+    from netwarden.store import open_store
+    from netwarden.store.schema import signals
+    from netwarden.store.tables_media import media_hashes
+
+    store = open_store(f"sqlite:///{db}")
+    with store.engine.connect() as c:
+        hashes = {r.media_id: r.error_reason for r in c.execute(select(media_hashes))}
+        kinds = sorted({r.kind for r in c.execute(select(signals))})
+    store.close()
+    return hashes, kinds
+
+
+def test_config_file_media_limits_and_classifier_reach_the_ingest_hook(config_dir, monkeypatch):
+    from netwarden.ingest import media_signals
+
+    seen = []
+    real = media_signals.MediaSignals.__init__
+
+    def spy(self, *a, **kw):
+        real(self, *a, **kw)
+        seen.append((self.threads, self.cache_size, self.limits, self.threshold))
+
+    monkeypatch.setattr(media_signals.MediaSignals, "__init__", spy)
+    events = _image_world(config_dir)
+    db = _config(config_dir, media_threads=1, media_cache=5, media_max_pixels=1000, media_time_limit=3.5)
+    _invoke("ingest", str(events), "--no-graph")
+    from netwarden.media.decode import MAX_BYTES, Limits
+
+    assert seen == [(1, 5, Limits(MAX_BYTES, 1000, 3.5), 0.8)]
+    assert _media_rows(db)[0] == {"m1": "too_many_pixels"}  # 128x128 > 1000 pixels
+    db.unlink()
+    _config(config_dir, media_max_bytes=10)
+    _invoke("ingest", str(events), "--no-graph")
+    assert _media_rows(db)[0] == {"m1": "too_big"}
+    db.unlink()
+    _config(config_dir, classifier="netwarden.media.classifier:PixelPropertyDouble")
+    _invoke("ingest", str(events), "--no-graph")
+    assert _media_rows(db) == ({"m1": None}, ["media_classifier"])
+    db.unlink()
+    _config(config_dir, classifier="netwarden.media.classifier:PixelPropertyDouble", classifier_threshold=1.5)
+    _invoke("ingest", str(events), "--no-graph")
+    assert _media_rows(db) == ({"m1": None}, [])
+    assert not [k for k in os.environ if k.startswith("NETWARDEN_MEDIA") or k.startswith("NETWARDEN_CLASSIFIER")]
+
+
+def test_config_file_media_limits_reach_media_hash(config_dir):
+    _image_world(config_dir)
+    _config(config_dir, media_max_pixels=1000)
+    res = CliRunner().invoke(app, ["hash", str(config_dir / "red.png"), "--json"])
+    assert res.exit_code == 1 and json.loads(res.output)[0]["error_reason"] == "too_many_pixels", res.output
+    _config(config_dir)
+    res = CliRunner().invoke(app, ["hash", str(config_dir / "red.png"), "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)[0]["error_reason"] is None, res.output
+
+
+def test_config_file_hma_settings_reach_the_hma_api(config_dir, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from netwarden import fetch
+    from netwarden.web.app import app_from_env
+
+    _image_world(config_dir)
+    _config(config_dir, api_keys="ops=k-9", media_max_bytes=100, fetch_allow_hosts="files.example",
+            fetch_allow_private="10.0.0.0/8", fetch_deadline=2.5)
+    app_ = app_from_env()
+    c = TestClient(app_)
+    assert c.get("/c/banks").status_code == 401
+    c.headers["X-API-Key"] = "k-9"
+    assert c.get("/c/banks").status_code == 200
+    up = c.post("/h/hash", files={"photo": ("red.png", (config_dir / "red.png").read_bytes(), "image/png")})
+    assert up.status_code == 413  # larger than media_max_bytes
+    calls = []
+
+    def fake(url, max_bytes, *, allow, nets, deadline):
+        calls.append((max_bytes, allow, [str(n) for n in nets], deadline))
+        raise fetch.Refused("test")
+
+    monkeypatch.setattr(fetch, "fetch", fake)
+    assert c.get("/h/hash", params={"url": "https://files.example/a.png"}).status_code == 400
+    assert calls == [(100, {fetch.Origin("https", "files.example", 443)}, ["10.0.0.0/8"], 2.5)]
+    app_.state.store.close()
+
+
+def test_config_file_password_reaches_user_add(config_dir):
+    from netwarden.store import open_store
+    from netwarden.web.auth import authenticate
+
+    db = _config(config_dir, password="a config-file password")
+    res = CliRunner().invoke(app, ["user", "add", "rev1", "--role", "moderator", "--json"])
+    assert res.exit_code == 0, res.output
+    assert "password" not in json.loads(res.output)  # none generated: the setting's was used
+    store = open_store(f"sqlite:///{db}")
+    with store.engine.connect() as conn:
+        assert authenticate(conn, "rev1", "a config-file password") is not None
+    store.close()

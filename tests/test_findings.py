@@ -106,12 +106,13 @@ def test_vpdq_closeness_is_measured_in_frames_not_pdq_bits():
     assert "pdq distance 16" in best.reasons[0]["text"] and "85.0% of its frames" in best.reasons[1]["text"]
 
 
-def test_a_classifier_hit_counts_in_risk_priors_queue_and_reasons(tmp_path, monkeypatch):
+def test_a_classifier_hit_counts_in_risk_priors_queue_and_reasons(tmp_path):
     """The classifier's signal, written by the ingest hook, reaches every reader of the registry."""
+    from netwarden.config import Settings
     from netwarden.graph.build import build_graph
     from netwarden.graph.expand import Candidate, attach_signals, signal_priors
 
-    monkeypatch.setenv("NETWARDEN_CLASSIFIER", "netwarden.media.classifier:PixelPropertyDouble")
+    settings = Settings(classifier="netwarden.media.classifier:PixelPropertyDouble")
     red = Image.new("RGB", (128, 128), (230, 20, 20))
     red.paste((20, 20, 230), (0, 0, 30, 30))
     red.save(tmp_path / "red.png")
@@ -131,7 +132,7 @@ def test_a_classifier_hit_counts_in_risk_priors_queue_and_reasons(tmp_path, monk
     path.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in ev))
     store = open_store(f"sqlite:///{tmp_path / 'nw.db'}")
     try:
-        ingest_files(store, [path], signals=True)
+        ingest_files(store, [path], signals=True, settings=settings)
         with store.engine.begin() as conn:
             kinds = {(r.kind, r.account_id) for r in conn.execute(t.signals.select())}
             assert kinds == {("media_classifier", "a1")}

@@ -231,7 +231,10 @@ def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Setti
 # by the module that uses them (docs/configuration.md lists the work left); until each is converted,
 # `export_legacy` hands their config-file values on as environment defaults, as before.
 PASSED_DOWN = frozenset({"db", "dead_letter", "four_eyes", "media_roots", "secure_cookies", "base_url", "secret", "terms",
-                         "labels", "coop_user_types", "mastodon_child_safety_rules"})
+                         "labels", "coop_user_types", "mastodon_child_safety_rules",
+                         "media_threads", "media_cache", "media_max_bytes", "media_max_pixels", "media_time_limit",
+                         "classifier", "classifier_threshold", "api_keys", "hma_trust_networks", "hma_proxy_header",
+                         "hma_trusted_proxies", "fetch_allow_hosts", "fetch_allow_private", "fetch_deadline", "password"})
 
 
 def export_legacy(settings: Settings, env: typing.MutableMapping[str, str] | None = None) -> None:

@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 import ssl
 import time
@@ -67,8 +66,8 @@ def parse_origin(entry: str) -> Origin:
     return Origin(u.scheme, u.hostname.lower().rstrip("."), u.port or _PORTS[u.scheme])
 
 
-def allow_list(value: str | None = None) -> set[Origin]:
-    value = os.environ.get("NETWARDEN_FETCH_ALLOW_HOSTS", "") if value is None else value
+def allow_list(value: str) -> set[Origin]:
+    """The origins of a fetch_allow_hosts setting (comma-separated)."""
     out = set()
     for e in value.split(","):
         if e.strip():
@@ -79,8 +78,8 @@ def allow_list(value: str | None = None) -> set[Origin]:
     return out
 
 
-def private_networks(value: str | None = None) -> list:
-    value = os.environ.get("NETWARDEN_FETCH_ALLOW_PRIVATE", "") if value is None else value
+def private_networks(value: str) -> list:
+    """The networks of a fetch_allow_private setting (comma-separated CIDRs)."""
     nets = []
     for e in value.split(","):
         if e.strip():
@@ -176,13 +175,11 @@ _FAILURES = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.Protocol
              httpcore.UnsupportedProtocol, OSError, ssl.SSLError, ValueError)
 
 
-def fetch(url: str, max_bytes: int, *, allow: set[Origin] | None = None, nets: list | None = None,
-          deadline: float | None = None) -> tuple[bytes, str]:
-    """(body, Content-Type) of an allowed URL; raises Refused (one message) or TooLarge."""
-    allow = allow_list() if allow is None else allow
-    nets = private_networks() if nets is None else nets
-    seconds = deadline if deadline is not None else float(os.environ.get("NETWARDEN_FETCH_DEADLINE", DEFAULT_DEADLINE))
-    dl = _Deadline(seconds)
+def fetch(url: str, max_bytes: int, *, allow: set[Origin], nets: list,
+          deadline: float = DEFAULT_DEADLINE) -> tuple[bytes, str]:
+    """(body, Content-Type) of an allowed URL; raises Refused (one message) or TooLarge. The caller
+    passes its settings' allow-list, private networks and deadline (web/hma.py's fetch_url)."""
+    dl = _Deadline(deadline)
     for _hop in range(MAX_REDIRECTS + 1):
         origin = url_origin(url)
         if origin is None or origin not in allow:

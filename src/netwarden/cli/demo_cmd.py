@@ -11,7 +11,7 @@ import typer
 
 from ..deps import require_extra
 from ..errors import UserError
-from .common import JSON_OPT, emit, err_console, progress
+from .common import JSON_OPT, emit, err_console, progress, settings
 
 DEMO_TERMS = Path(__file__).resolve().parent.parent / "text" / "demo_terms.yaml"
 
@@ -69,7 +69,7 @@ def demo(
         t1 = time.perf_counter()
         task = p.add_task("ingesting (bytes)", total=(world / "events.jsonl").stat().st_size)
         summary = ingest_files(store, [world / "events.jsonl"], signals=True, terms=str(DEMO_TERMS),
-                               on_progress=lambda n: p.update(task, completed=n))
+                               on_progress=lambda n: p.update(task, completed=n), settings=settings())
         timings["ingest_s"] = round(time.perf_counter() - t1, 1)
         p.remove_task(task)
     truth = json.loads((world / "truth.json").read_text())

@@ -8,7 +8,7 @@ import typer
 
 from ..deps import require_extra
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, open_db, progress
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress, settings
 
 
 def expand(
@@ -132,7 +132,7 @@ def evaluate(
             truth = read_truth(w)
             ev_file = Path(w) / "events.jsonl"
             task = p.add_task(f"ingesting {w}", total=ev_file.stat().st_size if ev_file.is_file() else None)
-            store = prepare_world(w, db, on_progress=lambda n, t=task: p.update(t, completed=n))
+            store = prepare_world(w, db, on_progress=lambda n, t=task: p.update(t, completed=n), settings=settings())
             nets = len(truth["networks"])
             task = p.add_task(f"evaluating {w}", total=nets * seeds)
             for r in evaluate_world(store, truth, seeds, baselines=True, networkx_ppr=not no_networkx,

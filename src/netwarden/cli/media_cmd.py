@@ -8,7 +8,7 @@ import typer
 
 from .. import signal_types
 from ..errors import UserError
-from .common import DB_OPT, JSON_OPT, emit, open_db, progress
+from .common import DB_OPT, JSON_OPT, emit, open_db, progress, settings
 
 # Help and messages list the registered signal types (netwarden.signal_types), never a copy of them.
 TYPES = " | ".join(signal_types.names())
@@ -54,13 +54,15 @@ def _audit(conn, by: str | None, action: str, bank: str, detail: dict) -> None:
 
 
 def _hash_files(files: list[Path], fps: float, full: bool, as_json: bool):
+    from ..media.decode import Limits
     from ..media.hashing import hash_file
 
+    limits = Limits.of(settings())
     out = []
     with progress(not as_json) as p:
         task = p.add_task("hashing", total=len(files))
         for f in files:
-            out.append(hash_file(f, fast=not full, video_fps=fps))
+            out.append(hash_file(f, fast=not full, video_fps=fps, limits=limits))
             p.advance(task)
     return out
 
@@ -274,9 +276,10 @@ def bank_add(
 
     rows: list[tuple[str, str, str]] = []
     if file is not None:
+        from ..media.decode import Limits
         from ..media.hashing import hash_file
 
-        h = hash_file(file, fast=False, video_fps=1.0)
+        h = hash_file(file, fast=False, video_fps=1.0, limits=Limits.of(settings()))
         if h.error:
             raise UserError(h.error)
         rows.append(("md5", h.md5, label))

@@ -52,8 +52,11 @@ def serve(
     open_db(db).close()  # migrate once, and fail early with one sentence if the database is unusable
     from ..web.hma_auth import AuthConfig
 
-    for w in AuthConfig.from_env().warnings():  # opt-in HMA auth modes (and a bad network value: one sentence)
+    for w in AuthConfig.from_settings(settings()).warnings():  # opt-in HMA auth modes (and a bad network value)
         typer.echo(f"warning: {w}", err=True)
+    # Process-level on purpose: uvicorn's workers are other processes, each of which loads its settings
+    # once (web.app.app_from_env: the config file and this environment). These variables hand them the
+    # command's options and one shared secret; nothing in this process reads them back.
     os.environ["NETWARDEN_DB"] = resolve_db(db, settings())
     os.environ["NETWARDEN_MEDIA_ROOTS"] = os.pathsep.join(str(r.resolve()) for r in media_root)
     os.environ["NETWARDEN_SECURE_COOKIES"] = "0" if insecure_cookies else "1"
@@ -83,7 +86,7 @@ def user_add(
     from ..web.auth import add_user
 
     generated = None
-    password = password or os.environ.get("NETWARDEN_PASSWORD")
+    password = password or settings().password
     if not password:
         if sys.stdin.isatty():
             password = typer.prompt(f"Password for {name}", hide_input=True, confirmation_prompt=True)

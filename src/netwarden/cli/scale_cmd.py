@@ -81,7 +81,7 @@ def worker(
     _check_brokers(kafka, conf)
     store = open_db(db)
     cfg = settings()
-    hooks = [] if no_signals else stream_hooks(store, terms or cfg.terms, media)
+    hooks = [] if no_signals else stream_hooks(store, terms or cfg.terms, media, cfg)
     stats = run_worker(store, kafka, topic, group, hooks=hooks, fmt=fmt, batch_size=batch_size, batch_ms=batch_ms,
                        media_root=str(media_root.resolve()) if media_root else None, start=start,
                        consumer_conf=conf, max_idle=max_idle, max_messages=max_messages, settings=cfg)

@@ -52,7 +52,8 @@ def world_terms(world: Path) -> Path:
     return path
 
 
-def prepare_world(world: Path, db_url: str | None = None, on_progress: Callable[[int], None] | None = None):
+def prepare_world(world: Path, db_url: str | None = None, on_progress: Callable[[int], None] | None = None,
+                  settings=None):
     """A store holding the world: its bank imported, then its events ingested with signals (idempotent)."""
     from ..ingest.pipeline import ingest_files
     from ..media.signals import read_csv
@@ -72,7 +73,7 @@ def prepare_world(world: Path, db_url: str | None = None, on_progress: Callable[
                 b = mb.create_bank(conn, "world", source="bank.csv", exist_ok=True)
                 mb.add_entries(conn, b["id"], [(r.signal_type, r.signal, r.label) for r in rows])
     ingest_files(store, [events], dead_letter=world / "eval-deadletter.jsonl", signals=True,
-                 terms=str(world_terms(world)), on_progress=on_progress)
+                 terms=str(world_terms(world)), on_progress=on_progress, settings=settings)
     return store
 
 

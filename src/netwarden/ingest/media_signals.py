@@ -25,18 +25,14 @@ from urllib.parse import unquote, urlparse
 from sqlalchemy import select
 
 from .. import findings, signal_types
-from ..media.decode import MediaError, read_bytes
+from ..config import Settings
+from ..media.decode import Limits, MediaError, read_bytes
 from ..media.hashing import MediaHashes, hash_bytes
 from ..media.service import BankMatcher
 from ..store import media_banks as mb
 from ..store.schema import signals as signals_t
 from ..store.tables_media import media_hashes as media_hashes_t
 from .batch import Batch
-
-HASH_THREADS = int(os.environ.get("NETWARDEN_MEDIA_THREADS", "2"))
-# Identical bytes are decoded once: re-uploads and reposts of the same file are common on a real
-# platform (and in synthetic worlds, which draw from pools). Bounded: entries are small.
-CONTENT_CACHE = int(os.environ.get("NETWARDEN_MEDIA_CACHE", "200000"))
 
 
 def resolve_uri(uri: str | None, base_dir: str | None) -> str | None:
@@ -56,11 +52,22 @@ def resolve_uri(uri: str | None, base_dir: str | None) -> str | None:
 
 
 class MediaSignals:
-    def __init__(self, store, index_mode: str = "auto", classifier=None):
+    """The hook, configured by its face's `settings` (None: the defaults): media_threads hashing
+    threads, media_cache distinct files' hashes kept, the decode limits, the classifier and its
+    threshold. `classifier` (an object) overrides the `classifier` setting."""
+
+    def __init__(self, store, index_mode: str = "auto", classifier=None, settings: Settings | None = None):
         from ..media.classifier import load_classifier
 
+        s = settings if settings is not None else Settings()
         self.store = store
-        self.classifier = classifier if classifier is not None else load_classifier()
+        self.classifier = classifier if classifier is not None else load_classifier(s.classifier)
+        self.threshold = s.classifier_threshold
+        self.threads = s.media_threads
+        # Identical bytes are decoded once: re-uploads and reposts of the same file are common on a real
+        # platform (and in synthetic worlds, which draw from pools). Bounded: entries are small.
+        self.cache_size = s.media_cache
+        self.limits = Limits.of(s)
         self.banks = BankMatcher(index_mode=index_mode)
         self._pool: ThreadPoolExecutor | None = None
         self._by_content: dict[str, MediaHashes] = {}  # sha256 of the bytes -> hashes
@@ -70,23 +77,23 @@ class MediaSignals:
         def one(item):
             mid, path = item
             try:
-                data = read_bytes(path)
+                data = read_bytes(path, self.limits.max_bytes)
             except MediaError as e:
                 return mid, MediaHashes(name=path, error=str(e), error_reason=e.reason)
             key = hashlib.sha256(data).hexdigest()
             hit = self._by_content.get(key)
             if hit is not None:
                 return mid, replace(hit, name=path)
-            h = hash_bytes(data, path, fast=True, video_fps=1.0)
-            if len(self._by_content) >= CONTENT_CACHE:
+            h = hash_bytes(data, path, fast=True, video_fps=1.0, limits=self.limits)
+            if len(self._by_content) >= self.cache_size:
                 self._by_content.clear()
             self._by_content[key] = h
             return mid, h
 
-        if len(paths) <= 1 or HASH_THREADS <= 1:
+        if len(paths) <= 1 or self.threads <= 1:
             return dict(map(one, paths))
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(HASH_THREADS, thread_name_prefix="media-hash")
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="media-hash")
         return dict(self._pool.map(one, paths))
 
     def on_batch(self, conn, batch: Batch) -> None:
@@ -145,16 +152,15 @@ class MediaSignals:
 
     def _classify(self, batch: Batch, fresh: dict[str, MediaHashes], results: dict, now: str) -> list[dict]:
         """Score newly hashed, decodable, unmatched images with the operator's classifier."""
-        from ..media.classifier import threshold
         from ..media.decode import MediaError, decode
 
-        clf, cut, rows = self.classifier, threshold(), []
+        clf, cut, rows = self.classifier, self.threshold, []
         for m in batch.media:
             h = fresh.get(m["id"])
             if h is None or h.error or h.kind != "photo" or results[m["id"]].matches:
                 continue
             try:
-                rgb = decode(resolve_uri(m.get("uri"), batch.base_dir), reduce_to=256).rgb
+                rgb = decode(resolve_uri(m.get("uri"), batch.base_dir), reduce_to=256, **self.limits.kw()).rgb
             except MediaError:
                 continue
             score = float(clf.score(rgb, {"media_id": m["id"], "role": m.get("role")}))

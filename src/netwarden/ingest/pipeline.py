@@ -133,10 +133,11 @@ def line_count_nonblank(p: Path) -> int:
         return sum(1 for raw in f if raw.strip() and raw.strip() != BOM)
 
 
-def load_hooks(store: Store, terms: str | None = None) -> list:
-    """Signal extractors run inside each ingest transaction (media hashing, text scanning)."""
+def load_hooks(store: Store, terms: str | None = None, settings: Settings | None = None) -> list:
+    """Signal extractors run inside each ingest transaction (media hashing, text scanning); the media
+    hook is configured by `settings` (the face's; None: the defaults)."""
     hooks = []
-    for module, cls, kwargs in (("media_signals", "MediaSignals", {}),
+    for module, cls, kwargs in (("media_signals", "MediaSignals", {"settings": settings}),
                                 ("text_signals", "TextSignals", {"terms_path": terms})):
         mod = importlib.import_module(f"netwarden.ingest.{module}")  # no fallback: see netwarden.deps
         hooks.append(getattr(mod, cls)(store, **kwargs))
@@ -331,5 +332,5 @@ def ingest_files(store: Store, paths: list, fmt: str = "native", dead_letter: Pa
                  batch_size: int = DEFAULT_BATCH, signals: bool = True, terms: str | None = None,
                  on_progress: Callable[[int], None] | None = None, settings: Settings | None = None) -> IngestSummary:
     """Ingest `paths`; `settings` are the face's (None: the defaults), read by the formats and hooks."""
-    hooks = load_hooks(store, terms) if signals else []
+    hooks = load_hooks(store, terms, settings) if signals else []
     return Ingestor(store, fmt, batch_size, hooks, on_progress, settings).run([Path(p) for p in paths], dead_letter)

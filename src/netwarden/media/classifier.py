@@ -8,10 +8,11 @@ such as Google's Content Safety API or Thorn's Safer) as any object with this sh
         version = "2026-01"
         def score(self, rgb: numpy.ndarray, info: dict) -> float: ...   # 0.0 .. 1.0
 
-and names its factory in NETWARDEN_CLASSIFIER="package.module:factory" (called with no
-arguments). The ingest hook then scores every decodable image that no bank matched and stores a
-`media_classifier` signal (weight = score, detail = classifier name, version, score, threshold)
-when the score reaches NETWARDEN_CLASSIFIER_THRESHOLD (default 0.8). Netwarden ships no model:
+and names its factory in the `classifier` setting (NETWARDEN_CLASSIFIER="package.module:factory",
+called with no arguments). The ingest hook (given its face's settings) then scores every decodable
+image that no bank matched and stores a `media_classifier` signal (weight = score, detail =
+classifier name, version, score, threshold) when the score reaches `classifier_threshold`
+(NETWARDEN_CLASSIFIER_THRESHOLD, default 0.8). Netwarden ships no model:
 only `PixelPropertyDouble`, a test double that scores the abstract generated stand-in images by a
 property of their pixels.
 """
@@ -19,14 +20,11 @@ property of their pixels.
 from __future__ import annotations
 
 import importlib
-import os
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from ..errors import UserError
-
-DEFAULT_THRESHOLD = 0.8
 
 
 @runtime_checkable
@@ -54,9 +52,8 @@ class PixelPropertyDouble:
         return float(((r > 180) & (g < 90) & (b < 90)).mean())
 
 
-def load_classifier(spec: str | None = None) -> Classifier | None:
-    """The classifier named by `spec` or NETWARDEN_CLASSIFIER ("module:factory"), or None."""
-    spec = spec if spec is not None else os.environ.get("NETWARDEN_CLASSIFIER", "")
+def load_classifier(spec: str) -> Classifier | None:
+    """The classifier named by `spec` (the `classifier` setting, "module:factory"), or None when empty."""
     if not spec:
         return None
     mod_name, _, attr = spec.partition(":")
@@ -69,6 +66,3 @@ def load_classifier(spec: str | None = None) -> Classifier | None:
         raise UserError(f"NETWARDEN_CLASSIFIER={spec!r} made an object without name, version and score(rgb, info); see docs/media.md.")
     return clf
 
-
-def threshold() -> float:
-    return float(os.environ.get("NETWARDEN_CLASSIFIER_THRESHOLD", DEFAULT_THRESHOLD))

@@ -21,13 +21,34 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from ..config import Settings
 from ..errors import UserError
 
-# Defaults; each can be overridden per call or with the environment variables named here.
-MAX_BYTES = int(os.environ.get("NETWARDEN_MEDIA_MAX_BYTES", 100 * 1024 * 1024))  # 100 MiB
-MAX_PIXELS = int(os.environ.get("NETWARDEN_MEDIA_MAX_PIXELS", 64_000_000))  # 64 MP (8000x8000)
-TIME_LIMIT = float(os.environ.get("NETWARDEN_MEDIA_TIME_LIMIT", 10.0))  # seconds per image
+# The built-in defaults (config.Settings' media_max_bytes, media_max_pixels, media_time_limit); a face
+# passes its settings' values down as a `Limits` or per-call arguments. Nothing here reads the environment.
+_DEFAULTS = Settings()
+MAX_BYTES = _DEFAULTS.media_max_bytes  # 100 MiB
+MAX_PIXELS = _DEFAULTS.media_max_pixels  # 64 MP (8000x8000)
+TIME_LIMIT = _DEFAULTS.media_time_limit  # seconds per image
 MAX_FRAMES = 1000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The decoding limits a face's settings give (media_max_bytes, media_max_pixels, media_time_limit)."""
+
+    max_bytes: int = MAX_BYTES
+    max_pixels: int = MAX_PIXELS
+    time_limit: float = TIME_LIMIT
+
+    @classmethod
+    def of(cls, settings: Settings | None) -> Limits:
+        s = settings if settings is not None else _DEFAULTS
+        return cls(s.media_max_bytes, s.media_max_pixels, s.media_time_limit)
+
+    def kw(self) -> dict:
+        """As keyword arguments of `decode`, `decode_frames` and `read_bytes`' callers."""
+        return {"max_bytes": self.max_bytes, "max_pixels": self.max_pixels, "time_limit": self.time_limit}
 
 # Pillow must never decode a truncated file silently, and its own bomb check is ours to do.
 ImageFile.LOAD_TRUNCATED_IMAGES = False

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from . import pdq
-from .decode import Decoded, MediaError, decode, read_bytes
+from .decode import Decoded, Limits, MediaError, decode, read_bytes
 
 # Hashes of quality below this are stored but never matched (PDQ's own guidance).
 MIN_QUALITY = 50
@@ -113,20 +113,27 @@ def looks_like_video(name: str, data: bytes) -> bool:
 
 
 def hash_bytes(data: bytes, name: str = "<bytes>", *, fast: bool = True, dihedral: bool = True,
-               video_fps: float = 1.0, **limits) -> MediaHashes:
-    """Hash one file's bytes. Decoding errors are recorded in the result, never raised."""
+               video_fps: float = 1.0, limits: Limits | None = None, **kw) -> MediaHashes:
+    """Hash one file's bytes. Decoding errors are recorded in the result, never raised.
+
+    `limits` (a face's settings, `Limits.of(settings)`) caps images at its time limit and a video
+    at `video.video_time_limit` of it; keyword limits (max_pixels=, time_limit=) apply as given."""
+    img_limits = {**(limits.kw() if limits is not None else {}), **kw}
     out = MediaHashes(name=name, md5=hashlib.md5(data).hexdigest(), sha256=hashlib.sha256(data).hexdigest(),
                       size=len(data))
     try:
         if data and looks_like_video(name, data):
-            from .video import vpdq_from_bytes
+            from .video import video_time_limit, vpdq_from_bytes
 
             out.kind = "video"
-            frames = vpdq_from_bytes(data, name, fps=video_fps, **limits)
+            vid_limits = dict(img_limits)
+            if limits is not None and "time_limit" not in kw:
+                vid_limits["time_limit"] = video_time_limit(limits.time_limit)
+            frames = vpdq_from_bytes(data, name, fps=video_fps, **vid_limits)
             out.vpdq = [f.to_dict() for f in frames]
             out.frames = len(frames)
             return out
-        d: Decoded = decode(data, name=name, reduce_to=FAST_MIN_SIDE if fast else None, luma=fast, **limits)
+        d: Decoded = decode(data, name=name, reduce_to=FAST_MIN_SIDE if fast else None, luma=fast, **img_limits)
         r = pdq_from_grey(d.grey, dihedral) if d.grey is not None else pdq_from_rgb(d.rgb, dihedral)
         out.pdq, out.quality, out.variants = r.hash, r.quality, r.variants
         out.width, out.height, out.format, out.mode, out.frames = d.width, d.height, d.format, d.mode, d.frames
@@ -139,8 +146,9 @@ def hash_bytes(data: bytes, name: str = "<bytes>", *, fast: bool = True, dihedra
 def hash_file(path: str | os.PathLike, **kw) -> MediaHashes:
     """Hash one file. A missing or oversized file is reported in `error` like a corrupt one."""
     name = str(path)
+    limits = kw.get("limits")
     try:
-        data = read_bytes(path, kw.get("max_bytes"))
+        data = read_bytes(path, kw.get("max_bytes", limits.max_bytes if limits is not None else None))
     except MediaError as e:
         return MediaHashes(name=name, error=str(e), error_reason=e.reason)
     return hash_bytes(data, name, **kw)

@@ -17,7 +17,13 @@ import pdqhash
 from .decode import MAX_PIXELS, TIME_LIMIT, MediaError
 from .hashing import MIN_QUALITY, bits_to_hex
 
-VIDEO_TIME_LIMIT = max(TIME_LIMIT * 6, 60.0)
+
+def video_time_limit(image_limit: float) -> float:
+    """A whole video's time limit for a per-image decode limit: six images' worth, at least a minute."""
+    return max(image_limit * 6, 60.0)
+
+
+VIDEO_TIME_LIMIT = video_time_limit(TIME_LIMIT)
 MAX_VIDEO_FRAMES = 20_000
 
 

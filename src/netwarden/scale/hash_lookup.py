@@ -57,16 +57,17 @@ class EventHashLookup:
             mb._insert_ignore(conn, signals_t, rows, ["key"])
 
 
-def stream_hooks(store, terms: str | None, media: str = "hash") -> list:
+def stream_hooks(store, terms: str | None, media: str = "hash", settings=None) -> list:
     """The worker's signal hooks. media: hash (read and hash files, as a file ingest does) | lookup
     (event-supplied MD5 / SHA-256 / PDQ only, no file read: the firehose setting) | off. Every
-    setting ends with the ban-evasion watch (scale.evasion_watch): signups scored as they arrive."""
+    setting ends with the ban-evasion watch (scale.evasion_watch): signups scored as they arrive.
+    `settings` (the worker's config.Settings; None: the defaults) configure the media hook."""
     from ..ingest.pipeline import load_hooks
     from ..ingest.text_signals import TextSignals
     from .evasion_watch import EvasionWatch
 
     if media == "hash":  # ban evasion last: it reads the contacts and avatars the others wrote
-        return [*load_hooks(store, terms), EvasionWatch(store)]
+        return [*load_hooks(store, terms, settings), EvasionWatch(store)]
     hooks: list = [TextSignals(store, terms_path=terms)]
     if media == "lookup":
         hooks.append(EventHashLookup(store))

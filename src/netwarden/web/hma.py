@@ -32,7 +32,8 @@ from sqlalchemy import delete, func, insert, select, update
 
 from .. import audit
 from .. import signal_types as stypes
-from ..media.decode import MAX_BYTES
+from ..config import Settings, load
+from ..media.decode import Limits
 from ..media.hashing import MIN_QUALITY, MediaHashes
 from ..media.service import BankMatcher
 from ..media.signals import canonical_type, normalize
@@ -331,9 +332,9 @@ async def add_content_route(bank_name: str, request: Request) -> dict:
                       {k: v for k, v in data.items() if k not in ("metadata", "note", "url")})
     meta = body.metadata.model_dump(by_alias=True, exclude_none=True) if body.metadata else None
     if q.get("url"):
-        hashes = hash_url(q["url"], q.get("content_type"), q.get("types"))
+        hashes = hash_url(q["url"], q.get("content_type"), q.get("types"), request.app.state.settings)
     elif form is not None:
-        hashes = await hash_form(form, q.get("types"))
+        hashes = await hash_form(form, q.get("types"), _limits(request))
     else:
         _fail(400, "Neither `url` nor multipart file upload was received")
     with _engine(request).begin() as conn:
@@ -413,37 +414,47 @@ def _types_for(content_type: str, types: str | None) -> list[str]:
     return out
 
 
-def hash_media(data: bytes, content_type: str, types: str | None, name: str = "upload") -> dict[str, str]:
-    """HMA's hash of one file: {signal type: value}; a PDQ below quality 50 is ""."""
+def _limits(request: Request) -> Limits:
+    """The decode limits of the app's settings (media_max_bytes, media_max_pixels, media_time_limit)."""
+    return Limits.of(request.app.state.settings)
+
+
+def hash_media(data: bytes, content_type: str, types: str | None, name: str = "upload",
+               limits: Limits | None = None) -> dict[str, str]:
+    """HMA's hash of one file: {signal type: value}; a PDQ below quality 50 is "". `limits`: the
+    app's settings' decode limits (None: the defaults)."""
     import hashlib
 
     from ..errors import UserError
 
     want = _types_for(content_type, types)
+    limits = limits if limits is not None else Limits()
     out: dict[str, str] = {}
     if "pdq" in want:
         from ..media.decode import decode
         from ..media.hashing import pdq_from_rgb
 
         try:
-            r = pdq_from_rgb(decode(data, name=name).rgb, dihedral=False)
+            r = pdq_from_rgb(decode(data, name=name, **limits.kw()).rgb, dihedral=False)
         except UserError as e:
             _fail(400, str(e))
         out["pdq"] = r.hash if r.quality >= MIN_QUALITY else ""
     if "video_md5" in want:
         out["video_md5"] = hashlib.md5(data).hexdigest()
     if "vpdq" in want:
-        from ..media.video import vpdq_from_bytes
+        from ..media.video import video_time_limit, vpdq_from_bytes
 
         try:
-            frames = vpdq_from_bytes(data, name)
+            frames = vpdq_from_bytes(data, name, max_pixels=limits.max_pixels,
+                                     time_limit=video_time_limit(limits.time_limit))
         except UserError as e:
             _fail(400, str(e))
         out["vpdq"] = json.dumps([f.to_dict() for f in frames], separators=(",", ":"))
     return out
 
 
-async def hash_form(form, types: str | None = None) -> dict[str, str]:
+async def hash_form(form, types: str | None = None, limits: Limits | None = None) -> dict[str, str]:
+    limits = limits if limits is not None else Limits()
     files = [(k, v) for k, v in form.multi_items() if hasattr(v, "read")]
     if not files:
         _fail(400, "Missing multipart/form-data file upload")
@@ -452,46 +463,49 @@ async def hash_form(form, types: str | None = None) -> dict[str, str]:
     field, up = files[0]
     if field not in CONTENT_TYPES:
         _fail(400, f"no such content_type: '{field}'")
-    data = await up.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
+    data = await up.read(limits.max_bytes + 1)
+    if len(data) > limits.max_bytes:
         _fail(413, "Content too large")
-    return hash_media(data, field, types, up.filename or "upload")
+    return hash_media(data, field, types, up.filename or "upload", limits)
 
 
-def fetch_url(url: str) -> tuple[bytes, str]:
-    """The bytes and Content-Type at an allow-listed URL (netwarden.fetch: origins on
-    NETWARDEN_FETCH_ALLOW_HOSTS, public addresses only, one deadline, one error for every refusal)."""
+def fetch_url(url: str, settings: Settings | None = None) -> tuple[bytes, str]:
+    """The bytes and Content-Type at an allow-listed URL (netwarden.fetch: origins on the
+    fetch_allow_hosts setting, public addresses only, one deadline, one error for every refusal);
+    `settings`: the app's (None: the defaults, which allow no origin)."""
     from .. import fetch
 
+    s = settings if settings is not None else Settings()
     try:
-        return fetch.fetch(url, MAX_BYTES)
+        return fetch.fetch(url, s.media_max_bytes, allow=fetch.allow_list(s.fetch_allow_hosts),
+                           nets=fetch.private_networks(s.fetch_allow_private), deadline=s.fetch_deadline)
     except fetch.TooLarge:
         _fail(413, "Content too large")
     except fetch.Refused:
         _fail(400, fetch.REFUSED)
 
 
-def hash_url(url: str, content_type: str | None, types: str | None) -> dict[str, str]:
-    data, mime = fetch_url(url)
+def hash_url(url: str, content_type: str | None, types: str | None, settings: Settings | None = None) -> dict[str, str]:
+    data, mime = fetch_url(url, settings)
     if not content_type:
         m = mime.lower()
         content_type = "photo" if m.startswith("image") else "video" if m.startswith("video") else None
         if content_type is None:
             _fail(400, f"unsupported url ContentType: '{mime}', if you know the expected type, provide it "
                        "with the content_type query param")
-    return hash_media(data, content_type, types, urlparse(url).path.rsplit("/", 1)[-1] or "url")
+    return hash_media(data, content_type, types, urlparse(url).path.rsplit("/", 1)[-1] or "url", Limits.of(settings))
 
 
 @router.get("/h/hash", summary="Hash the media at an allow-listed URL")
 def hash_get(url: str, request: Request, content_type: str | None = None, types: str | None = None) -> dict:
-    return hash_url(url, content_type, types)
+    return hash_url(url, content_type, types, request.app.state.settings)
 
 
 @router.post("/h/hash", summary="Hash an uploaded file (multipart field photo or video)")
 async def hash_post(request: Request) -> dict:
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         _fail(400, "Missing multipart/form-data file upload")
-    return await hash_form(await request.form(), request.query_params.get("types"))
+    return await hash_form(await request.form(), request.query_params.get("types"), _limits(request))
 
 
 # --------------------------------------------------------------------------------------- matching
@@ -566,7 +580,7 @@ def lookup_get(request: Request, url: str | None = None, content_type: str | Non
     wanted = _banks_param(banks)
     quality = _int_param(request, "quality")
     if url:
-        hashes = hash_url(url, content_type, types)
+        hashes = hash_url(url, content_type, types, request.app.state.settings)
         resp = {st: lookup(request, st, sig, wanted, bypass_coinflip, seed) if sig else {}
                 for st, sig in hashes.items()}
         return resp.get(signal_type, {}) if signal_type else resp
@@ -580,7 +594,7 @@ async def lookup_post(request: Request) -> dict:
     q = request.query_params
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         _fail(400, "Missing multipart/form-data file upload")
-    hashes = await hash_form(await request.form(), q.get("types"))
+    hashes = await hash_form(await request.form(), q.get("types"), _limits(request))
     bypass = q.get("bypass_coinflip", "false") == "true"
     return {st: lookup(request, st, sig, _banks_param(q.get("banks")), bypass, q.get("seed")) if sig else {}
             for st, sig in hashes.items()}
@@ -783,17 +797,21 @@ def install(app: FastAPI) -> None:
         return await request_validation_exception_handler(request, exc)
 
     app.add_middleware(CollapseSlashes)
-    cfg = hma_auth.AuthConfig.from_env()
+    if getattr(app.state, "settings", None) is None:
+        app.state.settings = load()
     if getattr(app.state, "hma_auth", None) is None:
-        app.state.hma_auth = cfg
+        app.state.hma_auth = hma_auth.AuthConfig.from_settings(app.state.settings)
     for w in app.state.hma_auth.warnings():
         logging.getLogger("netwarden.hma").warning(w)
 
 
-def create_app(store, api_keys: list[str] | dict[str, str] | None = None, auth: hma_auth.AuthConfig | None = None):
-    """A standalone app with only these endpoints (tests, or `uvicorn` behind a proxy)."""
+def create_app(store, api_keys: list[str] | dict[str, str] | None = None, auth: hma_auth.AuthConfig | None = None,
+               settings: Settings | None = None):
+    """A standalone app with only these endpoints (tests, or `uvicorn` behind a proxy); `settings`
+    (default: loaded now, once, from the config file and the environment) is app.state.settings."""
     app = FastAPI(title="Netwarden HMA-compatible API", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = store
+    app.state.settings = settings if settings is not None else load()
     if auth is not None:
         app.state.hma_auth = auth
     elif api_keys is not None:

@@ -24,10 +24,11 @@ import hashlib
 import hmac
 import ipaddress
 import logging
-import os
 from dataclasses import dataclass, field
 
 from fastapi import Request
+
+from ..config import Settings, load
 
 log = logging.getLogger("netwarden.hma")
 
@@ -49,14 +50,12 @@ class AuthConfig:
     trusted_proxies: list = field(default_factory=list)
 
     @classmethod
-    def from_env(cls, env=None) -> AuthConfig:
-        env = os.environ if env is None else env
-        return cls(keys=parse_keys(env.get("NETWARDEN_API_KEYS", "")),
-                   trust_networks=parse_networks(env.get("NETWARDEN_HMA_TRUST_NETWORKS", ""),
-                                                 "NETWARDEN_HMA_TRUST_NETWORKS"),
-                   proxy_header=env.get("NETWARDEN_HMA_PROXY_HEADER", "").strip(),
-                   trusted_proxies=parse_networks(env.get("NETWARDEN_HMA_TRUSTED_PROXIES", ""),
-                                                  "NETWARDEN_HMA_TRUSTED_PROXIES"))
+    def from_settings(cls, settings: Settings) -> AuthConfig:
+        """From the app's settings: api_keys, hma_trust_networks, hma_proxy_header, hma_trusted_proxies."""
+        return cls(keys=parse_keys(settings.api_keys),
+                   trust_networks=parse_networks(settings.hma_trust_networks, "NETWARDEN_HMA_TRUST_NETWORKS"),
+                   proxy_header=settings.hma_proxy_header.strip(),
+                   trusted_proxies=parse_networks(settings.hma_trusted_proxies, "NETWARDEN_HMA_TRUSTED_PROXIES"))
 
     def warnings(self) -> list[str]:
         out = []
@@ -147,7 +146,8 @@ def config(request: Request) -> AuthConfig:
     if legacy is not None and (cfg is None or cfg.keys != _named(legacy)):
         cfg = state.hma_auth = AuthConfig(keys=_named(legacy))
     if cfg is None:
-        cfg = state.hma_auth = AuthConfig.from_env()
+        settings = getattr(state, "settings", None)
+        cfg = state.hma_auth = AuthConfig.from_settings(settings if settings is not None else load())
     return cfg
 
 

@@ -86,20 +86,22 @@ class Servable:
     reencoded: bool = False
 
 
-def servable(path: Path, kind: str) -> Servable:
+def servable(path: Path, kind: str, limits: safe.Limits | None = None) -> Servable:
     """The bytes to serve for a revealed original, typed by what they decode to.
 
     A photo is decoded with the safe decoder (netwarden.media.decode: size, pixel and time limits);
     JPEG, PNG, GIF and WebP are served as they are, any other image re-encoded to PNG. A video must
     open in PyAV as MP4/QuickTime or Matroska/WebM with a video stream whose first frame decodes.
-    Anything else (HTML, SVG, text, audio, a file claiming to be what it is not) raises MediaError."""
+    Anything else (HTML, SVG, text, audio, a file claiming to be what it is not) raises MediaError.
+    `limits` are the app's settings' (app.state.settings; None: the defaults)."""
+    limits = limits if limits is not None else safe.Limits()
     name = path.name
-    data = safe.read_bytes(path)
+    data = safe.read_bytes(path, limits.max_bytes)
     if kind == "video":
-        return _video(data, name)
+        return _video(data, name, limits.max_pixels)
     if kind != "photo":
         raise safe.MediaError(name, "not_image", f"media kind {kind!r} is not served")
-    dec = safe.decode(data, name=name)
+    dec = safe.decode(data, name=name, **limits.kw())
     if dec.format in WEB_IMAGES:
         ctype, ext = WEB_IMAGES[dec.format]
         return Servable(data, ctype, ext)
@@ -108,7 +110,7 @@ def servable(path: Path, kind: str) -> Servable:
     return Servable(buf.getvalue(), "image/png", "png", reencoded=True)
 
 
-def _video(data: bytes, name: str) -> Servable:
+def _video(data: bytes, name: str, max_pixels: int) -> Servable:
     import av
 
     try:
@@ -118,7 +120,7 @@ def _video(data: bytes, name: str) -> Servable:
                 raise safe.MediaError(name, "not_image", f"container {fmt!r} is not a served video")
             stream = container.streams.video[0]
             w, h = stream.codec_context.width or 0, stream.codec_context.height or 0
-            if w * h > safe.MAX_PIXELS:
+            if w * h > max_pixels:
                 raise safe.MediaError(name, "too_many_pixels", f"{w}x{h}")
             next(container.decode(stream))
     except safe.MediaError:
@@ -130,8 +132,8 @@ def _video(data: bytes, name: str) -> Servable:
 
 
 @lru_cache(maxsize=4096)
-def _blurred(path: str, mtime: float, strength: str) -> bytes:
-    dec = safe.decode(path, reduce_to=BLUR_SIZE * 4)  # the safe decoder's limits, no second Pillow path
+def _blurred(path: str, mtime: float, strength: str, limits: safe.Limits) -> bytes:
+    dec = safe.decode(path, reduce_to=BLUR_SIZE * 4, **limits.kw())  # the safe decoder's limits, no second Pillow path
     g = Image.fromarray(dec.rgb, "RGB").convert("L")
     w, h = g.size
     small = max(4, BLUR_SIZE // (2 if strength == "strong" else 1))
@@ -150,9 +152,9 @@ def placeholder() -> bytes:
     return buf.getvalue()
 
 
-def blurred(path: Path, strength: str = "strong") -> bytes:
+def blurred(path: Path, strength: str = "strong", limits: safe.Limits | None = None) -> bytes:
     """A greyscale, heavily blurred PNG of an image file (a grey square when it cannot be decoded)."""
     try:
-        return _blurred(str(path), path.stat().st_mtime, strength)
+        return _blurred(str(path), path.stat().st_mtime, strength, limits if limits is not None else safe.Limits())
     except (OSError, ValueError, safe.MediaError):
         return placeholder()

@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from .. import audit
-from ..media.decode import MediaError
+from ..media.decode import Limits, MediaError
 from ..store import schema as t
 from . import media as m
 from .auth import User
@@ -60,7 +60,7 @@ def media_blurred(request: Request, mid: str, user: User = Depends(current_user)
     mid = segment(mid)
     _row, path, _p, _m = _media(request, mid)
     strength = prefs(request, user)["blur"]
-    data = m.blurred(path, strength) if path is not None and _row.kind == "photo" else m.placeholder()
+    data = m.blurred(path, strength, _limits(request)) if path is not None and _row.kind == "photo" else m.placeholder()
     return Response(data, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
@@ -71,7 +71,7 @@ def reveal(request: Request, mid: str, user: User = Depends(current_user)):
     row, path, _p, _m = _media(request, mid)
     if path is None:
         raise HTTPException(404, f"The file of media {mid} is not in platform storage.")
-    _servable(path, row.kind)  # refused before a grant or an audit entry for something not shown
+    _servable(path, row.kind, request)  # refused before a grant or an audit entry for something not shown
     with store(request).engine.begin() as conn:
         seq = audit.append(conn, user.name, "reveal", "media", mid,
                            {"uri": row.uri, "kind": row.kind, "sha256": row.sha256})
@@ -92,16 +92,21 @@ def original(request: Request, mid: str, grant: str = "", user: User = Depends(c
     row, path, _p, _m = _media(request, mid)
     if path is None:
         raise HTTPException(404, f"The file of media {mid} is not in platform storage.")
-    out = _servable(path, row.kind)
+    out = _servable(path, row.kind, request)
     return Response(out.data, media_type=out.content_type,
                     headers={"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff",
                              "Content-Security-Policy": ORIGINAL_CSP,
                              "Content-Disposition": f'inline; filename="original.{out.ext}"'})
 
 
-def _servable(path, kind: str) -> m.Servable:
+def _limits(request: Request) -> Limits:
+    """The decode limits of the app's settings (media_max_bytes, media_max_pixels, media_time_limit)."""
+    return Limits.of(request.app.state.settings)
+
+
+def _servable(path, kind: str, request: Request) -> m.Servable:
     try:
-        return m.servable(path, kind)
+        return m.servable(path, kind, _limits(request))
     except MediaError:
         raise HTTPException(415, NOT_MEDIA) from None
 
