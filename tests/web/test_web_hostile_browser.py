@@ -221,7 +221,7 @@ def _click_every_button(page, url: str, watch: Watch, role: str) -> int:
     return clicked
 
 
-# every role, every page, every button: ~1,000 page checks, each waiting for the network to be idle
+# every role, every page, every button: hundreds of page checks (over 500 requests), each waiting for the network to be idle
 # (Playwright's 500 ms quiet window), so about 10 minutes of mostly idle wall time at any load; a real
 # hang still fails the test (each browser step waits at most tests/web/conftest.py's WAIT_MS)
 @pytest.mark.timeout(1800)
