@@ -102,17 +102,18 @@ def test_input_format_registry_and_recipe():
         assert not re.search(r"native \| twitter|twitter-v2 \| mastodon", p.read_text(encoding="utf-8")), p
 
 
-def test_adapter_registry_and_recipe(monkeypatch):
+def test_adapter_registry_and_recipe(tmp_path):
+    from netwarden.config import load
     from netwarden.enforce import adapters
 
     assert "adapters.ADAPTERS" in _section("Recipe: a new adapter")
     enforcement = (DOCS / "enforcement.md").read_text(encoding="utf-8")
     help_ = _cli("enforce", "run")["adapter"].help
     for a in adapters.ADAPTERS:
+        env = {k: "http://127.0.0.1:9/" if k.endswith("_URL") else "x" for k in a.settings}
         for k in a.settings:
-            monkeypatch.setenv(k, "http://127.0.0.1:9/" if k.endswith("_URL") else "x")
             assert k in enforcement, f"docs/enforcement.md does not name {k}"
-        made = adapters.make_adapter(a.name)
+        made = adapters.make_adapter(a.name, load(env, cwd=tmp_path))
         assert made.name == a.name and callable(made.deliver)
         assert f"--adapter {a.name}" in enforcement or f"NETWARDEN_ENFORCE_ADAPTER={a.name}" in enforcement
         assert a.name in help_

@@ -247,3 +247,41 @@ def test_config_file_password_reaches_user_add(config_dir):
     with store.engine.connect() as conn:
         assert authenticate(conn, "rev1", "a config-file password") is not None
     store.close()
+
+
+@pytest.mark.parametrize("values, want", [
+    ({"dryrun_log": "actions.log"}, ("dryrun", "log_file", Path("actions.log"))),
+    ({"enforce_adapter": "webhook", "webhook_url": "http://127.0.0.1:9/hook", "webhook_secret": "s"},
+     ("webhook", "url", "http://127.0.0.1:9/hook")),
+    ({"enforce_adapter": "mastodon", "mastodon_url": "http://127.0.0.1:9", "mastodon_token": "t"},
+     ("mastodon", "client", None)),
+])
+def test_config_file_adapter_settings_reach_enforce_run(config_dir, monkeypatch, values, want):
+    from netwarden.enforce import worker
+
+    made = []
+
+    class Done:
+        done = retried = failed = 0
+
+        def as_dict(self):
+            return {}
+
+    def fake_run(engine, adapter, **kw):
+        made.append(adapter)
+        return Done()
+
+    monkeypatch.setattr(worker, "run", fake_run)
+    _config(config_dir, **values)
+    _invoke("enforce", "run")
+    name, attr, value = want
+    got = getattr(made[0], attr)
+    if name == "mastodon":  # the server and the token, as the client carries them
+        got, value = (str(got.base_url), got.headers["authorization"]), ("http://127.0.0.1:9", "Bearer t")
+    assert made[0].name == name and got == value
+
+
+def test_config_file_adapter_missing_setting_is_one_sentence(config_dir):
+    _config(config_dir, enforce_adapter="webhook")
+    res = CliRunner().invoke(app, ["enforce", "run", "--json"])
+    assert res.exit_code != 0 and "webhook adapter is not configured" in str(res.exception or res.output)

@@ -234,7 +234,8 @@ PASSED_DOWN = frozenset({"db", "dead_letter", "four_eyes", "media_roots", "secur
                          "labels", "coop_user_types", "mastodon_child_safety_rules",
                          "media_threads", "media_cache", "media_max_bytes", "media_max_pixels", "media_time_limit",
                          "classifier", "classifier_threshold", "api_keys", "hma_trust_networks", "hma_proxy_header",
-                         "hma_trusted_proxies", "fetch_allow_hosts", "fetch_allow_private", "fetch_deadline", "password"})
+                         "hma_trusted_proxies", "fetch_allow_hosts", "fetch_allow_private", "fetch_deadline", "password",
+                         "enforce_adapter", "dryrun_log", "mastodon_url", "mastodon_token", "webhook_url", "webhook_secret"})
 
 
 def export_legacy(settings: Settings, env: typing.MutableMapping[str, str] | None = None) -> None:

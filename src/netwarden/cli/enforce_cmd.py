@@ -72,7 +72,7 @@ def enforce_run(
     from ..enforce import worker
 
     store = open_db(db)
-    ad = make_adapter(adapter)
+    ad = make_adapter(adapter, settings())
     with progress(not as_json) as p:
         task = p.add_task("delivering", total=None)
         res = worker.run(store.engine, ad, lease=lease, max_attempts=max_attempts, limit=limit,

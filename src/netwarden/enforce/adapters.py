@@ -6,26 +6,27 @@ so the command line can list the adapters without loading the store (each adapte
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..config import Settings
 from .base import Adapter, DeliveryError
 
 
 @dataclass(frozen=True)
 class Declared:
-    """An enforcement adapter: its name (`--adapter NAME`), one line of help, the environment settings it
-    reads, and how to make it from their values ("" when unset; raising DeliveryError when one it needs is
-    missing). The adapter implements base.Adapter."""
+    """An enforcement adapter: its name (`--adapter NAME`), one line of help, the settings it takes
+    (named by their environment variable, each a field of config.Settings), and how to make it from their
+    values ("" when unset; raising DeliveryError when one it needs is missing). The adapter implements
+    base.Adapter."""
 
     name: str
     help: str
     settings: tuple[str, ...]
     make: Callable[[dict[str, str]], Adapter]
 
-    def from_env(self) -> Adapter:
-        return self.make({k: os.environ.get(k, "") for k in self.settings})
+    def from_settings(self, settings: Settings) -> Adapter:
+        return self.make({k: str(settings.env_value(k) or "") for k in self.settings})
 
 
 def _dryrun(env: dict[str, str]) -> Adapter:
@@ -60,16 +61,18 @@ def adapters_help() -> str:
             + f" (default: $NETWARDEN_ENFORCE_ADAPTER or {DEFAULT_ADAPTER}).")
 
 
-def make_adapter(name: str | None = None) -> Adapter:
-    """The adapter named (or $NETWARDEN_ENFORCE_ADAPTER, default dryrun), configured from the environment."""
+def make_adapter(name: str | None = None, settings: Settings | None = None) -> Adapter:
+    """The adapter named (or the settings' enforce_adapter, default dryrun), configured from `settings`
+    (the face's; None: the defaults)."""
     from ..errors import UserError
 
-    name = name or os.environ.get("NETWARDEN_ENFORCE_ADAPTER", DEFAULT_ADAPTER)
+    settings = settings if settings is not None else Settings()
+    name = name or settings.enforce_adapter
     for a in ADAPTERS:
         if a.name == name:
             try:
-                return a.from_env()
+                return a.from_settings(settings)
             except DeliveryError as e:
-                raise UserError(f"The {name} adapter is not configured ({e}); set those variables "
-                                "(docs/enforcement.md).") from None
+                raise UserError(f"The {name} adapter is not configured ({e}); set those variables or config "
+                                "keys (docs/enforcement.md).") from None
     raise UserError(f"Unknown adapter {name!r}; use {', '.join(a.name for a in ADAPTERS[:-1])} or {ADAPTERS[-1].name}.")

@@ -29,7 +29,9 @@ def later(seconds: float, start: str | None = None) -> str:
 def crashpoint(name: str) -> None:
     """Kill this process with SIGKILL when $NETWARDEN_TEST_CRASH_AT names this point (tests only).
 
-    A value "point" kills at the first pass; "point#N" at the N-th pass.
+    A value "point" kills at the first pass; "point#N" at the N-th pass. A test hook, not a setting:
+    the crash tests set it in the environment of the subprocess they kill, and the pass count is kept
+    in that process's environment, so both are read (and written) here at process level.
     """
     want = os.environ.get(CRASH_ENV)
     if not want:
