@@ -143,9 +143,9 @@ def _image_world(config_dir: Path) -> Path:
     from PIL import Image
 
     Image.new("RGB", (128, 128), (230, 20, 20)).save(config_dir / "red.png")
-    ev = [{"v": 1, "id": "e1", "kind": "account", "time": "2026-01-01T00:00:00Z", "data": {"id": "a1", "handle": "h"}},
+    ev = [{"v": 1, "id": "e1", "kind": "account", "time": "2026-01-01T00:00:00Z", "data": {"id": "a1", "handle": "h", "created_at": "2025-06-01T00:00:00Z"}},
           {"v": 1, "id": "e2", "kind": "post", "time": "2026-01-01T00:00:01Z",
-           "data": {"id": "p1", "author_id": "a1", "text": "x", "media": [{"id": "m1", "kind": "photo", "uri": "red.png"}]}}]
+           "data": {"id": "p1", "author_id": "a1", "text": "x", "created_at": "2026-01-01T00:00:01Z", "media": [{"id": "m1", "kind": "photo", "uri": "red.png"}]}}]
     path = config_dir / "events.jsonl"
     path.write_text("".join(json.dumps(e) + "\n" for e in ev))
     return path
@@ -285,3 +285,58 @@ def test_config_file_adapter_missing_setting_is_one_sentence(config_dir):
     _config(config_dir, enforce_adapter="webhook")
     res = CliRunner().invoke(app, ["enforce", "run", "--json"])
     assert res.exit_code != 0 and "webhook adapter is not configured" in str(res.exception or res.output)
+
+
+def _keys(config_dir: Path) -> dict:
+    """Vault and signing keys in files, as config-file values (the vault under config_dir/vault)."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    (config_dir / "vault.keys").write_text(base64.b64encode(os.urandom(32)).decode() + "\n")
+    (config_dir / "signing.pem").write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    return {"vault_dir": str(config_dir / "vault"), "vault_key_file": str(config_dir / "vault.keys"),
+            "signing_key_file": str(config_dir / "signing.pem")}
+
+
+def test_config_file_vault_settings_reach_the_evidence_commands(config_dir):
+    events = _image_world(config_dir)
+    _config(config_dir)
+    _invoke("ingest", str(events), "--no-signals", "--no-graph")
+    res = CliRunner().invoke(app, ["evidence", "preserve", "--account", "a1", "--by", "legal1", "--json"])
+    assert res.exit_code != 0 and "No vault key" in str(res.exception or res.output)  # no key configured
+    _config(config_dir, **_keys(config_dir))
+    _invoke("evidence", "preserve", "--account", "a1", "--case", "c1", "--by", "legal1")
+    assert any((config_dir / "vault").rglob("*"))  # the configured vault, not ./netwarden-vault
+    assert not (config_dir / "netwarden-vault").exists()
+    _invoke("evidence", "package", "--case", "c1", "--out", str(config_dir / "c1.tar.gz"), "--purpose", "test",
+            "--by", "legal1")
+    assert (config_dir / "c1.tar.gz").is_file()  # signed with the configured signing key
+    assert not [k for k in os.environ if k.startswith(("NETWARDEN_VAULT", "NETWARDEN_SIGNING"))]
+
+
+def test_config_file_ncmec_settings_reach_build_and_send(config_dir, monkeypatch):
+    from netwarden.report import ncmec_flow
+
+    events = _image_world(config_dir)
+    _config(config_dir)
+    _invoke("ingest", str(events), "--no-signals", "--no-graph")
+    values = {"ncmec_reporter_email": "tns@example.invalid", "ncmec_reporter_first_name": "Ada",
+              "ncmec_url": "http://127.0.0.1:9/ispws", "ncmec_user": "esp", "ncmec_password": "pw", **_keys(config_dir)}
+    _config(config_dir, **values, ncmec_xsd=str(config_dir / "absent.xsd"))
+    res = CliRunner().invoke(app, ["report", "ncmec", "build", "--account", "a1", "--by", "t", "--json"])
+    assert res.exit_code != 0 and "absent.xsd" in str(res.exception or res.output)  # the configured schema is used
+    _config(config_dir, **values)
+    _invoke("report", "ncmec", "build", "--account", "a1", "--by", "t", "--out", str(config_dir / "r.xml"))
+    xml = (config_dir / "r.xml").read_text()
+    assert "tns@example.invalid" in xml and "Ada" in xml
+    sent = []
+    monkeypatch.setattr(ncmec_flow, "send", lambda engine, client, rid, **kw: sent.append((client, kw)) or
+                        {"state": "finished", "ncmec_report_id": 1})
+    _invoke("report", "ncmec", "send", "--account", "a1", "--by", "t")
+    client, kw = sent[0]
+    assert (client.base_url, client.environment) == ("http://127.0.0.1:9/ispws", "test")
+    assert kw["settings"].vault_dir == str(config_dir / "vault")
+    assert not [k for k in os.environ if k.startswith("NETWARDEN_NCMEC")]

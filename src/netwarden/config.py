@@ -235,7 +235,10 @@ PASSED_DOWN = frozenset({"db", "dead_letter", "four_eyes", "media_roots", "secur
                          "media_threads", "media_cache", "media_max_bytes", "media_max_pixels", "media_time_limit",
                          "classifier", "classifier_threshold", "api_keys", "hma_trust_networks", "hma_proxy_header",
                          "hma_trusted_proxies", "fetch_allow_hosts", "fetch_allow_private", "fetch_deadline", "password",
-                         "enforce_adapter", "dryrun_log", "mastodon_url", "mastodon_token", "webhook_url", "webhook_secret"})
+                         "enforce_adapter", "dryrun_log", "mastodon_url", "mastodon_token", "webhook_url", "webhook_secret",
+                         "vault_dir", "vault_key_file", "vault_key", "signing_key_file", "ncmec_reporter_first_name",
+                         "ncmec_reporter_last_name", "ncmec_reporter_email", "ncmec_env", "ncmec_url", "ncmec_user",
+                         "ncmec_password", "ncmec_xsd"})
 
 
 def export_legacy(settings: Settings, env: typing.MutableMapping[str, str] | None = None) -> None:

@@ -28,7 +28,7 @@ def world(tmp_path, monkeypatch):
 
 def test_round_trip_encrypted_at_rest_and_audited(world):
     store, tmp = world
-    vault = evidence.Vault.from_env()
+    vault = evidence.Vault.from_settings()
     res = evidence.preserve(store.engine, vault, "100", case_id="c1", actor="rev1", network=["101"])
     assert res["items"] == 6 and res["added"] == 6  # profile, posts, sessions, network, 2 media
     again = evidence.preserve(store.engine, vault, "100", case_id="c1", actor="rev1", network=["101"])
@@ -45,12 +45,12 @@ def test_round_trip_encrypted_at_rest_and_audited(world):
 
 def test_rotation_keeps_everything_readable(world, monkeypatch):
     store, tmp = world
-    vault = evidence.Vault.from_env()
+    vault = evidence.Vault.from_settings()
     evidence.preserve(store.engine, vault, "100", actor="rev1")
     old_id = vault.keyring.current_id
     keyfile = tmp / "vault.keys"
     keyfile.write_text(keyfile.read_text() + base64.b64encode(os.urandom(32)).decode() + "\n")
-    vault2 = evidence.Vault.from_env()
+    vault2 = evidence.Vault.from_settings()
     assert vault2.keyring.current_id != old_id
     assert evidence.verify(store.engine, vault2)["ok"]  # old blobs read with the old key
     res = evidence.rotate(store.engine, vault2, "admin")
@@ -62,7 +62,7 @@ def test_rotation_keeps_everything_readable(world, monkeypatch):
 
 def test_verify_detects_tampering_and_loss(world):
     store, _ = world
-    vault = evidence.Vault.from_env()
+    vault = evidence.Vault.from_settings()
     evidence.preserve(store.engine, vault, "100", actor="rev1")
     with store.engine.connect() as conn:
         shas = sorted(set(conn.scalars(select(evidence_items.c.sha256))))
@@ -80,7 +80,7 @@ def test_verify_detects_tampering_and_loss(world):
 
 def test_expiry_one_year_after_receipt_respects_legal_hold(world):
     store, _ = world
-    vault = evidence.Vault.from_env()
+    vault = evidence.Vault.from_settings()
     evidence.preserve(store.engine, vault, "100", case_id="c1", actor="rev1")
     evidence.preserve(store.engine, vault, "101", case_id="c2", actor="rev1")
     with store.engine.begin() as conn:
@@ -99,7 +99,7 @@ def test_expiry_one_year_after_receipt_respects_legal_hold(world):
 
 def test_package_signed_manifest(world):
     store, tmp = world
-    vault = evidence.Vault.from_env()
+    vault = evidence.Vault.from_settings()
     evidence.preserve(store.engine, vault, "100", case_id="c1", actor="rev1")
     out = tmp / "pkg.tar.gz"
     res = evidence.package(store.engine, vault, "c1", out, "legal1", evidence.load_signing_key(), "subpoena 123")

@@ -20,7 +20,7 @@ from netwarden.report.ncmec_xml import (
     build_report,
     bundled_schema,
     gather,
-    schema_from_env,
+    schema_of,
     validate,
 )
 from netwarden.store import open_store
@@ -83,7 +83,7 @@ def test_report_xml_order_and_escaping(world):
 
 def test_reports_validate_against_schema(world):
     """Against NCMEC's schema when NETWARDEN_NCMEC_XSD names a copy, else the bundled subset schema."""
-    schema = schema_from_env() or bundled_schema()
+    schema = schema_of() or bundled_schema()
     store, *_ = world
     with store.engine.connect() as conn:
         data = gather(conn, "100", case_id="7", network=["101"])
@@ -98,7 +98,7 @@ def test_reports_validate_against_schema(world):
 def test_flow_end_to_end_and_error_codes(world, ncmec):
     srv, state = ncmec
     store, info, _, _ = world
-    vault = evidence.Vault.from_env()
+    vault = evidence.Vault.from_settings()
     evidence.preserve(store.engine, vault, "100", case_id="7", actor="tester")
     row = ncmec_flow.build(store.engine, "100", actor="tester", case_id="7", network=["101"], reporter=REPORTER)
     res = ncmec_flow.send(store.engine, _client(srv), row["id"], actor="tester", vault=vault)

@@ -76,7 +76,8 @@ def enforce_run(
     with progress(not as_json) as p:
         task = p.add_task("delivering", total=None)
         res = worker.run(store.engine, ad, lease=lease, max_attempts=max_attempts, limit=limit,
-                         preserve=preserve, base_backoff=backoff, on_progress=lambda: p.advance(task))
+                         preserve=preserve, base_backoff=backoff, on_progress=lambda: p.advance(task),
+                         settings=settings())
     store.close()
     emit(res.as_dict(), as_json, f"done {res.done}, retrying {res.retried}, failed {res.failed}")
 
@@ -122,7 +123,7 @@ def evidence_preserve(account: list[str] = typer.Option(..., "--account"), case:
     from ..report import evidence
 
     store = open_db(db)
-    vault = evidence.Vault.from_env()
+    vault = evidence.Vault.from_settings(settings())
     net = list(network or []) or (_network_from_cases(store.engine, case) if case else [])
     out = [evidence.preserve(store.engine, vault, a, case_id=case, actor=by, network=net + list(account))
            for a in account]
@@ -136,7 +137,7 @@ def evidence_verify(db: str = DB_OPT, as_json: bool = JSON_OPT) -> None:
     from ..report import evidence
 
     store = open_db(db)
-    res = evidence.verify(store.engine, evidence.Vault.from_env())
+    res = evidence.verify(store.engine, evidence.Vault.from_settings(settings()))
     store.close()
     emit(res, as_json, f"{res['blobs']} blobs, {len(res['problems'])} problems" +
          "".join(f"\n  {p['problem']}" for p in res["problems"]))
@@ -150,7 +151,7 @@ def evidence_expire(as_of: str = typer.Option(None, "--as-of", help="Expire as o
     from ..report import evidence
 
     store = open_db(db)
-    res = evidence.expire(store.engine, evidence.Vault.from_env(), as_of=as_of)
+    res = evidence.expire(store.engine, evidence.Vault.from_settings(settings()), as_of=as_of)
     store.close()
     emit(res, as_json, f"expired {res['expired_items']} items, deleted {res['deleted_blobs']} blobs, "
                        f"{res['kept_by_hold']} kept by legal hold")
@@ -184,7 +185,7 @@ def evidence_rotate(by: str = BY_OPT, db: str = DB_OPT, as_json: bool = JSON_OPT
     from ..report import evidence
 
     store = open_db(db)
-    res = evidence.rotate(store.engine, evidence.Vault.from_env(), by)
+    res = evidence.rotate(store.engine, evidence.Vault.from_settings(settings()), by)
     store.close()
     emit(res, as_json, f"re-encrypted {res['reencrypted']} of {res['blobs']} blobs under key {res['key_id']}")
 
@@ -196,7 +197,7 @@ def evidence_package(case: str = typer.Option(..., "--case"), out: Path = typer.
     from ..report import evidence
 
     store = open_db(db)
-    res = evidence.package(store.engine, evidence.Vault.from_env(), case, out, by, evidence.load_signing_key(), purpose)
+    res = evidence.package(store.engine, evidence.Vault.from_settings(settings()), case, out, by, evidence.load_signing_key(settings()), purpose)
     store.close()
     emit(res, as_json, f"wrote {res['out']} ({res['files']} files, sha256 {res['sha256']})")
 
@@ -214,7 +215,7 @@ def ncmec_build(account: str = typer.Option(..., "--account"), case: str = typer
     store = open_db(db)
     net = list(network or []) or (_network_from_cases(store.engine, case) if case else [])
     row = ncmec_flow.build(store.engine, account, actor=by, case_id=case, network=net, media_ids=media or None,
-                           prior_reports=prior, environment=settings().ncmec_env)
+                           prior_reports=prior, environment=settings().ncmec_env, settings=settings())
     store.close()
     if out:
         out.write_text(row["xml"], encoding="utf-8")
@@ -247,9 +248,9 @@ def ncmec_send(report: int = typer.Option(None, "--report"), account: str = type
     from ..report.ncmec_client import NcmecClient
 
     store = open_db(db)
-    client = NcmecClient.from_env(allow_production=production)
+    client = NcmecClient.from_settings(settings(), allow_production=production)
     rid = _report_id(store.engine, report, account, case)
-    res = ncmec_flow.send(store.engine, client, rid, actor=by)  # preserves the account's evidence first
+    res = ncmec_flow.send(store.engine, client, rid, actor=by, settings=settings())  # preserves the account's evidence first
     store.close()
     emit(res, as_json, f"report {rid}: {res['state']} (NCMEC id {res['ncmec_report_id']})")
 
@@ -264,7 +265,7 @@ def ncmec_retract(report: int = typer.Option(None, "--report"), account: str = t
     store = open_db(db)
     rid = _report_id(store.engine, report, account, case)
     try:
-        client = NcmecClient.from_env(allow_production=production)
+        client = NcmecClient.from_settings(settings(), allow_production=production)
     except UserError:
         client = None
     res = ncmec_flow.retract(store.engine, client, rid, actor=by)

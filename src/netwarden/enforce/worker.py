@@ -64,12 +64,13 @@ def _claim(engine: Engine, lease: float) -> dict | None:
     return d
 
 
-def preserver(engine: Engine, vault=None) -> Callable[[dict], None]:
-    """Preserve an action's account (with its case) in `vault` (default: the vault configured in the
-    environment, resolved now so a missing key stops the run before any action is claimed)."""
+def preserver(engine: Engine, vault=None, settings=None) -> Callable[[dict], None]:
+    """Preserve an action's account (with its case) in `vault` (default: the vault `settings` configure,
+    or, with no settings, the settings loaded now from the config file and the environment; resolved
+    now so a missing key stops the run before any action is claimed)."""
     from ..report import evidence
 
-    vault = vault if vault is not None else evidence.Vault.from_env()
+    vault = vault if vault is not None else evidence.Vault.from_settings(settings)
 
     def preserve(action: dict) -> None:
         evidence.preserve(engine, vault, action["account_id"], case_id=action["case_id"], actor=ACTOR)
@@ -78,10 +79,11 @@ def preserver(engine: Engine, vault=None) -> Callable[[dict], None]:
 
 def run(engine: Engine, adapter: Adapter, *, lease: float = 300.0, max_attempts: int = 8, limit: int | None = None,
         vault=None, preserve: bool = True, base_backoff: float = 30.0,
-        on_progress: Callable[[], None] | None = None) -> WorkerResult:
+        on_progress: Callable[[], None] | None = None, settings=None) -> WorkerResult:
     """Deliver every due action once (until none is due or `limit` deliveries were tried); destructive
-    actions are preserved first (in `vault`, default the environment's) unless `preserve` is False."""
-    before_destructive = preserver(engine, vault) if preserve else None
+    actions are preserved first (in `vault`, default the vault of `settings`, or of the settings loaded
+    now when none are given) unless `preserve` is False."""
+    before_destructive = preserver(engine, vault, settings) if preserve else None
     result = WorkerResult()
     tried = 0
     while limit is None or tried < limit:

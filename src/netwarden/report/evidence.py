@@ -31,6 +31,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from .. import audit
+from ..config import Settings, load
 from ..enforce.util import fmt_time, now, parse_time
 from ..errors import UserError
 from ..store import schema as t
@@ -65,8 +66,9 @@ class Keyring:
         return cls(current=keys[-1], keys={key_id(k): k for k in keys})
 
     @classmethod
-    def from_env(cls) -> Keyring:
-        path = os.environ.get("NETWARDEN_VAULT_KEY_FILE")
+    def from_settings(cls, settings: Settings) -> Keyring:
+        """The keys the settings name: vault_key_file (one key a line, the last current), else vault_key."""
+        path = settings.vault_key_file
         try:
             if path:
                 p = Path(path)
@@ -74,7 +76,7 @@ class Keyring:
                     raise UserError(f"NETWARDEN_VAULT_KEY_FILE names {path}, which is not a file; point it at the key file.")
                 lines = [ln.strip() for ln in p.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
                 return cls.from_keys([base64.b64decode(ln) for ln in lines])
-            env = os.environ.get("NETWARDEN_VAULT_KEY")
+            env = settings.vault_key
             if env:
                 parts = [s.strip() for s in env.split(",") if s.strip()]
                 # NETWARDEN_VAULT_KEY lists the current key first, then older ones
@@ -94,8 +96,11 @@ class Vault:
         self.keyring = keyring
 
     @classmethod
-    def from_env(cls) -> Vault:
-        return cls(os.environ.get("NETWARDEN_VAULT_DIR", "netwarden-vault"), Keyring.from_env())
+    def from_settings(cls, settings: Settings | None = None) -> Vault:
+        """The vault the settings configure (vault_dir and its keys); None: the settings loaded now
+        (config file and environment), so a library caller that names no vault still gets the configured one."""
+        settings = settings if settings is not None else load()
+        return cls(settings.vault_dir, Keyring.from_settings(settings))
 
     def path(self, sha: str) -> Path:
         return self.root / sha[:2] / sha
@@ -347,8 +352,9 @@ def read(engine: Engine, vault: Vault, sha: str, actor: str, purpose: str) -> by
     return data
 
 
-def load_signing_key() -> Ed25519PrivateKey:
-    path = os.environ.get("NETWARDEN_SIGNING_KEY_FILE")
+def load_signing_key(settings: Settings | None = None) -> Ed25519PrivateKey:
+    """The key the signing_key_file setting names (None: the settings loaded now)."""
+    path = (settings if settings is not None else load()).signing_key_file
     if not path or not Path(path).is_file():
         raise UserError("No package signing key: set NETWARDEN_SIGNING_KEY_FILE to an Ed25519 PEM private key "
                         "(create one with `netwarden evidence keygen --signing FILE`).")

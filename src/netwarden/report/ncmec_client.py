@@ -7,12 +7,12 @@ or to $NETWARDEN_NCMEC_URL (a test server; refused in production).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import httpx
 from lxml import etree
 
+from ..config import Settings, load
 from ..errors import UserError
 
 TEST_URL = "https://exttest.cybertip.org/ispws"
@@ -54,22 +54,24 @@ class NcmecClient:
         self.http = httpx.Client(base_url=self.base_url, auth=(user, password), timeout=timeout)
 
     @classmethod
-    def from_env(cls, allow_production: bool = False) -> NcmecClient:
-        env = os.environ.get("NETWARDEN_NCMEC_ENV", "test")
-        user, password = os.environ.get("NETWARDEN_NCMEC_USER"), os.environ.get("NETWARDEN_NCMEC_PASSWORD")
+    def from_settings(cls, settings: Settings | None = None, allow_production: bool = False) -> NcmecClient:
+        """The client the ncmec_env/_url/_user/_password settings configure (None: loaded now)."""
+        settings = settings if settings is not None else load()
+        env = settings.ncmec_env
+        user, password = settings.ncmec_user, settings.ncmec_password
         if not user or not password:
             raise UserError("No NCMEC credentials: set NETWARDEN_NCMEC_USER and NETWARDEN_NCMEC_PASSWORD (docs/ncmec.md).")
         if env == "production":
             if not allow_production:
                 raise UserError("NETWARDEN_NCMEC_ENV is production; pass --production to file real reports with NCMEC.")
-            if os.environ.get("NETWARDEN_NCMEC_URL"):
+            if settings.ncmec_url:
                 raise UserError("NETWARDEN_NCMEC_URL is set while NETWARDEN_NCMEC_ENV is production; unset one of them.")
             return cls(PRODUCTION_URL, user, password, "production")
         if env != "test":
             raise UserError(f"NETWARDEN_NCMEC_ENV is {env!r}; use test or production.")
         if allow_production:
             raise UserError("--production was given but NETWARDEN_NCMEC_ENV is not production; set both to file real reports.")
-        return cls(os.environ.get("NETWARDEN_NCMEC_URL", TEST_URL), user, password, "test")
+        return cls(settings.ncmec_url or TEST_URL, user, password, "test")
 
     def _call(self, step: str, method: str, path: str, **kw) -> Response:
         try:

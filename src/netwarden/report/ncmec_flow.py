@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
 from .. import audit
+from ..config import Settings, load
 from ..enforce.util import crashpoint, now
 from ..errors import UserError
 from ..store import schema as t
@@ -45,9 +46,11 @@ def _record(conn: Connection, report_id: int, r: Response, ref: str = "") -> Non
 
 def build(engine: Engine, account_id: str, *, actor: str, case_id: str = "", network: list[str] | None = None,
           media_ids: list[str] | None = None, prior_reports: list[str] | None = None,
-          reporter: Reporter | None = None, environment: str = "test") -> dict:
-    """Build (or rebuild, while unsent) the report for an account; returns its row as a dict."""
-    reporter = reporter or Reporter.from_env()
+          reporter: Reporter | None = None, environment: str = "test", settings: Settings | None = None) -> dict:
+    """Build (or rebuild, while unsent) the report for an account; returns its row as a dict. `settings`
+    (the face's; None: loaded now) give the reporter, unless `reporter` is given, and the schema."""
+    settings = settings if settings is not None else load()
+    reporter = reporter or Reporter.from_settings(settings)
     key = f"{case_id}:{account_id}"
     with engine.begin() as conn:
         existing = conn.execute(select(nr).where(nr.c.key == key)).first()
@@ -56,7 +59,7 @@ def build(engine: Engine, account_id: str, *, actor: str, case_id: str = "", net
         data = gather(conn, account_id, case_id=case_id, network=network, media_ids=media_ids,
                       prior_reports=prior_reports)
         xml = build_report(data, reporter)
-        errors = validate(xml)
+        errors = validate(xml, settings=settings)
         if errors:
             raise UserError(f"The report for {account_id} does not validate against NETWARDEN_NCMEC_XSD: {errors[0]}")
         stamp = now()
@@ -120,9 +123,11 @@ def _file_bytes(conn: Connection, media_id: str, sha: str | None, vault: evidenc
 
 
 def send(engine: Engine, client: NcmecClient, report_id: int, *, actor: str,
-         vault: evidence.Vault | None = None) -> dict:
+         vault: evidence.Vault | None = None, settings: Settings | None = None) -> dict:
     """Run (or resume) the API flow of one report until it is finished. The account's evidence is
-    preserved first, in `vault` (default: the vault configured in the environment)."""
+    preserved first, in `vault` (default: the vault `settings` configure; None: the settings loaded
+    now, from the config file and the environment), and `settings`' ncmec_xsd validates fileDetails."""
+    settings = settings if settings is not None else load()
     with engine.connect() as conn:
         row = _report(conn, report_id)
     if row.state == "finished":
@@ -132,7 +137,7 @@ def send(engine: Engine, client: NcmecClient, report_id: int, *, actor: str,
     if row.environment != client.environment:
         raise UserError(f"Report {report_id} was built for the {row.environment} environment but the client is "
                         f"configured for {client.environment}; set NETWARDEN_NCMEC_ENV to match.")
-    vault = vault if vault is not None else evidence.Vault.from_env()
+    vault = vault if vault is not None else evidence.Vault.from_settings(settings)
     evidence.preserve(engine, vault, row.account_id, case_id=row.case_id or "", actor=actor)
     with engine.connect() as conn:  # every file still to send is preserved, or nothing is sent
         for f in conn.execute(select(nf.c.media_id, nf.c.sha256).where(nf.c.report_id == report_id,
@@ -205,7 +210,7 @@ def send(engine: Engine, client: NcmecClient, report_id: int, *, actor: str,
             with engine.connect() as conn:
                 rf = _report_file(conn, f.media_id)
             details = build_file_details(row.ncmec_report_id, file_id, rf)
-            errors = validate(details)
+            errors = validate(details, settings=settings)
             if errors:
                 raise UserError(f"fileDetails for media {f.media_id} do not validate against NETWARDEN_NCMEC_XSD: {errors[0]}")
             crashpoint("ncmec.fileinfo.before")

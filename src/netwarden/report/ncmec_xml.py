@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from .. import audit
+from ..config import Settings, load
 from ..errors import UserError
 from ..store import schema as t
 from ..store import tables_media as tm
@@ -46,13 +47,14 @@ class Reporter:
     email: str
 
     @classmethod
-    def from_env(cls) -> Reporter:
-        email = os.environ.get("NETWARDEN_NCMEC_REPORTER_EMAIL", "")
+    def from_settings(cls, settings: Settings | None = None) -> Reporter:
+        """The reporting person of the ncmec_reporter_* settings (None: the settings loaded now)."""
+        settings = settings if settings is not None else load()
+        email = settings.ncmec_reporter_email
         if not email:
             raise UserError("No reporter: set NETWARDEN_NCMEC_REPORTER_EMAIL (and _FIRST_NAME, _LAST_NAME) "
                             "to the person NCMEC may contact (docs/ncmec.md).")
-        return cls(os.environ.get("NETWARDEN_NCMEC_REPORTER_FIRST_NAME", "Trust"),
-                   os.environ.get("NETWARDEN_NCMEC_REPORTER_LAST_NAME", "Safety"), email)
+        return cls(settings.ncmec_reporter_first_name, settings.ncmec_reporter_last_name, email)
 
 
 @dataclass
@@ -186,8 +188,9 @@ def build_file_details(report_id: str, file_id: str, f: ReportFile) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def schema_from_env() -> etree.XMLSchema | None:
-    path = os.environ.get("NETWARDEN_NCMEC_XSD")
+def schema_of(settings: Settings | None = None) -> etree.XMLSchema | None:
+    """NCMEC's schema as the ncmec_xsd setting names it, or None (None settings: loaded now)."""
+    path = (settings if settings is not None else load()).ncmec_xsd
     if not path:
         return None
     if not os.path.isfile(path):
@@ -200,9 +203,10 @@ def bundled_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(Path(__file__).with_name("ncmec_subset.xsd"))))
 
 
-def validate(doc: bytes, schema: etree.XMLSchema | None = None) -> list[str]:
-    """Schema errors of `doc` (empty when valid, or when no schema is configured)."""
-    schema = schema or schema_from_env()
+def validate(doc: bytes, schema: etree.XMLSchema | None = None, settings: Settings | None = None) -> list[str]:
+    """Schema errors of `doc` (empty when valid, or when no schema is configured: `schema`, else the
+    one the settings' ncmec_xsd names)."""
+    schema = schema or schema_of(settings)
     if schema is None:
         return []
     ok = schema.validate(etree.fromstring(doc))
