@@ -340,3 +340,27 @@ def test_config_file_ncmec_settings_reach_build_and_send(config_dir, monkeypatch
     assert (client.base_url, client.environment) == ("http://127.0.0.1:9/ispws", "test")
     assert kw["settings"].vault_dir == str(config_dir / "vault")
     assert not [k for k in os.environ if k.startswith("NETWARDEN_NCMEC")]
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_config_file_graph_dir_reaches_the_snapshot(config_dir, monkeypatch, capsys, quick):
+    events = _image_world(config_dir)
+    _config(config_dir, graph_dir=str(config_dir / "snapshots"))
+    _invoke("ingest", str(events), "--no-signals", "--no-graph")
+    _invoke("graph", "build")
+    assert any((config_dir / "snapshots").iterdir()) and not (config_dir / "nw.db.graph").exists()
+    res = CliRunner().invoke(app, ["graph", "status", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["state"] == "current", res.output
+    if quick:  # the typer-free expand (cli/quick.py) opens the store with the same setting
+        from netwarden.cli import quick as q
+        from netwarden.graph import snapshot
+
+        roots = []
+        real = snapshot.root_for
+        monkeypatch.setattr(snapshot, "root_for", lambda store: roots.append(real(store)) or roots[-1])
+        assert q.expand(["--seed", "a1", "--json"])
+        assert roots == [config_dir / "snapshots"] and json.loads(capsys.readouterr().out)["seeds"] == ["a1"]
+    _config(config_dir, graph_dir="off")
+    res = CliRunner().invoke(app, ["graph", "status", "--json"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["state"] == "disabled", res.output
+    assert "NETWARDEN_GRAPH_DIR" not in os.environ

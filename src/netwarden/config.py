@@ -238,7 +238,7 @@ PASSED_DOWN = frozenset({"db", "dead_letter", "four_eyes", "media_roots", "secur
                          "enforce_adapter", "dryrun_log", "mastodon_url", "mastodon_token", "webhook_url", "webhook_secret",
                          "vault_dir", "vault_key_file", "vault_key", "signing_key_file", "ncmec_reporter_first_name",
                          "ncmec_reporter_last_name", "ncmec_reporter_email", "ncmec_env", "ncmec_url", "ncmec_user",
-                         "ncmec_password", "ncmec_xsd"})
+                         "ncmec_password", "ncmec_xsd", "graph_dir"})
 
 
 def export_legacy(settings: Settings, env: typing.MutableMapping[str, str] | None = None) -> None:

@@ -174,7 +174,7 @@ def test_stale_versions_are_detected_and_never_used(tmp_path, monkeypatch):
 def test_a_snapshot_of_another_store_or_format_is_refused(tmp_path, monkeypatch):
     store = _store(tmp_path, make_events(accounts=20, posts=40, seed=9))
     shared = tmp_path / "shared.graph"
-    monkeypatch.setenv("NETWARDEN_GRAPH_DIR", str(shared))
+    store.graph_dir = str(shared)  # the graph_dir setting, as the face opening the store passes it
     assert snapshot.root_for(store) == shared
     snapshot.ensure(store, shared)
     other_dir = tmp_path / "other"
@@ -188,7 +188,7 @@ def test_a_snapshot_of_another_store_or_format_is_refused(tmp_path, monkeypatch)
     assert snapshot.open_current(shared) is None and snapshot.status(store, shared)["state"] == "old format"
     _, _, _, how = snapshot.ensure(store, shared)
     assert how == "build"  # an unreadable version is rebuilt, not refreshed
-    monkeypatch.setenv("NETWARDEN_GRAPH_DIR", "off")
+    store.graph_dir = "off"
     assert snapshot.root_for(store) is None and snapshot.status(store, None)["state"] == "disabled"
     store.close()
     other.close()

@@ -46,7 +46,8 @@ def open_db(db: str | None):
     from ..config import resolve_db
     from ..store import open_store
 
-    return open_store(resolve_db(db, settings()))
+    s = settings()
+    return open_store(resolve_db(db, s), graph_dir=s.graph_dir)
 
 
 def _click_exception_types() -> tuple[type[BaseException], ...]:

@@ -83,7 +83,7 @@ def expand(args: Sequence[str]) -> bool:
         from ..graph.expand import expand_network
         from ..store import open_store
 
-        store = open_store(resolve_db(kw["db"], settings))
+        store = open_store(resolve_db(kw["db"], settings), graph_dir=settings.graph_dir)
         exp = expand_network(store, list(kw["seed"]), kw["top"], set(kw["layer"]) if kw["layer"] else None)
         write_json(exp.as_dict())
     except UserError as e:

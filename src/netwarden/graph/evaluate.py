@@ -64,7 +64,7 @@ def prepare_world(world: Path, db_url: str | None = None, on_progress: Callable[
     events = world / "events.jsonl"
     if not events.is_file():
         raise UserError(f"{events} does not exist; pass a folder made by `netwarden world generate`.")
-    store = open_store(db_url or f"sqlite:///{world / 'eval.db'}")
+    store = open_store(db_url or f"sqlite:///{world / 'eval.db'}", graph_dir=settings.graph_dir if settings else None)
     bank = world / "bank.csv"
     if bank.is_file():
         rows, _ = read_csv(bank.read_text(encoding="utf-8-sig"), str(bank))

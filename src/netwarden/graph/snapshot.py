@@ -79,10 +79,11 @@ def store_mark(store) -> Mark:
 
 
 def root_for(store) -> Path | None:
-    """Where this store's snapshots live: $NETWARDEN_GRAPH_DIR, else `<file>.graph` beside a SQLite file;
-    None (no snapshot, the graph is built in each process) for an in-memory SQLite store, for another
-    database without $NETWARDEN_GRAPH_DIR, or when the variable is `off`."""
-    env = os.environ.get("NETWARDEN_GRAPH_DIR", "").strip()
+    """Where this store's snapshots live: the graph_dir setting its face opened it with
+    (`Store.graph_dir`), else `<file>.graph` beside a SQLite file; None (no snapshot, the graph is built
+    in each process) for an in-memory SQLite store, for another database without graph_dir, or when it
+    is `off`."""
+    env = (getattr(store, "graph_dir", None) or "").strip()
     if env.lower() == "off":
         return None
     if env:

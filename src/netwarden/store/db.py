@@ -76,12 +76,16 @@ def sqlite_file(url: str) -> str | None:
 class Store:
     """The store at `url`. Its SQLAlchemy engine is made on first use: a command that only reads a
     SQLite file through `reading()` (a cold `netwarden expand` on a current graph snapshot) never
-    imports SQLAlchemy (~0.2-0.3 s of a fresh process)."""
+    imports SQLAlchemy (~0.2-0.3 s of a fresh process).
 
-    def __init__(self, url: str, engine: Engine | None = None):
+    `graph_dir` is the graph_dir setting of the face that opened it (where its graph snapshots live,
+    graph.snapshot.root_for; None: the default, `off`: none)."""
+
+    def __init__(self, url: str, engine: Engine | None = None, graph_dir: str | None = None):
         self.url = url
         self._engine = engine
         self._lock = threading.Lock()
+        self.graph_dir = graph_dir
 
     def __repr__(self) -> str:
         return f"Store(url={_redact(self.url)!r})"
@@ -208,22 +212,23 @@ def migration_heads() -> set[str] | None:
     return revs - downs or None
 
 
-def open_store(url: str, migrate: bool = True) -> Store:
-    """Open the store at `url`, creating and migrating it as needed.
+def open_store(url: str, migrate: bool = True, graph_dir: str | None = None) -> Store:
+    """Open the store at `url`, creating and migrating it as needed; `graph_dir`: the face's setting
+    (Store.graph_dir).
 
     A SQLite file already at the newest migration is checked with the stdlib driver and opened without
     an engine (made when first needed, `Store.engine`); anything else (a new file, one to migrate, one
     that does not open) takes the engine path, with its errors."""
     path = sqlite_file(url)
     if path is not None and migrate and Path(path).is_file():
-        store = Store(url)
+        store = Store(url, graph_dir=graph_dir)
         if store._at_head():
             return store
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
     engine = make_engine(url)
-    store = Store(url=url, engine=engine)
+    store = Store(url=url, engine=engine, graph_dir=graph_dir)
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
