@@ -274,3 +274,31 @@ def test_the_watch_updates_one_account_at_a_time_and_equals_a_full_read(hard, sq
         fresh = evasion.load_inputs(store, conn)
     assert watch.builds == 2
     assert _watch_state(watch.inp, watch.blocks) == _watch_state(fresh, evasion.Blocks(fresh, fresh.susp))
+
+
+def test_a_batch_of_state_events_alone_updates_the_watch_even_when_count_and_latest_time_stay(sqlite_url, tmp_path):
+    from sample_events import make_events, write_jsonl
+
+    store = open_store(sqlite_url)
+    events = make_events(accounts=30, posts=40, seed=3)
+    already = {e["data"]["account_id"] for e in events if e["kind"] == "account_state"}
+    ids = sorted({e["data"]["id"] for e in events if e["kind"] == "account"} - already)
+    a, b, c, d = ids[:4]
+
+    def state(acc, st, time):
+        return {"v": 1, "id": f"st-{acc}-{time}", "kind": "account_state", "time": time,
+                "data": {"account_id": acc, "state": st, "reason": "test"}}
+
+    write_jsonl(tmp_path / "one.jsonl", [*events, state(a, "suspended", "2030-01-01T00:00:00Z"),
+                                         state(b, "suspended", "2030-01-02T00:00:00Z"),
+                                         state(d, "suspended", "2030-01-03T00:00:00Z")])
+    # one out, one in: the suspended COUNT and the latest state_time do not move
+    write_jsonl(tmp_path / "two.jsonl", [state(b, "active", "2030-01-04T00:00:00Z"),
+                                         state(c, "suspended", "2030-01-02T12:00:00Z")])
+    watch = EvasionWatch(store)
+    Ingestor(store, "native", 5000, [watch]).run([tmp_path / "one.jsonl"])
+    assert watch.inp is not None and {a, b, d} <= set(watch.inp.susp)
+    before = set(watch.inp.susp)
+    Ingestor(store, "native", 5000, [watch]).run([tmp_path / "two.jsonl"])
+    assert set(watch.inp.susp) == before - {b} | {c} and b not in watch.blocks._keys and c in watch.blocks._keys
+    assert (watch.builds, watch.updates) == (1, 1)

@@ -250,7 +250,7 @@ class Rows:
             posts[pid] = {**posts.get(pid, {"id": pid, "author_id": None}), "text": e["text"],
                           "hashtags": tags, "mentions": mentions, "urls": urls}
         return Batch(accounts=list(self.accounts), posts=list(posts.values()), media=list(self.media),
-                     base_dir=base_dir)
+                     base_dir=base_dir, account_states=list(dict.fromkeys(s["id"] for s in self.account_states)))
 
 
 _HANDLERS = {k: getattr(Rows, f"_{k}") for k in model.KINDS}  # every kind of netwarden.model has its projection

@@ -61,7 +61,7 @@ class EvasionWatch:
 
     def on_batch(self, conn, batch) -> None:
         ids = [a["id"] for a in batch.accounts if a.get("id")]
-        states = bool(getattr(batch, "account_states", None))
+        states = bool(batch.account_states)
         if not ids and not states:
             return
         self._refresh(conn, states)
