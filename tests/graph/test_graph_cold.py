@@ -1,5 +1,5 @@
 """The cold path: a fresh `netwarden expand` on a current graph snapshot prints what the app prints, and
-loads neither SQLAlchemy (the store is read with the stdlib sqlite3 driver), typer (cli/quick.py parses the
+loads neither SQLAlchemy (the store is read with the stdlib sqlite3 driver), scipy (graph/csr.py), typer (cli/quick.py parses the
 plain form of the line) nor numba; every other line, and every error, is the typer command's."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ PROBE = ("import runpy, sys\n"
          "try:\n"
          "    runpy.run_module('netwarden', run_name='__main__')\n"
          "finally:\n"
-         "    sys.stderr.write('\\nMODULES ' + ' '.join(m for m in ('sqlalchemy', 'numba', 'alembic', 'typer', 'pydantic', 'rich') if m in sys.modules))\n")
+         "    sys.stderr.write('\\nMODULES ' + ' '.join(m for m in ('sqlalchemy', 'numba', 'alembic', 'typer', 'pydantic', 'rich', 'scipy') if m in sys.modules))\n")
 
 
 # the same line through typer, as main() ran every command before cli/quick.py
@@ -60,7 +60,7 @@ def test_a_cold_expand_prints_what_the_app_prints_without_sqlalchemy(tmp_path):
         code, out, mods, _ = _run(*args)
         assert code == 0 and out == want.output
         assert len(json.loads(out)["members"]) == 12
-        assert mods == []  # no SQLAlchemy, Alembic, numba, typer, pydantic or rich in the process
+        assert mods == []  # no SQLAlchemy, Alembic, numba, typer, pydantic, rich or scipy in the process
     # errors: the same line and exit code as the typer command's (only the failing line loads typer, to say it)
     for args in (["expand", "--seed", "nobody", "--json", "--db", url],
                  ["expand", "--seed", "a0", "--layer", "colour", "--json", "--db", url]):

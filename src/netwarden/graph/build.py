@@ -27,11 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..model import GRAPH_KINDS
 from ..store import graph_queries
 from ..store import layer_queries as lq
+from .csr import sp
 
 INTERACTION_WEIGHTS: dict[str, float] = {
     "follow": 1.0, "request": 1.0, "request_pending": 0.5, "reply": 1.0, "mention": 0.7,

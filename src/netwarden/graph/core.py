@@ -12,9 +12,10 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
-import scipy.sparse as sp
 
+from . import csr as light
 from .build import LAYERS, Graph
+from .csr import sp
 from .layout import induced
 
 
@@ -79,6 +80,8 @@ def camouflage_weighted(graph: Graph, layer_names: list[str], nodes: np.ndarray)
 def camouflage_scale(sub: sp.csr_matrix, gdeg: np.ndarray) -> sp.csr_matrix:
     """Re-weight a subgraph's edges by 1 / log(deg + 5) of their endpoints' global degree (neighbour count)."""
     s = 1.0 / np.log(np.asarray(gdeg, dtype=float) + 5.0)
+    if isinstance(sub, light.CSR):
+        return light.scaled(sub, np.sqrt(s))
     d = sp.diags(np.sqrt(s))
     return (d @ sub @ d).tocsr()
 
@@ -88,9 +91,13 @@ def communities(sub: sp.csr_matrix, seed: int = 0) -> list[int]:
     import igraph as ig
     import leidenalg
 
-    coo = sp.triu(sub, k=1).tocoo()
-    g = ig.Graph(n=sub.shape[0], edges=list(zip(coo.row.tolist(), coo.col.tolist(), strict=True)))
-    g.es["weight"] = coo.data.tolist()
+    if isinstance(sub, light.CSR):
+        row, col, data = sub.upper()
+    else:
+        coo = sp.triu(sub, k=1).tocoo()
+        row, col, data = coo.row, coo.col, coo.data
+    g = ig.Graph(n=sub.shape[0], edges=list(zip(row.tolist(), col.tolist(), strict=True)))
+    g.es["weight"] = data.tolist()
     part = leidenalg.find_partition(g, leidenalg.ModularityVertexPartition, weights="weight", seed=seed)
     return list(part.membership)
 

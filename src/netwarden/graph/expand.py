@@ -25,12 +25,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 from .. import findings
 from ..errors import UserError
 from ..store import graph_queries as gq
+from . import csr as light
 from .build import LAYERS, Graph, degrees
+from .csr import sp
 from .layout import induced
 from .push import ppr_push
 
@@ -179,6 +180,8 @@ class Prepared:
         if made_to is None or "interaction" not in self.layer_names:
             return tie
         inter = self.graph.layer_rows("interaction", S)  # rows S, sorted columns
+        if isinstance(inter, light.CSR):
+            return self._made_ties_light(S, sw, cand, tie, inter, made_to)
         made = made_to[S]  # made[i, v]: v made a tie toward S[i]
         recv = inter - inter.multiply(made > 0)  # interaction ties of S that the other end never made
         recv = recv.tocsr()
@@ -213,6 +216,33 @@ class Prepared:
         ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == idx)
         w = np.asarray(data, dtype=np.float64)[ok] * sw[rows[ok]] * self.weights["interaction"]
         return np.bincount(j[ok], weights=w, minlength=len(cand))
+
+
+    def _made_ties_light(self, S, sw, cand, tie, inter, made_to) -> np.ndarray:
+        """_made_ties over a snapshot mapped without scipy (graph/csr.py): the same entries, values and order
+        as the scipy expressions there, from masks over the rows of S (`inter - inter.multiply(made > 0)` is
+        the ties whose other end never made them, `inter.multiply(made > 0)` the others, zeros dropped)."""
+        rows = np.repeat(np.arange(len(S)), np.diff(np.asarray(inter.indptr)))
+        idx, val = np.asarray(inter.indices), np.asarray(inter.data)
+        made = made_back(made_to, S[rows], idx)  # made_to[S[i], v] > 0: v made a tie toward S[i]
+        w = self.weights["interaction"]
+
+        def into_cand(keep):
+            j = np.searchsorted(cand, idx[keep])
+            ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == idx[keep])
+            return np.bincount(j[ok], weights=np.asarray(val[keep], dtype=np.float64)[ok] * sw[rows[keep][ok]] * w,
+                               minlength=len(cand))
+
+        got = into_cand(~made & (val != 0))
+        made_w = np.maximum(tie - got, 0.0)
+        share = made_w / np.maximum(tie, 1e-300)
+        out = made_w + got * np.minimum(1.0, share / MADE_SHARE)
+        if RECV_SHARE <= 0:
+            return out
+        mine = made & (val != 0)
+        mo = into_cand(mine & ~made_back(made_to, idx, S[rows]))  # ... and S's account never made back
+        rshare = np.maximum(tie - mo, 0.0) / np.maximum(tie, 1e-300)
+        return out - mo + mo * np.minimum(1.0, rshare / RECV_SHARE)
 
 
 def made_back(made_to, v: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -253,16 +283,21 @@ def signal_priors(store, graph: Graph) -> tuple[np.ndarray, dict[str, float]]:
 
 
 _CACHE: dict[str, tuple] = {}  # store URL -> (graph, priors, mark)
+_LIGHT: dict[str, tuple] = {}  # the same, for snapshots mapped without scipy (load_graph's `light`)
 _LOCK = threading.Lock()
 
 
-def load_graph(store, fresh: bool = False) -> tuple[Graph, np.ndarray]:
+def load_graph(store, fresh: bool = False, light: bool = False) -> tuple[Graph, np.ndarray]:
     """The store's graph and priors at the store's current events and signals.
 
     From this process's cache when it is current; else from the snapshot on disk (graph.snapshot,
     memory-mapped) when that is current; else the cached graph or the snapshot refreshed with the
     events since (a rebuild past snapshot.REBUILD_AFTER of them, or with `fresh`), written as the
-    snapshot's next version. A store with no snapshot folder (in memory) is built in this process."""
+    snapshot's next version. A store with no snapshot folder (in memory) is built in this process.
+
+    With `light`, a current snapshot is mapped with graph/csr.py's CSR instead of scipy matrices: only for
+    `expand_prepared` over all layers (what expand_network runs without --layer), which gives the same
+    expansion on either; a fresh process then never imports scipy."""
     from . import snapshot
 
     key = store.key
@@ -272,6 +307,14 @@ def load_graph(store, fresh: bool = False) -> tuple[Graph, np.ndarray]:
         hit = _CACHE.get(key)
         if hit is not None and not fresh and hit[2] == mark:
             return hit[0], hit[1]
+        if light and not fresh and root is not None:
+            lit = _LIGHT.get(key)
+            if lit is not None and lit[2] == mark:
+                return lit[0], lit[1]
+            snap = snapshot.open_current(root, snapshot.store_identity(store), lite=True)
+            if snap is not None and snap.mark == mark:
+                _LIGHT[key] = (snap.graph, snap.priors, mark)
+                return snap.graph, snap.priors
         cached = (hit[0], hit[2]) if hit is not None and not fresh else None
         if root is not None:
             g, pri, mark, _ = snapshot.ensure(store, root, mark, full=fresh, cached=cached)
@@ -291,7 +334,7 @@ def expand_network(store, seeds: list[str], top_k: int = 200, layers: set[str] |
         bad = sorted(set(layers) - set(LAYERS))
         if bad:
             raise UserError(f"Unknown layer {bad[0]!r}; use one of {', '.join(LAYERS)}.")
-    graph, pri = load_graph(store)
+    graph, pri = load_graph(store, light=layers is None)
     missing = [s for s in seeds if s not in graph.index]
     if missing:
         raise UserError(f"Seed account {missing[0]!r} is not in the store; check the id or ingest its events first.")

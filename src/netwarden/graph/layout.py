@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 import numpy as np
-import scipy.sparse as sp
 
+from . import csr as light
 from .build import Graph
+from .csr import sp
 
 BLOCK = 1 << 22  # entries per block when locating the interaction entries in the fused pattern
 
@@ -70,6 +71,8 @@ class FusedInteraction:
         pos, vals, counts = self._entries(np.asarray(f.indptr[nodes]), np.asarray(f.indptr[nodes + 1]))
         indptr = np.concatenate([[0], np.cumsum(counts)]).astype(f.indices.dtype)
         data = self.bits[pos] if kinds else vals
+        if isinstance(f, light.CSR):  # a snapshot mapped for one expansion (graph/csr.py)
+            return light.CSR(data, np.asarray(f.indices[pos]), indptr, (len(nodes), f.shape[1]))
         m = sp.csr_matrix((data, np.asarray(f.indices[pos]), indptr), shape=(len(nodes), f.shape[1]), copy=False)
         m.has_sorted_indices = True
         return m
@@ -210,6 +213,8 @@ def induced(rows: sp.csr_matrix, nodes: np.ndarray) -> sp.csr_matrix:
     """The columns `nodes` of `rows` (the rows of the same nodes, all columns): the subgraph among them,
     by binary search of each entry's column in the sorted nodes (scipy's column indexing of a matrix this
     wide sorts and copies more than the call needs)."""
+    if isinstance(rows, light.CSR):
+        return light.induced(rows, nodes)
     nodes = np.asarray(nodes, dtype=np.int64)
     k = len(nodes)
     if k == 0 or rows.nnz == 0:

@@ -41,12 +41,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..store import graph_queries
 from . import build as _build
+from . import csr as light
 from . import layout
 from .build import LAYERS, Graph, degrees, fused_of
+from .csr import sp
 
 FORMAT = 3  # 2: the interaction layer and kinds held in the fused matrix (graph.layout); 3: who made each tie (made_to)
 KEEP = 2  # versions kept on disk
@@ -112,9 +113,9 @@ def _index_dtype(m: sp.csr_matrix):
 
 def _canonical(m: sp.csr_matrix, dtype) -> sp.csr_matrix:
     m = m.tocsr()
-    if not m.has_sorted_indices:
+    if not m.has_canonical_format:  # sorted columns, no duplicates (graph/csr.py relies on it when it maps the files)
         m = m.copy()
-        m.sort_indices()
+        m.sum_duplicates()
     it = _index_dtype(m)
     out = sp.csr_matrix((m.data.astype(dtype, copy=False), m.indices.astype(it, copy=False),
                          m.indptr.astype(it, copy=False)), shape=m.shape, copy=False)
@@ -377,18 +378,22 @@ def read_meta(root: Path) -> dict | None:
         return None
 
 
-def _load_csr(d: Path, name: str, n: int, pattern: str | None = None) -> sp.csr_matrix:
+def _load_csr(d: Path, name: str, n: int, pattern: str | None = None, lite: bool = False) -> sp.csr_matrix:
     def arr(part, name=name):
         return np.asarray(np.load(d / f"{name}.{part}.npy", mmap_mode="r"))
     p = pattern or name
+    if lite:
+        return light.CSR(arr("data"), arr("indices", p), arr("indptr", p), (n, n))
     m = sp.csr_matrix((arr("data"), arr("indices", p), arr("indptr", p)), shape=(n, n), copy=False)
     m.has_sorted_indices = True
     return m
 
 
-def open_current(root: Path, store_id: str | None = None) -> Snapshot | None:
+def open_current(root: Path, store_id: str | None = None, lite: bool = False) -> Snapshot | None:
     """The CURRENT version, memory-mapped; None when there is none, it is of another format, or
-    (given `store_id`) of another store."""
+    (given `store_id`) of another store. With `lite`, a compact version's matrices are graph/csr.py's CSR
+    over the mapped arrays, not scipy's (for one expansion of all layers, expand.load_graph); None for
+    a version that is not compact."""
     v = current_version(root)
     if v is None:
         return None
@@ -404,12 +409,14 @@ def open_current(root: Path, store_id: str | None = None) -> Snapshot | None:
 
         keys = {name: PairKeys(arr(f"gk_{name}.key"), arr(f"gk_{name}.val"), arr(f"gk_{name}.names"))
                 for name in meta["group_keys"]}
-        fused = _load_csr(d, "fused", n)
+        if lite and not meta.get("compact"):
+            return None
+        fused = _load_csr(d, "fused", n, lite=lite)
         ids, index = SnapshotIds(arr("ids")), SnapshotIndex(arr("ids_sorted"), arr("ids_pos"))
         if meta.get("compact"):
             fi = layout.FusedInteraction(fused, arr("inter.bits"), arr("inter.side_pos"), arr("inter.side_val"),
                                          int(meta["interaction_nnz"]))
-            groups = {name: _load_csr(d, name, n) for name in meta["layers"] if name != "interaction"}
+            groups = {name: _load_csr(d, name, n, lite=lite) for name in meta["layers"] if name != "interaction"}
             g = layout.compact_of(Graph(ids=ids, index=index, layers={}, kinds=None, group_keys=keys,
                                         last_event_seq=int(meta["last_event_seq"])), groups, fi, tuple(meta["layers"]))
         else:
@@ -418,7 +425,7 @@ def open_current(root: Path, store_id: str | None = None) -> Snapshot | None:
             g = Graph(ids=ids, index=index, layers=layers, kinds=kinds, group_keys=keys,
                       last_event_seq=int(meta["last_event_seq"]))
         if meta.get("made_to"):
-            g.made_to = _load_csr(d, "made_to", n)
+            g.made_to = _load_csr(d, "made_to", n, lite=lite)
         g.prepared[_full_key()] = (fused, arr("deg"))
         return Snapshot(d, meta, g, arr("priors"))
     except (OSError, ValueError, KeyError):
