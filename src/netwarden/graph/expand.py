@@ -225,13 +225,9 @@ class Prepared:
         rows = np.repeat(np.arange(len(S)), np.diff(np.asarray(inter.indptr)))
         idx, val = np.asarray(inter.indices), np.asarray(inter.data)
         made = made_back(made_to, S[rows], idx)  # made_to[S[i], v] > 0: v made a tie toward S[i]
-        w = self.weights["interaction"]
 
         def into_cand(keep):
-            j = np.searchsorted(cand, idx[keep])
-            ok = (j < len(cand)) & (cand[np.minimum(j, len(cand) - 1)] == idx[keep])
-            return np.bincount(j[ok], weights=np.asarray(val[keep], dtype=np.float64)[ok] * sw[rows[keep][ok]] * w,
-                               minlength=len(cand))
+            return self._into_cand(rows[keep], idx[keep], val[keep], sw, cand)
 
         got = into_cand(~made & (val != 0))
         made_w = np.maximum(tie - got, 0.0)
