@@ -33,6 +33,23 @@ def test_one_sentence_errors(tmp_path, args, needle):
     assert len(r.stderr.strip().splitlines()) <= 3  # one sentence (rich may wrap it)
 
 
+@pytest.mark.parametrize("args", [
+    ("ingest", "ev.jsonl", "--db", "notes.txt"),
+    ("case", "list", "--db", "notes.txt", "--json"),
+    ("expand", "--seed", "a", "--db", "notes.txt", "--json"),  # the typer-free cold path too
+])
+def test_a_file_that_is_not_a_database_is_named_and_left_alone(tmp_path, args):
+    (tmp_path / "ev.jsonl").write_text(
+        '{"v":1,"id":"e1","kind":"follow","time":"2026-01-01T00:00:00Z","data":{"src":"a","dst":"b"}}\n')
+    text = "an analyst's notes, not a database\n" * 200
+    (tmp_path / "notes.txt").write_text(text)
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr and "notes.txt" in r.stderr and "file is not a database" in r.stderr
+    assert len(r.stderr.strip().splitlines()) <= 3
+    assert (tmp_path / "notes.txt").read_text() == text
+
+
 def test_bad_config_file_is_named(tmp_path):
     cfg = tmp_path / "nw.toml"
     cfg.write_text("db = [unclosed\n")

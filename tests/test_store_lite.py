@@ -86,12 +86,12 @@ def test_stores_not_at_head_or_not_opening_take_the_engine_path(tmp_path, monkey
     store = open_store(url)  # behind head: migrated through the engine
     assert store._engine is not None and calls == ["head"]
     store.close()
-    # a file that is no database fails as it did before, from the engine (the stdlib check only fell through)
-    from sqlalchemy.exc import DatabaseError
-
+    # a file that is no database reaches the engine (the stdlib check only fell through), whose error
+    # becomes one sentence naming the file; the file is left as it was
     (tmp_path / "junk.db").write_bytes(b"not a database" * 100)
-    with pytest.raises(DatabaseError, match="not a database"):
+    with pytest.raises(UserError, match="junk.db .file is not a database.*not another file"):
         open_store(f"sqlite:///{tmp_path / 'junk.db'}")
+    assert (tmp_path / "junk.db").read_bytes() == b"not a database" * 100
     monkeypatch.undo()
     with pytest.raises(UserError, match="folder .* does not exist"):  # a missing folder: the same sentence
         open_store(f"sqlite:///{tmp_path / 'no' / 'nw.db'}")

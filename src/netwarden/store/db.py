@@ -225,20 +225,31 @@ def open_store(url: str, migrate: bool = True, graph_dir: str | None = None) -> 
         if store._at_head():
             return store
     from sqlalchemy import text
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DatabaseError, OperationalError
 
     engine = make_engine(url)
     store = Store(url=url, engine=engine, graph_dir=graph_dir)
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
-        if migrate:
-            store.upgrade()
     except OperationalError as e:
         engine.dispose()
-        reason = str(e.orig).strip().splitlines()[0] if e.orig else str(e)
-        raise UserError(f"Cannot open the database {_redact(url)} ({reason}); check the URL and that the server is running.") from None
+        raise UserError(f"Cannot open the database {_redact(url)} ({_reason(e)}); check the URL and that the server is running.") from None
+    except DatabaseError as e:  # the connection opened something that is not a database (SQLite: any other file)
+        engine.dispose()
+        raise UserError(f"Cannot open the database {_redact(url)} ({_reason(e)}); pass a Netwarden store (a SQLite file "
+                        "made by `netwarden ingest`, or a PostgreSQL URL), not another file. Nothing was changed.") from None
+    if migrate:
+        try:
+            store.upgrade()
+        except OperationalError as e:
+            engine.dispose()
+            raise UserError(f"Cannot open the database {_redact(url)} ({_reason(e)}); check the URL and that the server is running.") from None
     return store
+
+
+def _reason(e) -> str:
+    return str(e.orig).strip().splitlines()[0] if getattr(e, "orig", None) else str(e)
 
 
 def _redact(url: str) -> str:
