@@ -58,6 +58,8 @@ accounts = Table(
     Column("state_version", VERSION, nullable=False, default=""),
     Column("updated_at", TIME),  # time of the profile event this row reflects
     Column("version", VERSION, nullable=False, default=""),  # "<time> <event id>" of that event
+    # the suspended set (evasion's watch list and the stream worker's per-batch check) without a scan
+    Index("ix_accounts_state", "state", "state_time"),
 )
 
 posts = Table(
