@@ -364,3 +364,45 @@ def test_config_file_graph_dir_reaches_the_snapshot(config_dir, monkeypatch, cap
     res = CliRunner().invoke(app, ["graph", "status", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["state"] == "disabled", res.output
     assert "NETWARDEN_GRAPH_DIR" not in os.environ
+
+
+@pytest.mark.parametrize("job, app_name", [("sweep", "netwarden-sweep"), ("evasion", "netwarden-evasion"),
+                                           ("retro-match", "netwarden-retro-match")])
+def test_config_file_spark_settings_reach_the_spark_session(config_dir, monkeypatch, job, app_name):
+    pytest.importorskip("pyspark")
+    from netwarden.errors import UserError
+    from netwarden.scale import spark_common
+
+    jar = config_dir / "pg.jar"
+    jar.write_bytes(b"")
+    _config(config_dir, spark_driver_memory="3g", spark_jdbc_jar=str(jar), spark_jdbc_partitions=3)
+    seen = []
+
+    def fake(master, app, settings=None, **kw):  # records the conf the real session would start with
+        seen.append((app, spark_common.session_conf(settings)))
+        raise UserError("no Spark in this test")
+
+    monkeypatch.setattr(spark_common, "spark_session", fake)
+    res = CliRunner().invoke(app, ["spark", job, "--json"])
+    assert res.exit_code != 0 and "no Spark in this test" in str(res.exception)
+    assert seen == [(app_name, {"spark.driver.memory": "3g", spark_common.PARTITIONS_CONF: "3", "spark.jars": str(jar),
+                                spark_common.JAR_CONF: str(jar)})]
+    assert not [k for k in os.environ if k.startswith("NETWARDEN_SPARK")]
+
+
+def test_the_readers_take_the_jdbc_settings_from_the_session():
+    from netwarden.scale import spark_common
+
+    class Conf(dict):
+        def get(self, key, default=None):
+            return super().get(key, default)
+
+    class Session:
+        def __init__(self, conf, jars):
+            self.conf = Conf(conf)
+            self.sparkContext = type("Ctx", (), {"getConf": lambda _s: Conf({"spark.jars": jars})})()
+
+    started = Session(spark_common.session_conf(Settings(spark_jdbc_jar=__file__, spark_jdbc_partitions=5)), __file__)
+    assert spark_common.jdbc_partitions(started) == 5 and spark_common._jdbc_loaded(started)
+    assert spark_common.jdbc_partitions(Session({}, "")) == spark_common.JDBC_PARTITIONS
+    assert not spark_common._jdbc_loaded(Session({}, __file__))  # no jar in its settings: rows go through the driver

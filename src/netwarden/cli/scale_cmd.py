@@ -124,16 +124,23 @@ def spark_retro_match(
     from ..scale.spark_retro import run_retro_match
 
     store = open_db(db)
-    summary = run_retro_match(store, master=master, banks=bank or None, after_entry=after_entry, write=not dry_run)
+    summary = run_retro_match(store, master=master, banks=bank or None, after_entry=after_entry, write=not dry_run,
+                              spark=_session(master, "netwarden-retro-match"))
     store.close()
     emit(summary, as_json, f"{summary['matches']} media matched {summary['entries']} bank entries; "
                            f"{summary['signals_written']} new signals")
 
 
-def _spark_job(run, db: str, master: str, as_json: bool) -> None:
+def _session(master: str, app: str):
+    """The Spark face's session, configured once by this command's settings (spark_* settings)."""
+    from ..scale.spark_common import spark_session
 
+    return spark_session(master, app, settings=settings())
+
+
+def _spark_job(run, db: str, master: str, as_json: bool, app: str) -> None:
     store = open_db(db)
-    summary = run(store, master=master)
+    summary = run(store, master=master, spark=_session(master, app))
     store.close()
     emit(summary, as_json)
 
@@ -143,7 +150,7 @@ def spark_sweep(db: str = DB_OPT, master: str = MASTER_OPT, as_json: bool = JSON
     require_extra("spark", "`netwarden spark sweep`")
     from ..scale.spark_sweep import run_sweep
 
-    _spark_job(run_sweep, db, master, as_json)
+    _spark_job(run_sweep, db, master, as_json, "netwarden-sweep")
 
 
 def spark_evasion(db: str = DB_OPT, master: str = MASTER_OPT, as_json: bool = JSON_OPT) -> None:
@@ -151,4 +158,4 @@ def spark_evasion(db: str = DB_OPT, master: str = MASTER_OPT, as_json: bool = JS
     require_extra("spark", "`netwarden spark evasion`")
     from ..scale.spark_evasion import run_evasion
 
-    _spark_job(run_evasion, db, master, as_json)
+    _spark_job(run_evasion, db, master, as_json, "netwarden-evasion")

@@ -18,32 +18,50 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 
+from ..config import Settings
+
 CHUNK = 50_000
-JDBC_JAR = "/usr/share/java/postgresql.jar"  # Debian's libpostgresql-jdbc-java
-JDBC_PARTITIONS = 8  # parallel reads per table; NETWARDEN_SPARK_JDBC_PARTITIONS
+JDBC_JAR = Settings().spark_jdbc_jar  # Debian's libpostgresql-jdbc-java
+JDBC_PARTITIONS = Settings().spark_jdbc_partitions  # parallel reads per table (spark_jdbc_partitions)
+# The Spark face's settings travel with its session: spark_session puts them in the session's conf
+# under these keys, and the readers (table_df, jdbc_df) take them from the session they are given.
+JAR_CONF, PARTITIONS_CONF = "spark.netwarden.jdbcJar", "spark.netwarden.jdbcPartitions"
 
 
-def jdbc_jar() -> str | None:
-    jar = os.environ.get("NETWARDEN_SPARK_JDBC_JAR", JDBC_JAR)
-    return jar if jar and os.path.isfile(jar) else None
+def jdbc_jar(path: str = JDBC_JAR) -> str | None:
+    """`path` (the spark_jdbc_jar setting) when that file exists, else None."""
+    return path if path and os.path.isfile(path) else None
+
+
+def session_conf(settings: Settings | None = None) -> dict[str, str]:
+    """The Spark conf the settings give (None: the defaults): driver memory, and the JDBC driver jar
+    with its parallel reads when the jar is there."""
+    s = settings if settings is not None else Settings()
+    conf = {"spark.driver.memory": s.spark_driver_memory, PARTITIONS_CONF: str(s.spark_jdbc_partitions)}
+    jar = jdbc_jar(s.spark_jdbc_jar)
+    if jar:  # PostgreSQL stores are then read by the executors (table_df)
+        conf.update({"spark.jars": jar, JAR_CONF: jar})
+    return conf
 
 
 def spark_session(master: str = "local[*]", app: str = "netwarden", shuffle_partitions: int | None = None,
-                  conf: dict | None = None):
-    """A SparkSession (the one already running in this process, if any)."""
+                  conf: dict | None = None, settings: Settings | None = None):
+    """A SparkSession (the one already running in this process, if any), configured by the face's
+    `settings` (None: the defaults; see session_conf)."""
     from pyspark.sql import SparkSession
 
+    # Process-level on purpose: the environment Spark starts its Python workers with (a subprocess
+    # environment being built), not a Netwarden setting.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     b = (SparkSession.builder.master(master).appName(app)
          .config("spark.ui.enabled", "false")
          .config("spark.ui.showConsoleProgress", "false")
-         .config("spark.sql.adaptive.enabled", "true")
-         .config("spark.driver.memory", os.environ.get("NETWARDEN_SPARK_DRIVER_MEMORY", "2g")))
+         .config("spark.sql.adaptive.enabled", "true"))
+    for k, v in session_conf(settings).items():
+        b = b.config(k, v)
     if shuffle_partitions:
         b = b.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-    if jdbc_jar():  # PostgreSQL stores are then read by the executors (table_df)
-        b = b.config("spark.jars", jdbc_jar())
     for k, v in (conf or {}).items():
         b = b.config(k, v)
     spark = b.getOrCreate()
@@ -59,13 +77,21 @@ def table_df(spark, store, query, schema: str, batch: int = CHUNK):
 
 
 def _jdbc_loaded(spark) -> bool:
+    """Whether the session was started with the JDBC driver jar its settings name."""
+    jar = spark.conf.get(JAR_CONF, None)
     jars = spark.sparkContext.getConf().get("spark.jars", "") or ""
-    return bool(jdbc_jar()) and jdbc_jar() in jars.split(",")
+    return bool(jar) and jar in jars.split(",")
+
+
+def jdbc_partitions(spark) -> int:
+    """The parallel JDBC reads per table of the session's settings (spark_jdbc_partitions)."""
+    return int(spark.conf.get(PARTITIONS_CONF, None) or JDBC_PARTITIONS)
 
 
 def jdbc_url(store) -> tuple[str, dict]:
     """The store's JDBC URL and connection properties (user, password) from its SQLAlchemy URL."""
     u = store.engine.url
+    # $USER is the OS login, as libpq's own default user: a process fact, not a Netwarden setting
     props = {"driver": "org.postgresql.Driver", "user": u.username or os.environ.get("USER", "postgres")}
     if u.password:
         props["password"] = u.password
@@ -76,7 +102,7 @@ def jdbc_df(spark, store, query, schema: str, partitions: int | None = None):
     """The select read by Spark's JDBC source, JDBC_PARTITIONS parallel reads split by hashtext(first column)."""
     sql = str(query.compile(dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}))
     first = next(iter(query.selected_columns)).name
-    n = partitions or int(os.environ.get("NETWARDEN_SPARK_JDBC_PARTITIONS") or JDBC_PARTITIONS)
+    n = partitions or jdbc_partitions(spark)
     preds = [f'abs(mod(hashtext(coalesce(CAST("{first}" AS text), \'\')), {n})) = {i}' for i in range(n)]
     url, props = jdbc_url(store)
     df = spark.read.jdbc(url, f"({sql}) AS q", predicates=preds, properties=props)
