@@ -121,6 +121,29 @@ def test_auto_mode_switches_to_approx_above_the_limit():
     assert not ix.exact and len(ix) == 1200
 
 
+def test_a_bulk_add_past_the_limit_is_built_once_in_the_approx_layout(monkeypatch):
+    import netwarden.media.index as index_mod
+
+    built = []
+    real = index_mod._Segment
+
+    class Counting(real):
+        def __init__(self, *a, **k):
+            built.append(1)
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(index_mod, "_Segment", Counting)
+    rng = np.random.default_rng(4)
+    bank = clustered(1500, rng)
+    ix = PdqIndex(mode="auto", exact_limit=1000)
+    ix.add(bank, np.arange(1500))
+    assert not ix.exact and not built  # no exact segment built and thrown away
+    ref = PdqIndex(mode="approx")
+    ref.add(bank, np.arange(1500))
+    qs = near(bank, 200, rng, max_flip=31)
+    assert as_set(ix.search(qs)) == as_set(ref.search(qs))
+
+
 def test_hex_input():
     h = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
     ix = PdqIndex()

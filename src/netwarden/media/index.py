@@ -346,6 +346,13 @@ class PdqIndex:
         if not len(ids):
             return
         self._id_where = None
+        want = self._pick_layout(len(self) + len(ids))
+        if want.exact != self.layout.exact:
+            # Switch before building the new rows: a bulk load past the exact limit is built once, in
+            # the approx layout, rather than in the exact one and then again (time and memory).
+            self.layout = want
+            self._masks = want.masks()
+            self._rebuild()
         if len(ids) >= TAIL_MAX:  # bulk load: its own segment
             self._freeze_tail()
             self.segments.append(self._segment(h8, ids))

@@ -94,12 +94,20 @@ class PdqEntries:
             self.labels.append(label)
         return c
 
-    def add(self, ids: list[int], banks: list[int], labels: list[str]) -> None:
-        if not ids:
+    def codes(self, labels) -> np.ndarray:
+        """The int32 codes of these labels (interning new ones); one code for a batch of one label."""
+        labels = [x or "" for x in labels]
+        if len(set(labels)) == 1:
+            return np.full(len(labels), self._code(labels[0]), dtype=np.int32)
+        return np.fromiter((self._code(x) for x in labels), dtype=np.int32, count=len(labels))
+
+    def add(self, ids, banks, labels=None, codes: np.ndarray | None = None) -> None:
+        """Add entries: ids and bank ids (lists or arrays) with their labels, or their label codes."""
+        if not len(ids):
             return
         ids_a = np.asarray(ids, dtype=np.int64)
         bank_a = np.asarray(banks, dtype=np.int32)
-        label_a = np.fromiter((self._code(x) for x in labels), dtype=np.int32, count=len(labels))
+        label_a = self.codes(labels) if codes is None else np.asarray(codes, dtype=np.int32)
         if len(ids_a) > 1 and not (np.diff(ids_a) > 0).all():  # sort; the last of repeated ids wins
             order = np.argsort(ids_a, kind="stable")
             ids_a, bank_a, label_a = ids_a[order], bank_a[order], label_a[order]
@@ -190,6 +198,15 @@ class Matcher:
             self.index.add(hex_to_u8(pdq_hex), np.array(pdq_ids, dtype=np.int64))
             self.pdq_meta.add(pdq_ids, pdq_bank, pdq_label)
         return used
+
+    def add_pdq(self, h8: np.ndarray, ids: np.ndarray, bank_ids: np.ndarray, label_codes: np.ndarray) -> None:
+        """Add PDQ entries given as arrays ((n, 32) uint8 hashes, entry ids, bank ids, codes from
+        `pdq_meta.codes`), all of them in enabled banks: the bulk path of a load from the store."""
+        if not len(ids):
+            return
+        self.index.add(h8, ids)
+        self.pdq_meta.add(ids, bank_ids, codes=label_codes)
+        self.max_entry_id = max(self.max_entry_id, int(ids.max()))
 
     def remove_entries(self, entry_ids: list[int]) -> None:
         ids = set(entry_ids)

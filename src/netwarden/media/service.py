@@ -3,18 +3,29 @@
 `refresh()` is cheap (two aggregate queries) when nothing changed; new entries are added to the
 in-memory index without a rebuild, so a hash added with `netwarden bank add` is matchable by a
 running process on its next refresh. Removals or bank setting changes reload everything.
+
+Loading streams: `load_entries` reads the PDQ rows as tuples in batches of LOAD_BATCH (a server-side
+cursor on PostgreSQL), turns each batch's hex into bytes in one call and copies it into arrays sized
+once for the whole load, then builds the index in one add; no per-row dict or hex string outlives its
+batch. The other media types (MD5, SHA-256, vPDQ) go through `Matcher.add_entries` batch by batch.
 """
 
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import select
+import numpy as np
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from .. import signal_types
+from ..signal_types import MEDIA
 from ..store import media_banks as mb
+from ..store.tables_media import bank_entries
 from ..store.tables_media import banks as banks_t
 from .matcher import BankInfo, Matcher
+
+LOAD_BATCH = 100_000
 
 
 def load_banks(conn: Connection, all_banks: bool = False) -> list[BankInfo]:
@@ -23,6 +34,73 @@ def load_banks(conn: Connection, all_banks: bool = False) -> list[BankInfo]:
     return [BankInfo(id=r.id, name=r.name, label=r.label, threshold=r.threshold,
                      enabled=bool(r.enabled) or all_banks, negative=bool(r.negative))
             for r in conn.execute(select(banks_t))]
+
+
+def _pdq_hex_to_u8(ids: tuple, sigs: tuple) -> np.ndarray:
+    """A batch of PDQ hex strings -> (n, 32) uint8, in one join and one fromhex; a malformed one is
+    named by its entry id."""
+    joined = "".join(sigs)
+    if len(joined) == 64 * len(sigs):
+        try:
+            return np.frombuffer(bytes.fromhex(joined), dtype=np.uint8).reshape(-1, 32)
+        except ValueError:
+            pass
+    for i, sg in zip(ids, sigs, strict=True):
+        try:
+            ok = len(sg) == 64 and len(bytes.fromhex(sg)) == 32
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"bank entry {i} holds PDQ signal {sg[:80]!r}, which is not 64 hex digits; "
+                             f"remove it with `netwarden bank remove` and add it again")
+    raise AssertionError("unreachable")
+
+
+def load_entries(conn: Connection, matcher: Matcher, after_id: int = 0, upto: int | None = None,
+                 batch: int = LOAD_BATCH) -> int:
+    """Add the store's entries with after_id < id <= upto (default: the highest id now) to `matcher`,
+    streamed in batches (see the module's docstring). Returns the number of PDQ entries added;
+    `matcher.max_entry_id` becomes `upto`, so the next incremental load starts after it."""
+    if upto is None:
+        upto = conn.execute(select(func.max(bank_entries.c.id))).scalar() or 0
+    if upto <= after_id:
+        return 0
+    pdq_names = [t.name for t in signal_types.types(MEDIA) if t.matching == "pdq"]
+    enabled = sorted(b.id for b in matcher.banks.values() if b.enabled)
+    in_range = (bank_entries.c.id > after_id) & (bank_entries.c.id <= upto)
+    n = 0
+    if enabled and pdq_names:
+        c = bank_entries.c
+        q = (select(c.id, c.bank_id, c.signal, c.label)
+             .where(in_range, c.signal_type.in_(pdq_names), c.bank_id.in_(enabled)).order_by(c.id)
+             .execution_options(stream_results=True, yield_per=batch))
+        # At most upto - after_id rows: np.empty reserves that much address space, but only the pages
+        # written are ever held, so there is no growing and copying.
+        cap = upto - after_id
+        h8 = np.empty((cap, 32), dtype=np.uint8)
+        ids = np.empty(cap, dtype=np.int64)
+        bank = np.empty(cap, dtype=np.int32)
+        codes = np.empty(cap, dtype=np.int32)
+        res = conn.execute(q)
+        for part in res.partitions(batch):
+            b_ids, b_bank, b_sig, b_label = zip(*part, strict=True)
+            k = len(b_ids)
+            h8[n:n + k] = _pdq_hex_to_u8(b_ids, b_sig)
+            ids[n:n + k] = b_ids
+            bank[n:n + k] = b_bank
+            codes[n:n + k] = matcher.pdq_meta.codes(b_label)
+            n += k
+            del part, b_ids, b_bank, b_sig, b_label
+        matcher.add_pdq(h8[:n], ids[:n], bank[:n], codes[:n])
+        del h8, ids, bank, codes
+    # the other media types (and link entries, which Matcher.add_entries skips): few, batch by batch
+    q = (select(bank_entries).where(in_range, bank_entries.c.signal_type.not_in(pdq_names)).order_by(bank_entries.c.id)
+         .execution_options(stream_results=True, yield_per=batch))
+    res = conn.execute(q)
+    for part in res.mappings().partitions(batch):
+        matcher.add_entries([dict(r) for r in part])
+    matcher.max_entry_id = max(matcher.max_entry_id, upto)
+    return n
 
 
 class BankMatcher:
@@ -43,10 +121,10 @@ class BankMatcher:
         old = self._state
         if self.matcher is not None and old is not None and fresh and st[0] == old[0] and st[1] > old[1]:
             # only new entries: add them to the live index, no rebuild
-            self.matcher.add_entries(list(mb.entries(conn, after_id=self.matcher.max_entry_id)))
+            load_entries(conn, self.matcher, after_id=self.matcher.max_entry_id, upto=st[1])
         else:
             m = Matcher(load_banks(conn, self.all_banks), index_mode=self.index_mode)
-            m.add_entries(list(mb.entries(conn)))
+            load_entries(conn, m, upto=st[1])
             self.matcher = m
             self._loaded_at = time.monotonic()
         self._state = st
