@@ -68,3 +68,32 @@ def test_without_a_compiled_kernel_the_jit_runs(monkeypatch, tmp_path):
     assert p.sum() > 0.5 and 0 in nodes.tolist()
     with pytest.raises(RuntimeError, match="ahead-of-time"):
         ppr_push(indptr, indices, data, deg, [0], compiled="aot")
+
+
+@pytest.mark.parametrize("compiled", ["aot", "jit"])
+def test_reused_work_arrays_give_what_fresh_ones_give(kernel, compiled):
+    """The work arrays are kept between calls and cleared by the kernel: a call after others (one of
+    them stopped by max_pushes, with nodes still queued) ranks exactly as one in a fresh process."""
+    indptr, indices, data, deg = _graph(7, 500, "i4", "i4", "f4")
+    push._work.clear()
+    first = [ppr_push(indptr, indices, data, deg, [s], eps=1e-6, compiled=compiled) for s in (3, 11)]
+    ppr_push(indptr, indices, data, deg, [5, 9], eps=1e-7, max_pushes=7, compiled=compiled)  # cut short
+    for s in (11, 3):
+        push._work.clear()  # fresh, all zero
+        fresh = ppr_push(indptr, indices, data, deg, [s], eps=1e-6, compiled=compiled)
+        ppr_push(indptr, indices, data, deg, [5, 9], eps=1e-7, max_pushes=7, compiled=compiled)
+        reused = ppr_push(indptr, indices, data, deg, [s], eps=1e-6, compiled=compiled)
+        for a, b, c in zip(fresh, reused, first[(3, 11).index(s)], strict=True):
+            assert np.array_equal(a, b) and np.array_equal(a, c)
+    assert push._work and all(not w.any() for ws in push._work for w in ws)  # left zero
+
+
+def test_concurrent_callers_do_not_share_work_arrays(kernel):
+    from concurrent.futures import ThreadPoolExecutor
+
+    indptr, indices, data, deg = _graph(8, 500, "i4", "i4", "f4")
+    want = {s: ppr_push(indptr, indices, data, deg, [s], eps=1e-7) for s in range(8)}
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda s: (s, ppr_push(indptr, indices, data, deg, [s], eps=1e-7)), list(range(8)) * 5))
+    for s, out in got:
+        assert all(np.array_equal(a, b) for a, b in zip(out, want[s], strict=True))

@@ -5,18 +5,16 @@ a process with the compiled module never loads numba."""
 import numpy as np
 
 
-def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes):
-    n = deg.shape[0]
-    p = np.zeros(n)
-    r = np.zeros(n)
-    inq = np.zeros(n, dtype=np.bool_)
+def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes, p, r, inq, seen):
+    """`p`, `r` (float64), `inq`, `seen` (bool): the caller's work arrays of the graph's size, all zero
+    (False); the entries this call touched are zeroed again before it returns, so a process allocates
+    and clears them once instead of on every call (at 10M accounts, 180 MB of fresh pages a call)."""
     cap = 1024
     queue = np.empty(cap, dtype=np.int64)
     head = 0
     tail = 0
     touched = np.empty(cap, dtype=np.int64)
     nt = 0
-    seen = np.zeros(n, dtype=np.bool_)
     for i in range(seeds.shape[0]):
         s = seeds[i]
         r[s] += mass[i]
@@ -68,4 +66,12 @@ def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes):
                 queue[tail] = v
                 tail += 1
     t = touched[:nt]
-    return t, p[t], r[t], pushes
+    pt = p[t]
+    rt = r[t]
+    for i in range(nt):  # every entry written is in t: p, r and seen of touched nodes, inq of queued ones
+        v = t[i]
+        p[v] = 0.0
+        r[v] = 0.0
+        seen[v] = False
+        inq[v] = False
+    return t, pt, rt, pushes

@@ -19,6 +19,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,8 @@ def build_kernel(directory: Path | None = None) -> Path | None:
         cc.output_dir = tmp
         cc.verbose = False
         for ptr, idx, dat in _AOT_DTYPES:
-            sig = (f"Tuple((i8[:], f8[:], f8[:], i8))({ptr}[:], {idx}[:], {dat}[:], f8[:], i8[:], f8[:], f8, f8, i8)")
+            sig = (f"Tuple((i8[:], f8[:], f8[:], i8))({ptr}[:], {idx}[:], {dat}[:], f8[:], i8[:], f8[:], f8, f8, i8, "
+                   "f8[:], f8[:], b1[:], b1[:])")
             cc.export(f"push_{ptr}_{idx}_{dat}", sig)(_push_kernel.push)
         cc.compile()
         built = next(Path(tmp).glob(name + "*"))
@@ -133,8 +135,30 @@ def ppr_push(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, deg: np.
         fn = getattr(mod, f"push_{_code(indptr)}_{_code(indices)}_{_code(data)}", None) if mod is not None else None
         if fn is None and compiled == "aot":
             raise RuntimeError("no ahead-of-time push kernel for these dtypes (netwarden.graph.push.build_kernel)")
-    nodes, p, r, _ = (fn or _jit())(*args)
+    work = _take_work(len(deg))
+    nodes, p, r, _ = (fn or _jit())(*args, *work)
+    _give_back(work)  # only after a call that returned: it left them zero
     return nodes, p, r
+
+
+# Work arrays (p, r, inq, seen) of one graph size, zero between calls (the kernel clears what it
+# touched), reused across calls; one set per concurrent caller (web workers' threads), so none is shared.
+_work: list[tuple[np.ndarray, ...]] = []
+_work_lock = threading.Lock()
+
+
+def _take_work(n: int) -> tuple[np.ndarray, ...]:
+    with _work_lock:
+        while _work:
+            w = _work.pop()
+            if len(w[0]) == n:
+                return w
+    return np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+
+
+def _give_back(work: tuple[np.ndarray, ...]) -> None:
+    with _work_lock:
+        _work[:] = [w for w in _work if len(w[0]) == len(work[0])][:3] + [work]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
