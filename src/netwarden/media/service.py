@@ -65,40 +65,37 @@ def load_entries(conn: Connection, matcher: Matcher, after_id: int = 0, upto: in
         upto = conn.execute(select(func.max(bank_entries.c.id))).scalar() or 0
     if upto <= after_id:
         return 0
-    pdq_names = [t.name for t in signal_types.types(MEDIA) if t.matching == "pdq"]
-    enabled = sorted(b.id for b in matcher.banks.values() if b.enabled)
-    in_range = (bank_entries.c.id > after_id) & (bank_entries.c.id <= upto)
+    pdq_names = {t.name for t in signal_types.types(MEDIA) if t.matching == "pdq"}
+    enabled = {b.id for b in matcher.banks.values() if b.enabled}
+    c = bank_entries.c
+    # Only the id range in SQL (a primary-key range scan, in id order): with the type or the bank in
+    # the WHERE clause SQLite walks the lookup index instead, the whole bank for a one-row refresh.
+    q = (select(c.id, c.bank_id, c.signal_type, c.signal, c.label).where(c.id > after_id, c.id <= upto)
+         .order_by(c.id).execution_options(stream_results=True, yield_per=batch))
+    # At most upto - after_id PDQ rows: np.empty reserves that much address space, but only the pages
+    # written are ever held, so there is no growing and copying.
+    cap = upto - after_id
+    h8 = np.empty((cap, 32), dtype=np.uint8)
+    ids = np.empty(cap, dtype=np.int64)
+    bank = np.empty(cap, dtype=np.int32)
+    codes = np.empty(cap, dtype=np.int32)
     n = 0
-    if enabled and pdq_names:
-        c = bank_entries.c
-        q = (select(c.id, c.bank_id, c.signal, c.label)
-             .where(in_range, c.signal_type.in_(pdq_names), c.bank_id.in_(enabled)).order_by(c.id)
-             .execution_options(stream_results=True, yield_per=batch))
-        # At most upto - after_id rows: np.empty reserves that much address space, but only the pages
-        # written are ever held, so there is no growing and copying.
-        cap = upto - after_id
-        h8 = np.empty((cap, 32), dtype=np.uint8)
-        ids = np.empty(cap, dtype=np.int64)
-        bank = np.empty(cap, dtype=np.int32)
-        codes = np.empty(cap, dtype=np.int32)
-        res = conn.execute(q)
-        for part in res.partitions(batch):
-            b_ids, b_bank, b_sig, b_label = zip(*part, strict=True)
-            k = len(b_ids)
-            h8[n:n + k] = _pdq_hex_to_u8(b_ids, b_sig)
-            ids[n:n + k] = b_ids
-            bank[n:n + k] = b_bank
-            codes[n:n + k] = matcher.pdq_meta.codes(b_label)
-            n += k
-            del part, b_ids, b_bank, b_sig, b_label
-        matcher.add_pdq(h8[:n], ids[:n], bank[:n], codes[:n])
-        del h8, ids, bank, codes
-    # the other media types (and link entries, which Matcher.add_entries skips): few, batch by batch
-    q = (select(bank_entries).where(in_range, bank_entries.c.signal_type.not_in(pdq_names)).order_by(bank_entries.c.id)
-         .execution_options(stream_results=True, yield_per=batch))
-    res = conn.execute(q)
-    for part in res.mappings().partitions(batch):
-        matcher.add_entries([dict(r) for r in part])
+    for part in conn.execute(q).partitions(batch):
+        pdq = [r for r in part if r[2] in pdq_names and r[1] in enabled]
+        if len(pdq) < len(part):  # other media types (and link entries, which add_entries skips): few
+            matcher.add_entries([dict(r._mapping) for r in part if r[2] not in pdq_names])
+        if not pdq:
+            continue
+        b_ids, b_bank, _, b_sig, b_label = zip(*pdq, strict=True)
+        k = len(b_ids)
+        h8[n:n + k] = _pdq_hex_to_u8(b_ids, b_sig)
+        ids[n:n + k] = b_ids
+        bank[n:n + k] = b_bank
+        codes[n:n + k] = matcher.pdq_meta.codes(b_label)
+        n += k
+        del part, pdq, b_ids, b_bank, b_sig, b_label
+    matcher.add_pdq(h8[:n], ids[:n], bank[:n], codes[:n])
+    del h8, ids, bank, codes
     matcher.max_entry_id = max(matcher.max_entry_id, upto)
     return n
 

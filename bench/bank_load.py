@@ -1,0 +1,131 @@
+"""Bank load benchmark: a real SQLite store of N PDQ entries -> a matchable BankMatcher, then
+`bank add` -> matchable on the loaded index.
+
+    .venv/bin/python bench/bank_load.py --size 1000000
+    flock /tmp/netwarden-bigmem.lock .venv/bin/python bench/bank_load.py --size 10000000 --db /tmp/b10m.db
+
+The store is made with the product's schema (tables, unique and lookup indexes); its rows are random
+PDQ hashes in one bank, inserted with the lookup index dropped and re-created after (the unique
+constraint's index stays; generation only, and a `--db` that exists is reused). The load runs in a fresh child process so that its peak RSS is the
+load's alone: `BankMatcher().refresh(conn)` (what `netwarden match`, the media hook and the HMA API
+call), wall and CPU time, peak RSS and the index's bytes. Then, in the same process, `--adds` times:
+insert one entry through `media_banks.add_entries` (its own transaction), refresh the running
+matcher, match the new hash; wall time of the three.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+
+
+def generate(db: str, n: int, seed: int = 7, chunk: int = 500_000) -> float:
+    from sqlalchemy import create_engine
+
+    from netwarden.store import media_banks as mb
+    from netwarden.store.tables import metadata
+
+    t = time.perf_counter()
+    engine = create_engine(f"sqlite:///{db}")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        bank = mb.create_bank(conn, "bench")
+    engine.dispose()
+    con = sqlite3.connect(db)
+    idx = con.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='bank_entries' "
+                      "AND sql IS NOT NULL").fetchall()
+    for name, _ in idx:
+        con.execute(f"DROP INDEX {name}")
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    rng = np.random.default_rng(seed)
+    for s in range(0, n, chunk):
+        k = min(chunk, n - s)
+        hx = rng.integers(0, 256, (k, 32), dtype=np.uint8).tobytes().hex()
+        con.executemany("INSERT INTO bank_entries (bank_id, signal_type, signal, label, added_at) "
+                        "VALUES (?, 'pdq', ?, '', '2026-12-03T00:00:00+00:00')",
+                        ((bank["id"], hx[64 * i: 64 * i + 64]) for i in range(k)))
+        con.commit()
+    for _, sql in idx:
+        con.execute(sql)
+    con.commit()
+    con.close()
+    return time.perf_counter() - t
+
+
+def child(db: str, adds: int) -> None:
+    from sqlalchemy import create_engine
+
+    from netwarden.media.hashing import MediaHashes
+    from netwarden.media.service import BankMatcher
+    from netwarden.store import media_banks as mb
+
+    engine = create_engine(f"sqlite:///{db}")
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    bm = BankMatcher()
+    w, c = time.perf_counter(), time.process_time()
+    with engine.connect() as conn:
+        m = bm.refresh(conn)
+    load_wall, load_cpu = time.perf_counter() - w, time.process_time() - c
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    loaded, exact = len(m.pdq_meta), m.index.exact
+    ix_b, meta_b = m.index.nbytes() / max(len(m.index), 1), m.pdq_meta.nbytes() / max(loaded, 1)
+    rng = np.random.default_rng(1234)
+    with engine.connect() as conn:
+        bank_id = mb.bank_row(conn, "bench")["id"]
+    lat = []
+    for _ in range(adds):
+        new = rng.integers(0, 256, 32, dtype=np.uint8).tobytes().hex()
+        t = time.perf_counter()
+        with engine.begin() as conn:
+            mb.add_entries(conn, bank_id, [("pdq", new, "")])
+        with engine.connect() as conn:
+            m2 = bm.refresh(conn)
+        found = m2.match(MediaHashes(name="q", pdq=new, quality=100)).matches
+        lat.append(time.perf_counter() - t)
+        assert found and m2 is m
+    print(json.dumps({"entries": loaded, "load_wall_s": load_wall, "load_cpu_s": load_cpu,
+                      "rss_before_mib": rss0 / 1024, "peak_rss_mib": peak / 1024,
+                      "index_bytes_per_hash": ix_b, "entries_bytes_per_hash": meta_b,
+                      "exact": exact, "add_to_matchable_ms": [round(x * 1000, 1) for x in lat]}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--size", type=int, default=1_000_000)
+    ap.add_argument("--db", default=None, help="SQLite file (default /tmp/netwarden-bank-SIZE.db; reused if present)")
+    ap.add_argument("--adds", type=int, default=5)
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    db = a.db or f"/tmp/netwarden-bank-{a.size}.db"
+    if a.child:
+        child(db, a.adds)
+        return
+    if not os.path.exists(db):
+        gen = generate(db, a.size)
+        print(f"generated {a.size:,} PDQ entries into {db} in {gen:.1f}s ({os.path.getsize(db) / 2**30:.2f} GiB)")
+    print(f"load average before the load: {os.getloadavg()[0]:.2f}")
+    out = subprocess.run([sys.executable, __file__, "--child", "--db", db, "--adds", str(a.adds)], check=True,
+                         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.path.join(
+                             os.path.dirname(os.path.abspath(__file__)), "..", "src")})
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"store -> matchable ({r['entries']:,} PDQ entries, {'exact' if r['exact'] else 'approx'} mode): "
+          f"{r['load_wall_s']:.1f}s wall, {r['load_cpu_s']:.1f}s CPU; peak RSS {r['peak_rss_mib']:,.0f} MiB "
+          f"(before the load {r['rss_before_mib']:,.0f}); index {r['index_bytes_per_hash']:.1f} + entries "
+          f"{r['entries_bytes_per_hash']:.1f} bytes a hash")
+    print(f"bank add -> matchable on the loaded index (insert, refresh, match), ms: {r['add_to_matchable_ms']}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
