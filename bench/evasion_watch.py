@@ -25,7 +25,6 @@ CPU time is process_time (the mock brokers' threads are in this process); wall t
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import random
 import resource
@@ -61,24 +60,6 @@ def copy_db(src: str, tag: str) -> str:
     dst = d / "store.db"
     shutil.copyfile(src, dst)
     return str(dst)
-
-
-def state(inp, blocks) -> dict:
-    def norm(v):
-        if isinstance(v, set):
-            return sorted(v)
-        if isinstance(v, list):
-            return sorted(v, key=repr)
-        return v
-
-    out = {}
-    for f in dataclasses.fields(inp):
-        v = getattr(inp, f.name)
-        out[f.name] = ({k: norm(x) for k, x in v.items() if x not in (set(), [], 0)} if isinstance(v, dict)
-                       else norm(v))
-    out["exact"] = {k: sorted(v) for k, v in blocks.exact.items() if v}
-    out["lsh"] = {k: sorted(lsh.keys) for k, lsh in blocks.lsh.items()}
-    return out
 
 
 def score_one(n, inp, blocks):
@@ -138,14 +119,14 @@ def cmd_watch(a) -> None:
             print(f"{label} (n={len(targets)}): read the suspended set median {statistics.median(reads) * 1e3:.1f} ms, "
                   f"update median {statistics.median(upd) * 1e3:.2f} ms, max {max(upd) * 1e3:.2f} ms")
             if new_state == "suspended":
-                mid = state(inp, blocks)
+                mid = ev.watch_state(inp, blocks)
                 w0 = time.perf_counter()
                 fresh = ev.load_inputs(store, conn)
                 fb = ev.Blocks(fresh, fresh.susp)
                 print(f"full re-read after the suspensions: {time.perf_counter() - w0:.2f} s wall; "
-                      f"equal to the updated watch list: {state(fresh, fb) == mid}")
+                      f"equal to the updated watch list: {ev.watch_state(fresh, fb) == mid}")
         fresh = ev.load_inputs(store, conn)
-        print(f"after the reinstatements, equal to a fresh read: {state(fresh, ev.Blocks(fresh, fresh.susp)) == state(inp, blocks)}")
+        print(f"after the reinstatements, equal to a fresh read: {ev.watch_state(fresh, ev.Blocks(fresh, fresh.susp)) == ev.watch_state(inp, blocks)}")
     print(f"load {load()}; max RSS {rss_mib():.0f} MiB")
 
 

@@ -195,28 +195,6 @@ def test_ties_around_both_accounts_back_an_identifier_and_never_stand_alone():
     assert "ties" not in {e["kind"] for e in evasion.score_pair("new", "old", few).evidence}
 
 
-def _watch_state(inp, blocks) -> dict:
-    """Everything the watch list holds, in a form two builds can be compared by (empty entries and
-    zero counts dropped: a full read and an update may differ in those alone)."""
-    import dataclasses
-
-    def norm(v):
-        if isinstance(v, set):
-            return sorted(v)
-        if isinstance(v, list):
-            return sorted(v, key=repr)
-        return v
-
-    out = {}
-    for f in dataclasses.fields(inp):
-        v = getattr(inp, f.name)
-        out[f.name] = ({k: norm(x) for k, x in v.items() if x not in (set(), [], 0)} if isinstance(v, dict)
-                       else norm(v))
-    out["exact"] = {k: sorted(v) for k, v in blocks.exact.items() if v}
-    out["lsh"] = {k: sorted(lsh.keys) for k, lsh in blocks.lsh.items()}
-    return out
-
-
 def _scores(inp, blocks) -> dict:
     cands = {n: sorted(s for s in blocks.candidates(n) if evasion.in_window(inp.newer[n][0], inp.susp[s][0]))
              for n in inp.newer}
@@ -264,7 +242,7 @@ def test_the_watch_updates_one_account_at_a_time_and_equals_a_full_read(hard, sq
         fresh_blocks = evasion.Blocks(fresh, fresh.susp)
         assert {a for _, a in step if _ == "suspended"} <= set(watch.inp.susp)
         assert not {a for s, a in step if s == "active"} & set(watch.inp.susp)
-        assert _watch_state(watch.inp, watch.blocks) == _watch_state(fresh, fresh_blocks)
+        assert evasion.watch_state(watch.inp, watch.blocks) == evasion.watch_state(fresh, fresh_blocks)
         assert _scores(watch.inp, watch.blocks) == _scores(fresh, fresh_blocks)
     assert watch.builds == 1 and watch.updates == len(steps)  # no full read in the steady state
     # the earliest suspension lifted: which accounts are newer changes, so the list is read whole
@@ -273,7 +251,7 @@ def test_the_watch_updates_one_account_at_a_time_and_equals_a_full_read(hard, sq
         watch._refresh(conn, states=True)
         fresh = evasion.load_inputs(store, conn)
     assert watch.builds == 2
-    assert _watch_state(watch.inp, watch.blocks) == _watch_state(fresh, evasion.Blocks(fresh, fresh.susp))
+    assert evasion.watch_state(watch.inp, watch.blocks) == evasion.watch_state(fresh, evasion.Blocks(fresh, fresh.susp))
 
 
 def test_a_batch_of_state_events_alone_updates_the_watch_even_when_count_and_latest_time_stay(sqlite_url, tmp_path):

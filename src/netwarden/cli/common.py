@@ -81,19 +81,12 @@ def usage_line(e: BaseException, prog: str = "netwarden") -> str:
 def run(app: typer.Typer) -> None:
     """Run the app; a UserError, a usage error or a missing package becomes one line on stderr and
     exit code 2."""
+    from .quick import one_line_errors
+
     try:
-        deps.check_base()
-        rv = app(standalone_mode=False)
-    except UserError as e:
-        _fail(e)
-    except ImportError as e:  # a package installed but not loading (a native library, a numba for another numpy)
-        missing = deps.from_import_error(e)
-        if missing is None:
-            raise
-        _fail(missing)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
+        with one_line_errors():
+            deps.check_base()
+            rv = app(standalone_mode=False)
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except typer.Abort:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 _TOP = re.compile(r"[1-9][0-9]{0,8}")
@@ -72,9 +73,8 @@ def expand(args: Sequence[str]) -> bool:
     if kw is None:
         return False
     from .. import deps
-    from ..errors import UserError
 
-    try:
+    with one_line_errors():
         deps.check_base()
         from ..config import export_legacy, load, resolve_db
 
@@ -86,9 +86,22 @@ def expand(args: Sequence[str]) -> bool:
         store = open_store(resolve_db(kw["db"], settings), graph_dir=settings.graph_dir)
         exp = expand_network(store, list(kw["seed"]), kw["top"], set(kw["layer"]) if kw["layer"] else None)
         write_json(exp.as_dict())
+    return True
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """A UserError or a package that does not load ends in one line on stderr and its exit code (2);
+    Ctrl-C in "interrupted" and 130. Shared by the typer app (common.run) and the typer-free expand,
+    and importing neither typer nor rich until an error is printed."""
+    from .. import deps
+    from ..errors import UserError
+
+    try:
+        yield
     except UserError as e:
         _fail(e)
-    except ImportError as e:
+    except ImportError as e:  # a package installed but not loading (a native library, a numba for another numpy)
         missing = deps.from_import_error(e)
         if missing is None:
             raise
@@ -98,7 +111,6 @@ def expand(args: Sequence[str]) -> bool:
 
         err_console.print("interrupted")
         sys.exit(130)
-    return True
 
 
 def _fail(e) -> None:

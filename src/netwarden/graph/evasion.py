@@ -697,3 +697,26 @@ def find_evasion(store, threshold: float = LINK_THRESHOLD, kinds=BLOCKS) -> list
     """Reported links: each new account's best candidate when its score reaches `threshold`."""
     links = [c[0] for c in candidate_links(store, kinds=kinds).values() if c and c[0].score >= threshold]
     return sorted(links, key=lambda x: (-x.score, x.new_account))
+
+
+def watch_state(inp: EvasionInputs, blocks: Blocks) -> dict:
+    """Everything a watch list holds (its inputs and blocks), in a form two builds can be compared by:
+    empty entries and zero counts dropped, since a full read and an incremental update may differ in
+    those alone (the update's tests and bench/evasion_watch.py compare them)."""
+    import dataclasses
+
+    def norm(v):
+        if isinstance(v, set):
+            return sorted(v)
+        if isinstance(v, list):
+            return sorted(v, key=repr)
+        return v
+
+    out = {}
+    for f in dataclasses.fields(inp):
+        v = getattr(inp, f.name)
+        out[f.name] = ({k: norm(x) for k, x in v.items() if x not in (set(), [], 0)} if isinstance(v, dict)
+                       else norm(v))
+    out["exact"] = {k: sorted(v) for k, v in blocks.exact.items() if v}
+    out["lsh"] = {k: sorted(lsh.keys) for k, lsh in blocks.lsh.items()}
+    return out
