@@ -229,27 +229,29 @@ def open_store(url: str, migrate: bool = True, graph_dir: str | None = None) -> 
 
     engine = make_engine(url)
     store = Store(url=url, engine=engine, graph_dir=graph_dir)
+    unreachable = "check the URL and that the server is running"
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))
     except OperationalError as e:
         engine.dispose()
-        raise UserError(f"Cannot open the database {_redact(url)} ({_reason(e)}); check the URL and that the server is running.") from None
+        raise _cannot_open(url, e, unreachable) from None
     except DatabaseError as e:  # the connection opened something that is not a database (SQLite: any other file)
         engine.dispose()
-        raise UserError(f"Cannot open the database {_redact(url)} ({_reason(e)}); pass a Netwarden store (a SQLite file "
-                        "made by `netwarden ingest`, or a PostgreSQL URL), not another file. Nothing was changed.") from None
+        raise _cannot_open(url, e, "pass a Netwarden store (a SQLite file made by `netwarden ingest`, or a "
+                                   "PostgreSQL URL), not another file. Nothing was changed") from None
     if migrate:
-        try:
+        try:  # only OperationalError here: a migration's other DatabaseErrors are bugs, with their traceback
             store.upgrade()
         except OperationalError as e:
             engine.dispose()
-            raise UserError(f"Cannot open the database {_redact(url)} ({_reason(e)}); check the URL and that the server is running.") from None
+            raise _cannot_open(url, e, unreachable) from None
     return store
 
 
-def _reason(e) -> str:
-    return str(e.orig).strip().splitlines()[0] if getattr(e, "orig", None) else str(e)
+def _cannot_open(url: str, e, fix: str) -> UserError:
+    reason = str(e.orig).strip().splitlines()[0] if getattr(e, "orig", None) else str(e)
+    return UserError(f"Cannot open the database {_redact(url)} ({reason}); {fix}.")
 
 
 def _redact(url: str) -> str:
