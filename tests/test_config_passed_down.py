@@ -1,5 +1,5 @@
-"""Settings from the config file reach the readers converted from os.environ (config.PASSED_DOWN),
-passed down by their face, without going through the environment."""
+"""Settings from the config file reach their readers, passed down by their face, without going
+through the environment."""
 
 import json
 import os
@@ -364,6 +364,31 @@ def test_config_file_graph_dir_reaches_the_snapshot(config_dir, monkeypatch, cap
     res = CliRunner().invoke(app, ["graph", "status", "--json"])
     assert res.exit_code == 0 and json.loads(res.stdout)["state"] == "disabled", res.output
     assert "NETWARDEN_GRAPH_DIR" not in os.environ
+
+
+@pytest.mark.parametrize("quick", [False, True])
+def test_config_file_kernel_dir_reaches_graph_build_and_the_push(config_dir, monkeypatch, capsys, quick):
+    """kernel_dir from the config file: `graph build` compiles the push kernel there, and an expansion
+    (the typer app's and the typer-free one) loads it from there, with nothing written to os.environ."""
+    from netwarden.graph import push
+
+    kernels = TESTS.parent / ".pytest_cache" / "netwarden-kernels"  # shared with the other tests: compiled once
+    events = _image_world(config_dir)
+    _config(config_dir, kernel_dir=str(kernels))
+    _invoke("ingest", str(events), "--no-signals", "--no-graph")
+    res = CliRunner().invoke(app, ["graph", "build", "--json"])
+    assert res.exit_code == 0, res.output
+    assert Path(json.loads(res.stdout)["kernel"]).parent == kernels
+    monkeypatch.setattr(push, "_loaded", {})
+    if quick:
+        from netwarden.cli import quick as q
+
+        assert q.expand(["--seed", "a1", "--json"])
+        assert json.loads(capsys.readouterr().out)["seeds"] == ["a1"]
+    else:
+        _invoke("expand", "--seed", "a1")
+    assert push._loaded.get(("aot", kernels)) is not None and "jit" not in push._loaded
+    assert "NETWARDEN_KERNEL_DIR" not in os.environ
 
 
 @pytest.mark.parametrize("job, app_name", [("sweep", "netwarden-sweep"), ("evasion", "netwarden-evasion"),

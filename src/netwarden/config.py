@@ -9,8 +9,7 @@ config file, default.
 The faces load the settings once and hand them on: the CLI's callback (`cli/__init__.py`, read by
 `cli.common.settings()`), the review app (`create_app(settings=...)`, `app.state.settings`), the
 stream worker and the Spark jobs. Library code takes the values it needs as parameters; nothing
-reads the environment at import time, and the config file is read, never written into os.environ
-(except kernel_dir's value, until graph/push.py takes it as a parameter: see PASSED_DOWN).
+reads the environment at import time, and the config file is read, never written into os.environ.
 """
 
 from __future__ import annotations
@@ -226,33 +225,6 @@ def load(env: Mapping[str, str] | None = None, cwd: Path | None = None) -> Setti
         elif name in from_file:
             values[name] = _parse(name, kind, from_file[name], f"{name!r} in {path}")
     return Settings(**values)
-
-
-# Settings that every reader takes from a Settings object. The one other, kernel_dir, is still read
-# from os.environ by graph/push.py (docs/configuration.md); until it is converted, `export_legacy`
-# hands its config-file value on as an environment default, as before.
-PASSED_DOWN = frozenset({"db", "dead_letter", "four_eyes", "media_roots", "secure_cookies", "base_url", "secret", "terms",
-                         "labels", "coop_user_types", "mastodon_child_safety_rules",
-                         "media_threads", "media_cache", "media_max_bytes", "media_max_pixels", "media_time_limit",
-                         "classifier", "classifier_threshold", "api_keys", "hma_trust_networks", "hma_proxy_header",
-                         "hma_trusted_proxies", "fetch_allow_hosts", "fetch_allow_private", "fetch_deadline", "password",
-                         "enforce_adapter", "dryrun_log", "mastodon_url", "mastodon_token", "webhook_url", "webhook_secret",
-                         "vault_dir", "vault_key_file", "vault_key", "signing_key_file", "ncmec_reporter_first_name",
-                         "ncmec_reporter_last_name", "ncmec_reporter_email", "ncmec_env", "ncmec_url", "ncmec_user",
-                         "ncmec_password", "ncmec_xsd", "graph_dir",
-                         "spark_driver_memory", "spark_jdbc_jar", "spark_jdbc_partitions"})
-
-
-def export_legacy(settings: Settings, env: typing.MutableMapping[str, str] | None = None) -> None:
-    """Transitional: the non-default values of settings not yet passed down, as NETWARDEN_* defaults."""
-    env = os.environ if env is None else env
-    for f in fields(Settings):
-        value = getattr(settings, f.name)
-        if f.name in PASSED_DOWN or value == f.default or env_name(f.name) in env:
-            continue
-        if isinstance(value, tuple):
-            value = f.metadata["sep"].join(value)
-        env[env_name(f.name)] = str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def resolve_db(option: str | None, settings: Settings | None = None) -> str:

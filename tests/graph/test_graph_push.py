@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from conftest import ROOT
 from netwarden.graph import push
 from netwarden.graph.push import build_kernel, ppr_push
+
+KERNELS = ROOT / ".pytest_cache" / "netwarden-kernels"  # out of ~/.cache: compiled once per kernel source
 
 
 @pytest.fixture(scope="module")
 def kernel():
-    path = build_kernel()  # into $NETWARDEN_KERNEL_DIR (tests/conftest.py): compiled once per kernel source
-    assert path is not None and path.exists()
+    path = build_kernel(KERNELS)
+    assert path is not None and path.parent == KERNELS and path.exists()
     return path
 
 
@@ -35,7 +39,7 @@ def test_ahead_of_time_kernel_equals_jit(kernel, ptr, idx, dat):
     for seed in range(3):
         indptr, indices, data, deg = _graph(seed, 400, ptr, idx, dat)
         seeds = np.array([0, 7, 7 + seed])
-        a = ppr_push(indptr, indices, data, deg, seeds, alpha=0.1, eps=1e-6, compiled="aot")
+        a = ppr_push(indptr, indices, data, deg, seeds, alpha=0.1, eps=1e-6, compiled="aot", kernel_dir=KERNELS)
         b = ppr_push(indptr, indices, data, deg, seeds, alpha=0.1, eps=1e-6, compiled="jit")
         assert len(a[0]) > 10
         for x, y in zip(a, b, strict=True):
@@ -49,7 +53,7 @@ def test_fresh_process_ranks_the_same_without_importing_numba(kernel, tmp_path):
         "import sys, numpy as np\n"
         "from netwarden.graph.push import ppr_push\n"
         f"g = np.load({str(tmp_path / 'g.npz')!r})\n"
-        "n, p, r = ppr_push(g['indptr'], g['indices'], g['data'], g['deg'], [1, 2], eps=1e-6)\n"
+        f"n, p, r = ppr_push(g['indptr'], g['indices'], g['data'], g['deg'], [1, 2], eps=1e-6, kernel_dir={str(KERNELS)!r})\n"
         "np.save(sys.argv[1], p[np.lexsort((n, -p))]); print('numba' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "p.npy")], capture_output=True, text=True,
@@ -59,15 +63,19 @@ def test_fresh_process_ranks_the_same_without_importing_numba(kernel, tmp_path):
     assert np.array_equal(np.load(tmp_path / "p.npy"), p[np.lexsort((n, -p))])
 
 
-def test_without_a_compiled_kernel_the_jit_runs(monkeypatch, tmp_path):
-    monkeypatch.setenv("NETWARDEN_KERNEL_DIR", str(tmp_path / "empty"))
+def test_without_a_compiled_kernel_the_jit_runs(kernel, monkeypatch, tmp_path):
     monkeypatch.setattr(push, "_loaded", {})
+    empty = tmp_path / "empty"
     indptr, indices, data, deg = _graph(1, 200, "i4", "i4", "f4")
-    nodes, p, _ = ppr_push(indptr, indices, data, deg, [0])
-    assert "jit" in push._loaded and push._loaded["aot"] is None
+    nodes, p, _ = ppr_push(indptr, indices, data, deg, [0], kernel_dir=empty)
+    assert "jit" in push._loaded and push._loaded[("aot", empty)] is None
     assert p.sum() > 0.5 and 0 in nodes.tolist()
     with pytest.raises(RuntimeError, match="ahead-of-time"):
-        ppr_push(indptr, indices, data, deg, [0], compiled="aot")
+        ppr_push(indptr, indices, data, deg, [0], compiled="aot", kernel_dir=empty)
+    with pytest.raises(RuntimeError, match="ahead-of-time"):  # "off": none looked for, even with one built
+        ppr_push(indptr, indices, data, deg, [0], compiled="aot", kernel_dir="off")
+    assert push.kernel_path("off") is None and push.build_kernel("off") is None
+    assert push.kernel_path(None) == push.kernel_path("") == Path.home() / ".cache" / "netwarden" / "kernels"
 
 
 @pytest.mark.parametrize("compiled", ["aot", "jit"])
@@ -76,13 +84,13 @@ def test_reused_work_arrays_give_what_fresh_ones_give(kernel, compiled):
     them stopped by max_pushes, with nodes still queued) ranks exactly as one in a fresh process."""
     indptr, indices, data, deg = _graph(7, 500, "i4", "i4", "f4")
     push._work.clear()
-    first = [ppr_push(indptr, indices, data, deg, [s], eps=1e-6, compiled=compiled) for s in (3, 11)]
-    ppr_push(indptr, indices, data, deg, [5, 9], eps=1e-7, max_pushes=7, compiled=compiled)  # cut short
+    first = [ppr_push(indptr, indices, data, deg, [s], eps=1e-6, compiled=compiled, kernel_dir=KERNELS) for s in (3, 11)]
+    ppr_push(indptr, indices, data, deg, [5, 9], eps=1e-7, max_pushes=7, compiled=compiled, kernel_dir=KERNELS)  # cut short
     for s in (11, 3):
         push._work.clear()  # fresh, all zero
-        fresh = ppr_push(indptr, indices, data, deg, [s], eps=1e-6, compiled=compiled)
-        ppr_push(indptr, indices, data, deg, [5, 9], eps=1e-7, max_pushes=7, compiled=compiled)
-        reused = ppr_push(indptr, indices, data, deg, [s], eps=1e-6, compiled=compiled)
+        fresh = ppr_push(indptr, indices, data, deg, [s], eps=1e-6, compiled=compiled, kernel_dir=KERNELS)
+        ppr_push(indptr, indices, data, deg, [5, 9], eps=1e-7, max_pushes=7, compiled=compiled, kernel_dir=KERNELS)
+        reused = ppr_push(indptr, indices, data, deg, [s], eps=1e-6, compiled=compiled, kernel_dir=KERNELS)
         for a, b, c in zip(fresh, reused, first[(3, 11).index(s)], strict=True):
             assert np.array_equal(a, b) and np.array_equal(a, c)
     assert push._work and all(not w.any() for ws in push._work for w in ws)  # left zero
@@ -92,8 +100,8 @@ def test_concurrent_callers_do_not_share_work_arrays(kernel):
     from concurrent.futures import ThreadPoolExecutor
 
     indptr, indices, data, deg = _graph(8, 500, "i4", "i4", "f4")
-    want = {s: ppr_push(indptr, indices, data, deg, [s], eps=1e-7) for s in range(8)}
+    want = {s: ppr_push(indptr, indices, data, deg, [s], eps=1e-7, kernel_dir=KERNELS) for s in range(8)}
     with ThreadPoolExecutor(4) as pool:
-        got = list(pool.map(lambda s: (s, ppr_push(indptr, indices, data, deg, [s], eps=1e-7)), list(range(8)) * 5))
+        got = list(pool.map(lambda s: (s, ppr_push(indptr, indices, data, deg, [s], eps=1e-7, kernel_dir=KERNELS)), list(range(8)) * 5))
     for s, out in got:
         assert all(np.array_equal(a, b) for a, b in zip(out, want[s], strict=True))

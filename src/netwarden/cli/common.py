@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from .. import deps
-from ..config import Settings, export_legacy, load
+from ..config import Settings, load
 from ..errors import UserError
 
 err_console = Console(stderr=True)
@@ -27,7 +27,6 @@ def load_settings(ctx: typer.Context) -> None:
     """The app's callback: the settings, loaded once per command (config file + environment) and
     kept on the root context for `settings()`. A bad value stops here with one sentence."""
     ctx.obj = load()
-    export_legacy(ctx.obj)  # for the modules that still read os.environ (config.PASSED_DOWN)
 
 
 def settings() -> Settings:
@@ -47,7 +46,7 @@ def open_db(db: str | None):
     from ..store import open_store
 
     s = settings()
-    return open_store(resolve_db(db, s), graph_dir=s.graph_dir)
+    return open_store(resolve_db(db, s), graph_dir=s.graph_dir, kernel_dir=s.kernel_dir)
 
 
 def _click_exception_types() -> tuple[type[BaseException], ...]:

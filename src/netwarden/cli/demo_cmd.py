@@ -61,7 +61,7 @@ def demo(
         timings["world_s"] = round(time.perf_counter() - t0, 1)
         p.remove_task(task)
         _fresh_db(db_path)
-        store = open_store(f"sqlite:///{db_path}", graph_dir=settings().graph_dir)
+        store = open_store(f"sqlite:///{db_path}", graph_dir=settings().graph_dir, kernel_dir=settings().kernel_dir)
         rows, problems = read_csv((world / "bank.csv").read_text(encoding="utf-8"), "bank.csv")
         with store.engine.begin() as conn:
             bank = mb.create_bank(conn, "demo-known", source="world bank.csv", exist_ok=True)

@@ -185,7 +185,7 @@ def graph_build(
         _, _, mark, how = snapshot.ensure(store, root, full=full)
         # the push kernel compiled ahead of time (once per kernel version), so later processes skip numba
         try:
-            kernel = push.build_kernel()
+            kernel = push.build_kernel(store.kernel_dir)
         except Exception as e:  # no C compiler, say: expand still works, by numba's JIT
             kernel = f"not compiled ({type(e).__name__}: {e}); expand uses numba's JIT"
     out = {**snapshot.status(store, root), "how": how, "seconds": round(time.perf_counter() - t0, 2),

@@ -76,14 +76,14 @@ def expand(args: Sequence[str]) -> bool:
 
     with one_line_errors():
         deps.check_base()
-        from ..config import export_legacy, load, resolve_db
+        from ..config import load, resolve_db
 
         settings = load()  # as the app's callback (common.load_settings) does
-        export_legacy(settings)
         from ..graph.expand import expand_network
         from ..store import open_store
 
-        store = open_store(resolve_db(kw["db"], settings), graph_dir=settings.graph_dir)
+        store = open_store(resolve_db(kw["db"], settings), graph_dir=settings.graph_dir,
+                           kernel_dir=settings.kernel_dir)
         exp = expand_network(store, list(kw["seed"]), kw["top"], set(kw["layer"]) if kw["layer"] else None)
         write_json(exp.as_dict())
     return True

@@ -64,7 +64,8 @@ def prepare_world(world: Path, db_url: str | None = None, on_progress: Callable[
     events = world / "events.jsonl"
     if not events.is_file():
         raise UserError(f"{events} does not exist; pass a folder made by `netwarden world generate`.")
-    store = open_store(db_url or f"sqlite:///{world / 'eval.db'}", graph_dir=settings.graph_dir if settings else None)
+    store = open_store(db_url or f"sqlite:///{world / 'eval.db'}", graph_dir=settings.graph_dir if settings else None,
+                       kernel_dir=settings.kernel_dir if settings else None)
     bank = world / "bank.csv"
     if bank.is_file():
         rows, _ = read_csv(bank.read_text(encoding="utf-8-sig"), str(bank))
@@ -136,8 +137,9 @@ def evaluate_world(store, truth: dict, seeds_per_network: int = 3, rng_seed: int
                    networkx_ppr: bool = True, on_step: Callable[[], None] | None = None) -> list[dict]:
     """One row per (network, seed, method) with precision/recall at |R| and 3|R|, and recall by role."""
     graph, pri = load_graph(store)
-    full = Prepared(graph, None, pri)
-    inter = Prepared(graph, {"interaction"}, pri)
+    kdir = getattr(store, "kernel_dir", None)
+    full = Prepared(graph, None, pri, kernel_dir=kdir)
+    inter = Prepared(graph, {"interaction"}, pri, kernel_dir=kdir)
     nxg = None
     if networkx_ppr and baselines:
         import networkx as nx

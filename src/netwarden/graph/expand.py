@@ -84,8 +84,9 @@ class Prepared:
     """A graph fused for one set of layers, with degrees and priors, ready for many expansions."""
 
     def __init__(self, graph: Graph, layers: set[str] | None = None, priors: np.ndarray | None = None,
-                 weights: dict[str, float] | None = None):
+                 weights: dict[str, float] | None = None, kernel_dir: str | None = None):
         self.graph = graph
+        self.kernel_dir = kernel_dir  # the kernel_dir setting (graph.push.kernel_path), from Store.kernel_dir
         self.layer_names = [name for name in LAYERS if layers is None or name in layers]
         w = weights or LAYER_WEIGHTS
         self.weights = {name: float(w.get(name, 1.0)) for name in self.layer_names}
@@ -102,7 +103,8 @@ class Prepared:
 
     def ppr(self, seed_idx: list[int], alpha: float | None = None, eps: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         nodes, p, _ = ppr_push(self.indptr, self.indices, self.data, self.deg, np.array(seed_idx),
-                               ALPHA if alpha is None else alpha, EPS if eps is None else eps)
+                               ALPHA if alpha is None else alpha, EPS if eps is None else eps,
+                               kernel_dir=self.kernel_dir)
         keep = p > 0
         return nodes[keep], p[keep]
 
@@ -334,7 +336,7 @@ def expand_network(store, seeds: list[str], top_k: int = 200, layers: set[str] |
     missing = [s for s in seeds if s not in graph.index]
     if missing:
         raise UserError(f"Seed account {missing[0]!r} is not in the store; check the id or ingest its events first.")
-    prep = Prepared(graph, layers, pri)
+    prep = Prepared(graph, layers, pri, kernel_dir=getattr(store, "kernel_dir", None))
     return expand_prepared(prep, seeds, top_k, store=store)
 
 

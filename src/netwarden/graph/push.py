@@ -4,7 +4,8 @@ Work depends on 1/(alpha*eps), not on the graph's size: only nodes whose residua
 eps times their degree are ever pushed.
 
 The kernel (:mod:`._push_kernel`) is compiled ahead of time by numba.pycc into a small extension
-module under ``$NETWARDEN_KERNEL_DIR`` (default ``~/.cache/netwarden/kernels``; ``off`` disables it),
+module in the kernel_dir setting's folder (:func:`kernel_path`: default ``~/.cache/netwarden/kernels``;
+``off`` disables it; the face passes it down, Store.kernel_dir -> Prepared -> :func:`ppr_push`),
 named by a digest of the kernel's source, Python and numpy: a fresh process imports it in a few ms,
 without importing numba or loading numba's per-process cache (0.5-1 s). :func:`build_kernel` makes
 it (`netwarden graph build` calls it); without it, or for dtypes it was not built for, the same
@@ -28,14 +29,15 @@ _KERNEL_SRC = Path(__file__).with_name("_push_kernel.py")
 # (indptr, indices, data) dtypes compiled ahead of time; degrees, seeds and mass are always f8, i8, f8
 _AOT_DTYPES = [("i4", "i4", "f4"), ("i4", "i4", "f8"), ("i8", "i8", "f4"), ("i8", "i8", "f8"), ("i8", "i4", "f4"),
                ("i8", "i4", "f8")]
-_loaded: dict[str, object] = {}
+_loaded: dict[object, object] = {}  # "jit" -> the JIT function; ("aot", folder) -> that folder's module or None
 
 
-def kernel_dir() -> Path | None:
-    d = os.environ.get("NETWARDEN_KERNEL_DIR")
+def kernel_path(setting: str | Path | None = None) -> Path | None:
+    """The folder of the kernel_dir setting: None or empty for the default, "off" for none."""
+    d = str(setting).strip() if setting is not None else ""
     if d == "off":
         return None
-    return Path(d) if d else Path.home() / ".cache" / "netwarden" / "kernels"
+    return Path(d).expanduser() if d else Path.home() / ".cache" / "netwarden" / "kernels"
 
 
 def _module_name() -> str:
@@ -44,12 +46,13 @@ def _module_name() -> str:
     return "nw_push_" + h.hexdigest()[:16]
 
 
-def _aot():
-    """The ahead-of-time compiled module, or None."""
-    if "aot" in _loaded:
-        return _loaded["aot"]
+def _aot(setting: str | Path | None):
+    """The ahead-of-time compiled module in the kernel_dir setting's folder, or None."""
+    d = kernel_path(setting)
+    key = ("aot", d)
+    if key in _loaded:
+        return _loaded[key]
     mod = None
-    d = kernel_dir()
     if d is not None:
         name = _module_name()
         path = d / (name + importlib.machinery.EXTENSION_SUFFIXES[0])
@@ -60,7 +63,7 @@ def _aot():
                 spec.loader.exec_module(mod)
             except ImportError:
                 mod = None  # built for another platform or damaged: the JIT path still works
-    _loaded["aot"] = mod
+    _loaded[key] = mod
     return mod
 
 
@@ -78,12 +81,13 @@ def _code(a: np.ndarray) -> str:
     return a.dtype.str[1:]
 
 
-def build_kernel(directory: Path | None = None) -> Path | None:
-    """Compile the push kernel ahead of time (tens of seconds, once per kernel source and Python/numpy).
+def build_kernel(setting: str | Path | None = None) -> Path | None:
+    """Compile the push kernel ahead of time into the kernel_dir setting's folder (tens of seconds, once
+    per kernel source and Python/numpy).
 
     Written to a temporary folder and renamed into place, so a process never imports a half-written
-    module. Returns its path, or None when disabled (``NETWARDEN_KERNEL_DIR=off``)."""
-    d = directory or kernel_dir()
+    module. Returns its path, or None when disabled (kernel_dir `off`)."""
+    d = kernel_path(setting)
     if d is None:
         return None
     name = _module_name()
@@ -110,14 +114,17 @@ def build_kernel(directory: Path | None = None) -> Path | None:
         cc.compile()
         built = next(Path(tmp).glob(name + "*"))
         os.replace(built, target)
-    _loaded.pop("aot", None)
+    _loaded.pop(("aot", d), None)
     return target
 
 
 def ppr_push(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, deg: np.ndarray, seeds: np.ndarray,
              alpha: float = 0.1, eps: float = 1e-7, max_pushes: int = 5_000_000,
-             mass: np.ndarray | None = None, compiled: str = "auto") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             mass: np.ndarray | None = None, compiled: str = "auto",
+             kernel_dir: str | Path | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Approximate PPR from `seeds` (mass split evenly unless given). Returns (nodes, p, residual).
+
+    `kernel_dir`: the kernel_dir setting (:func:`kernel_path`), where the ahead-of-time module is looked for.
 
     `compiled`: "auto" (the ahead-of-time module when there is one for these dtypes, else the JIT),
     "aot" (that module or an error), "jit"."""
@@ -131,7 +138,7 @@ def ppr_push(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, deg: np.
             int(max_pushes))
     fn = None
     if compiled != "jit":
-        mod = _aot()
+        mod = _aot(kernel_dir)
         fn = getattr(mod, f"push_{_code(indptr)}_{_code(indices)}_{_code(data)}", None) if mod is not None else None
         if fn is None and compiled == "aot":
             raise RuntimeError("no ahead-of-time push kernel for these dtypes (netwarden.graph.push.build_kernel)")

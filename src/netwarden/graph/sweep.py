@@ -95,7 +95,7 @@ def sweep(store, seeds: list[str] | None = None, min_size: int = MIN_GROUP, ppr=
     confirmed = [a for a in (seeds if seeds is not None else confirmed_accounts(store)) if a in graph.index]
     if not confirmed:
         return []
-    prep = Prepared(graph, None, pri)
+    prep = Prepared(graph, None, pri, kernel_dir=getattr(store, "kernel_dir", None))
     seed_idx = [graph.index[a] for a in confirmed]
     if ppr is None:
         nodes, p = prep.ppr(seed_idx, eps=1e-6 / max(1, len(seed_idx)))

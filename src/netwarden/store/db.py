@@ -79,13 +79,16 @@ class Store:
     imports SQLAlchemy (~0.2-0.3 s of a fresh process).
 
     `graph_dir` is the graph_dir setting of the face that opened it (where its graph snapshots live,
-    graph.snapshot.root_for; None: the default, `off`: none)."""
+    graph.snapshot.root_for; None: the default, `off`: none); `kernel_dir` its kernel_dir setting
+    (where the push kernel compiled ahead of time is looked for, graph.push.kernel_path)."""
 
-    def __init__(self, url: str, engine: Engine | None = None, graph_dir: str | None = None):
+    def __init__(self, url: str, engine: Engine | None = None, graph_dir: str | None = None,
+                 kernel_dir: str | None = None):
         self.url = url
         self._engine = engine
         self._lock = threading.Lock()
         self.graph_dir = graph_dir
+        self.kernel_dir = kernel_dir
 
     def __repr__(self) -> str:
         return f"Store(url={_redact(self.url)!r})"
@@ -212,23 +215,23 @@ def migration_heads() -> set[str] | None:
     return revs - downs or None
 
 
-def open_store(url: str, migrate: bool = True, graph_dir: str | None = None) -> Store:
-    """Open the store at `url`, creating and migrating it as needed; `graph_dir`: the face's setting
-    (Store.graph_dir).
+def open_store(url: str, migrate: bool = True, graph_dir: str | None = None, kernel_dir: str | None = None) -> Store:
+    """Open the store at `url`, creating and migrating it as needed; `graph_dir`, `kernel_dir`: the
+    face's settings (Store.graph_dir, Store.kernel_dir).
 
     A SQLite file already at the newest migration is checked with the stdlib driver and opened without
     an engine (made when first needed, `Store.engine`); anything else (a new file, one to migrate, one
     that does not open) takes the engine path, with its errors."""
     path = sqlite_file(url)
     if path is not None and migrate and Path(path).is_file():
-        store = Store(url, graph_dir=graph_dir)
+        store = Store(url, graph_dir=graph_dir, kernel_dir=kernel_dir)
         if store._at_head():
             return store
     from sqlalchemy import text
     from sqlalchemy.exc import DatabaseError, OperationalError
 
     engine = make_engine(url)
-    store = Store(url=url, engine=engine, graph_dir=graph_dir)
+    store = Store(url=url, engine=engine, graph_dir=graph_dir, kernel_dir=kernel_dir)
     unreachable = "check the URL and that the server is running"
     try:
         with engine.connect() as conn:

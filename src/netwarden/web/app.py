@@ -76,7 +76,7 @@ def create_app(db_url: str | None = None, store: Store | None = None, media_root
     if store is None:
         if db_url is None:
             raise ValueError("create_app needs db_url or store")
-        store = open_store(db_url, graph_dir=settings.graph_dir)
+        store = open_store(db_url, graph_dir=settings.graph_dir, kernel_dir=settings.kernel_dir)
     app = FastAPI(title="Netwarden review", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = store
     app.state.settings = settings
