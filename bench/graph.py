@@ -104,8 +104,11 @@ def held_bytes(g: Graph) -> int:
             if a.__array_interface__["data"][0] not in seen:
                 seen.add(a.__array_interface__["data"][0])
                 total += a.nbytes
-    for a in (getattr(g.ids, "_arr", None), getattr(g.index, "_s", None), getattr(g.index, "_pos", None)):
-        if isinstance(a, np.ndarray):
+    seen_ids = set()
+    for a in (getattr(g.ids, "_s", None), getattr(g.ids, "_rank", None), getattr(g.index, "_s", None),
+              getattr(g.index, "_pos", None)):
+        if isinstance(a, np.ndarray) and id(a) not in seen_ids:
+            seen_ids.add(id(a))
             total += a.nbytes
     return total
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from netwarden.graph import build, expand, snapshot
+from netwarden.graph import build, expand, layout, snapshot
 from netwarden.graph.build import LAYERS, Graph, build_graph
 from netwarden.ingest.pipeline import ingest_files
 from netwarden.store import open_store
@@ -184,10 +184,12 @@ def test_a_snapshot_of_another_store_or_format_is_refused(tmp_path, monkeypatch)
     assert snapshot.status(other, shared)["state"] == "another store"
     meta_path = shared / snapshot.current_version(shared) / "meta.json"
     meta = json.loads(meta_path.read_text())
-    meta_path.write_text(json.dumps({**meta, "format": snapshot.FORMAT + 1}))
+    meta_path.write_text(json.dumps({**meta, "format": snapshot.FORMAT - 1}))
     assert snapshot.open_current(shared) is None and snapshot.status(store, shared)["state"] == "old format"
     _, _, _, how = snapshot.ensure(store, shared)
-    assert how == "build"  # an unreadable version is rebuilt, not refreshed
+    # an unreadable version is rebuilt, not refreshed, and says why
+    assert how == f"build (the snapshot on disk was format {snapshot.FORMAT - 1}, this version reads format {snapshot.FORMAT})"
+    assert snapshot.status(store, shared)["state"] == "current"
     store.graph_dir = "off"
     assert snapshot.root_for(store) is None and snapshot.status(store, None)["state"] == "disabled"
     store.close()
@@ -213,6 +215,66 @@ def test_graph_build_and_status_commands(tmp_path):
     assert json.loads(res.stdout)["how"].startswith("refresh of ")
     res = runner.invoke(app, ["graph", "build", "--db", "sqlite://"])
     assert res.exit_code != 0 and "NETWARDEN_GRAPH_DIR" in str(res.exception)
+    # a snapshot written by an older version (format 3: before the packed codes) is named and rebuilt
+    root = snapshot.root_for(store)
+    meta_path = root / snapshot.current_version(root) / "meta.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), "format": 3}))
+    res = runner.invoke(app, ["graph", "status", "--db", db])
+    assert res.exit_code == 0 and f"written as format 3, this version reads format {snapshot.FORMAT}" in res.stdout
+    res = runner.invoke(app, ["graph", "build", "--db", db])
+    assert res.exit_code == 0 and "the snapshot on disk was format 3" in res.stdout and res.exception is None
+    assert json.loads(runner.invoke(app, ["graph", "status", "--db", db, "--json"]).stdout)["state"] == "current"
+    store.close()
+
+
+@pytest.mark.parametrize("distinct", [1, 2, 3, 4, 5, 16, 17, 200, 256, 257, 300])
+def test_packed_codes_read_back_every_value(distinct):
+    rng = np.random.default_rng(distinct)
+    palette = np.sort(rng.choice(512, distinct, replace=False)).astype(np.uint16)
+    values = rng.permutation(np.concatenate([palette, palette[rng.integers(0, distinct, 1001)]]))  # each value once at least
+    codes = layout.Codes.of(values)
+    assert codes.width == next(w for w in (1, 2, 4, 8, 16) if distinct <= 1 << w)
+    assert codes.packed.nbytes <= (len(values) * codes.width + 7) // 8 + 1
+    assert np.array_equal(codes.full(), values) and len(codes) == len(values)
+    pos = rng.integers(0, len(values), 300)
+    assert np.array_equal(codes[pos], values[pos])
+    assert [codes.at(int(i)) for i in pos] == values[pos].tolist()
+    assert layout.Codes.of(np.zeros(0, np.uint16)).full().tolist() == []
+
+
+def test_sparse_priors_read_as_the_dense_array():
+    dense = np.ones(50)
+    dense[[3, 17, 49]] = [1.2, 1.05, 1.25]
+    p = snapshot.SparsePriors.of(dense)
+    assert len(p.idx) == 3 and len(p) == 50 and np.array_equal(np.asarray(p), dense)
+    rows = np.array([0, 3, 17, 49, 48, 3])
+    assert np.array_equal(p[rows], dense[rows]) and p[17] == 1.05 and p[-1] == 1.25 and p[5] == 1.0
+    with pytest.raises(IndexError):
+        p[np.array([50])]
+    none = snapshot.SparsePriors.of(np.ones(4))
+    assert np.array_equal(none[np.arange(4)], np.ones(4))
+
+
+def test_who_made_each_tie_is_a_bit_of_the_fused_codes(tmp_path):
+    store = _store(tmp_path, make_events(accounts=30, posts=120, seed=12))
+    built = build_graph(store)
+    stored = snapshot.stored_form(built)
+    assert isinstance(stored.made_to, layout.MadeTo)  # folded in: no matrix of its own
+    want = built.made_to.tocsr()
+    assert _by_id(stored, stored.made_to) == _by_id(built, want)
+    rows = np.array([0, 4, 9, 4])
+    assert (stored.made_to[rows] != want[rows]).nnz == 0
+    u, v = want.nonzero()
+    assert len(u) > 50
+    from netwarden.graph.expand import made_back
+    assert made_back(stored.made_to, u, v).all()
+    fu, fv = stored.prepared[snapshot._full_key()][0].nonzero()
+    hit = np.asarray(want[fu, fv]).ravel() > 0
+    assert np.array_equal(made_back(stored.made_to, fu, fv), hit) and not hit.all()
+    root = snapshot.root_for(store)
+    snapshot.ensure(store, root)
+    d = root / snapshot.current_version(root)
+    assert not (d / "made_to.indices.npy").exists() and json.loads((d / "meta.json").read_text())["made_to"] == "fused"
     store.close()
 
 

@@ -214,6 +214,9 @@ def _status_line(out: dict) -> str:
     line = (f"{state}; {m['accounts']:,} accounts, {m['edges']:,} edges, events to seq {m['last_event_seq']:,}, "
             f"{out['bytes'] / 2**20:.1f} MiB ({out['mib_per_million_edges']} MiB per million edges), made by {m['how']} "
             f"in {m['seconds']} s at {m['built_at']}")
+    if state == "old format":
+        line += (f"; written as format {m.get('format')}, this version reads format {out['format']}: "
+                 "`netwarden graph build` rebuilds it (or the next expand does)")
     if state == "stale":
         line += (f"; the store is {out['events_behind']:,} events ahead"
                  + (" and its signals changed" if out["signals_changed"] else ""))

@@ -22,18 +22,98 @@ from .build import Graph
 from .csr import sp
 
 BLOCK = 1 << 22  # entries per block when locating the interaction entries in the fused pattern
+MADE = 1 << 8  # in an entry's code above its kind bits: the row's account received a tie the column's account made
+
+
+class Codes:
+    """Small per-entry values (a fused entry's kind bits) packed: each entry a code of `width` bits (1, 2, 4, 8
+    or 16: the fewest that number the distinct values) into `palette`, the distinct values in order.
+
+    A graph whose ties are all follows needs one bit per fused entry, a world with a few dozen kind
+    combinations one byte; decoding is a shift and a mask per entry read, and only the entries read."""
+
+    def __init__(self, packed: np.ndarray, palette: np.ndarray, n: int):
+        self.packed, self.palette, self.n = packed, palette, int(n)
+        self.width = _width(len(palette))
+
+    @classmethod
+    def of(cls, values: np.ndarray) -> Codes:
+        values = np.asarray(values, dtype=np.uint16)  # one pass, no sort (a 100M-edge graph has 200M entries)
+        seen = np.bincount(values, minlength=1) if len(values) else np.zeros(1, dtype=np.int64)
+        palette = np.flatnonzero(seen).astype(np.uint16) if len(values) else np.zeros(1, dtype=np.uint16)
+        width = _width(len(palette))
+        lut = np.zeros(len(seen), dtype=np.uint16 if width == 16 else np.uint8)
+        lut[palette] = np.arange(len(palette))
+        code = lut[values]
+        if width == 16:
+            return cls(code, palette, len(values))
+        if width == 8:
+            return cls(code, palette, len(values))
+        per = 8 // width
+        pad = np.zeros((len(code) + per - 1) // per * per, dtype=np.uint8)
+        pad[:len(code)] = code
+        pad = pad.reshape(-1, per)
+        packed = np.zeros(len(pad), dtype=np.uint8)
+        for k in range(per):
+            packed |= pad[:, k] << np.uint8(k * width)
+        return cls(packed, palette, len(values))
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, pos):
+        pos = np.asarray(pos, dtype=np.int64)
+        if self.width >= 8:
+            return self.palette[np.asarray(self.packed[pos])]
+        per = 8 // self.width
+        shift = ((pos % per) * self.width).astype(np.uint8)
+        return self.palette[(np.asarray(self.packed[pos // per]) >> shift) & np.uint8((1 << self.width) - 1)]
+
+    def at(self, i: int) -> int:
+        """One entry's value (plain integer arithmetic: a path step reads a handful)."""
+        if self.width >= 8:
+            return int(self.palette[int(self.packed[i])])
+        per = 8 // self.width
+        return int(self.palette[(int(self.packed[i // per]) >> ((i % per) * self.width)) & ((1 << self.width) - 1)])
+
+    def full(self) -> np.ndarray:
+        """Every entry's value (a whole-graph pass: a refresh or a sweep, not an expansion)."""
+        if self.width >= 8:
+            return self.palette[np.asarray(self.packed)]
+        per = 8 // self.width
+        shifts = (np.arange(per, dtype=np.uint8) * self.width).astype(np.uint8)
+        code = (np.asarray(self.packed)[:, None] >> shifts) & np.uint8((1 << self.width) - 1)
+        return self.palette[code.reshape(-1)[:self.n]]
+
+    @property
+    def nbytes(self) -> int:
+        return self.packed.nbytes + self.palette.nbytes
+
+
+def _width(values: int) -> int:
+    for w in (1, 2, 4, 8):
+        if values <= 1 << w:
+            return w
+    return 16
 
 
 class FusedInteraction:
     """The interaction layer and its kind bits over the fused matrix's pattern."""
 
-    def __init__(self, fused: sp.csr_matrix, bits: np.ndarray, side_pos: np.ndarray, side_val: np.ndarray, nnz: int):
-        self.fused, self.bits, self.side_pos, self.side_val, self.nnz = fused, bits, side_pos, side_val, int(nnz)
+    def __init__(self, fused: sp.csr_matrix, codes: Codes, side_pos: np.ndarray, side_val: np.ndarray, nnz: int):
+        self.fused, self.codes, self.side_pos, self.side_val, self.nnz = fused, codes, side_pos, side_val, int(nnz)
+
+    def bits(self, pos) -> np.ndarray:
+        """The kind bits of the fused entries at `pos` (0: no interaction tie there)."""
+        return (self.codes[pos] & 0xFF).astype(np.uint8)
 
     @classmethod
-    def of(cls, fused: sp.csr_matrix, inter: sp.csr_matrix, kinds: sp.csr_matrix) -> FusedInteraction | None:
+    def of(cls, fused: sp.csr_matrix, inter: sp.csr_matrix, kinds: sp.csr_matrix,
+           made_to: sp.csr_matrix | None = None) -> FusedInteraction | None:
         """From the separate layer and kinds (same sorted pattern); None when the interaction pattern is not
-        inside the fused one or the kinds have another pattern (the graph is then kept as it is)."""
+        inside the fused one or the kinds have another pattern (the graph is then kept as it is). With
+        `made_to` whose ties all lie inside the fused pattern (a 0/1 matrix), who made each tie is one more
+        bit of each entry's code (MADE; see :class:`MadeTo`); `has_made` says whether it was folded in."""
         if fused.shape != inter.shape or not (fused.has_sorted_indices and inter.has_sorted_indices):
             return None
         if not (np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices)):
@@ -41,19 +121,32 @@ class FusedInteraction:
         pos = _positions(fused, inter)
         if pos is None:
             return None
-        bits = np.zeros(fused.nnz, dtype=np.uint8)
+        bits = np.zeros(fused.nnz, dtype=np.uint16)
         kb = np.asarray(kinds.data, dtype=np.uint8)
         bits[pos] = kb
         val = np.asarray(inter.data, dtype=fused.dtype)
         odd = (kb == 0) | (np.asarray(fused.data)[pos] != val)  # not recoverable from the fused weight alone
-        return cls(fused, bits, pos[odd].astype(np.int64), val[odd].astype(np.float32), inter.nnz)
+        side_pos, side_val = pos[odd].astype(np.int64), val[odd].astype(np.float32)
+        del pos, kb, val, odd
+        made = False
+        if made_to is not None and made_to.has_sorted_indices and made_to.shape == fused.shape \
+                and bool(np.all(np.asarray(made_to.data) == 1)):
+            mpos = _positions(fused, made_to)
+            if mpos is not None:
+                bits[mpos] |= MADE
+                made = True
+        out = cls(fused, Codes.of(bits), side_pos, side_val, inter.nnz)
+        out.has_made = made
+        return out
+
+    has_made = False
 
     def _entries(self, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Positions of the interaction entries among the fused entries [starts, ends) per row; values; row counts."""
         lens = (ends - starts).astype(np.int64)
         pos = np.repeat(starts.astype(np.int64) - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) \
             + np.arange(int(lens.sum()), dtype=np.int64)
-        keep = self.bits[pos] != 0
+        keep = self.bits(pos) != 0
         vals = np.asarray(self.fused.data[pos], dtype=np.float32)
         if len(self.side_pos):
             j = np.searchsorted(self.side_pos, pos)
@@ -70,7 +163,7 @@ class FusedInteraction:
         f = self.fused
         pos, vals, counts = self._entries(np.asarray(f.indptr[nodes]), np.asarray(f.indptr[nodes + 1]))
         indptr = np.concatenate([[0], np.cumsum(counts)]).astype(f.indices.dtype)
-        data = self.bits[pos] if kinds else vals
+        data = self.bits(pos) if kinds else vals
         if isinstance(f, light.CSR):  # a snapshot mapped for one expansion (graph/csr.py)
             return light.CSR(data, np.asarray(f.indices[pos]), indptr, (len(nodes), f.shape[1]))
         m = sp.csr_matrix((data, np.asarray(f.indices[pos]), indptr), shape=(len(nodes), f.shape[1]), copy=False)
@@ -80,11 +173,12 @@ class FusedInteraction:
     def matrix(self, kinds: bool = False) -> sp.csr_matrix:
         """The whole layer (or its kinds), rebuilt in memory: for a refresh or a sweep, not per expansion."""
         f = self.fused
-        keep = self.bits != 0
+        bits = (self.codes.full() & 0xFF).astype(np.uint8)
+        keep = bits != 0
         keep[self.side_pos] = True
         pos = np.flatnonzero(keep)
         if kinds:
-            data = self.bits[pos]
+            data = bits[pos]
         else:
             data = np.asarray(f.data[pos], dtype=np.float32)
             data[np.searchsorted(pos, self.side_pos)] = self.side_val
@@ -98,10 +192,10 @@ class FusedInteraction:
         f = self.fused
         a, b = int(f.indptr[u]), int(f.indptr[u + 1])
         i = a + int(np.searchsorted(f.indices[a:b], v))
-        return int(self.bits[i]) if i < b and f.indices[i] == v else 0
+        return self.codes.at(i) & 0xFF if i < b and f.indices[i] == v else 0
 
     def arrays(self) -> list[np.ndarray]:
-        return [self.bits, self.side_pos, self.side_val]
+        return [self.codes.packed, self.codes.palette, self.side_pos, self.side_val]
 
 
 def _positions(fused: sp.csr_matrix, inter: sp.csr_matrix) -> np.ndarray | None:
@@ -127,6 +221,73 @@ def _positions(fused: sp.csr_matrix, inter: sp.csr_matrix) -> np.ndarray | None:
             out[qa:qb] = j + fa
         r0 = r1
     return out
+
+
+class MadeTo:
+    """The graph's ``made_to`` (row u holds who made a tie toward u, 0/1) read from the MADE bit of the fused
+    entries' codes instead of a matrix of its own: its indptr and indices are the fused matrix's (a fused
+    entry whose bit is clear reads 0), so ``expand.made_back`` searches it as it searches a matrix; a row
+    slice or the whole matrix (for a refresh) is built with only the made ties."""
+
+    has_sorted_indices = True
+    has_canonical_format = True
+
+    def __init__(self, inter: FusedInteraction):
+        self.inter = inter
+        self.indptr, self.indices, self.shape = inter.fused.indptr, inter.fused.indices, inter.fused.shape
+        self.data = _MadeBits(inter.codes)
+
+    @property
+    def nnz(self) -> int:
+        return int(np.count_nonzero(self.inter.codes.full() & MADE))
+
+    def __getitem__(self, nodes):
+        """Rows `nodes` (an index array), all columns, only the made ties (uint8 ones)."""
+        nodes = np.atleast_1d(np.asarray(nodes, dtype=np.int64))
+        f = self.inter.fused
+        starts = np.asarray(f.indptr[nodes], dtype=np.int64)
+        lens = np.asarray(f.indptr[nodes + 1], dtype=np.int64) - starts
+        pos = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(int(lens.sum()))
+        keep = (self.inter.codes[pos] & MADE) != 0
+        row = np.repeat(np.arange(len(nodes)), lens)[keep]
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=len(nodes)))]).astype(f.indices.dtype)
+        data, idx = np.ones(int(keep.sum()), dtype=np.uint8), np.asarray(f.indices[pos[keep]])
+        if isinstance(f, light.CSR):
+            return light.CSR(data, idx, indptr, (len(nodes), f.shape[1]))
+        m = sp.csr_matrix((data, idx, indptr), shape=(len(nodes), f.shape[1]), copy=False)
+        m.has_sorted_indices = True
+        return m
+
+    def matrix(self) -> sp.csr_matrix:
+        """The whole made_to matrix in memory (uint8 ones): for a refresh, not per expansion."""
+        f = self.inter.fused
+        keep = (self.inter.codes.full() & MADE) != 0
+        pos = np.flatnonzero(keep)
+        csum = np.concatenate([[0], np.cumsum(keep, dtype=np.int64)])
+        indptr = csum[np.asarray(f.indptr)].astype(f.indices.dtype)
+        m = sp.csr_matrix((np.ones(len(pos), dtype=np.uint8), np.asarray(f.indices[pos]), indptr), shape=f.shape,
+                          copy=False)
+        m.has_sorted_indices = True
+        return m
+
+    def tocsr(self) -> sp.csr_matrix:
+        return self.matrix()
+
+    def tocoo(self):
+        return self.matrix().tocoo()
+
+
+class _MadeBits:
+    """``MadeTo.data``: the MADE bit of the fused entries at the positions asked for, as 0/1."""
+
+    def __init__(self, codes: Codes):
+        self.codes = codes
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, pos):
+        return ((self.codes[pos] & MADE) != 0).astype(np.uint8)
 
 
 class Layers(Mapping):
@@ -194,10 +355,13 @@ def compact(graph: Graph, fused: sp.csr_matrix) -> Graph:
     inter = graph.layers.get("interaction")
     if inter is None:
         return graph
-    fi = FusedInteraction.of(fused, inter, graph.kinds)
+    fi = FusedInteraction.of(fused, inter, graph.kinds, graph.made_to)
     if fi is None:
         return graph
-    return compact_of(graph, {k: m for k, m in graph.layers.items() if k != "interaction"}, fi, tuple(graph.layers))
+    g = compact_of(graph, {k: m for k, m in graph.layers.items() if k != "interaction"}, fi, tuple(graph.layers))
+    if fi.has_made:
+        g.made_to = MadeTo(fi)
+    return g
 
 
 def compact_of(graph: Graph, groups: dict[str, sp.csr_matrix], fi: FusedInteraction, names: tuple[str, ...]) -> CompactGraph:

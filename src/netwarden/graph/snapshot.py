@@ -10,12 +10,13 @@ Layout, in ``<db>.graph/`` beside a SQLite file (or ``$NETWARDEN_GRAPH_DIR`` for
     .lock                   held while a version is written
     v<seq>-s<count>-<max>/  one version: the events up to <seq>, the signals table at <count> rows up to id <max>
         meta.json           format, accounts, edges, the mark above, the store it belongs to, how it was made
-        ids.npy             account ids (UTF-8, fixed width) in row order; ids_sorted.npy + ids_pos.npy to look up
+        ids_sorted.npy      account ids (UTF-8, fixed width), sorted; ids_pos.npy their rows, ids_rank.npy each row's place
         <layer>.{indptr,indices,data}.npy   one CSR per layer (int32 indices while they fit, float32 weights)
         fused.*.npy, deg.npy                the fused graph of every layer (LAYER_WEIGHTS) and its weighted degrees
-        kinds.*.npy                          the bit mask of interaction kinds per edge (uint8)
+        inter.{codes,palette,side_pos,side_val}.npy  the interaction layer inside the fused matrix (graph.layout)
         gk_<layer>.{key,val,names}.npy       the group key behind each group-layer edge (for explanations)
-        priors.npy                           the signal priors
+        priors.{idx,val}.npy                 the signal priors that are not 1 (most accounts have no signal)
+    A layer with no ties is not written (meta.json's "empty"); it is an all-zero row pointer when read.
 
 A version is written into a temporary folder and renamed into place, then CURRENT is replaced
 atomically, so a reader sees either the old version or the new one, never a half-written one; the
@@ -49,7 +50,9 @@ from . import layout
 from .build import LAYERS, Graph, degrees, fused_of
 from .csr import sp
 
-FORMAT = 3  # 2: the interaction layer and kinds held in the fused matrix (graph.layout); 3: who made each tie (made_to)
+# 2: the interaction layer and kinds held in the fused matrix (graph.layout); 3: who made each tie (made_to);
+# 4: kind bits packed (layout.Codes), ids stored once, sparse priors, empty layers not written
+FORMAT = 4
 KEEP = 2  # versions kept on disk
 # Past this many new events a rebuild is cheaper than folding them in (100k world: a refresh costs
 # ~0.4 ms CPU per new follow, a rebuild ~15 s).
@@ -151,25 +154,79 @@ def _full_key() -> tuple:
 # -- lazy views over the mapped arrays --------------------------------------------------------------
 
 class SnapshotIds(Sequence):
-    """Account ids by row, decoded on access from the mapped fixed-width array."""
+    """Account ids by row, decoded on access from the mapped sorted id array (`rank`: each row's place in it)."""
 
-    def __init__(self, arr: np.ndarray):
-        self._arr = arr
+    def __init__(self, sorted_ids: np.ndarray, rank: np.ndarray | None = None):
+        self._s, self._rank = sorted_ids, rank  # rank None: the ids are in row order
+
+    def array(self) -> np.ndarray:
+        """The fixed-width ids in row order (a copy when they are held sorted)."""
+        return self._s if self._rank is None else np.asarray(self._s)[np.asarray(self._rank)]
+
+    def _at(self, i):
+        if self._rank is None:
+            return self._s[i]
+        return self._s[int(self._rank[i])] if isinstance(i, (int, np.integer)) else self._s[self._rank[i]]
 
     def __len__(self) -> int:
-        return len(self._arr)
+        return len(self._s)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return [b.decode() for b in self._arr[i]]
-        return self._arr[i].decode()
+            return [b.decode() for b in self._at(np.arange(len(self))[i])]
+        return self._at(i).decode()
 
     def __iter__(self) -> Iterator[str]:
-        for b in self._arr:
-            yield b.decode()
+        for lo in range(0, len(self), 65536):
+            for b in self._at(np.arange(lo, min(len(self), lo + 65536))):
+                yield b.decode()
 
     def __eq__(self, other) -> bool:
         return list(self) == list(other)
+
+    @property
+    def nbytes(self) -> int:
+        return self._s.nbytes + (0 if self._rank is None else self._rank.nbytes)
+
+
+class SparsePriors:
+    """The signal priors over all accounts, held as the few that are not 1: reads like the dense array
+    (`p[nodes]`, `p[i]`, ``np.asarray(p)``)."""
+
+    def __init__(self, n: int, idx: np.ndarray, val: np.ndarray):
+        self.n, self.idx, self.val = int(n), idx, val  # idx sorted
+
+    @classmethod
+    def of(cls, dense: np.ndarray) -> SparsePriors:
+        dense = np.asarray(dense, dtype=np.float64)
+        idx = np.flatnonzero(dense != 1.0)
+        return cls(len(dense), idx.astype(np.int32 if len(dense) < 2**31 else np.int64), dense[idx])
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, nodes):
+        nodes = np.asarray(nodes, dtype=np.int64)
+        if nodes.ndim and len(nodes) and (nodes.min() < -self.n or nodes.max() >= self.n):
+            raise IndexError("account row out of range")
+        if nodes.ndim == 0 and not -self.n <= int(nodes) < self.n:
+            raise IndexError("account row out of range")
+        nodes = np.where(nodes < 0, nodes + self.n, nodes)
+        out = np.ones(nodes.shape)
+        if len(self.idx):
+            j = np.minimum(np.searchsorted(self.idx, nodes), len(self.idx) - 1)
+            hit = np.asarray(self.idx[j]) == nodes
+            out[hit] = np.asarray(self.val)[j[hit]]
+        return out if nodes.ndim else float(out)
+
+    def __array__(self, dtype=None, copy=None):
+        out = np.ones(self.n)
+        out[np.asarray(self.idx)] = self.val
+        return out if dtype is None else out.astype(dtype)
+
+    @property
+    def nbytes(self) -> int:
+        return self.idx.nbytes + self.val.nbytes
 
 
 class SnapshotIndex(Mapping):
@@ -266,25 +323,33 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
     tmp = root / f".tmp-{mark.version}-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir()
     try:
-        ids = graph.ids._arr if isinstance(graph.ids, SnapshotIds) else _encode(list(graph.ids))
+        ids = graph.ids.array() if isinstance(graph.ids, SnapshotIds) else _encode(list(graph.ids))
         order = np.argsort(ids, kind="stable")
-        np.save(tmp / "ids.npy", ids)
+        it = np.int32 if len(ids) < 2**31 else np.int64
+        rank = np.empty(len(ids), dtype=it)
+        rank[order] = np.arange(len(ids), dtype=it)
         np.save(tmp / "ids_sorted.npy", ids[order])
-        np.save(tmp / "ids_pos.npy", order.astype(np.int32 if len(ids) < 2**31 else np.int64))
+        del ids
+        np.save(tmp / "ids_pos.npy", order.astype(it))
+        np.save(tmp / "ids_rank.npy", rank)
+        del order, rank
+        empty = [name for name in LAYERS if name != "interaction" and graph.layer_nnz(name) == 0]
         fused, deg = graph.prepared[_full_key()]
         compact = isinstance(graph, layout.CompactGraph) and graph.inter.fused is fused
         kinds_shared = False
         if compact:  # the interaction layer is the fused entries with kind bits, plus a side table
             fi = graph.inter
-            np.save(tmp / "inter.bits.npy", fi.bits)
+            np.save(tmp / "inter.codes.npy", fi.codes.packed)
+            np.save(tmp / "inter.palette.npy", fi.codes.palette)
             np.save(tmp / "inter.side_pos.npy", fi.side_pos)
             np.save(tmp / "inter.side_val.npy", fi.side_val)
             for name in LAYERS:
-                if name != "interaction":
+                if name != "interaction" and name not in empty:
                     _save_csr(tmp, name, graph.layers[name])
         else:
             for name in LAYERS:
-                _save_csr(tmp, name, graph.layers[name])
+                if name not in empty:
+                    _save_csr(tmp, name, graph.layers[name])
             inter, kinds = graph.layers["interaction"], graph.kinds
             kinds_shared = kinds.indices is inter.indices or bool(
                 np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices))
@@ -293,10 +358,13 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
             else:
                 _save_csr(tmp, "kinds", kinds)
         _save_csr(tmp, "fused", fused)
-        if graph.made_to is not None:
+        made = None if graph.made_to is None else "fused" if isinstance(graph.made_to, layout.MadeTo) else "csr"
+        if made == "csr":  # who made each tie, when it is not a bit of the fused entries' codes
             _save_csr(tmp, "made_to", graph.made_to)
         np.save(tmp / "deg.npy", deg)
-        np.save(tmp / "priors.npy", np.asarray(priors, dtype=np.float64))
+        sparse = priors if isinstance(priors, SparsePriors) else SparsePriors.of(priors)
+        np.save(tmp / "priors.idx.npy", sparse.idx)
+        np.save(tmp / "priors.val.npy", sparse.val)
         for name, d in graph.group_keys.items():
             pk = PairKeys.from_dict(d)
             np.save(tmp / f"gk_{name}.key.npy", pk.key)
@@ -305,9 +373,12 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
         meta = {"format": FORMAT, "store": store_id, **mark.as_dict(), "accounts": graph.n,
                 "edges": graph.edges(), "fused_edges": int(fused.nnz // 2), "layers": list(LAYERS),
                 "group_keys": sorted(graph.group_keys), "kinds_shared": kinds_shared, "compact": compact,
-                "interaction_nnz": graph.layer_nnz("interaction"), "made_to": graph.made_to is not None, "how": how, "seconds": round(seconds, 3),
+                "interaction_nnz": graph.layer_nnz("interaction"), "made_to": made, "empty": empty,
+                "inter_entries": int(fused.nnz) if compact else 0, "how": how, "seconds": round(seconds, 3),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+        if final.exists() and not replace and _meta_of(final) != (FORMAT, store_id):
+            replace = True  # the same version name written by an older Netwarden or for another store: not kept
         if final.exists() and not replace:  # another process wrote the same version: same content, keep theirs
             shutil.rmtree(tmp, ignore_errors=True)
         else:
@@ -324,6 +395,14 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
     os.replace(cur_tmp, root / "CURRENT")
     _prune(root, mark.version)
     return final
+
+
+def _meta_of(version: Path) -> tuple | None:
+    try:
+        meta = json.loads((version / "meta.json").read_text())
+        return meta.get("format"), meta.get("store")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _prune(root: Path, current: str) -> None:
@@ -378,7 +457,13 @@ def read_meta(root: Path) -> dict | None:
         return None
 
 
-def _load_csr(d: Path, name: str, n: int, pattern: str | None = None, lite: bool = False) -> sp.csr_matrix:
+def _load_csr(d: Path, name: str, n: int, pattern: str | None = None, lite: bool = False,
+              empty: bool = False) -> sp.csr_matrix:
+    if empty:  # not written: no ties (an all-zero row pointer, not resident until read)
+        if lite:
+            return light.CSR(np.zeros(0, np.float32), np.zeros(0, np.int32), np.zeros(n + 1, np.int32), (n, n))
+        return sp.csr_matrix((n, n), dtype=np.float32)
+
     def arr(part, name=name):
         return np.asarray(np.load(d / f"{name}.{part}.npy", mmap_mode="r"))
     p = pattern or name
@@ -412,22 +497,28 @@ def open_current(root: Path, store_id: str | None = None, lite: bool = False) ->
         if lite and not meta.get("compact"):
             return None
         fused = _load_csr(d, "fused", n, lite=lite)
-        ids, index = SnapshotIds(arr("ids")), SnapshotIndex(arr("ids_sorted"), arr("ids_pos"))
+        sorted_ids = arr("ids_sorted")
+        ids, index = SnapshotIds(sorted_ids, arr("ids_rank")), SnapshotIndex(sorted_ids, arr("ids_pos"))
+        empty = set(meta["empty"])
         if meta.get("compact"):
-            fi = layout.FusedInteraction(fused, arr("inter.bits"), arr("inter.side_pos"), arr("inter.side_val"),
+            codes = layout.Codes(arr("inter.codes"), arr("inter.palette"), int(meta["inter_entries"]))
+            fi = layout.FusedInteraction(fused, codes, arr("inter.side_pos"), arr("inter.side_val"),
                                          int(meta["interaction_nnz"]))
-            groups = {name: _load_csr(d, name, n, lite=lite) for name in meta["layers"] if name != "interaction"}
+            groups = {name: _load_csr(d, name, n, lite=lite, empty=name in empty)
+                      for name in meta["layers"] if name != "interaction"}
             g = layout.compact_of(Graph(ids=ids, index=index, layers={}, kinds=None, group_keys=keys,
                                         last_event_seq=int(meta["last_event_seq"])), groups, fi, tuple(meta["layers"]))
         else:
-            layers = {name: _load_csr(d, name, n) for name in meta["layers"]}
+            layers = {name: _load_csr(d, name, n, empty=name in empty) for name in meta["layers"]}
             kinds = _load_csr(d, "kinds", n, "interaction" if meta.get("kinds_shared") else None)
             g = Graph(ids=ids, index=index, layers=layers, kinds=kinds, group_keys=keys,
                       last_event_seq=int(meta["last_event_seq"]))
-        if meta.get("made_to"):
+        if meta.get("made_to") == "fused":
+            g.made_to = layout.MadeTo(g.inter)
+        elif meta.get("made_to"):
             g.made_to = _load_csr(d, "made_to", n, lite=lite)
         g.prepared[_full_key()] = (fused, arr("deg"))
-        return Snapshot(d, meta, g, arr("priors"))
+        return Snapshot(d, meta, g, SparsePriors(n, arr("priors.idx"), arr("priors.val")))
     except (OSError, ValueError, KeyError):
         return None
 
@@ -438,7 +529,8 @@ def materialize(g: Graph) -> Graph:
     ids = list(g.ids)
     keys = {name: dict(pk.items()) if isinstance(pk, PairKeys) else dict(pk) for name, pk in g.group_keys.items()}
     return Graph(ids=ids, index={a: i for i, a in enumerate(ids)}, layers={k: g.layers[k] for k in g.layers},
-                 kinds=g.kinds, group_keys=keys, last_event_seq=g.last_event_seq, made_to=g.made_to)
+                 kinds=g.kinds, group_keys=keys, last_event_seq=g.last_event_seq,
+                 made_to=g.made_to.matrix() if isinstance(g.made_to, layout.MadeTo) else g.made_to)
 
 
 # -- keeping it current ---------------------------------------------------------------------------
@@ -495,6 +587,9 @@ def ensure(store, root: Path, mark: Mark | None = None, full: bool = False,
             base = base_mark = None
         t0 = time.perf_counter()
         g, pri, how = fresh_graph(store, base, base_mark, mark, full)
+        old = read_meta(root) if snap is None else None
+        if old is not None and old.get("format") != FORMAT:
+            how += f" (the snapshot on disk was format {old.get('format')}, this version reads format {FORMAT})"
         # the refresh may have read events newer than `mark`; the version names what the graph covers
         mark = Mark(g.last_event_seq, mark.signals, mark.signal_max)
         if lock is not None:
@@ -533,7 +628,7 @@ def status(store, root: Path | None) -> dict:
     else:
         state = "stale"
     edges = max(int(meta["edges"]), 1)
-    out.update(state=state, version=d.name, snapshot=meta, events_behind=max(0, mark.seq - snap_mark.seq),
+    out.update(state=state, version=d.name, snapshot=meta, format=FORMAT, events_behind=max(0, mark.seq - snap_mark.seq),
                signals_changed=(snap_mark.signals, snap_mark.signal_max) != (mark.signals, mark.signal_max),
                bytes=size, mib_per_million_edges=round(size / 2**20 / (edges / 1e6), 2),
                fused_mib_per_million_edges=round(fused / 2**20 / (max(int(meta["fused_edges"]), 1) / 1e6), 2))
