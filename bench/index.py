@@ -34,6 +34,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
+from netwarden.media import _kernels as K  # noqa: E402
 from netwarden.media.index import PdqIndex  # noqa: E402
 
 
@@ -72,6 +73,63 @@ def queries_for(bank: np.ndarray, nq: int, rng) -> np.ndarray:
     near = flip_exact(bank[rng.integers(0, len(bank), half)], rng.integers(0, 32, half), rng)
     far = rng.integers(0, 256, (nq - half, 32), dtype=np.uint8)
     return np.vstack([near, far])
+
+
+def _brute_kernel():
+    from numba import njit
+
+    @njit(nogil=True)
+    def brute(bank64, q64, radius, out_q, out_r):
+        """Every (query, row) within `radius`, by scanning every row against every query (row-major:
+        the bank is read once, the queries stay in cache). Returns the count (> len(out_q): too small)."""
+        cnt = 0
+        for i in range(bank64.shape[0]):
+            b0, b1, b2, b3 = bank64[i, 0], bank64[i, 1], bank64[i, 2], bank64[i, 3]
+            for k in range(q64.shape[0]):
+                d = (K._popcount64(b0 ^ q64[k, 0]) + K._popcount64(b1 ^ q64[k, 1])
+                     + K._popcount64(b2 ^ q64[k, 2]) + K._popcount64(b3 ^ q64[k, 3]))
+                if d <= radius:
+                    if cnt < out_q.shape[0]:
+                        out_q[cnt] = k
+                        out_r[cnt] = i
+                    cnt += 1
+        return cnt
+
+    return brute
+
+
+def brute_pairs(bank: np.ndarray, qs: np.ndarray, sel: np.ndarray, radius: int) -> set:
+    """Ground truth for the queries `sel` by brute force over the whole bank (row i has id i)."""
+    b64 = bank.view(np.uint64).reshape(-1, 4)
+    q64 = np.ascontiguousarray(qs[sel]).view(np.uint64).reshape(-1, 4)
+    cap = 1 << 16
+    brute = _brute_kernel()
+    while True:
+        oq, orow = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.int64)
+        n = brute(b64, q64, radius, oq, orow)
+        if n <= cap:
+            return {(int(sel[q]), int(r)) for q, r in zip(oq[:n], orow[:n], strict=True)}
+        cap = n
+
+
+def _proc_status(key: str) -> int:
+    """A /proc/self/status figure (VmRSS, VmHWM) in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def reset_peak() -> bool:
+    """Reset this process's peak RSS (VmHWM; Linux: 5 > /proc/self/clear_refs), so the peak read
+    after a step is that step's own, not the bank generation's."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def pairs(q, i) -> set:
@@ -137,6 +195,10 @@ def main() -> None:
     ap.add_argument("--no-faiss", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--store-size", type=int, default=100_000, help="bank size for the store add->matchable figure (0: skip)")
+    ap.add_argument("--truth", default="exact", choices=["exact", "brute"],
+                    help="ground truth: the exact index on every query (default), or brute force over the whole "
+                         "bank on --truth-queries of them (for banks whose exact index does not fit beside ours)")
+    ap.add_argument("--truth-queries", type=int, default=1000, help="queries checked by --truth brute (default 1000)")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
 
@@ -148,7 +210,15 @@ def main() -> None:
 
     mode_arg = a.mode if a.mode != "auto" else ("exact" if a.size <= 1_000_000 else "approx")
     ix = PdqIndex(mode=mode_arg, radius=a.radius)
-    _, build = timed_wall(ix.add, bank, np.arange(a.size))
+    ids = np.arange(a.size)
+    rss0, peak_ok = _proc_status("VmRSS"), reset_peak()
+    _, build = timed_wall(ix.add, bank, ids)
+    del ids
+    if peak_ok:
+        beyond = _proc_status("VmHWM") - rss0 - ix.nbytes()
+        print(f"  build: RSS before {rss0 / 2**30:.2f} GiB (bank and ids), peak during the build {beyond / 2**30:+.2f} "
+              f"GiB beyond that and the index's own {ix.nbytes() / 2**30:.2f} GiB "
+              f"({(ix.nbytes() + max(beyond, 0)) / ix.nbytes():.2f}x the index)")
     mode = "exact" if ix.exact else "approx"
     warm = queries_for(bank, 500, np.random.default_rng(a.seed + 100))
     ix.search(warm)  # warm-up outside the timing: compilation, first touch of the index's pages
@@ -168,8 +238,17 @@ def main() -> None:
         by_batch[bs] = n / (time.process_time() - c)
     print("  by query batch size: " + ", ".join(f"{bs:,}: {q:,.0f} q/s" for bs, q in by_batch.items()))
 
-    # Ground truth: exact search (pigeonhole multi-index hashing, recall 1.0 by construction).
-    if ix.exact:
+    # Ground truth: exact search (pigeonhole multi-index hashing, recall 1.0 by construction), or
+    # brute force on a sample of the queries.
+    got = pairs(q_ours, i_ours)
+    if a.truth == "brute":
+        tsel = np.unique(np.linspace(0, a.queries - 1, min(a.truth_queries, a.queries)).astype(int))
+        truth, tdt = timed_wall(brute_pairs, bank, qs, tsel, a.radius)
+        tset = set(tsel.tolist())
+        got = {p for p in got if p[0] in tset}
+        print(f"  truth by brute force over all {a.size:,} rows for {len(tsel):,} of the queries "
+              f"(evenly spaced, near and far alike): {tdt:.1f}s")
+    elif ix.exact:
         truth = pairs(q_ours, i_ours)
     else:
         ex = PdqIndex(mode="exact", radius=a.radius)
@@ -177,7 +256,6 @@ def main() -> None:
         (tq, ti, _), _ = timed(ex.search, qs)
         truth = pairs(tq, ti)
         del ex
-    got = pairs(q_ours, i_ours)
     recall = len(got & truth) / max(len(truth), 1)
     print(f"  true pairs within {a.radius}: {len(truth):,}; recall {recall:.4f}; false hits {len(got - truth)}")
 
@@ -201,6 +279,8 @@ def main() -> None:
     psel = np.unique(np.linspace(0, a.queries - 1, a.peer_queries).astype(int))
     pq = qs[psel]
     pset = set(psel.tolist())
+    if a.truth == "brute":  # recall of the peers on the queries that have a truth
+        pset &= tset
     peer_truth = {p for p in truth if p[0] in pset}
     peers = {}
     for name, nhash, bits in (("faiss MultiHash 16x16 (default)", 16, 16), ("faiss MultiHash 12x21 (tuned)", 12, 21)):
@@ -217,7 +297,8 @@ def main() -> None:
             (lims, _, hits), t1 = timed(mh.range_search, sl, a.radius + 1)
             _, t2 = timed(ix.search, sl)
             mh_dt, sub_dt = mh_dt + t1, sub_dt + t2
-            found |= {(int(psel[s0 + q]), int(hits[j])) for q in range(len(sl)) for j in range(lims[q], lims[q + 1])}
+            found |= {(int(psel[s0 + q]), int(hits[j])) for q in range(len(sl)) for j in range(lims[q], lims[q + 1])
+                      if int(psel[s0 + q]) in pset}
         one = pq[:50]
         _, t1q = timed(lambda o=one, m=mh: [m.range_search(o[k:k + 1], a.radius + 1) for k in range(len(o))])
         peers[name] = {"qps": len(pq) / mh_dt, "ours": len(pq) / sub_dt, "build": mh_build,
