@@ -415,3 +415,24 @@ def field_keys(w, start, length):
     for i in range(n):
         out[i] = np.int64(_field(w[i, 0], w[i, 1], w[i, 2], w[i, 3], start, length))
     return out
+
+
+@njit(cache=True, nogil=True)
+def apply_order_in_place(order, w, ids):
+    """Rearrange rows in place so that new row k is old row order[k] (w (n, 4), ids (n,)), following
+    each cycle of the permutation with one row held aside: no second copy of w. `order` is used up
+    (set to -1)."""
+    n = order.shape[0]
+    for start in range(n):
+        if order[start] < 0:
+            continue
+        t0, t1, t2, t3, tid = w[start, 0], w[start, 1], w[start, 2], w[start, 3], ids[start]
+        k = start
+        while True:
+            src = order[k]
+            order[k] = -1
+            if src == start:
+                w[k, 0], w[k, 1], w[k, 2], w[k, 3], ids[k] = t0, t1, t2, t3, tid
+                break
+            w[k, 0], w[k, 1], w[k, 2], w[k, 3], ids[k] = w[src, 0], w[src, 1], w[src, 2], w[src, 3], ids[src]
+            k = src

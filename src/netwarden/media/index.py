@@ -223,15 +223,7 @@ class _CompactSegment:
 
     def __init__(self, h8: np.ndarray | None, ids: np.ndarray, words: np.ndarray | None = None):
         n = len(ids)
-        rowbits = max(1, int(np.ceil(np.log2(max(n, 2)))))
-        if rowbits > 32:
-            raise ValueError("a compact segment holds at most 2**32 rows")
-        self.s = min(8, 32 - rowbits)
-        # the most directory keys the 64-byte budget leaves room for: 60 bytes of rows, ids and
-        # entries, so 7 int32 offsets arrays of 2**d + 1 may take 4 bytes a hash (2**d <= n / 7 - 1)
-        self.d = int(min(max(6, int(np.floor(np.log2(max(n / 7 - 1, 1))))), K.FIELD - self.s))
-        self.rowbits, self.rt = rowbits, COMPACT_RT
-        self.masks, self.mask_k = _flip_masks(self.d)
+        self._params(n)
         size = 1 << self.d
         if words is None:
             keys0 = K.table0_keys(np.ascontiguousarray(h8), _LUT, self.d)
@@ -246,16 +238,52 @@ class _CompactSegment:
             np.take(words, order, axis=0, out=self.w)
         ids = np.asarray(ids, dtype=np.int64)[order]
         del order
+        self._tables(ids, off0)
+
+    def _params(self, n: int) -> None:
+        rowbits = max(1, int(np.ceil(np.log2(max(n, 2)))))
+        if rowbits > 32:
+            raise ValueError("a compact segment holds at most 2**32 rows")
+        self.s = min(8, 32 - rowbits)
+        # the most directory keys the 64-byte budget leaves room for: 60 bytes of rows, ids and
+        # entries, so 7 int32 offsets arrays of 2**d + 1 may take 4 bytes a hash (2**d <= n / 7 - 1)
+        self.d = int(min(max(6, int(np.floor(np.log2(max(n / 7 - 1, 1))))), K.FIELD - self.s))
+        self.rowbits, self.rt = rowbits, COMPACT_RT
+        self.masks, self.mask_k = _flip_masks(self.d)
+
+    def _tables(self, ids: np.ndarray, off0: np.ndarray) -> None:
+        """With self.w sorted by table 0's key and `ids` in the same order: the ids and the other tables."""
+        n = len(ids)
         small = n == 0 or (ids.min() >= -(2**31) and ids.max() < 2**31)
-        self.ids = ids.astype(np.int32) if small else ids
+        self.ids = ids.astype(np.int32, copy=False) if small else ids
         del ids
         off_t = np.int32 if n < 2**31 else np.int64
-        self.offsets = np.empty((COMPACT_TABLES, size + 1), dtype=off_t)
+        self.offsets = np.empty((COMPACT_TABLES, (1 << self.d) + 1), dtype=off_t)
         self.offsets[0] = off0
         self.entries = np.empty((COMPACT_TABLES - 1, n), dtype=np.uint32)
         for j in range(1, COMPACT_TABLES):
-            K.build_table(self.w, j, self.d, self.s, rowbits, self.offsets[j], self.entries[j - 1])
+            K.build_table(self.w, j, self.d, self.s, self.rowbits, self.offsets[j], self.entries[j - 1])
         self.alive = np.zeros(0, dtype=bool)  # empty: every row alive (1 byte a row only once one is removed)
+
+    @classmethod
+    def in_place(cls, holder: dict) -> _CompactSegment:
+        """The segment of holder["w"] (permuted words, (n, 4) uint64) and holder["ids"] (int64), built
+        in those arrays' own memory: the rows are sorted in place, so the build's peak is about the
+        segment's own size. Takes the arrays out of `holder` (so that nothing else keeps them alive)."""
+        w, ids = holder.pop("w"), holder.pop("ids")
+        seg = object.__new__(cls)
+        seg._params(len(ids))
+        keys0 = K.field_keys(w, 0, seg.d)
+        off0, order = K.counting_order(keys0, 1 << seg.d)
+        del keys0
+        K.apply_order_in_place(order, w, ids)
+        del order
+        seg.w = w
+        del w
+        if not len(ids) or (ids.min() >= -(2**31) and ids.max() < 2**31):
+            ids = ids.astype(np.int32)  # and the int64 copy goes before the tables are allocated
+        seg._tables(ids, off0)
+        return seg
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -278,10 +306,7 @@ class _CompactSegment:
 
     def hashes(self, rows: np.ndarray) -> np.ndarray:
         """The (k, 32) uint8 hashes of these rows (the stored words put back through the inverse permutation)."""
-        pw = np.ascontiguousarray(self.w[rows]).view(np.uint8).reshape(-1, 32)
-        out = np.empty((len(pw), 4), dtype=np.uint64)
-        K.permute_bits(pw, _INV_LUT, np.arange(len(pw), dtype=np.int64), out)
-        return out.view(np.uint8).reshape(-1, 32)
+        return unpermuted(self.w[rows])
 
     def search(self, qw: np.ndarray, radius: int):
         cap = max(4096, 256 * len(qw))
@@ -294,6 +319,69 @@ class _CompactSegment:
             if n >= 0:
                 return oq[:n], orow[:n], od[:n]
             cap *= 4
+
+
+def unpermuted(words: np.ndarray) -> np.ndarray:
+    """Inverse of `permuted`: (n, 4) uint64 permuted words -> (n, 32) uint8 hashes."""
+    pw = np.ascontiguousarray(words).view(np.uint8).reshape(-1, 32)
+    out = np.empty((len(pw), 4), dtype=np.uint64)
+    K.permute_bits(pw, _INV_LUT, np.arange(len(pw), dtype=np.int64), out)
+    return out.view(np.uint8).reshape(-1, 32)
+
+
+class IndexBuilder:
+    """Hashes added to a PdqIndex in batches, indexed together when `finish` is called.
+
+    When the index will be in approx mode (mode "approx", or "auto" with more than exact_limit hashes
+    possible), each batch is permuted straight into the words array of the segment to be (sized once
+    for `cap` rows: np.empty reserves address space, only the pages written are held), and `finish`
+    sorts those rows in place and builds the tables beside them (_CompactSegment.in_place): no copy of
+    the raw hashes is held beside the index, and the build's peak is about the segment's own size.
+    The segment is the same, array for array, as `PdqIndex.add` of all the batches at once. Otherwise
+    (exact mode: at most exact_limit hashes in auto) the batches are kept and added in one `add`.
+    """
+
+    def __init__(self, index: PdqIndex, cap: int):
+        self.index, self.cap, self.n = index, int(cap), 0
+        self.streamed = not index._pick_layout(len(index) + self.cap).exact
+        self._held: dict = {}
+        self._parts: list[tuple[np.ndarray, np.ndarray]] = []
+        if self.streamed:
+            self._held = {"w": np.empty((self.cap, 4), dtype=np.uint64), "ids": np.empty(self.cap, dtype=np.int64)}
+
+    def add(self, hashes, ids) -> None:
+        h8 = np.ascontiguousarray(hex_to_u8(hashes))
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if len(h8) != len(ids):
+            raise ValueError("hashes and ids differ in length")
+        k = len(ids)
+        if self.n + k > self.cap:
+            raise ValueError(f"index builder sized for {self.cap:,} hashes was given {self.n + k:,}")
+        if self.streamed:
+            K.permute_bits(h8, _LUT, np.arange(k, dtype=np.int64), self._held["w"][self.n: self.n + k])
+            self._held["ids"][self.n: self.n + k] = ids
+        else:
+            self._parts.append((h8.copy(), ids))
+        self.n += k
+
+    def finish(self) -> None:
+        """Index everything added; matchable on return. The builder is spent."""
+        ix, n = self.index, self.n
+        if not self.streamed:
+            if self._parts:
+                ix.add(np.concatenate([p[0] for p in self._parts]), np.concatenate([p[1] for p in self._parts]))
+            self._parts = []
+            return
+        held, self._held = {"w": self._held["w"][:n], "ids": self._held["ids"][:n]}, {}
+        if not n:
+            return
+        if n < TAIL_MAX or ix._pick_layout(len(ix) + n).exact:  # few after all: the ordinary add
+            ix.add(unpermuted(held["w"]), held["ids"])
+            return
+        ix._before_adding(n)
+        ix._freeze_tail()
+        ix.segments.append(_CompactSegment.in_place(held))
+        ix._maybe_relayout_or_merge()
 
 
 class PdqIndex:
@@ -345,14 +433,7 @@ class PdqIndex:
             raise ValueError("hashes and ids differ in length")
         if not len(ids):
             return
-        self._id_where = None
-        want = self._pick_layout(len(self) + len(ids))
-        if want.exact != self.layout.exact:
-            # Switch before building the new rows: a bulk load past the exact limit is built once, in
-            # the approx layout, rather than in the exact one and then again (time and memory).
-            self.layout = want
-            self._masks = want.masks()
-            self._rebuild()
+        self._before_adding(len(ids))
         if len(ids) >= TAIL_MAX:  # bulk load: its own segment
             self._freeze_tail()
             self.segments.append(self._segment(h8, ids))
@@ -366,6 +447,22 @@ class PdqIndex:
             if len(ti) >= TAIL_MAX:
                 self._freeze_tail()
         self._maybe_relayout_or_merge()
+
+    def _before_adding(self, k: int) -> None:
+        self._id_where = None
+        want = self._pick_layout(len(self) + k)
+        if want.exact != self.layout.exact:
+            # Switch before building the new rows: a bulk load past the exact limit is built once, in
+            # the approx layout, rather than in the exact one and then again (time and memory).
+            self.layout = want
+            self._masks = want.masks()
+            self._rebuild()
+
+    def builder(self, cap: int) -> IndexBuilder:
+        """Add up to `cap` hashes arriving in batches (`IndexBuilder.add`), matchable after `finish`:
+        a load from the store builds the approx segment in place as the batches come, so its peak is
+        about the index's own size rather than the hashes plus the index (see IndexBuilder)."""
+        return IndexBuilder(self, cap)
 
     def _freeze_tail(self) -> None:
         if self._tail is not None:

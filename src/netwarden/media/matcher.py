@@ -127,6 +127,14 @@ class PdqEntries:
             self.n = len(self._ids)
             return
         end = n + len(ids_a)
+        self.reserve(len(ids_a))
+        self._ids[n:end], self._bank[n:end], self._label[n:end] = ids_a, bank_a, label_a
+        self.n = end
+
+    def reserve(self, k: int) -> None:
+        """Room for k more appended entries (a load reserves its whole id range once: only the pages
+        written are ever held, and no growing copy is made)."""
+        n, end = self.n, self.n + k
         if end > len(self._ids):  # grow by a quarter at least: amortised appends, little slack
             cap = max(end, n + n // 4)
             for a in ("_ids", "_bank", "_label"):
@@ -134,8 +142,6 @@ class PdqEntries:
                 grown = np.empty(cap, dtype=old.dtype)
                 grown[:n] = old[:n]
                 setattr(self, a, grown)
-        self._ids[n:end], self._bank[n:end], self._label[n:end] = ids_a, bank_a, label_a
-        self.n = end
 
     def remove(self, ids) -> None:
         ids_a = np.unique(np.asarray(list(ids), dtype=np.int64))
@@ -198,15 +204,6 @@ class Matcher:
             self.index.add(hex_to_u8(pdq_hex), np.array(pdq_ids, dtype=np.int64))
             self.pdq_meta.add(pdq_ids, pdq_bank, pdq_label)
         return used
-
-    def add_pdq(self, h8: np.ndarray, ids: np.ndarray, bank_ids: np.ndarray, label_codes: np.ndarray) -> None:
-        """Add PDQ entries given as arrays ((n, 32) uint8 hashes, entry ids, bank ids, codes from
-        `pdq_meta.codes`), all of them in enabled banks: the bulk path of a load from the store."""
-        if not len(ids):
-            return
-        self.index.add(h8, ids)
-        self.pdq_meta.add(ids, bank_ids, codes=label_codes)
-        self.max_entry_id = max(self.max_entry_id, int(ids.max()))
 
     def remove_entries(self, entry_ids: list[int]) -> None:
         ids = set(entry_ids)

@@ -5,9 +5,11 @@ in-memory index without a rebuild, so a hash added with `netwarden bank add` is 
 running process on its next refresh. Removals or bank setting changes reload everything.
 
 Loading streams: `load_entries` reads the PDQ rows as tuples in batches of LOAD_BATCH (a server-side
-cursor on PostgreSQL), turns each batch's hex into bytes in one call and copies it into arrays sized
-once for the whole load, then builds the index in one add; no per-row dict or hex string outlives its
-batch. The other media types (MD5, SHA-256, vPDQ) go through `Matcher.add_entries` batch by batch.
+cursor on PostgreSQL), turns each batch's hex into bytes in one call and hands it to an index builder
+(`PdqIndex.builder`: in approx mode the batch is permuted straight into the rows of the segment being
+built, which is then sorted and indexed in place, so the load's peak is about the index's own size)
+and to the entries' arrays; no per-row dict or hex string outlives its batch. The other media types
+(MD5, SHA-256, vPDQ) go through `Matcher.add_entries` batch by batch.
 """
 
 from __future__ import annotations
@@ -72,13 +74,12 @@ def load_entries(conn: Connection, matcher: Matcher, after_id: int = 0, upto: in
     # the WHERE clause SQLite walks the lookup index instead, the whole bank for a one-row refresh.
     q = (select(c.id, c.bank_id, c.signal_type, c.signal, c.label).where(c.id > after_id, c.id <= upto)
          .order_by(c.id).execution_options(stream_results=True, yield_per=batch))
-    # At most upto - after_id PDQ rows: np.empty reserves that much address space, but only the pages
-    # written are ever held, so there is no growing and copying.
+    # At most upto - after_id PDQ rows. Each batch goes straight into the index being built (in
+    # approx mode permuted into the segment's own rows, IndexBuilder) and into the entries' arrays;
+    # both reserve the whole range once with np.empty, and only the pages written are ever held.
     cap = upto - after_id
-    h8 = np.empty((cap, 32), dtype=np.uint8)
-    ids = np.empty(cap, dtype=np.int64)
-    bank = np.empty(cap, dtype=np.int32)
-    codes = np.empty(cap, dtype=np.int32)
+    builder = matcher.index.builder(cap)
+    matcher.pdq_meta.reserve(cap)
     n = 0
     for part in conn.execute(q).partitions(batch):
         pdq = [r for r in part if r[2] in pdq_names and r[1] in enabled]
@@ -87,15 +88,15 @@ def load_entries(conn: Connection, matcher: Matcher, after_id: int = 0, upto: in
         if not pdq:
             continue
         b_ids, b_bank, _, b_sig, b_label = zip(*pdq, strict=True)
-        k = len(b_ids)
-        h8[n:n + k] = _pdq_hex_to_u8(b_ids, b_sig)
-        ids[n:n + k] = b_ids
-        bank[n:n + k] = b_bank
-        codes[n:n + k] = matcher.pdq_meta.codes(b_label)
-        n += k
-        del part, pdq, b_ids, b_bank, b_sig, b_label
-    matcher.add_pdq(h8[:n], ids[:n], bank[:n], codes[:n])
-    del h8, ids, bank, codes
+        ids = np.array(b_ids, dtype=np.int64)
+        builder.add(_pdq_hex_to_u8(b_ids, b_sig), ids)
+        # Entries of a load that then fails (a malformed row further on) are harmless: a lookup
+        # starts from an index hit, and the retried load writes the same ids again.
+        matcher.pdq_meta.add(ids, np.array(b_bank, dtype=np.int32), codes=matcher.pdq_meta.codes(b_label))
+        n += len(ids)
+        del part, pdq, b_ids, b_bank, b_sig, b_label, ids
+    builder.finish()
+    del builder
     matcher.max_entry_id = max(matcher.max_entry_id, upto)
     return n
 
