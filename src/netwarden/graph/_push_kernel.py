@@ -5,27 +5,46 @@ a process with the compiled module never loads numba."""
 import numpy as np
 
 
-def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes, p, r, inq, seen):
-    """`p`, `r` (float64), `inq`, `seen` (bool): the caller's work arrays of the graph's size, all zero
-    (False); the entries this call touched are zeroed again before it returns, so a process allocates
-    and clears them once instead of on every call (at 10M accounts, 180 MB of fresh pages a call)."""
+def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes, slot):
+    """`slot` (int32, the graph's size): the caller's work array, all zero. A node this call touches gets
+    the next slot (stored as slot + 1) in the compact arrays of its p, r and queued flag, which grow with
+    the nodes touched, not with the graph; the slots written are zeroed again before it returns, so a
+    process allocates the graph-sized array once (4 bytes an account) instead of p, r and two flags
+    (18 bytes an account) or fresh pages on every call."""
     cap = 1024
     queue = np.empty(cap, dtype=np.int64)
     head = 0
     tail = 0
     touched = np.empty(cap, dtype=np.int64)
+    p = np.zeros(cap)
+    r = np.zeros(cap)
+    inq = np.zeros(cap, dtype=np.bool_)
     nt = 0
     for i in range(seeds.shape[0]):
         s = seeds[i]
-        r[s] += mass[i]
-        if not seen[s]:
-            seen[s] = True
-            if nt == touched.shape[0]:
-                touched = np.concatenate((touched, np.empty(touched.shape[0], dtype=np.int64)))
+        k = slot[s] - 1
+        if k < 0:
+            k = nt
+            if nt == touched.shape[0]:  # the compact arrays double (inline: numba compiles one function)
+                m = touched.shape[0]
+                t2 = np.empty(2 * m, dtype=np.int64)
+                t2[:m] = touched
+                touched = t2
+                p2 = np.zeros(2 * m)
+                p2[:m] = p
+                p = p2
+                r2 = np.zeros(2 * m)
+                r2[:m] = r
+                r = r2
+                q2 = np.zeros(2 * m, dtype=np.bool_)
+                q2[:m] = inq
+                inq = q2
             touched[nt] = s
+            slot[s] = nt + 1
             nt += 1
-        if not inq[s]:
-            inq[s] = True
+        r[k] += mass[i]
+        if not inq[k]:
+            inq[k] = True
             if tail == queue.shape[0]:
                 queue = np.concatenate((queue, np.empty(queue.shape[0], dtype=np.int64)))
             queue[tail] = s
@@ -34,30 +53,45 @@ def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes, p, r, 
     while head < tail and pushes < max_pushes:
         u = queue[head]
         head += 1
-        inq[u] = False
-        ru = r[u]
+        ku = slot[u] - 1
+        inq[ku] = False
+        ru = r[ku]
         du = deg[u]
         if du <= 0.0:
-            p[u] += ru
-            r[u] = 0.0
+            p[ku] += ru
+            r[ku] = 0.0
             continue
         if ru < eps * du:
             continue
         pushes += 1
-        p[u] += alpha * ru
-        r[u] = 0.0
+        p[ku] += alpha * ru
+        r[ku] = 0.0
         share = (1.0 - alpha) * ru / du
         for j in range(indptr[u], indptr[u + 1]):
             v = indices[j]
-            r[v] += share * data[j]
-            if not seen[v]:
-                seen[v] = True
-                if nt == touched.shape[0]:
-                    touched = np.concatenate((touched, np.empty(touched.shape[0], dtype=np.int64)))
+            k = slot[v] - 1
+            if k < 0:
+                k = nt
+                if nt == touched.shape[0]:  # the compact arrays double (inline: numba compiles one function)
+                    m = touched.shape[0]
+                    t2 = np.empty(2 * m, dtype=np.int64)
+                    t2[:m] = touched
+                    touched = t2
+                    p2 = np.zeros(2 * m)
+                    p2[:m] = p
+                    p = p2
+                    r2 = np.zeros(2 * m)
+                    r2[:m] = r
+                    r = r2
+                    q2 = np.zeros(2 * m, dtype=np.bool_)
+                    q2[:m] = inq
+                    inq = q2
                 touched[nt] = v
+                slot[v] = nt + 1
                 nt += 1
-            if not inq[v] and r[v] >= eps * deg[v]:
-                inq[v] = True
+            r[k] += share * data[j]
+            if not inq[k] and r[k] >= eps * deg[v]:
+                inq[k] = True
                 if tail == queue.shape[0]:
                     # compact the consumed head before growing
                     queue = np.concatenate((queue[head:tail], np.empty(queue.shape[0], dtype=np.int64)))
@@ -65,13 +99,7 @@ def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes, p, r, 
                     head = 0
                 queue[tail] = v
                 tail += 1
-    t = touched[:nt]
-    pt = p[t]
-    rt = r[t]
-    for i in range(nt):  # every entry written is in t: p, r and seen of touched nodes, inq of queued ones
-        v = t[i]
-        p[v] = 0.0
-        r[v] = 0.0
-        seen[v] = False
-        inq[v] = False
-    return t, pt, rt, pushes
+    t = touched[:nt].copy()
+    for i in range(nt):  # every slot written is a touched node's
+        slot[t[i]] = 0
+    return t, p[:nt].copy(), r[:nt].copy(), pushes

@@ -109,7 +109,7 @@ def build_kernel(setting: str | Path | None = None) -> Path | None:
         cc.verbose = False
         for ptr, idx, dat in _AOT_DTYPES:
             sig = (f"Tuple((i8[:], f8[:], f8[:], i8))({ptr}[:], {idx}[:], {dat}[:], f8[:], i8[:], f8[:], f8, f8, i8, "
-                   "f8[:], f8[:], b1[:], b1[:])")
+                   "i4[:])")
             cc.export(f"push_{ptr}_{idx}_{dat}", sig)(_push_kernel.push)
         cc.compile()
         built = next(Path(tmp).glob(name + "*"))
@@ -148,8 +148,9 @@ def ppr_push(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, deg: np.
     return nodes, p, r
 
 
-# Work arrays (p, r, inq, seen) of one graph size, zero between calls (the kernel clears what it
-# touched), reused across calls; one set per concurrent caller (web workers' threads), so none is shared.
+# The work array (each node's slot in the kernel's compact p, r and flags; int32, 4 bytes an account) of one
+# graph size, zero between calls (the kernel clears what it touched), reused across calls; one per
+# concurrent caller (web workers' threads), so none is shared.
 _work: list[tuple[np.ndarray, ...]] = []
 _work_lock = threading.Lock()
 
@@ -160,7 +161,7 @@ def _take_work(n: int) -> tuple[np.ndarray, ...]:
             w = _work.pop()
             if len(w[0]) == n:
                 return w
-    return np.zeros(n), np.zeros(n), np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    return (np.zeros(n, dtype=np.int32),)
 
 
 def _give_back(work: tuple[np.ndarray, ...]) -> None:
