@@ -100,30 +100,75 @@ def child(db: str, adds: int) -> None:
                       "exact": exact, "add_to_matchable_ms": [round(x * 1000, 1) for x in lat]}))
 
 
+def child_batches(n: int, adds: int, batch: int = 100_000) -> None:
+    """--no-store: the load's path without SQLite. Random PDQ hashes made batch by batch (none held
+    after its batch) go through the same builder and entry arrays as `load_entries`, so the peak RSS
+    is the index build's and the matcher's own, with no store reads in the time."""
+    from netwarden.media.hashing import MediaHashes
+    from netwarden.media.matcher import BankInfo, Matcher
+
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    m = Matcher([BankInfo(id=1, name="bench", label="", threshold=31, enabled=True, negative=False)])
+    rng = np.random.default_rng(7)
+    w, c = time.perf_counter(), time.process_time()
+    builder = m.index.builder(n)
+    m.pdq_meta.reserve(n)
+    for s0 in range(0, n, batch):
+        k = min(batch, n - s0)
+        ids = np.arange(s0 + 1, s0 + k + 1, dtype=np.int64)
+        builder.add(rng.integers(0, 256, (k, 32), dtype=np.uint8), ids)
+        m.pdq_meta.add(ids, np.ones(k, dtype=np.int32), codes=np.zeros(k, dtype=np.int32))
+    builder.finish()
+    del builder
+    load_wall, load_cpu = time.perf_counter() - w, time.process_time() - c
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    lat = []
+    for j in range(adds):
+        new = rng.integers(0, 256, (1, 32), dtype=np.uint8)
+        t = time.perf_counter()
+        b = m.index.builder(1)  # what load_entries does for a refresh that finds one new entry
+        b.add(new, [n + 1 + j])
+        b.finish()
+        m.pdq_meta.add([n + 1 + j], [1], codes=np.zeros(1, dtype=np.int32))
+        found = m.match(MediaHashes(name="q", pdq=new.tobytes().hex(), quality=100)).matches
+        lat.append(time.perf_counter() - t)
+        assert found
+    print(json.dumps({"entries": len(m.pdq_meta), "load_wall_s": load_wall, "load_cpu_s": load_cpu,
+                      "rss_before_mib": rss0 / 1024, "peak_rss_mib": peak / 1024,
+                      "index_bytes_per_hash": m.index.nbytes() / len(m.index),
+                      "entries_bytes_per_hash": m.pdq_meta.nbytes() / len(m.pdq_meta),
+                      "exact": m.index.exact, "add_to_matchable_ms": [round(x * 1000, 1) for x in lat]}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=1_000_000)
     ap.add_argument("--db", default=None, help="SQLite file (default /tmp/netwarden-bank-SIZE.db; reused if present)")
     ap.add_argument("--adds", type=int, default=5)
+    ap.add_argument("--no-store", action="store_true",
+                    help="no SQLite: random hashes made batch by batch through the load's builder (child_batches)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     db = a.db or f"/tmp/netwarden-bank-{a.size}.db"
     if a.child:
-        child(db, a.adds)
+        child_batches(a.size, a.adds) if a.no_store else child(db, a.adds)
         return
-    if not os.path.exists(db):
+    if a.no_store:
+        db = ""
+    elif not os.path.exists(db):
         gen = generate(db, a.size)
         print(f"generated {a.size:,} PDQ entries into {db} in {gen:.1f}s ({os.path.getsize(db) / 2**30:.2f} GiB)")
     print(f"load average before the load: {os.getloadavg()[0]:.2f}")
-    out = subprocess.run([sys.executable, __file__, "--child", "--db", db, "--adds", str(a.adds)], check=True,
+    out = subprocess.run([sys.executable, __file__, "--child", "--db", db, "--adds", str(a.adds), "--size", str(a.size)]
+                         + (["--no-store"] if a.no_store else []), check=True,
                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.path.join(
                              os.path.dirname(os.path.abspath(__file__)), "..", "src")})
     r = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"store -> matchable ({r['entries']:,} PDQ entries, {'exact' if r['exact'] else 'approx'} mode): "
+    print(f"{'batches' if a.no_store else 'store'} -> matchable ({r['entries']:,} PDQ entries, {'exact' if r['exact'] else 'approx'} mode): "
           f"{r['load_wall_s']:.1f}s wall, {r['load_cpu_s']:.1f}s CPU; peak RSS {r['peak_rss_mib']:,.0f} MiB "
           f"(before the load {r['rss_before_mib']:,.0f}); index {r['index_bytes_per_hash']:.1f} + entries "
           f"{r['entries_bytes_per_hash']:.1f} bytes a hash")
-    print(f"bank add -> matchable on the loaded index (insert, refresh, match), ms: {r['add_to_matchable_ms']}")
+    print(f"bank add -> matchable on the loaded index ({'add, match' if a.no_store else 'insert, refresh, match'}), ms: {r['add_to_matchable_ms']}")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
