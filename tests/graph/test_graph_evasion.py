@@ -137,6 +137,36 @@ def test_each_trait_is_its_own_evidence_and_rarity_weighs_it():
     assert evasion.score_pair("new", "old", inp) is None
 
 
+def test_a_shared_contact_with_a_second_trait_of_the_person_is_a_link_and_alone_is_not():
+    from collections import defaultdict
+
+    # the network's contact, shown by 12 accounts (the two suspended ones among them): 1 / 11 alone
+    key = "kik:grove_chat"
+    base = dict(handles=defaultdict(set, {"old": {key}, "other": {key}, "new": {key}}),
+                handle_count=defaultdict(int, {key: 12}))
+    newer = {"new": (_inputs().newer["new"][0], "quiet_lake88")}  # a handle of no family
+    alone = _inputs(**base, newer=newer)
+    links = evasion.best_links(evasion.candidate_pairs(alone), alone)["new"]
+    assert all(lk.score < evasion.LINK_THRESHOLD for lk in links)
+    assert [e["weight"] for e in links[0].evidence] == [round(1 / 11, 3)]
+    # with a rare hashtag in common it is still only "same network": no link
+    tags = defaultdict(set, {"old": {"#x1"}, "new": {"#x1"}})
+    hashtag = _inputs(**base, newer=newer, tags=tags)
+    assert evasion.score_pair("new", "old", hashtag).score < evasion.LINK_THRESHOLD
+    # the same display name, shown by this newer account only, alone: one identifier, no link
+    names = {"old": "mira solano", "new": "mira solano"}
+    name_only = _inputs(newer=newer, names=names, name_count=defaultdict(int, {"mira solano": 1}))
+    assert evasion.score_pair("new", "old", name_only).score < evasion.LINK_THRESHOLD
+    # the contact and the name together: the link, to the account with the name, saying both
+    both = _inputs(**base, newer=newer, names=names, name_count=defaultdict(int, {"mira solano": 1}))
+    (lk, *_) = evasion.best_links(evasion.candidate_pairs(both), both)["new"]
+    assert lk.suspended_account == "old" and lk.score >= evasion.LINK_THRESHOLD
+    assert {e["kind"] for e in lk.evidence} == {"handle", "name"}
+    assert any("with a second trait" in r and key in r for r in lk.reasons())
+    other = evasion.score_pair("new", "other", both)
+    assert other.score < evasion.LINK_THRESHOLD  # the other holder of the contact has no trait of its own
+
+
 def test_handle_family_is_weighed_by_the_newer_handles_close_to_the_old_one():
     from datetime import timedelta
 

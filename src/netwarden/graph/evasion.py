@@ -15,7 +15,10 @@ that no single identifier decides whether a pair is looked at:
 Each pair is scored by independent evidence, each with its weight and a reason:
 
 - the same contact: ``1 / (holders - 1)`` (a network's shared handle says "same network", a
-  personal one "same person"); the same rare avatar or header (or PDQ within ``AVATAR_PDQ``);
+  personal one "same person"), and at least ``CONTACT_BACKED`` when the pair also shares one of the
+  person's own traits (avatar, header, device, name, bio, handle family): a network's contact says
+  "this network", the trait says "this member", and the two together are stronger than their sum;
+  the same rare avatar or header (or PDQ within ``AVATAR_PDQ``);
   the same device;
 - the same display name, weighted by its rarity among the accounts that could be the suspended one
   (``1 - log(n) / log(NAME_COMMON)`` for n accounts created after a suspension showing it: a name
@@ -71,6 +74,8 @@ WEIGHTS = {"handle": 1.0, "avatar": 1.0, "follows": 1.5, "followers": 1.0, "name
            "handle_family": 1.0, "device": 1.5, "hashtags": 0.3, "recent": 0.15,
            "header": 1.0, "ties": 0.4}
 RECENT_DAYS = 14
+CONTACT_BACKED = 0.5  # a shared contact backed by a second profile identifier weighs at least this
+PROFILE_KINDS = ("avatar", "header", "device", "name", "bio", "handle_family")  # independent of the contact
 TIES_MIN, TIES_FULL = 3, 10  # accounts in common around both (followed or following) for some / full ties weight
 NUM_PERM = 64
 
@@ -94,7 +99,8 @@ class EvasionLink:
 def describe(e: dict) -> str:
     k = e["kind"]
     if k == "handle":
-        return f"same off-platform contact {e['value']} (shown by {e['shared_by']} accounts)"
+        return (f"same off-platform contact {e['value']} (shown by {e['shared_by']} accounts)"
+                + (", with a second trait of the suspended account's own" if e.get("backed") else ""))
     if k == "avatar":
         return "same avatar image"
     if k == "header":
@@ -523,6 +529,10 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
         if jac >= floor and len(fs & fn) >= MIN_COMMON:
             ev.append({"kind": kind, "jaccard": round(jac, 3), "common": len(fs & fn),
                        "weight": round(WEIGHTS[kind] * jac, 3)})
+    if any(e["kind"] in PROFILE_KINDS for e in ev):  # a network's contact *and* the person's own trait
+        for e in ev:
+            if e["kind"] == "handle" and e["weight"] < CONTACT_BACKED:
+                e["weight"], e["backed"] = CONTACT_BACKED, True
     if ev:  # the accounts around both: "same network" backs an identifier, never stands alone
         tn = (inp.follows.get(n, set()) | inp.followers.get(n, set())) - {s}
         ts = (inp.follows.get(s, set()) | inp.followers.get(s, set())) - {n}
