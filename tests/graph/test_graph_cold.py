@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from netwarden.cli import app, quick
+from netwarden.config import load
 from netwarden.graph import expand as graph_expand
 from netwarden.graph import snapshot
 from netwarden.graph.push import build_kernel
@@ -46,7 +47,7 @@ def _run(*args: str) -> tuple[int, str, list[str], str]:
 
 
 def test_a_cold_expand_prints_what_the_app_prints_without_sqlalchemy(tmp_path):
-    assert build_kernel() is not None
+    assert build_kernel(load().kernel_dir) is not None  # where the cold process looks (conftest's NETWARDEN_KERNEL_DIR)
     url = f"sqlite:///{tmp_path / 'nw.db'}"
     store = open_store(url)
     write_jsonl(tmp_path / "a.jsonl", make_events(accounts=40, posts=160, seed=8))

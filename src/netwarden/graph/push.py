@@ -175,5 +175,7 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return v
 
 
-if __name__ == "__main__":
-    print(build_kernel())
+if __name__ == "__main__":  # into the kernel_dir setting's folder, as `netwarden graph build` does
+    from ..config import load
+
+    print(build_kernel(load().kernel_dir))
