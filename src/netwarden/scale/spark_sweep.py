@@ -33,27 +33,38 @@ CHECKPOINT_EVERY = 4
 
 def ppr_df(spark, edges, deg, seeds, alpha: float = ALPHA, tol: float = 1e-4):
     """PPR as a DataFrame (id, p). edges: (src, dst, w) both directions; deg: (id, deg);
-    seeds: {id: mass} or a DataFrame (id, r)."""
+    seeds: {id: mass} or a DataFrame (id, r).
+
+    The transition (edges with w / deg) is partitioned by src once and cached; each iteration's
+    residual comes out of its groupBy partitioned by id the same way, so an iteration shuffles the
+    residual only, never the edges. Each residual is checkpointed as it is made (one small job an
+    iteration, no lineage to recompute), and p is summed from them every CHECKPOINT_EVERY iterations."""
     from pyspark.sql import functions as F
 
+    nparts = int(spark.conf.get("spark.sql.shuffle.partitions"))
     trans = (edges.join(deg.withColumnRenamed("id", "src"), "src")
-             .select("src", "dst", (F.col("w") / F.col("deg") * (1 - alpha)).alias("t")).cache())
+             .select("src", "dst", (F.col("w") / F.col("deg") * (1 - alpha)).alias("t"))
+             .repartition(nparts, "src").cache())
+    trans.count()
     r = seeds if not isinstance(seeds, dict) else spark.createDataFrame(
         [(int(k), float(v)) for k, v in seeds.items()], "id long, r double")
-    p = spark.createDataFrame([], "id long, p double")
+    has_deg = deg.select("id", F.lit(True).alias("d"))
+    p = (r.join(has_deg, "id", "left")
+         .select("id", F.when(F.col("d").isNotNull(), F.col("r") * alpha).otherwise(F.col("r")).alias("p")))
+    pending = []
     iters = max(1, math.ceil(math.log(tol) / math.log(1 - alpha)))
     for k in range(iters):
-        gain = (r.join(deg, "id", "left")
-                .select("id", F.when(F.coalesce(F.col("deg"), F.lit(0.0)) > 0, F.col("r") * alpha)
-                        .otherwise(F.col("r")).alias("p")))
-        p = p.unionByName(gain).groupBy("id").agg(F.sum("p").alias("p"))
         r = (r.join(trans, r.id == trans.src).select(F.col("dst").alias("id"), (F.col("r") * F.col("t")).alias("r"))
-             .groupBy("id").agg(F.sum("r").alias("r")))
-        if (k + 1) % CHECKPOINT_EVERY == 0:
-            p, r = p.localCheckpoint(), r.localCheckpoint()
+             .groupBy("id").agg(F.sum("r").alias("r")).localCheckpoint())
+        if k + 1 < iters:
+            pending.append(r)
+        if (k + 1) % CHECKPOINT_EVERY == 0 or k + 1 == iters:
+            for q in pending:  # every node r reaches has edges: it keeps alpha of what arrives
+                p = p.unionByName(q.select("id", (F.col("r") * alpha).alias("p")))
+            p = p.groupBy("id").agg(F.sum("p").alias("p")).localCheckpoint()
+            pending = []
     trans.unpersist()
     return p
-
 
 
 def sweep_spark(store, spark, min_size: int | None = None, tol: float = 1e-4, views: bool = True,
