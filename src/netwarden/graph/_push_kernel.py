@@ -11,7 +11,7 @@ def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes, slot):
     the nodes touched, not with the graph; the slots written are zeroed again before it returns, so a
     process allocates the graph-sized array once (4 bytes an account) instead of p, r and two flags
     (18 bytes an account) or fresh pages on every call."""
-    cap = 1024
+    cap = max(1024, 2 * seeds.shape[0])  # the seeds fit: only a push grows the compact arrays
     queue = np.empty(cap, dtype=np.int64)
     head = 0
     tail = 0
@@ -25,20 +25,6 @@ def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes, slot):
         k = slot[s] - 1
         if k < 0:
             k = nt
-            if nt == touched.shape[0]:  # the compact arrays double (inline: numba compiles one function)
-                m = touched.shape[0]
-                t2 = np.empty(2 * m, dtype=np.int64)
-                t2[:m] = touched
-                touched = t2
-                p2 = np.zeros(2 * m)
-                p2[:m] = p
-                p = p2
-                r2 = np.zeros(2 * m)
-                r2[:m] = r
-                r = r2
-                q2 = np.zeros(2 * m, dtype=np.bool_)
-                q2[:m] = inq
-                inq = q2
             touched[nt] = s
             slot[s] = nt + 1
             nt += 1
@@ -67,25 +53,26 @@ def push(indptr, indices, data, deg, seeds, mass, alpha, eps, max_pushes, slot):
         p[ku] += alpha * ru
         r[ku] = 0.0
         share = (1.0 - alpha) * ru / du
+        need = nt + indptr[u + 1] - indptr[u]  # at most one new slot a neighbour
+        if need > touched.shape[0]:  # the compact arrays grow (inline: numba compiles one function)
+            m = max(2 * touched.shape[0], need)
+            t2 = np.empty(m, dtype=np.int64)
+            t2[:nt] = touched[:nt]
+            touched = t2
+            p2 = np.zeros(m)
+            p2[:nt] = p[:nt]
+            p = p2
+            r2 = np.zeros(m)
+            r2[:nt] = r[:nt]
+            r = r2
+            q2 = np.zeros(m, dtype=np.bool_)
+            q2[:nt] = inq[:nt]
+            inq = q2
         for j in range(indptr[u], indptr[u + 1]):
             v = indices[j]
             k = slot[v] - 1
             if k < 0:
                 k = nt
-                if nt == touched.shape[0]:  # the compact arrays double (inline: numba compiles one function)
-                    m = touched.shape[0]
-                    t2 = np.empty(2 * m, dtype=np.int64)
-                    t2[:m] = touched
-                    touched = t2
-                    p2 = np.zeros(2 * m)
-                    p2[:m] = p
-                    p = p2
-                    r2 = np.zeros(2 * m)
-                    r2[:m] = r
-                    r = r2
-                    q2 = np.zeros(2 * m, dtype=np.bool_)
-                    q2[:m] = inq
-                    inq = q2
                 touched[nt] = v
                 slot[v] = nt + 1
                 nt += 1
