@@ -167,6 +167,32 @@ def test_a_shared_contact_with_a_second_trait_of_the_person_is_a_link_and_alone_
     assert other.score < evasion.LINK_THRESHOLD  # the other holder of the contact has no trait of its own
 
 
+def test_a_phone_number_is_one_contact_whichever_app_the_bio_names_with_it():
+    import sqlite3
+
+    from netwarden.store import evasion_queries as q
+
+    # "whatsapp +1 516 ..." and "msg me +1 516 ..." (read as a plain phone) are the same number: one
+    # key, so the pair shares a contact; handles that are not numbers keep their platform
+    rows = [("whatsapp", "+15165550110"), ("phone", "+15165550110"), ("signal", "+15165550110"),
+            ("telegram", "invite:AbC"), ("kik", "grove_chat")]
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE contacts (account_id TEXT, platform TEXT, handle TEXT)")
+    db.executemany("INSERT INTO contacts VALUES (?, ?, ?)", [(f"a{i}", p, h) for i, (p, h) in enumerate(rows)])
+    keys = dict(db.execute(q.CONTACTS_SQL).fetchall())
+    assert keys == {"a0": "tel:+15165550110", "a1": "tel:+15165550110", "a2": "tel:+15165550110",
+                    "a3": "telegram:invite:AbC", "a4": "kik:grove_chat"}
+    # so a name and the number the network shares (shown by 26 accounts, under two apps) are a link
+    from collections import defaultdict
+
+    key = "tel:+15165550110"
+    inp = _inputs(handles=defaultdict(set, {"old": {key}, "new": {key}}), handle_count=defaultdict(int, {key: 26}),
+                  names={"old": "yusuf abara", "new": "yusuf abara"}, name_count=defaultdict(int, {"yusuf abara": 1}),
+                  newer={"new": (_inputs().newer["new"][0], "brave_bison897")})
+    lk = evasion.score_pair("new", "old", inp)
+    assert lk.score >= evasion.LINK_THRESHOLD and any(e.get("backed") for e in lk.evidence)
+
+
 def test_handle_family_is_weighed_by_the_newer_handles_close_to_the_old_one():
     from datetime import timedelta
 

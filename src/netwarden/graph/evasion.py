@@ -200,7 +200,7 @@ class EvasionInputs:
 
     susp: dict[str, tuple[datetime | None, str]]  # suspended account -> (suspension time, handle)
     newer: dict[str, tuple[datetime | None, str]]  # account created after a suspension -> (created, handle)
-    handles: dict[str, set[str]]  # account -> "platform:handle" off-platform contacts
+    handles: dict[str, set[str]]  # account -> "platform:handle" off-platform contacts ("tel:+1..." a phone number)
     handle_count: dict[str, int]  # "platform:handle" -> accounts showing it
     avatars: dict[str, tuple[str | None, str | None]]  # account -> (avatar sha256 or uri, avatar PDQ)
     avatar_count: dict[str, int]

@@ -14,7 +14,11 @@ from .layer_queries import rows_in  # noqa: F401 - the NEW_* queries over a list
 SUSPENDED_SQL = "SELECT id AS a, state_time AS t, handle_lc AS h FROM accounts WHERE state = 'suspended'"
 NEWER_SQL = ("SELECT id AS a, created_at AS t, handle_lc AS h FROM accounts "
              "WHERE state != 'suspended' AND created_at >= :t")
-CONTACTS_SQL = "SELECT DISTINCT account_id AS a, platform || ':' || handle AS k FROM contacts"
+# a contact's key: "platform:handle", except that a phone number (E.164, "+" and digits, as
+# text.contacts writes every number) is one key whichever app the bio names with it: "whatsapp
+# +1 516 ...", "signal +1 516 ..." and "msg me +1 516 ..." (read as a phone) are the same number
+CONTACT_KEY = "CASE WHEN handle LIKE '+%' THEN 'tel:' || handle ELSE platform || ':' || handle END"
+CONTACTS_SQL = f"SELECT DISTINCT account_id AS a, {CONTACT_KEY} AS k FROM contacts"
 ACCOUNTS_COUNT_SQL = "SELECT COUNT(*) AS n FROM accounts"
 TAGS_SQL = "SELECT DISTINCT p.author_id AS a, h.tag AS tag FROM post_hashtags h JOIN posts p ON p.id = h.post_id"
 AVATAR_SQL = ("SELECT a.id AS a, COALESCE(m.sha256, m.uri) AS sha, h.pdq AS pdq FROM accounts a "
@@ -30,7 +34,7 @@ PROFILES_SQL = "SELECT id, display_name, bio FROM accounts"
 # the same inputs for a list of just-arrived accounts (the stream worker's signups); {in} is their ids
 NEW_ACCOUNTS_SQL = ("SELECT id, created_at, handle_lc, display_name, bio FROM accounts "
                     "WHERE state != 'suspended' AND id IN ({in})")
-NEW_CONTACTS_SQL = "SELECT DISTINCT account_id, platform || ':' || handle FROM contacts WHERE account_id IN ({in})"
+NEW_CONTACTS_SQL = f"SELECT DISTINCT account_id, {CONTACT_KEY} FROM contacts WHERE account_id IN ({{in}})"
 NEW_AVATARS_SQL = AVATAR_SQL + " AND a.id IN ({in})"
 NEW_HEADERS_SQL = HEADER_SQL + " AND a.id IN ({in})"
 NEW_DEVICES_SQL = DEVICE_SQL + " AND account_id IN ({in})"
