@@ -223,6 +223,31 @@ def test_handle_family_is_weighed_by_the_newer_handles_close_to_the_old_one():
     assert family_weight(before) == 1.0
 
 
+def test_a_letter_added_to_the_old_handle_keeps_its_family_one_edit_away_and_no_further():
+    def kinds(handle):
+        inp = _inputs(newer={"new": (_inputs().newer["new"][0], handle)})
+        evasion.add_family(inp, handle, inp.newer["new"][0])
+        lk = evasion.score_pair("new", "old", inp)
+        return [(e["kind"], e["weight"], e["distance"]) for e in lk.evidence if e["kind"] == "handle_family"] if lk else []
+
+    # "x" + the old handle, a letter changed: the letters differ by one edit, the handles too: the family
+    assert kinds("xsleepy_river2150") == [("handle_family", 1.0, 1)]
+    assert kinds("sleepy_rivet2150") == [("handle_family", 1.0, 1)]
+    # letters one edit apart but the handle two edits away (a digit changed as well), or letters two
+    # edits apart: not the family
+    assert kinds("xsleepy_river2151") == [] and kinds("xxsleepy_river2150") == []
+    # rarity counts the newer handles as close in the candidate's own family too
+    from datetime import timedelta
+
+    inp = _inputs(newer={"new": (_inputs().newer["new"][0], "xsleepy_river2150")})
+    t = inp.susp["old"][0] + timedelta(days=2)
+    inp.newer.update({"c1": (t, "xsleepy_river2150x"), "c2": (t, "sleepy_river21500")})
+    for c, h in inp.newer.values():
+        evasion.add_family(inp, h, c)
+    (e,) = [e for e in evasion.score_pair("new", "old", inp).evidence if e["kind"] == "handle_family"]
+    assert e["shared_by"] == 2  # the candidate and sleepy_river21500; xsleepy_river2150x is two edits away
+
+
 def test_ties_around_both_accounts_back_an_identifier_and_never_stand_alone():
     from collections import defaultdict
 

@@ -25,7 +25,8 @@ Each pair is scored by independent evidence, each with its weight and a reason:
   one of them shows weighs 1, one that ``NAME_COMMON`` or more show nothing);
 - the same bio (Jaccard of shingles >= ``BIO_JACCARD``, weighted by rarity among newer accounts
   like names; bios shared by more than ``BIO_MAX`` accounts in all, stock phrases, say nothing);
-- the handle family: the same letters, the handles at edit distance <= 2, weighted by rarity like
+- the handle family: the same letters, the handles at edit distance <= 2 (or letters one edit apart,
+  "x" + the old handle, and the handles at distance ``FAMILY_LETTER_EDIT``), weighted by rarity like
   names, counting the newer accounts created in the suspension's window whose handle is as close to
   the old handle (`close_family`: "thecedar" + digits may be a hundred accounts on a large platform,
   one digit away from the suspended handle and signing up after it went is one or two);
@@ -68,6 +69,7 @@ MIN_COMMON = 3  # follow / follower overlap needs this many accounts in common (
 HASHTAG_MAX = 50  # hashtags used by more accounts are not rare
 DEVICE_MAX = 3
 STEM_MIN = 4  # shortest handle family (letters only) that blocks
+FAMILY_LETTER_EDIT = 1  # a handle whose letters differ from the old one's ("x" + it) is in its family this close
 STEM_MAX = 400  # a family shared by more accounts blocks nothing (scored when met by another block)
 LINK_THRESHOLD = 1.25
 WEIGHTS = {"handle": 1.0, "avatar": 1.0, "follows": 1.5, "followers": 1.0, "name": 1.0, "bio": 1.2,
@@ -463,11 +465,14 @@ def add_family(inp: EvasionInputs, handle: str | None, created: datetime | None)
     inp.family_members[stem].append((handle or "", created))
 
 
-def close_family(inp: EvasionInputs, old: str, suspended: datetime | None, distance: int) -> int:
+def close_family(inp: EvasionInputs, old: str, suspended: datetime | None, distance: int,
+                 also: str | None = None) -> int:
     """How many newer accounts created in the suspension's window have a handle within `distance` of the
     suspended handle `old` (the candidate included): "thecedar" + digits may be a family of a hundred on
-    a large platform, but few of them sit one digit away from the old handle and sign up after it went."""
-    return sum(1 for h, c in inp.family_members.get(handle_stem(old), ())
+    a large platform, but few of them sit one digit away from the old handle and sign up after it went.
+    `also`: a second family to count in (the candidate's, when its letters are one edit from the old)."""
+    fams = [handle_stem(old)] + ([also] if also and also != handle_stem(old) else [])
+    return sum(1 for f in fams for h, c in inp.family_members.get(f, ())
                if in_window(c, suspended) and edit_distance(h, old, distance) <= distance)
 
 
@@ -515,12 +520,15 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
         if w > 0:
             ev.append({"kind": "bio", "jaccard": round(bj, 3), "shared_by": cnt, "weight": round(w, 3)})
     if uname and sname:
-        fam = handle_stem(uname)
-        if len(fam) >= STEM_MIN and fam == handle_stem(sname):
-            d = edit_distance(uname, sname, 2)
-            cnt = max(1, close_family(inp, sname, st, d)) if d <= 2 else 0
+        fam, sfam = handle_stem(uname), handle_stem(sname)
+        if len(fam) >= STEM_MIN and len(sfam) >= STEM_MIN:
+            # the same letters and the handle within 2 edits; or a letter added, dropped or changed
+            # ("x" + the old handle): the letters one edit apart and the handle one edit from the old
+            d = edit_distance(uname, sname, 2 if fam == sfam else FAMILY_LETTER_EDIT)
+            close = d <= 2 if fam == sfam else d <= FAMILY_LETTER_EDIT
+            cnt = max(1, close_family(inp, sname, st, d, also=fam if fam != sfam else None)) if close else 0
             w = WEIGHTS["handle_family"] * rarity(cnt)
-            if d <= 2 and w > 0:
+            if close and w > 0:
                 ev.append({"kind": "handle_family", "value": uname, "old": sname, "distance": d,
                            "shared_by": cnt, "weight": round(w, 3)})
     for kind, sets, floor in (("follows", inp.follows, FOLLOW_JACCARD), ("followers", inp.followers, FOLLOWER_JACCARD)):
