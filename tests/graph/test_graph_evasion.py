@@ -248,6 +248,30 @@ def test_a_letter_added_to_the_old_handle_keeps_its_family_one_edit_away_and_no_
     assert e["shared_by"] == 2  # the candidate and sleepy_river21500; xsleepy_river2150x is two edits away
 
 
+def test_a_bio_mostly_the_same_counts_beside_another_trait_of_the_person_and_not_alone():
+    from collections import defaultdict
+
+    line = evasion.bio_words("film photographer learning spanish downtown, always hungry")
+    old = evasion.shingles(line + ["msg", "me"])  # "| msg me +1 ..." (a number not read as a contact)
+    new = evasion.shingles(line)  # "| add me on kik ..." with the contact read and removed
+    j = evasion._jaccard(old, new)
+    assert evasion.BIO_BACKED <= j < evasion.BIO_JACCARD
+    newer = {"new": (_inputs().newer["new"][0], "wild_ferret740")}  # a handle of no family
+    bios = dict(bios={"old": old, "new": new}, bio_keys={"old": "o", "new": "n"})
+    alone = _inputs(newer=newer, **bios)
+    assert evasion.score_pair("new", "old", alone) is None  # alone: not even evidence
+    avatar = dict(avatars={"old": ("a1", None), "new": ("a1", None)}, avatar_count=defaultdict(int, {"a1": 2}))
+    only_avatar = evasion.score_pair("new", "old", _inputs(newer=newer, **avatar))
+    both = evasion.score_pair("new", "old", _inputs(newer=newer, **avatar, **bios))
+    assert only_avatar.score < evasion.LINK_THRESHOLD <= both.score
+    (bio,) = [e for e in both.evidence if e["kind"] == "bio"]
+    assert bio["backed"] and bio["weight"] == round(evasion.WEIGHTS["bio"] * j, 3)
+    assert any(r.startswith("same bio") and "second trait" in r for r in both.reasons())
+    # below the bio block's reach it does not count, backed or not
+    far = dict(bios={"old": old, "new": evasion.shingles(line[:4])}, bio_keys={"old": "o", "new": "n"})
+    assert evasion.score_pair("new", "old", _inputs(newer=newer, **avatar, **far)).score == only_avatar.score
+
+
 def test_ties_around_both_accounts_back_an_identifier_and_never_stand_alone():
     from collections import defaultdict
 

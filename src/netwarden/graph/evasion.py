@@ -24,7 +24,10 @@ Each pair is scored by independent evidence, each with its weight and a reason:
   (``1 - log(n) / log(NAME_COMMON)`` for n accounts created after a suspension showing it: a name
   one of them shows weighs 1, one that ``NAME_COMMON`` or more show nothing);
 - the same bio (Jaccard of shingles >= ``BIO_JACCARD``, weighted by rarity among newer accounts
-  like names; bios shared by more than ``BIO_MAX`` accounts in all, stock phrases, say nothing);
+  like names; bios shared by more than ``BIO_MAX`` accounts in all, stock phrases, say nothing), or
+  mostly the same (>= ``BIO_BACKED``, the bio block's reach) when the pair also shares another of the
+  person's own traits (avatar, header, device, name, handle family): the line carried over, the words
+  around a changed contact ("msg me", "add me on") not;
 - the handle family: the same letters, the handles at edit distance <= 2 (or letters one edit apart,
   "x" + the old handle, and the handles at distance ``FAMILY_LETTER_EDIT``), weighted by rarity like
   names, counting the newer accounts created in the suspension's window whose handle is as close to
@@ -61,6 +64,7 @@ AVATAR_MAX = 5  # avatars shown by more accounts are stock images
 FOLLOW_JACCARD = 0.3
 FOLLOWER_JACCARD = 0.2
 BIO_JACCARD = 0.8
+BIO_BACKED = BIO_JACCARD * 0.8  # a bio this close (the bio block's reach) counts beside another trait of the person's
 BIO_MAX = 5  # a bio (without its contacts) shown by more accounts is a stock phrase
 BIO_MIN_WORDS = 3
 NAME_COMMON = 20  # a display name shown by this many newer accounts says nothing
@@ -112,7 +116,8 @@ def describe(e: dict) -> str:
     if k == "name":
         return f"same display name {e['value']!r} (shown by {e['shared_by']} accounts)"
     if k == "bio":
-        return f"same bio (shingle Jaccard {e['jaccard']})"
+        return (f"same bio (shingle Jaccard {e['jaccard']})"
+                + (", with a second trait of the suspended account's own" if e.get("backed") else ""))
     if k == "handle_family":
         return (f"handle {e['value']} in the family of {e['old']} (edit distance {e['distance']}, "
                 f"{e.get('shared_by', 1)} newer account(s) as close to it since the suspension)")
@@ -515,10 +520,7 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
             ev.append({"kind": "name", "value": nk, "shared_by": cnt, "weight": round(w, 3)})
     bj = _jaccard(inp.bios.get(n, set()), inp.bios.get(s, set()))
     if bj >= BIO_JACCARD:
-        cnt = max(1, inp.bio_count.get(inp.bio_keys.get(n, ""), 1))
-        w = WEIGHTS["bio"] * bj * rarity(cnt)
-        if w > 0:
-            ev.append({"kind": "bio", "jaccard": round(bj, 3), "shared_by": cnt, "weight": round(w, 3)})
+        _add_bio(ev, inp, n, bj)
     if uname and sname:
         fam, sfam = handle_stem(uname), handle_stem(sname)
         if len(fam) >= STEM_MIN and len(sfam) >= STEM_MIN:
@@ -531,6 +533,8 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
             if close and w > 0:
                 ev.append({"kind": "handle_family", "value": uname, "old": sname, "distance": d,
                            "shared_by": cnt, "weight": round(w, 3)})
+    if BIO_BACKED <= bj < BIO_JACCARD and any(e["kind"] in PROFILE_KINDS for e in ev):
+        _add_bio(ev, inp, n, bj, backed=True)  # mostly the same bio, and another trait of the person's
     for kind, sets, floor in (("follows", inp.follows, FOLLOW_JACCARD), ("followers", inp.followers, FOLLOWER_JACCARD)):
         fs, fn = sets.get(s, set()) - {n}, sets.get(n, set()) - {s}
         jac = _jaccard(fs, fn)
@@ -560,6 +564,14 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
             ev.append({"kind": "recent", "days": round(days, 1), "weight": round(w, 3)})
     score = sum(e["weight"] for e in ev)
     return EvasionLink(n, s, score, 0, ev) if score > 0 else None
+
+
+def _add_bio(ev: list[dict], inp: EvasionInputs, n: str, bj: float, backed: bool = False) -> None:
+    cnt = max(1, inp.bio_count.get(inp.bio_keys.get(n, ""), 1))
+    w = WEIGHTS["bio"] * bj * rarity(cnt)
+    if w > 0:
+        ev.append({"kind": "bio", "jaccard": round(bj, 3), "shared_by": cnt, "weight": round(w, 3)}
+                  | ({"backed": True} if backed else {}))
 
 
 def best_links(pairs, inp: EvasionInputs, top: int = 3) -> dict[str, list[EvasionLink]]:
