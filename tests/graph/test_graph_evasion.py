@@ -35,6 +35,14 @@ def test_normalization_blocks_on_what_a_person_keeps():
     # a bio's words without its contacts, links and hashtags
     assert evasion.bio_words("Night owl from the coast | kik: zorb_lat99 #quixfen t.me/+AbC") == \
         ["night", "owl", "from", "the", "coast"]
+    # a contact goes with its call to action (a short clause back to a separator), whatever the app
+    line = "garden gnome curator, be kind"
+    assert evasion.bio_words(line + " | add me on kik smardakqua79") == evasion.bio_words(line + " ✨ | k1k smardakqua79") \
+        == evasion.bio_words(line) == ["garden", "gnome", "curator", "be", "kind"]
+    assert evasion.bio_words("nurse in ohio, snap: foo_bar12") == ["nurse", "in", "ohio"]  # a separator stops it
+    assert evasion.bio_words("business enquiries: foo@example.com | night owl") == ["night", "owl"]
+    # a longer clause is the person's own words: only the contact goes
+    assert evasion.bio_words("i paint birds and trees snap foo_bar12") == ["paint", "birds", "and", "trees"]
 
 
 @pytest.mark.slow

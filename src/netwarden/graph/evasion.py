@@ -161,18 +161,35 @@ def handle_stem(handle_lc: str | None) -> str:
     return "".join(re.findall(r"[a-z]+", handle_lc or ""))
 
 
+_LEAD_IN = re.compile(r"([^|,.;!?\n•·]*)\Z")
+CONTACT_LEAD_WORDS = 3  # a clause this short right before a contact is its call to action ("add me on")
+
+
 def bio_words(bio: str | None) -> list[str]:
-    """The words of a bio without its contacts, links and hashtags (what a person wrote about themself)."""
+    """The words of a bio without its contacts, links and hashtags (what a person wrote about themself).
+    A contact goes with its call to action: a clause of up to ``CONTACT_LEAD_WORDS`` words between the
+    last separator (| , . ; ! ? a line break) and the contact ("add me on kik ...", "business
+    enquiries: ..."), which says how to reach the person, not who they are, and changes with the contact."""
     from ..text.contacts import extract_contacts
     from ..text.normalize import fold
     from ..text.urls import URL_RE
 
     if not bio:
         return []
-    t = bio
-    for c in sorted(extract_contacts(t), key=lambda c: -c.start):
-        if c.start >= 0:
-            t = t[:c.start] + " " + t[c.end:]
+    cut: list[tuple[int, int]] = []
+    prev_end = 0
+    for c in sorted((c for c in extract_contacts(bio) if c.start >= 0), key=lambda c: c.start):
+        start = max(c.start, prev_end)
+        lead = _LEAD_IN.search(bio, prev_end, start)  # the clause before the contact, back to a separator
+        if lead and len(re.findall(r"\w+", lead.group(1))) <= CONTACT_LEAD_WORDS:
+            start = lead.start(1)
+        cut.append((start, c.end))
+        prev_end = max(prev_end, c.end)
+    t, at = [], 0
+    for a, b in cut:
+        t.append(bio[at:a])
+        at = max(at, b)
+    t = " ".join(t + [bio[at:]])
     t = URL_RE.sub(" ", t)
     t = re.sub(r"#\w+", " ", t)
     return [w for w in _WORD.findall(fold(t)) if len(w) > 1]
