@@ -14,8 +14,8 @@ that no single identifier decides whether a pair is looked at:
 
 Each pair is scored by independent evidence, each with its weight and a reason:
 
-- the same contact: ``1 / (holders - 1)`` (a network's shared handle says "same network", a
-  personal one "same person"), and at least ``CONTACT_BACKED`` when the pair also shares one of the
+- the same contact (a phone number is one contact whichever app the bio names with it):
+  ``1 / (holders - 1)`` (a network's shared handle says "same network", a personal one "same person"), and at least ``CONTACT_BACKED`` when the pair also shares one of the
   person's own traits (avatar, header, device, name, bio, handle family): a network's contact says
   "this network", the trait says "this member", and the two together are stronger than their sum;
   the same rare avatar or header (or PDQ within ``AVATAR_PDQ``);
