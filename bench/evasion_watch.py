@@ -25,6 +25,7 @@ CPU time is process_time (the mock brokers' threads are in this process); wall t
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import random
 import resource
@@ -57,6 +58,7 @@ def load() -> str:
 
 def copy_db(src: str, tag: str) -> str:
     d = Path(tempfile.mkdtemp(prefix=f"evwatch-{tag}-", dir="/tmp"))
+    atexit.register(shutil.rmtree, d, True)  # the copy is the run's own: a 100k store is ~1 GB a run
     dst = d / "store.db"
     shutil.copyfile(src, dst)
     return str(dst)
