@@ -81,4 +81,56 @@ def test_entry_arrays_merge_repeats_and_stay_small():
     n = 10_000
     for s in range(0, n, 100):  # a refresh at a time, ids increasing: appends
         big.add(list(range(s, s + 100)), [1] * 100, [""] * 100)
-    assert len(big) == n and big.nbytes() <= 16 * n * 1.25 + 64
+    assert len(big) == n and big.nbytes() == 6 * n  # int32 ids, uint8 bank and label codes
+    assert big.lookup(np.array([0, 9_999, 10_000]))[0].tolist() == [True, True, False]
+
+
+def test_ids_past_int32_widen_the_id_array():
+    e = PdqEntries()
+    e.add([5, 2**31 - 1], [1, 1], ["a", "a"])
+    assert e._ids.dtype == np.int32 and e.nbytes() == 2 * 6
+    found, bank, _ = e.lookup(np.array([5, 2**31 - 1, 2**31, -(2**40)]))  # ids no int32 holds: not found
+    assert found.tolist() == [True, True, False, False] and bank.tolist() == [1, 1, 0, 0]
+    e.add([2**31, 2**40], [2, 2], ["b", "b"])  # an append past int32
+    assert e._ids.dtype == np.int64 and e.nbytes() == 4 * 10
+    e.add([7, 2**35], [3, 3], ["c", "d"])  # and a merge
+    found, bank, label = e.lookup(np.array([5, 7, 2**31 - 1, 2**31, 2**35, 2**40, 6]))
+    assert found.tolist() == [True] * 6 + [False]
+    assert bank.tolist() == [1, 3, 1, 2, 3, 2, 0]
+    assert [e.labels[c] for c in label[:6]] == ["a", "c", "a", "b", "d", "b"]
+    e.add([-(2**33)], [1], [""])  # below int32 too
+    assert e.lookup(np.array([-(2**33)]))[0].tolist() == [True] and len(e) == 7
+
+
+def test_many_banks_and_labels_widen_the_code_arrays():
+    e = PdqEntries()
+    e.add(list(range(10)), [7] * 10, ["x"] * 10)
+    assert (e._bank.dtype, e._label.dtype) == (np.uint8, np.uint8)
+    n = 70_000  # more than 255, then more than 65,535 distinct labels and banks
+    ids = np.arange(10, 10 + n)
+    banks = 10**6 + ids % 300 * 3  # past the small-id table, and 300 banks: uint16 codes
+    e.add(ids[:1000], banks[:1000], [f"l{k}" for k in range(1000)])
+    assert (e._bank.dtype, e._label.dtype) == (np.uint16, np.uint16)
+    e.add(ids[1000:], banks[1000:], [f"l{k}" for k in range(1000, n)])
+    assert e._label.dtype == np.uint32 and e._bank.dtype == np.uint16
+    e.add(ids + n, 2**40 + ids % 70_000, [""] * n)  # 70,000 banks with ids past int32: uint32 bank codes
+    assert e._bank.dtype == np.uint32 and len(e.bank_ids) == 1 + 300 + 70_000
+    found, bank, label = e.lookup(np.concatenate([np.arange(10), ids, ids + n]))
+    assert found.all()
+    assert bank.tolist() == [7] * 10 + banks.tolist() + (2**40 + ids % 70_000).tolist()
+    assert [e.labels[c] for c in label].count("x") == 10
+    assert [e.labels[c] for c in label[10: 10 + n]] == [f"l{k}" for k in range(n)]
+    e.add([5, 12], [7, 2**40], ["x", "l3"])  # a merge into widened arrays
+    assert e.lookup(np.array([12]))[1].tolist() == [2**40]
+
+
+def test_a_matcher_with_entry_ids_past_int32(bank_hashes):
+    m = Matcher([BankInfo(id=1, name="one"), BankInfo(id=70_000, name="far")], index_mode="approx")
+    m.add_entries([{"id": 10 + k, "bank_id": 1, "signal_type": "pdq", "signal": _hex(h), "label": "a"}
+                   for k, h in enumerate(bank_hashes[:100])])
+    m.add_entries([{"id": 2**33 + k, "bank_id": 70_000, "signal_type": "pdq", "signal": _hex(h), "label": "b"}
+                   for k, h in enumerate(bank_hashes[100:200])])
+    assert m.pdq_meta._ids.dtype == np.int64
+    many = m.match_many([_photo(_flip(bank_hashes[k], [1, 99])) for k in (3, 103, 150)])
+    assert [(x.matches[0].entry_id, x.matches[0].bank, x.matches[0].label) for x in many] == \
+        [(13, "one", "a"), (2**33 + 3, "far", "b"), (2**33 + 50, "far", "b")]

@@ -64,10 +64,24 @@ class MatchResult:
                 "negatives": [m.to_dict() for m in self.negatives], "unusable": self.unusable}
 
 
+_I32 = np.iinfo(np.int32)
+
+
+def _code_dtype(top: int) -> np.dtype:
+    """The smallest unsigned dtype that holds codes 0..top."""
+    for t in (np.uint8, np.uint16, np.uint32):
+        if top <= np.iinfo(t).max:
+            return np.dtype(t)
+    return np.dtype(np.int64)
+
+
 class PdqEntries:
-    """Bank and label of every PDQ entry, as arrays: sorted int64 entry ids beside int32 bank ids and
-    int32 label codes (labels interned: one string per distinct label). 16 bytes an entry, against
-    ~200 for a dict of tuples; the hash itself is not kept here, the index hands it back on a hit.
+    """Bank and label of every PDQ entry, as arrays: sorted entry ids beside bank codes and label codes
+    (banks and labels interned: one bank id and one string per distinct value). Each array has the
+    smallest dtype that holds what it holds, widened (a copy of that array) when a new value would not
+    fit: ids int32 while every id fits (int64 after), codes uint8 up to 256 distinct banks or labels,
+    uint16 up to 65,536, then uint32. 6 bytes an entry for a store of fewer than 2**31 ids and 256 labels,
+    against ~200 for a dict of tuples; the hash itself is not kept here, the index hands it back on a hit.
 
     Entry ids come from the store in increasing order, so adds append (amortised, in place); an add
     of lower or already-present ids is merged in, the later add winning like a dict assignment.
@@ -75,11 +89,14 @@ class PdqEntries:
 
     def __init__(self):
         self.n = 0
-        self._ids = np.zeros(0, dtype=np.int64)
-        self._bank = np.zeros(0, dtype=np.int32)
-        self._label = np.zeros(0, dtype=np.int32)
+        self._ids = np.zeros(0, dtype=np.int32)
+        self._bank = np.zeros(0, dtype=np.uint8)
+        self._label = np.zeros(0, dtype=np.uint8)
         self.labels: list[str] = [""]
         self._label_code: dict[str, int] = {"": 0}
+        self.bank_ids: list[int] = []  # bank code -> bank id
+        self._bank_code: dict[int, int] = {}
+        self._bank_of = np.zeros(0, dtype=np.int64)  # bank_ids as an array, for lookups
 
     def __len__(self) -> int:
         return self.n
@@ -97,19 +114,70 @@ class PdqEntries:
         return c
 
     def codes(self, labels) -> np.ndarray:
-        """The int32 codes of these labels (interning new ones); one code for a batch of one label."""
+        """The codes of these labels (interning new ones); one code for a batch of one label."""
         labels = [x or "" for x in labels]
         if len(set(labels)) == 1:
-            return np.full(len(labels), self._code(labels[0]), dtype=np.int32)
-        return np.fromiter((self._code(x) for x in labels), dtype=np.int32, count=len(labels))
+            c = self._code(labels[0])
+            return np.full(len(labels), c, dtype=_code_dtype(c))
+        out = np.fromiter((self._code(x) for x in labels), dtype=np.int64, count=len(labels))
+        return out.astype(_code_dtype(len(self.labels) - 1))
+
+    def _bank_codes(self, banks) -> np.ndarray:
+        """Bank ids -> bank codes (interning new banks)."""
+        b = np.asarray(banks, dtype=np.int64).reshape(-1)
+        lo, hi = int(b.min()), int(b.max())
+        if lo == hi:
+            uniq, inv = [lo], None
+        elif lo >= 0 and hi < 1 << 20:  # small ids (the store's): a table, no sort
+            present = np.zeros(hi + 1, dtype=bool)
+            present[b] = True
+            uniq, inv = np.flatnonzero(present).tolist(), None
+        else:
+            u, inv = np.unique(b, return_inverse=True)
+            uniq = u.tolist()
+        fresh = [x for x in uniq if x not in self._bank_code]
+        for x in fresh:
+            self._bank_code[x] = len(self.bank_ids)
+            self.bank_ids.append(x)
+        if fresh:
+            self._bank_of = np.array(self.bank_ids, dtype=np.int64)
+        dt = _code_dtype(len(self.bank_ids) - 1)
+        if lo == hi:
+            return np.full(len(b), self._bank_code[lo], dtype=dt)
+        if inv is None:
+            table = np.zeros(hi + 1, dtype=dt)
+            table[uniq] = [self._bank_code[x] for x in uniq]
+            return table[b]
+        return np.array([self._bank_code[x] for x in uniq], dtype=dt)[inv.reshape(-1)]
+
+    def _widen(self, name: str, dtype: np.dtype) -> None:
+        """Array `name` as `dtype` (same capacity) if its own dtype does not hold every value of it."""
+        old = getattr(self, name)
+        if np.can_cast(dtype, old.dtype, casting="safe"):
+            return
+        grown = np.empty(len(old), dtype=np.promote_types(old.dtype, dtype))
+        grown[: self.n] = old[: self.n]
+        setattr(self, name, grown)
 
     def add(self, ids, banks, labels=None, codes: np.ndarray | None = None) -> None:
         """Add entries: ids and bank ids (lists or arrays) with their labels, or their label codes."""
         if not len(ids):
             return
-        ids_a = np.asarray(ids, dtype=np.int64)
-        bank_a = np.asarray(banks, dtype=np.int32)
-        label_a = self.codes(labels) if codes is None else np.asarray(codes, dtype=np.int32)
+        ids_a = np.asarray(ids, dtype=np.int64).reshape(-1)
+        bank_a = self._bank_codes(banks)
+        label_a = self.codes(labels) if codes is None else np.asarray(codes)
+        if label_a.dtype.kind not in "ui" or (len(label_a) and (label_a.min() < 0 or label_a.max() >= len(self.labels))):
+            raise ValueError("label codes must come from PdqEntries.codes")
+        label_a = label_a.astype(_code_dtype(int(label_a.max())), copy=False)
+        # widen the held arrays first, so the new values fit (and searches run in the held dtype:
+        # a lookup in another dtype would convert the whole array)
+        if ids_a.min() < _I32.min or ids_a.max() > _I32.max:
+            self._widen("_ids", np.dtype(np.int64))
+        self._widen("_bank", bank_a.dtype)
+        self._widen("_label", label_a.dtype)
+        ids_a = ids_a.astype(self._ids.dtype, copy=False)
+        bank_a = bank_a.astype(self._bank.dtype, copy=False)
+        label_a = label_a.astype(self._label.dtype, copy=False)
         if len(ids_a) > 1 and not (np.diff(ids_a) > 0).all():  # sort; the last of repeated ids wins
             order = np.argsort(ids_a, kind="stable")
             ids_a, bank_a, label_a = ids_a[order], bank_a[order], label_a[order]
@@ -136,7 +204,7 @@ class PdqEntries:
     def reserve(self, k: int) -> None:
         """Room for k more appended entries, and a quarter beyond (a load reserves its whole id range
         once: only the pages written are ever held, so the room costs address space, not memory, and
-        the adds after a load of 100M entries do not copy 1.6 GB to grow)."""
+        the adds after a load of 100M entries do not copy 600 MB to grow)."""
         n, end = self.n, self.n + k
         if end > len(self._ids):  # grow by a quarter at least: amortised appends
             cap = max(end + end // 4, n + n // 4)
@@ -156,13 +224,21 @@ class PdqEntries:
 
     def lookup(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(found, bank id, label code) for each of these entry ids; bank and label are 0 where not found."""
-        ids = np.asarray(ids, dtype=np.int64)
-        pos = np.searchsorted(self._ids[: self.n], ids)
-        found = pos < self.n
-        found[found] = self._ids[pos[found]] == ids[found]
-        bank = np.zeros(len(ids), dtype=np.int32)
-        label = np.zeros(len(ids), dtype=np.int32)
-        bank[found], label[found] = self._bank[pos[found]], self._label[pos[found]]
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        held = self._ids[: self.n]
+        found = np.zeros(len(ids), dtype=bool)
+        bank = np.zeros(len(ids), dtype=np.int64)
+        label = np.zeros(len(ids), dtype=np.int64)
+        t = np.iinfo(held.dtype)
+        fits = (ids >= t.min) & (ids <= t.max)  # an id the held dtype cannot hold is not held
+        q = ids[fits].astype(held.dtype)  # searched in the held dtype: no copy of the held ids
+        pos = np.searchsorted(held, q)
+        ok = pos < self.n
+        ok[ok] = held[pos[ok]] == q[ok]
+        where = np.flatnonzero(fits)[ok]
+        found[where] = True
+        bank[where] = self._bank_of[self._bank[pos[ok]]]
+        label[where] = self._label[pos[ok]]
         return found, bank, label
 
 
