@@ -238,7 +238,9 @@ class _CompactSegment:
             np.take(words, order, axis=0, out=self.w)
         ids = np.asarray(ids, dtype=np.int64)[order]
         del order
-        self._tables(ids, off0)
+        self._offsets(off0, n)
+        del off0
+        self._tables(ids)
 
     def _params(self, n: int) -> None:
         rowbits = max(1, int(np.ceil(np.log2(max(n, 2)))))
@@ -251,15 +253,20 @@ class _CompactSegment:
         self.rowbits, self.rt = rowbits, COMPACT_RT
         self.masks, self.mask_k = _flip_masks(self.d)
 
-    def _tables(self, ids: np.ndarray, off0: np.ndarray) -> None:
-        """With self.w sorted by table 0's key and `ids` in the same order: the ids and the other tables."""
+    def _offsets(self, off0: np.ndarray, n: int) -> None:
+        """The offsets of every table, table 0's from the counting sort (the caller then drops its
+        int64 off0, 64 MiB at 100M rows, before the other tables are built)."""
+        off_t = np.int32 if n < 2**31 else np.int64
+        self.offsets = np.empty((COMPACT_TABLES, (1 << self.d) + 1), dtype=off_t)
+        self.offsets[0] = off0
+
+    def _tables(self, ids: np.ndarray) -> None:
+        """With self.w sorted by table 0's key, `ids` in the same order and self.offsets[0] set: the
+        ids and the other tables."""
         n = len(ids)
         small = n == 0 or (ids.min() >= -(2**31) and ids.max() < 2**31)
         self.ids = ids.astype(np.int32, copy=False) if small else ids
         del ids
-        off_t = np.int32 if n < 2**31 else np.int64
-        self.offsets = np.empty((COMPACT_TABLES, (1 << self.d) + 1), dtype=off_t)
-        self.offsets[0] = off0
         self.entries = np.empty((COMPACT_TABLES - 1, n), dtype=np.uint32)
         for j in range(1, COMPACT_TABLES):
             K.build_table(self.w, j, self.d, self.s, self.rowbits, self.offsets[j], self.entries[j - 1])
@@ -282,7 +289,9 @@ class _CompactSegment:
         del w
         if not len(ids) or (ids.min() >= -(2**31) and ids.max() < 2**31):
             ids = ids.astype(np.int32)  # and the int64 copy goes before the tables are allocated
-        seg._tables(ids, off0)
+        seg._offsets(off0, len(ids))
+        del off0
+        seg._tables(ids)
         return seg
 
     def __len__(self) -> int:
