@@ -105,3 +105,13 @@ def test_cli_help_lists_the_registered_types():
     for cmd in (["bank", "add", "--help"], ["bank", "remove", "--help"]):
         out = subprocess.run([*CLI, *cmd], capture_output=True, text=True, timeout=120).stdout
         assert all(n in out for n in signal_types.names()), out
+
+
+def test_the_hma_routes_offer_the_media_types_that_declare_an_hma_content_type():
+    """HMA's names and content types (what HMA's own clients send) come from the registry, in its order."""
+    from netwarden.web import hma
+
+    assert hma.SIGNAL_TYPES == {"pdq": ("pdq", "photo", True), "video_md5": ("md5", "video", True),
+                                "vpdq": ("vpdq", "video", False)}
+    assert hma.CONTENT_TYPES == ("photo", "video")
+    assert [n for n, (st, _, _) in hma.SIGNAL_TYPES.items() if signal_types.get(n).name != st] == []

@@ -48,6 +48,10 @@ class SignalType:
 class MediaType(SignalType):
     family = MEDIA
     matching: ClassVar[str]  # "exact" (dict lookup on `column`) | "pdq" (the PDQ index) | "vpdq" (video frames)
+    # HMA's API (web/hma.py): the content type this signal type is offered for (None: not offered), and
+    # whether HMA hashes that content with it when the caller names no signal type.
+    hma_content: ClassVar[str | None] = None
+    hma_default: ClassVar[bool] = False
 
     @classmethod
     def closeness(cls, detail: Mapping) -> float:

@@ -9,6 +9,7 @@ class MD5(ExactMediaType):
     name = "md5"
     tx_type_name = "video_md5"
     aliases = ("photo_md5",)
+    hma_content, hma_default = "video", True  # HMA offers MD5 for videos only
     column = "md5"
     hex_digits = 32
 

@@ -13,6 +13,7 @@ class PDQ(MediaType):
     name = "pdq"
     tx_type_name = "pdq"
     aliases = ("photo_pdq",)
+    hma_content, hma_default = "photo", True
     matching = "pdq"  # every dihedral variant of the media against the PDQ index, at each bank's threshold
 
     @classmethod

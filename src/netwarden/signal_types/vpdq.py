@@ -19,6 +19,7 @@ class VPDQ(MediaType):
     name = "vpdq"
     aliases = ("video_vpdq",)
     matching = "vpdq"
+    hma_content = "video"  # offered, but not hashed unless asked for
 
     @classmethod
     def normalize(cls, signal: str) -> str:

@@ -44,9 +44,10 @@ from . import hma_models as M
 HMA_PREFIXES = ("/h/", "/m/", "/c/", "/nw/", "/status", "/site-map", "/openapi")
 OPENAPI_TITLE = "Open Media Match API"  # the interface's name; the description says who implements it
 
-# HMA signal type -> (Netwarden's stored type, content type, hashed by default for that content type)
-SIGNAL_TYPES = {"pdq": ("pdq", "photo", True), "video_md5": ("md5", "video", True), "vpdq": ("vpdq", "video", False)}
-CONTENT_TYPES = ("photo", "video")
+# HMA signal type -> (Netwarden's stored type, content type, hashed by default for that content type),
+# from the registry: every media signal type that declares an HMA content type, in the registry's order.
+SIGNAL_TYPES = {t.tx_name(): (t.name, t.hma_content, t.hma_default) for t in stypes.media_types() if t.hma_content}
+CONTENT_TYPES = tuple(dict.fromkeys(ct for _, ct, _ in SIGNAL_TYPES.values()))
 
 
 class HmaError(Exception):
