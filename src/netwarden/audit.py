@@ -13,19 +13,15 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
+from .clock import stamp_us as _now
 from .errors import UserError
 from .store.tables_audit import audit_checkpoints, audit_head, audit_log
 
 GENESIS = "0" * 64
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _canonical(detail: dict | None) -> str:

@@ -19,6 +19,7 @@ import orjson
 from sqlalchemy.engine import Connection
 
 from . import audit, risk
+from .clock import stamp as _now
 from .errors import UserError
 from .model import ACTIONS, CASE_STATES, MEMBER_DECISIONS, MEMBER_STATES  # noqa: F401 - the vocabulary (netwarden.model)
 from .store import Store
@@ -33,10 +34,6 @@ TARGET_STATE = {**{a: "confirmed" for a in ACTIONS}, NEGATIVE_BANK_ACTION: "clea
 # An account the proposer created (or gave its role) this long before the proposal, or any time
 # after it, cannot approve that proposal (a second account made to approve one's own action).
 SOCK_WINDOW_HOURS = 24
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass

@@ -19,11 +19,11 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
 from . import findings
+from .clock import stamp as _now
 from .findings import RiskInputs, Signal
 from .findings.reports import CLEARED, UPHELD, credibility
 from .findings.text import term_key
@@ -39,10 +39,6 @@ class Risk:
     @property
     def kinds(self) -> list[str]:
         return sorted({r["kind"] for r in self.reasons})
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def score(account_id: str, signals: Iterable[Signal | dict], contacts: Iterable[dict] = (),

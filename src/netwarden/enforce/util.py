@@ -6,11 +6,9 @@ import os
 import signal
 from datetime import UTC, datetime, timedelta
 
+from ..clock import stamp_us as now  # noqa: F401  (enforce and report modules import it from here)
+
 CRASH_ENV = "NETWARDEN_TEST_CRASH_AT"
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def parse_time(s: str) -> datetime:

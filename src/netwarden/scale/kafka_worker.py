@@ -27,12 +27,12 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
+from ..clock import stamp as _now
 from ..config import Settings
 from ..errors import UserError
 from ..ingest.apply import Rows
@@ -64,10 +64,6 @@ class WorkerStats:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def load_offsets(conn, group: str, topic: str) -> dict[int, int]:

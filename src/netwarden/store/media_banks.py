@@ -3,22 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from ..clock import bank_stamp as now
 from ..errors import UserError
 from .tables_media import bank_entries, banks, media_hashes
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _stamp() -> str:
-    """A bank change stamp (microseconds), so that refreshes see every removal or setting change."""
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _insert_ignore(conn: Connection, table, rows: list[dict], index_elements: list[str] | None = None) -> None:
@@ -70,7 +61,7 @@ def update_bank(conn: Connection, name: str, **values) -> dict:
     if t is not None and (not isinstance(t, int) or isinstance(t, bool) or not 0 <= t <= 128):
         raise UserError(f"Threshold {t!r} for bank {name!r} is out of range; use 0-128 bits (PDQ default 31).")
     if values:
-        conn.execute(update(banks).where(banks.c.name == name).values(**values, updated_at=_stamp()))
+        conn.execute(update(banks).where(banks.c.name == name).values(**values, updated_at=now("microseconds")))
     return bank_row(conn, name)
 
 
@@ -106,7 +97,7 @@ def remove_entries(conn: Connection, bank_id: int, signal_type: str | None = Non
         stmt = stmt.where(bank_entries.c.signal_type == signal_type, bank_entries.c.signal == signal)
     n = conn.execute(stmt).rowcount
     if n:
-        conn.execute(update(banks).where(banks.c.id == bank_id).values(updated_at=_stamp()))
+        conn.execute(update(banks).where(banks.c.id == bank_id).values(updated_at=now("microseconds")))
     return int(n or 0)
 
 
