@@ -32,6 +32,7 @@ from ..media.service import BankMatcher
 from ..store import media_banks as mb
 from ..store.schema import signals as signals_t
 from ..store.tables_media import media_hashes as media_hashes_t
+from ..store.upsert import insert_ignore
 from .batch import Batch
 
 
@@ -148,7 +149,7 @@ class MediaSignals:
         if self.classifier is not None:
             rows.extend(self._classify(batch, fresh, results, now))
         if rows:
-            mb._insert_ignore(conn, signals_t, rows, ["key"])
+            insert_ignore(conn, signals_t, rows, ["key"])
 
     def _classify(self, batch: Batch, fresh: dict[str, MediaHashes], results: dict, now: str) -> list[dict]:
         """Score newly hashed, decodable, unmatched images with the operator's classifier."""

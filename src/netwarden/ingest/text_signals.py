@@ -24,21 +24,12 @@ from ..store import media_banks as mb
 from ..store.schema import contacts as contacts_t
 from ..store.schema import signals as signals_t
 from ..store.tables_media import bank_entries, banks
+from ..store.upsert import insert_ignore
 from ..text.contacts import contacts_in_url, extract_contacts_many
 from ..text.scanner import scanner_for
 from ..text.terms import TermSource
 from ..text.urls import Link, classify, extract_links, normalize_url
 from .batch import Batch
-
-
-def _insert_ignore(conn, table, rows: list[dict]) -> None:
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(table).on_conflict_do_nothing(), rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +151,8 @@ class TextSignals:
                 if url_bank is not None and n not in in_text:  # a link also in the text is reported there
                     lk = Link(raw=u, url=n, host=urlsplit(n).hostname or "", kind=kind, start=-1, end=-1)
                     _url_matches(sig_rows, url_bank, p["author_id"], "post", p["id"], "url", lk, now)
-        _insert_ignore(conn, signals_t, sig_rows)
-        _insert_ignore(conn, contacts_t, contact_rows)
+        insert_ignore(conn, signals_t, sig_rows)
+        insert_ignore(conn, contacts_t, contact_rows)
 
     @staticmethod
     def _route(rows: list[dict], acc: str, stype: str, sid: str, fld: str, url: str, kind: str, now: str) -> None:

@@ -88,15 +88,15 @@ def record_links(conn, links: list[ev.EvasionLink], actor: str, propose: bool = 
     """Write each link as a `ban_evasion` signal on the new account and (propose) add the new account
     to the open cases holding the suspended one; returns the case additions."""
     from .. import cases, risk
-    from ..ingest.text_signals import _insert_ignore
     from ..store import schema as t
+    from ..store.upsert import insert_ignore
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     rows = [findings.Signal("ban_evasion", "account", lk.new_account, lk.new_account, round(lk.score, 4),
                             {"suspended_account": lk.suspended_account, "score": round(lk.score, 3),
                              "reasons": lk.reasons(), "evidence": lk.evidence}, (lk.suspended_account,)).row(now)
             for lk in links]
-    _insert_ignore(conn, t.signals, rows)
+    insert_ignore(conn, t.signals, rows)
     added = [a for lk in links for a in (cases.add_survivor(conn, lk, actor) if propose else [])]
     risk.recompute(conn, [lk.new_account for lk in links])
     return added

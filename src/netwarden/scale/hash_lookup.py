@@ -24,6 +24,7 @@ from ..media.hashing import MediaHashes
 from ..media.service import BankMatcher
 from ..store import media_banks as mb
 from ..store.schema import signals as signals_t
+from ..store.upsert import insert_ignore
 
 
 class EventHashLookup:
@@ -54,7 +55,7 @@ class EventHashLookup:
             hashes.append(h)
         rows = match_rows(media, matcher.match_many(hashes), now)
         if rows:
-            mb._insert_ignore(conn, signals_t, rows, ["key"])
+            insert_ignore(conn, signals_t, rows, ["key"])
 
 
 def stream_hooks(store, terms: str | None, media: str = "hash", settings=None) -> list:

@@ -33,9 +33,9 @@ from sqlalchemy import or_, select
 from .. import signal_types
 from ..media.hashing import MIN_QUALITY
 from ..signal_types import VPDQ_MATCH_PERCENT
-from ..store import media_banks as mb
 from ..store import schema as t
 from ..store.tables_media import bank_entries, banks, media_hashes
+from ..store.upsert import insert_ignore
 from .spark_common import spark_session, table_df
 
 CHUNKS = 16
@@ -269,7 +269,7 @@ def run_retro_match(store, master: str = "local[*]", spark=None, banks: list[str
         rows = signal_rows(found, names, refs)
         if write and rows:
             before = _count(conn)
-            mb._insert_ignore(conn, t.signals, rows, ["key"])
+            insert_ignore(conn, t.signals, rows, ["key"])
             written = _count(conn) - before
     return {"entries": en.count(), "media": mh.count(), "matches": len(found),
             "matched_media": len({m["media_id"] for m in found}), "signals_written": written,

@@ -10,21 +10,7 @@ from sqlalchemy.engine import Connection
 from ..clock import bank_stamp as now
 from ..errors import UserError
 from .tables_media import bank_entries, banks, media_hashes
-
-
-def _insert_ignore(conn: Connection, table, rows: list[dict], index_elements: list[str] | None = None) -> None:
-    if not rows:
-        return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(table).on_conflict_do_nothing(index_elements=index_elements)
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sq_insert
-
-        stmt = sq_insert(table).on_conflict_do_nothing(index_elements=index_elements)
-    conn.execute(stmt, rows)
-
+from .upsert import insert_ignore
 
 # ------------------------------------------------------------------------------------------ banks
 
@@ -79,7 +65,7 @@ def add_entries(conn: Connection, bank_id: int, rows: list[tuple[str, str, str]]
     # a difference of two counts of the whole bank, which scan it (seconds at 10M entries).
     top = conn.execute(select(func.max(bank_entries.c.id))).scalar() or 0
     t = now()
-    _insert_ignore(conn, bank_entries, [
+    insert_ignore(conn, bank_entries, [
         {"bank_id": bank_id, "signal_type": st, "signal": s, "label": label or "", "added_at": t} for st, s, label in rows
     ], ["bank_id", "signal_type", "signal"])
     # (the bank is compared here, not in SQL: SQLite would then walk the unique index's bank prefix)
@@ -125,7 +111,7 @@ def state(conn: Connection) -> tuple:
 
 def save_hashes(conn: Connection, rows: list[dict]) -> None:
     """Insert media_hashes rows (insert-or-ignore: a media id is hashed once)."""
-    _insert_ignore(conn, media_hashes, rows, ["media_id"])
+    insert_ignore(conn, media_hashes, rows, ["media_id"])
 
 
 # media_hashes.format of a row whose hashes the platform sent with the event (the stream's
@@ -141,7 +127,6 @@ EVENT_COLUMNS = ("media_id", "kind", "md5", "sha256", "size", "pdq", "quality", 
 def save_event_hashes(conn: Connection, media: list[dict], hashed_at: str) -> None:
     """Keep media items' event-supplied md5 / sha256 / pdq (+ pdq_quality) as media_hashes rows marked
     EVENT_FORMAT; insert-or-ignore, so a row from hashing the file is never overwritten."""
-    from .upsert import insert_ignore
 
     rows = []
     for m in media:
