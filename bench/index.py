@@ -193,6 +193,9 @@ def main() -> None:
     ap.add_argument("--radius", type=int, default=31)
     ap.add_argument("--mode", default="auto", choices=["auto", "exact", "approx"])
     ap.add_argument("--no-faiss", action="store_true")
+    ap.add_argument("--peers", default="both", choices=["both", "tuned", "default"],
+                    help="which faiss MultiHash peers to run (default both; 'tuned' alone for banks where the "
+                         "16x16 default's 160 bytes a hash do not fit beside ours)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--store-size", type=int, default=100_000, help="bank size for the store add->matchable figure (0: skip)")
     ap.add_argument("--truth", default="exact", choices=["exact", "brute"],
@@ -283,7 +286,9 @@ def main() -> None:
         pset &= tset
     peer_truth = {p for p in truth if p[0] in pset}
     peers = {}
-    for name, nhash, bits in (("faiss MultiHash 16x16 (default)", 16, 16), ("faiss MultiHash 12x21 (tuned)", 12, 21)):
+    chosen = [p for p in (("faiss MultiHash 16x16 (default)", 16, 16, "default"), ("faiss MultiHash 12x21 (tuned)", 12, 21, "tuned"))
+              if a.peers in ("both", p[3])]
+    for name, nhash, bits, _ in chosen:
         mh = faiss.IndexBinaryMultiHash(256, nhash, bits)
         mh.nflip = 1
         _, mh_build = timed_wall(mh.add, bank)
@@ -309,7 +314,7 @@ def main() -> None:
         del mh
     fl = faiss.IndexBinaryFlat(256)
     fl.add(bank)
-    fsel = np.unique(np.linspace(0, a.queries - 1, a.flat_queries).astype(int))
+    fsel = np.unique(np.linspace(0, a.queries - 1, max(a.flat_queries, 1)).astype(int))
     fq = qs[fsel]
     (flims, _, fI), fl_dt = timed(fl.range_search, fq, a.radius + 1)
     fl_qps = len(fq) / fl_dt
