@@ -5,8 +5,8 @@
     flock /tmp/netwarden-bigmem.lock .venv/bin/python bench/bank_load.py --size 10000000 --db /tmp/b10m.db
 
 The store is made with the product's schema (tables, unique and lookup indexes); its rows are random
-PDQ hashes in one bank, inserted with the lookup index dropped and re-created after (the unique
-constraint's index stays; generation only, and a `--db` that exists is reused). The load runs in a fresh child process so that its peak RSS is the
+PDQ hashes in one bank, made by SQLite in bulk with the indexes built after (`generate`; generation
+only, and a `--db` that exists is reused). The load runs in a fresh child process so that its peak RSS is the
 load's alone: `BankMatcher().refresh(conn)` (what `netwarden match`, the media hook and the HMA API
 call), wall and CPU time, peak RSS and the index's bytes. Then, in the same process, `--adds` times:
 insert one entry through `media_banks.add_entries` (its own transaction), refresh the running
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import sqlite3
 import subprocess
@@ -29,7 +30,20 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
 
-def generate(db: str, n: int, seed: int = 7, chunk: int = 500_000) -> float:
+_UNIQUE = re.compile(r",\s*CONSTRAINT uq_bank_entries_signal UNIQUE \(bank_id, signal_type, signal\)")
+
+
+def generate(db: str, n: int, chunk: int = 5_000_000) -> float:
+    """N random PDQ entries in one bank, rows as `media_banks.add_entries` writes them ('pdq', 64
+    lower-case hex digits, label '', an ISO time), in random order of id.
+
+    Made by SQLite itself, one `INSERT ... SELECT` from a recursive CTE a chunk
+    (`lower(hex(randomblob(32)))`, no Python per row), into the table without its indexes; then the
+    unique index is built by one sort (CREATE UNIQUE INDEX) and entered in the schema as the table's
+    own UNIQUE constraint index (PRAGMA writable_schema: the schema text ends byte for byte the
+    product's, checked in tests/test_bench_bank_load.py), and the lookup index is re-created. Kept
+    live, the unique index's random inserts were 1.3x slower at 10M and fall out of the page cache
+    at 100M."""
     from sqlalchemy import create_engine
 
     from netwarden.store import media_banks as mb
@@ -41,24 +55,37 @@ def generate(db: str, n: int, seed: int = 7, chunk: int = 500_000) -> float:
     with engine.begin() as conn:
         bank = mb.create_bank(conn, "bench")
     engine.dispose()
-    con = sqlite3.connect(db)
+    con = sqlite3.connect(db, isolation_level=None)
+    (tsql,) = con.execute("SELECT sql FROM sqlite_master WHERE type='table' AND name='bank_entries'").fetchone()
     idx = con.execute("SELECT name, sql FROM sqlite_master WHERE type='index' AND tbl_name='bank_entries' "
                       "AND sql IS NOT NULL").fetchall()
-    for name, _ in idx:
-        con.execute(f"DROP INDEX {name}")
-    con.execute("PRAGMA journal_mode=WAL")
+    bare = _UNIQUE.sub("", tsql)
+    assert bare != tsql, "bank_entries' unique constraint is not where generate() expects it"
+    con.execute("PRAGMA journal_mode=OFF")  # generation only: no rollback journal, no WAL to checkpoint
     con.execute("PRAGMA synchronous=OFF")
-    rng = np.random.default_rng(seed)
+    con.execute("DROP TABLE bank_entries")
+    con.execute(bare)
     for s in range(0, n, chunk):
         k = min(chunk, n - s)
-        hx = rng.integers(0, 256, (k, 32), dtype=np.uint8).tobytes().hex()
-        con.executemany("INSERT INTO bank_entries (bank_id, signal_type, signal, label, added_at) "
-                        "VALUES (?, 'pdq', ?, '', '2026-12-03T00:00:00+00:00')",
-                        ((bank["id"], hx[64 * i: 64 * i + 64]) for i in range(k)))
-        con.commit()
+        con.execute("BEGIN")
+        con.execute("INSERT INTO bank_entries (bank_id, signal_type, signal, label, added_at) "
+                    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) "
+                    "SELECT ?, 'pdq', lower(hex(randomblob(32))), '', '2026-12-03T00:00:00+00:00' FROM c",
+                    (k, bank["id"]))
+        con.execute("COMMIT")
+    con.execute("CREATE UNIQUE INDEX bench_uq ON bank_entries (bank_id, signal_type, signal)")
+    con.execute("PRAGMA writable_schema=ON")
+    con.execute("BEGIN")
+    con.execute("UPDATE sqlite_master SET sql = ? WHERE type='table' AND name='bank_entries'", (tsql,))
+    con.execute("UPDATE sqlite_master SET name = 'sqlite_autoindex_bank_entries_1', sql = NULL "
+                "WHERE type='index' AND name='bench_uq'")
+    con.execute("COMMIT")
+    con.execute("PRAGMA writable_schema=OFF")
+    con.close()
+    con = sqlite3.connect(db, isolation_level=None)  # schema read afresh
     for _, sql in idx:
         con.execute(sql)
-    con.commit()
+    con.execute("PRAGMA journal_mode=WAL")  # the product's mode (store/db.py)
     con.close()
     return time.perf_counter() - t
 
