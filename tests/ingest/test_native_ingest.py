@@ -76,6 +76,27 @@ def test_idempotent(db_url, tmp_path):
     assert dump(db_url, skip_tables=("ingest_checkpoints",)) == first
 
 
+@pytest.mark.parametrize("order", ["made_first", "edit_first"])
+@pytest.mark.parametrize("batch_size", [1, 100])
+def test_a_profile_edit_without_created_at_keeps_when_the_account_was_made(db_url, tmp_path, order, batch_size):
+    """A newer profile event that does not repeat created_at (a bio edit) takes its bio and keeps the
+    creation time, in the same batch or the next, whichever arrives first: ban evasion reads it."""
+    made = {"v": 1, "id": "e-made", "kind": "account", "time": "2026-03-01T10:00:00Z",
+            "data": {"id": "acct-1", "handle": "fox", "bio": "old", "created_at": "2026-03-01T09:59:00Z"}}
+    edit = {"v": 1, "id": "e-edit", "kind": "account", "time": "2026-03-02T10:00:00Z",
+            "data": {"id": "acct-1", "handle": "fox", "bio": "new"}}
+    path = tmp_path / "events.jsonl"
+    write_jsonl(path, [made, edit] if order == "made_first" else [edit, made])
+    assert _ingest(db_url, [path], batch_size=batch_size).dead == 0
+    store = open_store(db_url)
+    try:
+        with store.engine.connect() as c:
+            row = c.execute(select(t.accounts.c.bio, t.accounts.c.created_at)).one()
+    finally:
+        store.close()
+    assert (row.bio, str(row.created_at)[:16].replace(" ", "T")) == ("new", "2026-03-01T09:59")
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_order_tolerant(tmp_path, seed):
     events = make_events(seed=seed)

@@ -20,8 +20,9 @@ from ..store.tables_reports import reports
 from ..store.upsert import _insert, insert_ignore, newest_per_key, upsert_newest
 from .batch import Batch
 
-ACCOUNT_FIELDS = ("handle", "handle_lc", "display_name", "bio", "created_at", "protected",
+ACCOUNT_FIELDS = ("handle", "handle_lc", "display_name", "bio", "protected",
                   "avatar_media_id", "header_media_id", "url", "email", "updated_at")
+ACCOUNT_ALWAYS = ("created_at",)  # a profile edit that does not repeat when the account was made keeps it
 POST_ALWAYS = ("author_id", "created_at", "reply_to", "reply_to_account", "repost_of", "quote_of", "visibility",
                "lang")
 REPORT_FIELDS = ("account_id", "category", "reporter_kind", "reporter_id", "posts", "media", "rules", "comment",
@@ -202,7 +203,8 @@ class Rows:
     # -- writing --------------------------------------------------------------------------------
     def write(self, conn: Connection) -> None:
         insert_ignore(conn, t.events, self.events, ["event_id"], columns=EVENT_COLUMNS)
-        upsert_newest(conn, t.accounts, newest_per_key(self.accounts, ["id"]), ["id"], ACCOUNT_FIELDS)
+        upsert_newest(conn, t.accounts, newest_per_key(self.accounts, ["id"], always=ACCOUNT_ALWAYS), ["id"],
+                      ACCOUNT_FIELDS, always=ACCOUNT_ALWAYS)
         if self.account_states:
             rows = newest_per_key(self.account_states, ["id"], "state_version")
             rows = [{**_ACCOUNT_PLACEHOLDER, **r} for r in rows]
