@@ -78,6 +78,16 @@ class Events:
                              "VALUES (?, ?, ?, ?, ?, ?)", evs)
         return out
 
+    def pairs(self, kind: str, table: str, data: str, pairs: list[tuple[str, str]]) -> int:
+        """One transaction of edge events (follow, like) and their active projection rows; `table` is
+        "follows (src, dst" or "likes (account_id, post_id", `data` the event's data with two {} slots."""
+        self.con.execute("BEGIN")
+        tv = self.add(kind, [(a, data.format(a, b)) for a, b in pairs])
+        self.con.executemany(f"INSERT INTO {table}, state, time, version) VALUES (?, ?, 'active', ?, ?)",
+                             ((a, b, t_, v) for (a, b), (t_, v) in zip(pairs, tv, strict=True)))
+        self.con.execute("COMMIT")
+        return len(pairs)
+
 
 def power_law(rng, k: int, n: int, a: float = 3.0) -> np.ndarray:
     """k draws in [0, n) with P(x < m) = (m / n) ** (1 / a): a few very popular, most rarely picked.
@@ -148,13 +158,8 @@ def generate(db: str, n: int, follows: float, posts: float, likes: float, groups
         lo, hi = np.searchsorted(gkeys, [s * n, e * n])
         key = np.unique(np.concatenate([key, gkeys[lo:hi]]))
         key = key[(key // n) != (key % n)]
-        con.execute("BEGIN")
-        pairs = [(aid(a), aid(b)) for a, b in zip((key // n).tolist(), (key % n).tolist(), strict=True)]
-        tv = ev.add("follow", [(a, f'{{"src":"{a}","dst":"{b}"}}') for a, b in pairs])
-        con.executemany("INSERT INTO follows (src, dst, state, time, version) VALUES (?, ?, 'active', ?, ?)",
-                        ((a, b, t_, v) for (a, b), (t_, v) in zip(pairs, tv, strict=True)))
-        con.execute("COMMIT")
-        nf += len(pairs)
+        nf += ev.pairs("follow", "follows (src, dst", '{{"src":"{}","dst":"{}"}}',
+                       [(aid(a), aid(b)) for a, b in zip((key // n).tolist(), (key % n).tolist(), strict=True)])
     counts["follows"] = nf
     step("follows", t)
 
@@ -170,7 +175,7 @@ def generate(db: str, n: int, follows: float, posts: float, likes: float, groups
         for i, a, r, p in zip(range(s, e), author.tolist(), reply.tolist(), parent.tolist(), strict=True):
             rt = pid(p) if r and i > 0 else None
             rows.append((pid(i), aid(a), rt))
-            data.append((pid(i), f'{{"id":"{pid(i)}","author_id":"{aid(a)}","text":"post {i}"'
+            data.append((pid(i), f'{{"id":"{pid(i)}","author_id":"{aid(a)}","text":"post {i:08d}"'
                          + (f',"reply_to":"{rt}"' if rt else "") + "}"))
         tv = ev.add("post", data)
         con.executemany("INSERT INTO posts (id, author_id, text, created_at, reply_to, visibility, updated_at, version) "
@@ -188,13 +193,8 @@ def generate(db: str, n: int, follows: float, posts: float, likes: float, groups
         acc = rng.integers(s, e, k)
         post = power_law(rng, k, npost, 2.0) if npost else np.zeros(0, np.int64)
         key = np.unique(acc * max(npost, 1) + post)
-        con.execute("BEGIN")
-        pairs = [(aid(a), pid(p)) for a, p in zip((key // npost).tolist(), (key % npost).tolist(), strict=True)]
-        tv = ev.add("like", [(a, f'{{"account_id":"{a}","post_id":"{p}"}}') for a, p in pairs])
-        con.executemany("INSERT INTO likes (account_id, post_id, state, time, version) VALUES (?, ?, 'active', ?, ?)",
-                        ((a, p, t_, v) for (a, p), (t_, v) in zip(pairs, tv, strict=True)))
-        con.execute("COMMIT")
-        nl += len(pairs)
+        nl += ev.pairs("like", "likes (account_id, post_id", '{{"account_id":"{}","post_id":"{}"}}',
+                       [(aid(a), pid(p)) for a, p in zip((key // npost).tolist(), (key % npost).tolist(), strict=True)])
     counts["likes"] = nl
     step("likes", t)
 
