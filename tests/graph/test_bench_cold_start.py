@@ -4,26 +4,22 @@ batch it writes is events ingestion accepts."""
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+import benchmod
 from netwarden.graph.expand import expand_network
 from netwarden.ingest.pipeline import ingest_files
 from netwarden.store import open_store
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "cold_start.py"
 SKIP = {"ingest_checkpoints", "sqlite_sequence"}  # the ingest run's own bookkeeping
 
 
 @pytest.fixture(scope="module")
 def cold_start():
-    spec = importlib.util.spec_from_file_location("cold_start_bench", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return benchmod.load("cold_start")
 
 
 @pytest.fixture(scope="module")

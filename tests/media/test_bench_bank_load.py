@@ -4,28 +4,22 @@ text, its unique constraint enforced by the table's own index), its rows in the 
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import sqlite3
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine
 
+import benchmod
 from netwarden.media.hashing import MediaHashes
 from netwarden.media.service import BankMatcher
 from netwarden.store import media_banks as mb
 from netwarden.store.tables import metadata
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bank_load.py"
-
 
 @pytest.fixture(scope="module")
 def bank_load():
-    spec = importlib.util.spec_from_file_location("bank_load_bench", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return benchmod.load("bank_load")
 
 
 def schema(path) -> set:
