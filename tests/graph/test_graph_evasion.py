@@ -129,10 +129,10 @@ def test_each_trait_is_its_own_evidence_and_rarity_weighs_it():
     (lk,) = evasion.best_links(evasion.candidate_pairs(inp), inp)["new"]
     assert lk.suspended_account == "old" and [e["kind"] for e in lk.evidence] == ["handle_family"]
     assert lk.score < evasion.LINK_THRESHOLD
-    # with the same header image (shown by these two accounts only) it is two: reported, with reasons
-    inp = _inputs(headers={"old": ("h1", None), "new": ("h1", None)}, header_count=defaultdict(int, {"h1": 2}))
+    # with the same header image (one of three accounts showing it, 0.75) it is two: reported, with reasons
+    inp = _inputs(headers={"old": ("h1", None), "new": ("h1", None)}, header_count=defaultdict(int, {"h1": 3}))
     (lk,) = evasion.best_links(evasion.candidate_pairs(inp), inp)["new"]
-    assert lk.score >= evasion.LINK_THRESHOLD and "same profile header image" in lk.reasons()
+    assert lk.score >= evasion.LINK_THRESHOLD and "same profile header image (shown by 3 accounts)" in lk.reasons()
     # a display name many newer accounts show weighs nothing; one only this account shows weighs 1
     common = _inputs(names={"old": "alex", "new": "alex"}, name_count=defaultdict(int, {"alex": 40}))
     rare = _inputs(names={"old": "alex tanaka", "new": "alex tanaka"}, name_count=defaultdict(int, {"alex tanaka": 1}))
@@ -268,7 +268,8 @@ def test_a_bio_mostly_the_same_counts_beside_another_trait_of_the_person_and_not
     bios = dict(bios={"old": old, "new": new}, bio_keys={"old": "o", "new": "n"})
     alone = _inputs(newer=newer, **bios)
     assert evasion.score_pair("new", "old", alone) is None  # alone: not even evidence
-    avatar = dict(avatars={"old": ("a1", None), "new": ("a1", None)}, avatar_count=defaultdict(int, {"a1": 2}))
+    # an avatar three accounts show (one of a few: 0.75; one only the pair shows is a link alone)
+    avatar = dict(avatars={"old": ("a1", None), "new": ("a1", None)}, avatar_count=defaultdict(int, {"a1": 3}))
     only_avatar = evasion.score_pair("new", "old", _inputs(newer=newer, **avatar))
     both = evasion.score_pair("new", "old", _inputs(newer=newer, **avatar, **bios))
     assert only_avatar.score < evasion.LINK_THRESHOLD <= both.score
@@ -278,6 +279,76 @@ def test_a_bio_mostly_the_same_counts_beside_another_trait_of_the_person_and_not
     # below the bio block's reach it does not count, backed or not
     far = dict(bios={"old": old, "new": evasion.shingles(line[:4])}, bio_keys={"old": "o", "new": "n"})
     assert evasion.score_pair("new", "old", _inputs(newer=newer, **avatar, **far)).score == only_avatar.score
+
+
+def test_an_image_only_the_pair_shows_is_a_link_alone_and_one_shown_by_more_weighs_less():
+    from collections import defaultdict
+
+    newer = {"new": (_inputs().newer["new"][0], "wild_ferret740")}  # 30 days on, a handle of no family
+
+    def score(kind, holders, old_pdq=None, new_img=("img", None), **extra):
+        images = {"old": ("img", old_pdq), "new": new_img}
+        counts = defaultdict(int, {"img": holders, **extra})
+        ids = dict(avatars=images, avatar_count=counts) if kind == "avatar" else dict(headers=images, header_count=counts)
+        return evasion.score_pair("new", "old", _inputs(newer=newer, **ids))
+
+    for kind in ("avatar", "header"):
+        # the same image file, shown by exactly the suspended account and the new one: the same person
+        lk = score(kind, 2)
+        (e,) = lk.evidence
+        assert e["kind"] == kind and e["shared_by"] == 2 and e["weight"] == evasion.AVATAR_UNIQUE
+        assert lk.score >= evasion.LINK_THRESHOLD
+        assert lk.reasons()[0].endswith("image (shown by 2 accounts)")
+        # shown by 3-5: one of a few, 1 / (holders - 1) like a contact, never a link alone
+        assert [score(kind, n).score for n in (3, 4, 5)] == [0.75, 0.5, 0.375]
+        assert score(kind, 5).score < evasion.LINK_THRESHOLD
+        assert score(kind, 6) is None  # a stock image says nothing
+        # a near copy (PDQ) of a file only the old account shows: at most the flat weight
+        near = score(kind, 1, old_pdq="0" * 64, new_img=("img2", "0" * 63 + "f"), img2=1)
+        (e,) = near.evidence
+        assert e["near"] and e["shared_by"] == 2 and e["weight"] == evasion.WEIGHTS[kind] < evasion.LINK_THRESHOLD
+        assert "near copy" in near.reasons()[0]
+
+
+def _account(aid, created, handle, sha, name=None, bio=None):
+    return {"v": 1, "id": f"acc-{aid}", "kind": "account", "time": created,
+            "data": {"id": aid, "handle": handle, "display_name": name or handle, "bio": bio, "created_at": created,
+                     "avatar": {"id": f"av-{aid}", "kind": "photo", "uri": f"media/{aid}.png", "sha256": sha}}}
+
+
+def test_the_stream_weighs_an_avatar_by_its_holders_as_the_batch_run_does(sqlite_url, tmp_path):
+    """A re-registration with only its avatar, an image file no other account shows: linked by the
+    stream in its batch and by the batch run, with the same score and reasons; a stock-like image
+    five accounts show links nothing, in either."""
+    from sample_events import write_jsonl
+
+    unique, shared = "a" * 64, "b" * 64
+    old = [_account("old1", "2029-06-01T00:00:00Z", "quiet_heron", unique, "Quiet Heron"),
+           _account("old2", "2029-06-02T00:00:00Z", "amber_kite", shared, "Amber Kite"),
+           *[_account(f"s{i}", "2029-06-03T00:00:00Z", f"plain_user{i}", shared) for i in range(3)],
+           *[_account(f"x{i}", "2029-06-04T00:00:00Z", f"other_user{i}", f"{i:064x}") for i in range(3)]]
+    states = [{"v": 1, "id": f"st-{a}", "kind": "account_state", "time": "2030-01-01T00:00:00Z",
+               "data": {"account_id": a, "state": "suspended", "reason": "test"}} for a in ("old1", "old2")]
+    signups = [_account("new1", "2030-01-21T00:00:00Z", "loud_owl9", unique, "Loud Owl"),
+               _account("new2", "2030-01-21T00:00:00Z", "brisk_pine4", shared, "Brisk Pine")]
+    write_jsonl(tmp_path / "one.jsonl", old + states)
+    write_jsonl(tmp_path / "two.jsonl", signups)
+    store = open_store(sqlite_url)
+    watch = EvasionWatch(store, propose=False)
+    Ingestor(store, "native", 500, [watch]).run([tmp_path / "one.jsonl"])
+    assert watch.builds == 1 and set(watch.inp.susp) == {"old1", "old2"}
+    Ingestor(store, "native", 500, [watch]).run([tmp_path / "two.jsonl"])  # counted as they arrive
+    assert watch.builds == 1
+    (lk,) = watch.found
+    assert (lk.new_account, lk.suspended_account) == ("new1", "old1") and lk.score >= evasion.LINK_THRESHOLD
+    assert lk.reasons() == ["same avatar image (shown by 2 accounts)"]
+    batch = evasion.candidate_links(store)
+    assert [x.as_dict() for x in evasion.find_evasion(store)] == [lk.as_dict()]
+    (stock,) = batch["new2"]
+    assert stock.evidence[0]["shared_by"] == 5 and stock.score < evasion.LINK_THRESHOLD
+    assert evasion.best_links([("new2", "old2")], watch.inp)["new2"][0].as_dict() == stock.as_dict()
+    fresh = evasion.load_inputs(store)
+    assert dict(watch.inp.avatar_count) == dict(fresh.avatar_count)
 
 
 def test_ties_around_both_accounts_back_an_identifier_and_never_stand_alone():

@@ -18,7 +18,12 @@ Each pair is scored by independent evidence, each with its weight and a reason:
   ``1 / (holders - 1)`` (a network's shared handle says "same network", a personal one "same person"), and at least ``CONTACT_BACKED`` when the pair also shares one of the
   person's own traits (avatar, header, device, name, bio, handle family): a network's contact says
   "this network", the trait says "this member", and the two together are stronger than their sum;
-  the same rare avatar or header (or PDQ within ``AVATAR_PDQ``);
+  the same rare avatar or header: the same image file (SHA-256) ``AVATAR_UNIQUE / (holders - 1)`` for
+  the accounts that show it (shown by exactly the pair, the suspended account and the new one, it
+  weighs like a shared device and is a link alone; shown by 3-5 it says "one of these", like a
+  network's contact; by more, a stock image, nothing), a near copy (PDQ within ``AVATAR_PDQ``) the
+  same over the holders of both files, at most ``WEIGHTS["avatar"]`` (copies not byte for byte the
+  same are not counted);
   the same device;
 - the same display name, weighted by its rarity among the accounts that could be the suspended one
   (``1 - log(n) / log(NAME_COMMON)`` for n accounts created after a suspension showing it: a name
@@ -44,7 +49,8 @@ Each pair is scored by independent evidence, each with its weight and a reason:
 
 A new account's candidates are ranked by total evidence; a link is reported when the best score
 reaches ``LINK_THRESHOLD`` (two independent identifiers, or one strong one plus returning
-followers or ties; one identifier plus recency is not enough). The stream worker runs the profile part of the same rules on every signup as it arrives
+followers or ties, or one of what a person holds: a rare device, an image file only the pair shows;
+one identifier plus recency is not enough). The stream worker runs the profile part of the same rules on every signup as it arrives
 (`EvasionWatch`).
 """
 
@@ -61,6 +67,7 @@ from ..store import evasion_queries as q
 WINDOW_DAYS = 60
 AVATAR_PDQ = 31
 AVATAR_MAX = 5  # avatars shown by more accounts are stock images
+AVATAR_UNIQUE = 1.5  # an image file shown by exactly the pair weighs like a shared device (WEIGHTS["device"])
 FOLLOW_JACCARD = 0.3
 FOLLOWER_JACCARD = 0.2
 BIO_JACCARD = 0.8
@@ -107,10 +114,13 @@ def describe(e: dict) -> str:
     if k == "handle":
         return (f"same off-platform contact {e['value']} (shown by {e['shared_by']} accounts)"
                 + (", with a second trait of the suspended account's own" if e.get("backed") else ""))
-    if k == "avatar":
-        return "same avatar image"
-    if k == "header":
-        return "same profile header image"
+    if k in ("avatar", "header"):
+        what = "avatar" if k == "avatar" else "profile header"
+        if "shared_by" not in e:
+            return f"same {what} image"
+        if e.get("near"):
+            return f"a near copy of its {what} image (PDQ; the two files shown by {e['shared_by']} accounts)"
+        return f"same {what} image (shown by {e['shared_by']} accounts)"
     if k == "device":
         return f"signed in from the same device {e['value']}"
     if k == "name":
@@ -517,14 +527,10 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
     for h in sorted(inp.handles.get(n, set()) & inp.handles.get(s, set())):
         w = WEIGHTS["handle"] / max(1, inp.handle_count[h] - 1)
         ev.append({"kind": "handle", "value": h, "shared_by": inp.handle_count[h], "weight": round(w, 3)})
-    sa, sp_ = inp.avatars.get(s, (None, None))
-    na, np_ = inp.avatars.get(n, (None, None))
-    if sa and na and inp.avatar_count[sa] <= AVATAR_MAX and (sa == na or _pdq_close(sp_, np_)):
-        ev.append({"kind": "avatar", "value": na, "weight": WEIGHTS["avatar"]})
-    sh, shp = inp.headers.get(s, (None, None))
-    nh, nhp = inp.headers.get(n, (None, None))
-    if sh and nh and inp.header_count[sh] <= AVATAR_MAX and (sh == nh or _pdq_close(shp, nhp)):
-        ev.append({"kind": "header", "value": nh, "weight": WEIGHTS["header"]})
+    for kind, images, counts in (("avatar", inp.avatars, inp.avatar_count), ("header", inp.headers, inp.header_count)):
+        e = _image_evidence(kind, images.get(s, (None, None)), images.get(n, (None, None)), counts)
+        if e is not None:
+            ev.append(e)
     for d in sorted(inp.devices.get(n, set()) & inp.devices.get(s, set())):
         if inp.device_count[d] <= DEVICE_MAX:
             ev.append({"kind": "device", "value": d, "weight": WEIGHTS["device"]})
@@ -581,6 +587,33 @@ def score_pair(n: str, s: str, inp: EvasionInputs) -> EvasionLink | None:
             ev.append({"kind": "recent", "days": round(days, 1), "weight": round(w, 3)})
     score = sum(e["weight"] for e in ev)
     return EvasionLink(n, s, score, 0, ev) if score > 0 else None
+
+
+def image_weight(kind: str, holders: int, exact: bool = True) -> float:
+    """The weight of an avatar or header image the pair shows, by how many accounts show it: the
+    suspended account is one of them, the new account one of the other ``holders - 1`` (as for a
+    contact), so ``AVATAR_UNIQUE / (holders - 1)``: an image file only the pair shows, ``AVATAR_UNIQUE``
+    (the same person, like a shared device), one shown by 3-5 accounts 0.75-0.375 (one of a few, where
+    every image of at most ``AVATAR_MAX`` holders used to weigh a flat 1.0). A near copy (``exact`` False, PDQ only) is at most
+    ``WEIGHTS[kind]``: other copies that are not byte for byte the same are not in the count."""
+    w = AVATAR_UNIQUE / max(1, holders - 1)
+    return w if exact else min(WEIGHTS[kind], w)
+
+
+def _image_evidence(kind: str, old: tuple, new: tuple, counts) -> dict | None:
+    """The avatar (or header) evidence of a pair, or None: the same image file (SHA-256) or a near copy
+    (PDQ within ``AVATAR_PDQ``), the old account's image shown by at most ``AVATAR_MAX`` accounts."""
+    (sa, sp_), (na, np_) = old, new
+    if not (sa and na and counts.get(sa, 0) <= AVATAR_MAX):
+        return None
+    if sa == na:
+        holders = max(2, counts.get(sa, 0))
+        return {"kind": kind, "value": na, "shared_by": holders, "weight": round(image_weight(kind, holders), 3)}
+    if not _pdq_close(sp_, np_):
+        return None
+    holders = max(1, counts.get(sa, 0)) + max(1, counts.get(na, 0))
+    return {"kind": kind, "value": na, "shared_by": holders, "near": True,
+            "weight": round(image_weight(kind, holders, exact=False), 3)}
 
 
 def _add_bio(ev: list[dict], inp: EvasionInputs, n: str, bj: float, backed: bool = False) -> None:

@@ -8,7 +8,11 @@ full read, without re-reading every contact, follow and profile of the platform)
 query per batch, and the batch's account state events, tell when the suspended set changed. Each batch's new accounts created after a suspension are read
 on the batch's own transaction, after the other hooks wrote their contacts, and scored against the
 suspended accounts they share a block with: a profile-only match (name, bio, handle family,
-contacts, avatar, device; a signup has no follows yet). A best link at or over the threshold is
+contacts, avatar, device; a signup has no follows yet). An avatar or header weighs by how many accounts show
+the image (`graph.evasion.image_weight`): the counts are the full read's, and each signup's image is
+counted as the signup arrives (before any of the batch is scored), so a signup scores what a fresh
+read of the store would give it; an image an existing account takes on later (a profile edit) is
+counted at the next full read. A best link at or over the threshold is
 written in the same transaction as a `ban_evasion` signal with its reasons, and the new account
 joins every open case holding the suspended account as a candidate member (audited), so the match
 is there when the batch commits.
