@@ -13,7 +13,7 @@ from sample_events import make_events, write_jsonl
 
 def _ties(graph, layer: str) -> dict[tuple[str, str], float]:
     """Ties by account ids, at the precision the loaded graph keeps (float32 weights)."""
-    m = getattr(graph, layer) if layer in ("kinds", "made_to") else graph.layers[layer]
+    m = getattr(graph, layer) if layer in ("kinds", "made_to", "declined") else graph.layers[layer]
     m = m.tocoo()
     return {(graph.ids[int(r)], graph.ids[int(c)]): float(np.float32(v)) for r, c, v in zip(m.row, m.col, m.data,
                                                                                           strict=True) if v != 0}
@@ -158,10 +158,12 @@ def test_an_approved_request_is_one_tie(db_url, tmp_path):
     graph, _ = load_graph(store, fresh=True)
     inter = _ties(graph, "interaction")
     assert inter[("a", "b")] == inter[("e", "f")] == 1.0
-    assert inter[("c", "d")] == 0.5  # a pending request stays a weaker tie
+    # a pending request is no tie (d has not let c in): it is kept apart, as d declining c for now
+    assert ("c", "d") not in inter and ("d", "c") not in inter
+    assert _ties(graph, "declined") == {("d", "c"): 1.0}
     i = graph.index
     assert graph.edge_kinds(i["a"], i["b"]) == ["follow"]
-    assert graph.edge_kinds(i["c"], i["d"]) == ["request_pending"]
+    assert graph.edge_kinds(i["c"], i["d"]) == []
     # the same after a refresh: d approves c, then c unfollows d (the approved request no longer ties them)
     write_jsonl(tmp_path / "two.jsonl", [
         _ev(20, "follow_request", {"src": "c", "dst": "d", "state": "approved"}),
@@ -170,9 +172,18 @@ def test_an_approved_request_is_one_tie(db_url, tmp_path):
     graph, _ = load_graph(store)
     assert _ties(graph, "interaction")[("c", "d")] == 1.0
     assert graph.edge_kinds(i["c"], i["d"]) == ["follow"]
+    assert _ties(graph, "declined") == {}  # approved: no longer declined
     write_jsonl(tmp_path / "three.jsonl", [_ev(30, "unfollow", {"src": "c", "dst": "d"})])
     ingest_files(store, [tmp_path / "three.jsonl"])
     graph, _ = load_graph(store)
     assert ("c", "d") not in _ties(graph, "interaction")
-    for layer in ("interaction", "kinds"):
+    # b rejects e's request: declined, after a refresh as after a rebuild
+    write_jsonl(tmp_path / "four.jsonl", [
+        _ev(40, "follow_request", {"src": "e", "dst": "b", "state": "pending"}),
+        _ev(41, "follow_request", {"src": "e", "dst": "b", "state": "rejected"}),
+    ])
+    ingest_files(store, [tmp_path / "four.jsonl"])
+    graph, _ = load_graph(store)
+    assert _ties(graph, "declined") == {("b", "e"): 1.0}
+    for layer in ("interaction", "kinds", "declined"):
         assert _ties(graph, layer) == _ties(build_graph(store), layer)

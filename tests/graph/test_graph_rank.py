@@ -277,3 +277,29 @@ def test_the_mirror_ranks_the_same_by_lookup_as_by_the_transpose(monkeypatch):
         assert np.array_equal(a, b)
     monkeypatch.setattr(expand, "made_back", lambda *a: np.zeros(len(a[1]), dtype=bool))  # the check can fail
     assert not np.array_equal(Prepared(g).rank([0], 60)[1], fast[1])
+
+
+def test_an_account_whose_requests_members_left_unapproved_ranks_below_members(monkeypatch):
+    # outsiders 80-84 each follow 10 members and are followed back by two (the mirror does not discount
+    # them); three protected members left each outsider's follow request pending or rejected. Without
+    # DECLINED_PENALTY they take members' places; with it every member, silent ones included, ranks above
+    from netwarden.graph import expand
+    from netwarden.graph.build import declined_of
+
+    g0, edges = _blended_world(1)
+    edges = edges + [(o, m, "follow") for o in range(80, 85) for m in range(o - 80, o - 80 + 10)]
+    edges = edges + [(m, o, "follow") for o in range(80, 85) for m in (o - 80 + 10, o - 80 + 11)]
+    g = _made(_graph(edges, g0.n), edges)
+    req = np.array([o for o in range(80, 85) for _ in range(3)])
+    by = np.array([m for o in range(80, 85) for m in (o - 80 + 12, o - 80 + 13, o - 80 + 14)])
+    g.declined = declined_of(req, by, g.n)
+    outsiders = {f"a{o}" for o in range(80, 85)}
+    members = {f"a{i}" for i in range(1, 20)}
+    monkeypatch.setattr(expand, "DECLINED_PENALTY", 0.0)
+    blind = {c.account_id for c in expand_prepared(Prepared(g), ["a0"], top_k=19, explain=False).members}
+    assert blind & outsiders  # the check can fail: without the penalty they rank among the members
+    monkeypatch.setattr(expand, "DECLINED_PENALTY", 1.0)
+    top = {c.account_id for c in expand_prepared(Prepared(g), ["a0"], top_k=19, explain=False).members}
+    assert top == members
+    g.declined = None  # a graph without the matrix ranks as without the penalty
+    assert {c.account_id for c in expand_prepared(Prepared(g), ["a0"], top_k=19, explain=False).members} == blind

@@ -66,6 +66,7 @@ def _same_graph(a: Graph, pa: np.ndarray, b: Graph, pb: np.ndarray) -> None:
         assert _by_id(a, a.layers[name]) == _by_id(b, b.layers[name]), name
     assert _by_id(a, a.kinds) == _by_id(b, b.kinds)
     assert a.made_to is not None and _by_id(a, a.made_to) == _by_id(b, b.made_to)  # who made each tie
+    assert a.declined is not None and _by_id(a, a.declined) == _by_id(b, b.declined)  # requests not let in
     fa, da = a.prepared[snapshot._full_key()]
     fb, db = b.prepared[snapshot._full_key()]
     assert _by_id(a, fa) == _by_id(b, fb)

@@ -2,9 +2,13 @@
 
 Layers (all symmetric, CSR, float64, no self-loops):
 
-- ``interaction``: follow, approved / pending follow request, reply, mention, repost, quote, like.
+- ``interaction``: follow, approved follow request, reply, mention, repost, quote, like.
   Each directed tie adds its kind's weight (repeats are log-compressed); a mutual tie adds the
   smaller direction once more, so mutual ties weigh more than one-way ones.
+
+Beside the layers, ``Graph.declined``: the follow requests a protected account has not approved
+(pending or rejected, no follow standing for them). They are no tie (the account did not let the
+requester in); the ranking counts them against the requester (graph/expand.py, ``DECLINED_PENALTY``).
 - ``handle``: accounts showing the same off-platform handle (bio, name, posts, links).
 - ``media``: accounts that posted media matching the same bank entry, or byte-identical media.
 - ``hashtag``: accounts using the same rare hashtag, weighted by inverse frequency; common tags ignored.
@@ -34,7 +38,7 @@ from ..store import layer_queries as lq
 from .csr import sp
 
 INTERACTION_WEIGHTS: dict[str, float] = {
-    "follow": 1.0, "request": 1.0, "request_pending": 0.5, "reply": 1.0, "mention": 0.7,
+    "follow": 1.0, "request": 1.0, "reply": 1.0, "mention": 0.7,
     "repost": 0.8, "quote": 0.8, "like": 0.5,
 }
 KIND_BITS: dict[str, int] = {k: 1 << i for i, k in enumerate(INTERACTION_WEIGHTS)}
@@ -62,6 +66,9 @@ class Graph:
     # who made each interaction tie: row u, column v set when v followed, liked, replied to, ... u
     # (the direction the symmetric layer loses; the ranking tells ties an account made from ties it only received)
     made_to: sp.csr_matrix | None = None
+    # follow requests a protected account has not approved: row u (the protected account), column v (the
+    # requester) set for a pending or rejected request v -> u with no active follow (not a tie; see expand.py)
+    declined: sp.csr_matrix | None = None
 
     @property
     def n(self) -> int:
@@ -148,6 +155,8 @@ class Graph:
                 self._ensure(a)
                 self._ensure(b)
             directed = _out_ties(conn, sorted({x for pr in pairs for x in pr}), pairs)
+            declined_rows = [(a, b) for a, b in lq.declined_pairs(conn, sorted({x for pr in pairs for x in pr}))
+                             if a and b and a != b and ((a, b) if a < b else (b, a)) in pairs]
             if groups is None:  # new accounts change the hashtag layer's inverse frequencies too
                 groups = self.n != n_before or any(r[1] in ("account", "post", "post_edit") for r in rows)
             if groups:
@@ -161,6 +170,8 @@ class Graph:
             self.kinds = _resize(self.kinds, n)
         if self.made_to is not None and self.made_to.shape[0] < n:
             self.made_to = _resize(self.made_to, n)
+        if self.declined is not None and self.declined.shape[0] < n:
+            self.declined = _resize(self.declined, n)
         if pairs:
             r = np.array([self.index[a] for a, _, _ in directed], dtype=np.int64)
             c = np.array([self.index[b] for _, b, _ in directed], dtype=np.int64)
@@ -173,6 +184,10 @@ class Graph:
             self.kinds = _replace(self.kinds, M, K_sub)
             if self.made_to is not None:
                 self.made_to = _replace(self.made_to, M, made_to(r, c, n))
+            if self.declined is not None:
+                dr = np.array([self.index[a] for a, _ in declined_rows], dtype=np.int64)
+                dc = np.array([self.index[b] for _, b in declined_rows], dtype=np.int64)
+                self.declined = _replace(self.declined, M, declined_of(dr, dc, n))
         if groups:
             for name in GROUP_LAYERS:
                 self.layers[name], self.group_keys[name] = _group_layer(name, group_rows.get(name, {}), n)
@@ -353,6 +368,7 @@ def build_graph(store, on_step=None) -> Graph:
             cols.append(d)
             vals.append(np.full(len(s), INTERACTION_WEIGHTS[kind]))
             kbits.append(np.full(len(s), KIND_BITS[kind], dtype=np.int64))
+        dec = [(ids.get(a), ids.get(b)) for a, b in lq.declined_pairs(conn) if a and b and a != b]
         groups = _read_groups(conn, store.dialect, ids.get, on_step)
     n = len(ids.ids)
     if rows:
@@ -366,11 +382,22 @@ def build_graph(store, on_step=None) -> Graph:
     for name in GROUP_LAYERS:
         layers[name], keys[name] = _group_layer(name, groups.get(name, {}), n)
     return Graph(ids=ids.ids, index=ids.index, layers=layers, kinds=kinds, group_keys=keys, last_event_seq=int(seq),
-                 made_to=made_to(r, c, n))
+                 made_to=made_to(r, c, n),
+                 declined=declined_of(np.array([a for a, _ in dec], dtype=np.int64),
+                                      np.array([b for _, b in dec], dtype=np.int64), n))
 
 
 def made_to(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
     """0/1 matrix with (dst, src) set for every directed tie src -> dst: row u holds who made a tie toward u."""
+    m = sp.csr_matrix((np.ones(len(src), dtype=np.float32), (dst, src)), shape=(n, n))
+    m.sum_duplicates()
+    m.data[:] = 1.0
+    m.sort_indices()
+    return m
+
+
+def declined_of(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
+    """0/1 matrix with (dst, src) set for every declined request src -> dst (row u: who u has not let in)."""
     m = sp.csr_matrix((np.ones(len(src), dtype=np.float32), (dst, src)), shape=(n, n))
     m.sum_duplicates()
     m.data[:] = 1.0

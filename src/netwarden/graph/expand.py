@@ -48,6 +48,10 @@ MADE_SHARE = 0.3
 # or answers it back) counts the ties it only made in proportion (chosen on hw50, docs/evaluation.md)
 RECV_SHARE = 0.1
 COHESION_ROUNDS = 2  # stage 2 run again with S re-taken from its own top COHESION_SET (see Prepared.rank)
+# stage 2: tie weight taken off a candidate per follow request of its that an account of S (a protected
+# account) has not approved, times that account's weight in S (Graph.declined; docs/evaluation.md: 0.5-1.5
+# gave the same figures on the dev worlds)
+DECLINED_PENALTY = 1.0
 
 
 @dataclass
@@ -158,6 +162,7 @@ class Prepared:
         s1 = np.zeros(len(cand))
         s1[inv[:len(nodes)]] = stage1
         tie = self._made_ties(S, sw, cand, tie)
+        tie = self._declined(S, sw, cand, tie)
         score = tie / np.maximum(self.deg[cand], 1e-12) ** HUB_DAMPING
         if use_priors:
             score = score * self.priors[cand]
@@ -209,6 +214,25 @@ class Prepared:
         mo = self._into_cand(rows, only_idx, only_data, sw, cand)
         rshare = np.maximum(tie - mo, 0.0) / np.maximum(tie, 1e-300)
         return out - mo + mo * np.minimum(1.0, rshare / RECV_SHARE)
+
+    def _declined(self, S: np.ndarray, sw: np.ndarray, cand: np.ndarray, tie: np.ndarray) -> np.ndarray:
+        """Stage 2's tie weight less ``DECLINED_PENALTY`` per request of the candidate that an account u of S
+        has left pending or rejected, times u's weight in S (never below 0).
+
+        A protected member lets members in; an ordinary account that follows a few members without knowing
+        what they are is often kept waiting or refused. The request is no tie (graph/build.py), and it is
+        evidence against the requester: the network it asked into did not answer."""
+        dec = self.graph.declined
+        if dec is None or DECLINED_PENALTY <= 0 or "interaction" not in self.layer_names or not len(S):
+            return tie
+        ptr = np.asarray(dec.indptr)
+        starts, ends = ptr[S], ptr[S + 1]
+        if not int((ends - starts).sum()):
+            return tie
+        idx = np.concatenate([np.asarray(dec.indices[a:b]) for a, b in zip(starts, ends, strict=True)])
+        rows = np.repeat(np.arange(len(S)), ends - starts)
+        pen = self._into_cand(rows, idx, np.ones(len(idx)), sw, cand)
+        return np.maximum(tie - DECLINED_PENALTY * pen, 0.0)
 
     def _into_cand(self, rows: np.ndarray, idx: np.ndarray, data: np.ndarray, sw: np.ndarray, cand: np.ndarray) -> np.ndarray:
         """Per candidate (sorted ``cand``), the interaction weight of the ties (row ``rows`` of S, other end
@@ -360,18 +384,26 @@ def expand_prepared(prep: Prepared, seeds: list[str], top_k: int = 200, store=No
 
 
 def _contributions(prep: Prepared, S: np.ndarray, w: np.ndarray, top: np.ndarray, members: list[Candidate]) -> None:
-    """Each candidate's tie weight into the cohesion set S, split by layer (shares sum to 1)."""
+    """Each candidate's tie weight into the cohesion set S, split by layer (shares sum to 1). A candidate
+    whose ties reach only accounts of S weighted 0 (ranked by stage 1 alone: a small graph, or its ties
+    declined) gets the shares of its ties into S unweighted."""
     x = np.zeros(prep.graph.n)
     x[S] = w
-    parts = {}
+    ones = np.zeros(prep.graph.n)
+    ones[S] = 1.0
+    parts, plain = {}, {}
     for name in prep.layer_names:
         if prep.graph.layer_nnz(name) == 0:
             continue
-        parts[name] = np.asarray(prep.graph.layer_rows(name, top) @ x).ravel() * prep.weights[name]
+        rows = prep.graph.layer_rows(name, top)
+        parts[name] = np.asarray(rows @ x).ravel() * prep.weights[name]
+        plain[name] = np.asarray(rows @ ones).ravel() * prep.weights[name]
     for j, c in enumerate(members):
-        tot = sum(float(v[j]) for v in parts.values())
-        if tot > 0:
-            c.layers = {k: round(float(v[j]) / tot, 4) for k, v in parts.items() if v[j] > 0}
+        for by in (parts, plain):
+            tot = sum(float(v[j]) for v in by.values())
+            if tot > 0:
+                c.layers = {k: round(float(v[j]) / tot, 4) for k, v in by.items() if v[j] > 0}
+                break
 
 
 def _paths(prep: Prepared, seed_idx: list[int], top: np.ndarray, members: list[Candidate]) -> None:

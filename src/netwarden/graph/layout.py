@@ -366,7 +366,8 @@ def compact(graph: Graph, fused: sp.csr_matrix) -> Graph:
 
 def compact_of(graph: Graph, groups: dict[str, sp.csr_matrix], fi: FusedInteraction, names: tuple[str, ...]) -> CompactGraph:
     g = CompactGraph(ids=graph.ids, index=graph.index, layers=Layers(groups, fi, names), kinds=None,
-                     group_keys=graph.group_keys, last_event_seq=graph.last_event_seq, made_to=graph.made_to)
+                     group_keys=graph.group_keys, last_event_seq=graph.last_event_seq, made_to=graph.made_to,
+                     declined=graph.declined)
     g.inter = fi
     g.prepared.update(graph.prepared)
     return g

@@ -51,8 +51,9 @@ from .build import LAYERS, Graph, degrees, fused_of
 from .csr import sp
 
 # 2: the interaction layer and kinds held in the fused matrix (graph.layout); 3: who made each tie (made_to);
-# 4: kind bits packed (layout.Codes), ids stored once, sparse priors, empty layers not written
-FORMAT = 4
+# 4: kind bits packed (layout.Codes), ids stored once, sparse priors, empty layers not written;
+# 5: pending follow requests no longer an interaction kind (the kind bits moved), declined requests stored
+FORMAT = 5
 KEEP = 2  # versions kept on disk
 # Past this many new events a rebuild is cheaper than folding them in (100k world: a refresh costs
 # ~0.4 ms CPU per new follow, a rebuild ~15 s).
@@ -139,7 +140,8 @@ def stored_form(graph: Graph) -> Graph:
         kinds.has_sorted_indices = True
     g = Graph(ids=graph.ids, index=graph.index, layers=layers, kinds=kinds, group_keys=graph.group_keys,
               last_event_seq=graph.last_event_seq,
-              made_to=None if graph.made_to is None else _canonical(graph.made_to, np.uint8))
+              made_to=None if graph.made_to is None else _canonical(graph.made_to, np.uint8),
+              declined=None if graph.declined is None else _canonical(graph.declined, np.uint8))
     fused = fused_of(layers, LAYERS, LAYER_WEIGHTS, g.n)
     g.prepared[_full_key()] = (fused, degrees(fused))
     return layout.compact(g, fused)  # the interaction layer and kinds inside the fused matrix
@@ -361,6 +363,8 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
         made = None if graph.made_to is None else "fused" if isinstance(graph.made_to, layout.MadeTo) else "csr"
         if made == "csr":  # who made each tie, when it is not a bit of the fused entries' codes
             _save_csr(tmp, "made_to", graph.made_to)
+        if graph.declined is not None:
+            _save_csr(tmp, "declined", graph.declined)
         np.save(tmp / "deg.npy", deg)
         sparse = priors if isinstance(priors, SparsePriors) else SparsePriors.of(priors)
         np.save(tmp / "priors.idx.npy", sparse.idx)
@@ -373,7 +377,7 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
         meta = {"format": FORMAT, "store": store_id, **mark.as_dict(), "accounts": graph.n,
                 "edges": graph.edges(), "fused_edges": int(fused.nnz // 2), "layers": list(LAYERS),
                 "group_keys": sorted(graph.group_keys), "kinds_shared": kinds_shared, "compact": compact,
-                "interaction_nnz": graph.layer_nnz("interaction"), "made_to": made, "empty": empty,
+                "interaction_nnz": graph.layer_nnz("interaction"), "made_to": made, "declined": graph.declined is not None, "empty": empty,
                 "inter_entries": int(fused.nnz) if compact else 0, "how": how, "seconds": round(seconds, 3),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
@@ -517,6 +521,8 @@ def open_current(root: Path, store_id: str | None = None, lite: bool = False) ->
             g.made_to = layout.MadeTo(g.inter)
         elif meta.get("made_to"):
             g.made_to = _load_csr(d, "made_to", n, lite=lite)
+        if meta.get("declined"):
+            g.declined = _load_csr(d, "declined", n, lite=lite)
         g.prepared[_full_key()] = (fused, arr("deg"))
         return Snapshot(d, meta, g, SparsePriors(n, arr("priors.idx"), arr("priors.val")))
     except (OSError, ValueError, KeyError):
@@ -530,7 +536,8 @@ def materialize(g: Graph) -> Graph:
     keys = {name: dict(pk.items()) if isinstance(pk, PairKeys) else dict(pk) for name, pk in g.group_keys.items()}
     return Graph(ids=ids, index={a: i for i, a in enumerate(ids)}, layers={k: g.layers[k] for k in g.layers},
                  kinds=g.kinds, group_keys=keys, last_event_seq=g.last_event_seq,
-                 made_to=g.made_to.matrix() if isinstance(g.made_to, layout.MadeTo) else g.made_to)
+                 made_to=g.made_to.matrix() if isinstance(g.made_to, layout.MadeTo) else g.made_to,
+                 declined=g.declined)
 
 
 # -- keeping it current ---------------------------------------------------------------------------

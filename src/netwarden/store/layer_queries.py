@@ -18,11 +18,10 @@ CHUNK = 500
 INTERACTION_SQL = {
     "follow": "SELECT src, dst FROM follows WHERE state = 'active'",
     # An approved request is also stored as the follow it became: one relationship, one tie. The request
-    # counts only when no follow row stands for it (a pending request only when no active follow does).
+    # counts only when no follow row stands for it. A pending or rejected request is no tie: the protected
+    # account has not let the requester in (DECLINED_SQL; graph/build.py keeps it apart as `declined`).
     "request": "SELECT r.src, r.dst FROM follow_requests r WHERE r.state = 'approved' AND NOT EXISTS "
                "(SELECT 1 FROM follows f WHERE f.src = r.src AND f.dst = r.dst)",
-    "request_pending": "SELECT r.src, r.dst FROM follow_requests r WHERE r.state = 'pending' AND NOT EXISTS "
-                       "(SELECT 1 FROM follows f WHERE f.src = r.src AND f.dst = r.dst AND f.state = 'active')",
     "reply": "SELECT p.author_id, COALESCE(p.reply_to_account, q.author_id) FROM posts p "
              "LEFT JOIN posts q ON q.id = p.reply_to WHERE p.reply_to IS NOT NULL",
     "repost": "SELECT p.author_id, q.author_id FROM posts p JOIN posts q ON q.id = p.repost_of",
@@ -31,8 +30,12 @@ INTERACTION_SQL = {
     "like": "SELECT l.account_id, p.author_id FROM likes l JOIN posts p ON p.id = l.post_id WHERE l.state = 'active'",
 }
 # The column of each interaction query that holds the acting account, to read one account's ties.
-SRC_COLUMN = {"follow": "src", "request": "r.src", "request_pending": "r.src", "reply": "p.author_id",
+SRC_COLUMN = {"follow": "src", "request": "r.src", "reply": "p.author_id",
               "repost": "p.author_id", "quote": "p.author_id", "mention": "p.author_id", "like": "l.account_id"}
+# Follow requests to a protected account that it has not approved (pending or rejected) while no active
+# follow stands for them: (requester, protected account).
+DECLINED_SQL = ("SELECT r.src, r.dst FROM follow_requests r WHERE r.state IN ('pending', 'rejected') AND NOT EXISTS "
+                "(SELECT 1 FROM follows f WHERE f.src = r.src AND f.dst = r.dst AND f.state = 'active')")
 
 GROUP_SQL = {
     "handle": "SELECT DISTINCT account_id, platform || ':' || handle FROM contacts",
@@ -60,6 +63,14 @@ def account_ids(conn: Connection) -> list[str]:
 def interaction_pairs(conn: Connection, kind: str) -> Iterator[tuple]:
     """(src, dst) rows of one interaction kind."""
     yield from stream(conn, INTERACTION_SQL[kind])
+
+
+def declined_pairs(conn: Connection, accounts: list[str] | None = None) -> Iterator[tuple]:
+    """(requester, protected account) rows of DECLINED_SQL; with `accounts`, those requested by them."""
+    if accounts is None:
+        yield from stream(conn, DECLINED_SQL)
+    else:
+        yield from rows_in(conn, DECLINED_SQL + " AND r.src IN ({in})", accounts)
 
 
 def group_rows(conn: Connection, name: str, dialect: str) -> Iterator[tuple]:
