@@ -155,7 +155,8 @@ class Media:
 
 @kind("account", subject="id")
 class Account:
-    """creates or updates a profile; the newest `time` wins"""
+    """creates or updates a profile; the newest `time` wins, except `created_at`: a newer event that
+    omits it (a profile edit) keeps the one an earlier event gave, whichever arrived first"""
 
     id: Id
     handle: Str(L.HANDLE)
