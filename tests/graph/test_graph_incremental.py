@@ -121,7 +121,7 @@ def test_many_new_events_rebuild_instead(sqlite_url, tmp_path, monkeypatch):
 def test_events_that_do_not_change_the_graph_are_read_past_once(sqlite_url, tmp_path, monkeypatch):
     """Sessions and account states after the last graph event: one refresh records the position, the next
     load does not refresh (nor recompute priors) again."""
-    from netwarden.graph.build import Graph
+    from netwarden.graph import snapshot
 
     store = open_store(sqlite_url)
     write_jsonl(tmp_path / "a.jsonl", make_events(accounts=20, posts=40, seed=4))
@@ -131,8 +131,8 @@ def test_events_that_do_not_change_the_graph_are_read_past_once(sqlite_url, tmp_
                                        _ev(2, "account_state", {"id": "a2", "state": "suspended"})])
     ingest_files(store, [tmp_path / "b.jsonl"])
     calls = []
-    real = Graph.refresh
-    monkeypatch.setattr(Graph, "refresh", lambda self, *a, **k: calls.append(1) or real(self, *a, **k))
+    real = snapshot.fresh_graph  # a splice (graph.splice) or a refresh: either reads the events since
+    monkeypatch.setattr(snapshot, "fresh_graph", lambda *a, **k: calls.append(1) or real(*a, **k))
     refreshed = load_graph(store)[0]
     assert refreshed.last_event_seq > graph.last_event_seq
     for _ in range(3):

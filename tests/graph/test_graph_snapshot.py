@@ -297,3 +297,88 @@ def test_ingest_keeps_an_existing_snapshot_current(tmp_path):
     res = runner.invoke(app, ["ingest", str(tmp_path / "c.jsonl"), "--db", db, "--no-graph", "--json"])
     assert res.exit_code == 0 and "graph_snapshot" not in json.loads(res.stdout)
     assert json.loads(runner.invoke(app, ["graph", "status", "--db", db, "--json"]).stdout)["state"] == "stale"
+
+
+# ties only, between accounts the graph has: follows, unfollows, requests (pending, approved, rejected),
+# likes and unlikes, some of them of ties that already exist, one between two protected accounts (a0, a5)
+TIES_ONLY = [
+    _ev(40, "follow", {"src": "a3", "dst": "a17"}),
+    _ev(41, "follow", {"src": "a17", "dst": "a3"}),
+    _ev(42, "unfollow", {"src": "a1", "dst": "a2"}),
+    _ev(43, "follow_request", {"src": "a8", "dst": "a0", "state": "pending"}),
+    _ev(44, "follow_request", {"src": "a9", "dst": "a5", "state": "rejected"}),
+    _ev(45, "follow_request", {"src": "a11", "dst": "a10", "state": "approved"}),
+    _ev(46, "follow_request", {"src": "a0", "dst": "a5", "state": "approved"}),
+    _ev(47, "like", {"account_id": "a29", "post_id": "p1"}),
+    _ev(48, "like", {"account_id": "a4", "post_id": "p7"}),
+    _ev(49, "unlike", {"account_id": "a4", "post_id": "p7"}),
+    _ev(50, "follow", {"src": "a22", "dst": "a23"}),
+    _ev(51, "unfollow", {"src": "a22", "dst": "a23"}),
+]
+
+
+def _arrays(d) -> dict[str, np.ndarray]:
+    return {p.name: np.load(p) for p in sorted(d.iterdir()) if p.suffix == ".npy"}
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_a_ties_only_delta_is_spliced_into_the_rows_it_touches_and_equals_a_refresh_and_a_rebuild(tmp_path, monkeypatch, seed):
+    store = _store(tmp_path, make_events(accounts=30, posts=120, seed=seed))
+    root = snapshot.root_for(store)
+    first = snapshot.ensure(store, root)[2]
+    base = root / first.version
+    _add(store, tmp_path, TIES_ONLY)
+    g, pri, mark, how = snapshot.ensure(store, root)
+    assert how == f"refresh of {first.version} (rows spliced)" and mark.seq > first.seq
+    spliced = root / mark.version
+    for name in ("ids_sorted.npy", "ids_pos.npy", "ids_rank.npy", "gk_handle.key.npy"):  # linked, not written
+        assert (spliced / name).stat().st_ino == (base / name).stat().st_ino, name
+    assert (spliced / "fused.data.npy").stat().st_ino != (base / "fused.data.npy").stat().st_ino
+    want = snapshot.open_current(root)
+    # the same base refreshed the whole-matrix way (materialize, Graph.refresh, stored_form): every file equal
+    slow = tmp_path / "slow"
+    with monkeypatch.context() as m:
+        m.setattr(snapshot.splice, "refresh", lambda *a: None)
+        gs, ps, how_s = snapshot.fresh_graph(store, _open(base, root), first, mark)
+        assert how_s == f"refresh of {first.version}"
+        snapshot.write(slow, gs, ps, mark, snapshot.store_identity(store), how_s, 0.0)
+    a, s = _arrays(spliced), _arrays(slow / mark.version)
+    assert a.keys() == s.keys()
+    for name in a:
+        assert a[name].dtype == s[name].dtype and np.array_equal(a[name], s[name]), name
+    # and as a graph of account ids, the same as a rebuild from the store
+    rebuilt_g, rebuilt_pri, _, how = snapshot.ensure(store, root, full=True)
+    assert how == "build"
+    _same_graph(want.graph, want.priors, rebuilt_g, rebuilt_pri)
+    ties = _by_id(want.graph, want.graph.layers["interaction"])
+    assert ("a3", "a17") in ties and ("a0", "a5") in ties
+    before = _arrays(base)
+    assert not all(np.array_equal(before[f], a[f]) for f in ("fused.indices.npy", "fused.data.npy", "inter.codes.npy"))
+    store.close()
+
+
+def _open(version, root):
+    """The version folder `version` of `root` mapped as open_current maps CURRENT."""
+    cur = (root / "CURRENT").read_text()
+    try:
+        (root / "CURRENT").write_text(version.name + "\n")
+        return snapshot.open_current(root).graph
+    finally:
+        (root / "CURRENT").write_text(cur)
+
+
+def test_a_delta_with_a_new_account_or_content_is_not_spliced(tmp_path):
+    store = _store(tmp_path, make_events(accounts=30, posts=120, seed=24))
+    root = snapshot.root_for(store)
+    first = snapshot.ensure(store, root)[2]
+    _add(store, tmp_path, [_ev(60, "follow", {"src": "a3", "dst": "brandnew"})])  # an account the graph lacks
+    g, _, second, how = snapshot.ensure(store, root)
+    assert how == f"refresh of {first.version}" and "brandnew" in g.index
+    _add(store, tmp_path, [_ev(61, "post", {"id": "pz", "author_id": "a4", "text": "hi", "reply_to_account": "a6"})],
+         name="c.jsonl")
+    g, _, third, how = snapshot.ensure(store, root)
+    assert how == f"refresh of {second.version}"  # a post may change the group layers
+    _add(store, tmp_path, [_ev(62, "follow", {"src": "a6", "dst": "a4"})], name="d.jsonl")
+    g, _, _, how = snapshot.ensure(store, root)
+    assert how == f"refresh of {third.version} (rows spliced)"
+    store.close()

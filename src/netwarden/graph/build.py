@@ -137,31 +137,14 @@ class Graph:
         """
         self.prepared.clear()
         with store.engine.connect() as conn:
-            # read up to the newest event of any kind, and record that position even when none of the
-            # events since changes the graph (sessions, account states): else every call would refresh again
-            hi = graph_queries.last_event_seq(conn)
-            rows = lq.events_since(conn, self.last_event_seq, hi, GRAPH_KINDS)
             n_before = self.n
-            pairs, posts, new_accounts = _touched(rows)
-            for a in new_accounts:
-                self._ensure(a)
-            authors = _authors(conn, sorted({p for _, p in posts}))
-            for a, p in posts:
-                if a is not None and authors.get(p):
-                    pairs.add((a, authors[p]))
-            pairs |= _inbound(conn, sorted({p for a, p in posts if a is None}), authors)
-            pairs = {(a, b) if a < b else (b, a) for a, b in pairs if a and b and a != b}
-            for a, b in pairs:
-                self._ensure(a)
-                self._ensure(b)
-            directed = _out_ties(conn, sorted({x for pr in pairs for x in pr}), pairs)
-            declined_rows = [(a, b) for a, b in lq.declined_pairs(conn, sorted({x for pr in pairs for x in pr}))
-                             if a and b and a != b and ((a, b) if a < b else (b, a)) in pairs]
+            d = read_delta(conn, self.last_event_seq, self._ensure)
+            pairs = d.pairs
             if groups is None:  # new accounts change the hashtag layer's inverse frequencies too
-                groups = self.n != n_before or any(r[1] in ("account", "post", "post_edit") for r in rows)
+                groups = self.n != n_before or d.content
             if groups:
                 group_rows = _read_groups(conn, store.dialect, self._ensure)
-            self.last_event_seq = max(self.last_event_seq, hi)
+            self.last_event_seq = max(self.last_event_seq, d.hi)
         n = self.n
         for name, m in list(self.layers.items()):
             if m.shape[0] < n:
@@ -173,25 +156,85 @@ class Graph:
         if self.declined is not None and self.declined.shape[0] < n:
             self.declined = _resize(self.declined, n)
         if pairs:
-            r = np.array([self.index[a] for a, _, _ in directed], dtype=np.int64)
-            c = np.array([self.index[b] for _, b, _ in directed], dtype=np.int64)
-            v = np.array([INTERACTION_WEIGHTS[k] for _, _, k in directed], dtype=np.float64)
-            kb = np.array([KIND_BITS[k] for _, _, k in directed], dtype=np.int64)
-            W_sub, K_sub = _interaction(r, c, v, kb, n)
-            pr = np.array([(self.index[a], self.index[b]) for a, b in pairs], dtype=np.int64)
-            M = _pattern(pr[:, 0], pr[:, 1], n)
-            self.layers["interaction"] = _replace(self.layers["interaction"], M, W_sub)
-            self.kinds = _replace(self.kinds, M, K_sub)
+            dm = delta_matrices(d, self.index, n)
+            self.layers["interaction"] = _replace(self.layers["interaction"], dm.mask, dm.weights)
+            self.kinds = _replace(self.kinds, dm.mask, dm.kinds)
             if self.made_to is not None:
-                self.made_to = _replace(self.made_to, M, made_to(r, c, n))
+                self.made_to = _replace(self.made_to, dm.mask, dm.made_to)
             if self.declined is not None:
-                dr = np.array([self.index[a] for a, _ in declined_rows], dtype=np.int64)
-                dc = np.array([self.index[b] for _, b in declined_rows], dtype=np.int64)
-                self.declined = _replace(self.declined, M, declined_of(dr, dc, n))
+                self.declined = _replace(self.declined, dm.mask, dm.declined)
         if groups:
             for name in GROUP_LAYERS:
                 self.layers[name], self.group_keys[name] = _group_layer(name, group_rows.get(name, {}), n)
         return len(pairs)
+
+
+@dataclass
+class Delta:
+    """What the events after a graph's position change: the account pairs whose interaction ties are
+    recomputed (each pair once, smaller id first), every directed tie between them (src, dst, kind),
+    the declined follow requests among them, the newest event seq read, and whether account, post or
+    edit events arrived (they can change the group layers)."""
+
+    hi: int
+    pairs: set[tuple[str, str]]
+    directed: list[tuple[str, str, str]]
+    declined: list[tuple[str, str]]
+    content: bool
+
+
+def read_delta(conn, since: int, ensure) -> Delta:
+    """The Delta of the events after seq `since`, read with the build's own queries; `ensure(account)` is
+    called for every account the delta names (new accounts first, in event order), so a caller can add
+    rows for them or notice them."""
+    # read up to the newest event of any kind, and record that position even when none of the
+    # events since changes the graph (sessions, account states): else every call would refresh again
+    hi = graph_queries.last_event_seq(conn)
+    rows = lq.events_since(conn, since, hi, GRAPH_KINDS)
+    pairs, posts, new_accounts = _touched(rows)
+    for a in new_accounts:
+        ensure(a)
+    authors = _authors(conn, sorted({p for _, p in posts}))
+    for a, p in posts:
+        if a is not None and authors.get(p):
+            pairs.add((a, authors[p]))
+    pairs |= _inbound(conn, sorted({p for a, p in posts if a is None}), authors)
+    pairs = {(a, b) if a < b else (b, a) for a, b in pairs if a and b and a != b}
+    for a, b in pairs:
+        ensure(a)
+        ensure(b)
+    touched = sorted({x for pr in pairs for x in pr})
+    directed = _out_ties(conn, touched, pairs)
+    declined_rows = [(a, b) for a, b in lq.declined_pairs(conn, touched)
+                     if a and b and a != b and ((a, b) if a < b else (b, a)) in pairs]
+    content = any(r[1] in ("account", "post", "post_edit") for r in rows)
+    return Delta(hi, pairs, directed, declined_rows, content)
+
+
+@dataclass
+class DeltaMatrices:
+    """A Delta as n x n matrices: `mask` (1 at both (a, b) and (b, a) of every recomputed pair), and the
+    interaction weights, kinds, made_to and declined entries those pairs now hold."""
+
+    mask: sp.csr_matrix
+    weights: sp.csr_matrix
+    kinds: sp.csr_matrix
+    made_to: sp.csr_matrix
+    declined: sp.csr_matrix
+    rows: np.ndarray  # the accounts of the pairs (sorted rows): the only rows the delta changes
+
+
+def delta_matrices(d: Delta, index, n: int) -> DeltaMatrices:
+    r = np.array([index[a] for a, _, _ in d.directed], dtype=np.int64)
+    c = np.array([index[b] for _, b, _ in d.directed], dtype=np.int64)
+    v = np.array([INTERACTION_WEIGHTS[k] for _, _, k in d.directed], dtype=np.float64)
+    kb = np.array([KIND_BITS[k] for _, _, k in d.directed], dtype=np.int64)
+    W_sub, K_sub = _interaction(r, c, v, kb, n)
+    pr = np.array([(index[a], index[b]) for a, b in d.pairs], dtype=np.int64).reshape(-1, 2)
+    dr = np.array([index[a] for a, _ in d.declined], dtype=np.int64)
+    dc = np.array([index[b] for _, b in d.declined], dtype=np.int64)
+    return DeltaMatrices(_pattern(pr[:, 0], pr[:, 1], n), W_sub, K_sub, made_to(r, c, n), declined_of(dr, dc, n),
+                         np.unique(pr.ravel()))
 
 
 def _entry(m: sp.csr_matrix, u: int, v: int):
@@ -203,12 +246,15 @@ def _entry(m: sp.csr_matrix, u: int, v: int):
     return m.data[i] if i < b and m.indices[i] == v else 0
 
 
-def fused_of(layers: dict[str, sp.csr_matrix], names: Iterable[str], weights: dict[str, float], n: int) -> sp.csr_matrix:
+def fused_of(layers: dict[str, sp.csr_matrix], names: Iterable[str], weights: dict[str, float], n: int,
+             rows: int | None = None) -> sp.csr_matrix:
     """Sum of the named layers times their weights (default 1), in LAYERS order, summed in float64.
     Float32 with int32 indices (while they fit) when every summed layer is float32 (the stored form,
-    graph.snapshot), else float64."""
+    graph.snapshot), else float64. With `rows`, the layers are that many rows of the graph (all n
+    columns), e.g. the rows a refresh changed: each entry is summed exactly as in the whole matrix."""
     use = set(names)
-    out = sp.csr_matrix((n, n))
+    shape = (n if rows is None else rows, n)
+    out = sp.csr_matrix(shape)
     f32 = True
     for name in LAYERS:
         m = layers.get(name)
@@ -220,7 +266,7 @@ def fused_of(layers: dict[str, sp.csr_matrix], names: Iterable[str], weights: di
     if not f32:
         return out
     it = np.int32 if out.nnz < 2**31 - 1 and n < 2**31 - 1 else np.int64
-    f = sp.csr_matrix((out.data.astype(np.float32), out.indices.astype(it), out.indptr.astype(it)), shape=(n, n))
+    f = sp.csr_matrix((out.data.astype(np.float32), out.indices.astype(it), out.indptr.astype(it)), shape=shape)
     f.has_sorted_indices = True
     return f
 

@@ -46,7 +46,7 @@ import numpy as np
 from ..store import graph_queries
 from . import build as _build
 from . import csr as light
-from . import layout
+from . import layout, splice
 from .build import LAYERS, Graph, degrees, fused_of
 from .csr import sp
 
@@ -317,24 +317,41 @@ def _save_csr(d: Path, name: str, m: sp.csr_matrix) -> None:
     np.save(d / f"{name}.data.npy", m.data)
 
 
+def _link(src: Path | None, dst: Path, names: Sequence[str]) -> bool:
+    """Hard-link the files `names` of version folder `src` into `dst` (all or none)."""
+    if src is None:
+        return False
+    try:
+        for name in names:
+            os.link(src / name, dst / name)
+        return True
+    except OSError:
+        for name in names:
+            (dst / name).unlink(missing_ok=True)
+        return False
+
+
 def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: str, how: str,
-          seconds: float, replace: bool = False) -> Path:
-    """Write `graph` (stored form) and its priors as version `mark.version` and make it CURRENT."""
+          seconds: float, replace: bool = False, reuse: Path | None = None) -> Path:
+    """Write `graph` (stored form) and its priors as version `mark.version` and make it CURRENT. With
+    `reuse`, the version `graph` was spliced from (graph.splice): its id and group-layer files, which a
+    splice leaves as they were, are hard-linked instead of written again."""
     root.mkdir(parents=True, exist_ok=True)
     final = root / mark.version
     tmp = root / f".tmp-{mark.version}-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir()
     try:
-        ids = graph.ids.array() if isinstance(graph.ids, SnapshotIds) else _encode(list(graph.ids))
-        order = np.argsort(ids, kind="stable")
-        it = np.int32 if len(ids) < 2**31 else np.int64
-        rank = np.empty(len(ids), dtype=it)
-        rank[order] = np.arange(len(ids), dtype=it)
-        np.save(tmp / "ids_sorted.npy", ids[order])
-        del ids
-        np.save(tmp / "ids_pos.npy", order.astype(it))
-        np.save(tmp / "ids_rank.npy", rank)
-        del order, rank
+        if not _link(reuse, tmp, ["ids_sorted.npy", "ids_pos.npy", "ids_rank.npy"]):
+            ids = graph.ids.array() if isinstance(graph.ids, SnapshotIds) else _encode(list(graph.ids))
+            order = np.argsort(ids, kind="stable")
+            it = np.int32 if len(ids) < 2**31 else np.int64
+            rank = np.empty(len(ids), dtype=it)
+            rank[order] = np.arange(len(ids), dtype=it)
+            np.save(tmp / "ids_sorted.npy", ids[order])
+            del ids
+            np.save(tmp / "ids_pos.npy", order.astype(it))
+            np.save(tmp / "ids_rank.npy", rank)
+            del order, rank
         empty = [name for name in LAYERS if name != "interaction" and graph.layer_nnz(name) == 0]
         fused, deg = graph.prepared[_full_key()]
         compact = isinstance(graph, layout.CompactGraph) and graph.inter.fused is fused
@@ -346,7 +363,8 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
             np.save(tmp / "inter.side_pos.npy", fi.side_pos)
             np.save(tmp / "inter.side_val.npy", fi.side_val)
             for name in LAYERS:
-                if name != "interaction" and name not in empty:
+                if name != "interaction" and name not in empty \
+                        and not _link(reuse, tmp, [f"{name}.{x}.npy" for x in ("indptr", "indices", "data")]):
                     _save_csr(tmp, name, graph.layers[name])
         else:
             for name in LAYERS:
@@ -370,7 +388,9 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
         np.save(tmp / "priors.idx.npy", sparse.idx)
         np.save(tmp / "priors.val.npy", sparse.val)
         for name, d in graph.group_keys.items():
-            pk = PairKeys.from_dict(d)
+            if _link(reuse, tmp, [f"gk_{name}.{x}.npy" for x in ("key", "val", "names")]):
+                continue
+            pk = d if isinstance(d, PairKeys) else PairKeys.from_dict(d)
             np.save(tmp / f"gk_{name}.key.npy", pk.key)
             np.save(tmp / f"gk_{name}.val.npy", pk.val)
             np.save(tmp / f"gk_{name}.names.npy", pk.names)
@@ -550,9 +570,14 @@ def _priors(store, graph: Graph) -> np.ndarray:
 
 def fresh_graph(store, base: Graph | None, base_mark: Mark | None, mark: Mark, full: bool = False) -> tuple[Graph, np.ndarray, str]:
     """The graph at `mark` in stored form, with its priors, and how it was made: `base` (at
-    `base_mark`) refreshed with the events since, or a rebuild when there is no base, `full` is set,
-    or more than REBUILD_AFTER events arrived since."""
+    `base_mark`) with the events since spliced into the rows they touch (graph.splice: ties between
+    accounts it has, signals unchanged) or refreshed, or a rebuild when there is no base, `full` is
+    set, or more than REBUILD_AFTER events arrived since."""
     if base is not None and not full and base_mark is not None and mark.seq - base_mark.seq <= REBUILD_AFTER:
+        if (mark.signals, mark.signal_max) == (base_mark.signals, base_mark.signal_max):
+            g = splice.refresh(store, base)
+            if g is not None:
+                return g, _priors(store, g), f"refresh of {base_mark.version} (rows spliced)"
         g = materialize(base)
         groups = True if (mark.signals, mark.signal_max) != (base_mark.signals, base_mark.signal_max) else None
         g.refresh(store, groups=groups)
@@ -599,9 +624,11 @@ def ensure(store, root: Path, mark: Mark | None = None, full: bool = False,
             how += f" (the snapshot on disk was format {old.get('format')}, this version reads format {FORMAT})"
         # the refresh may have read events newer than `mark`; the version names what the graph covers
         mark = Mark(g.last_event_seq, mark.signals, mark.signal_max)
+        # a splice leaves the ids and group layers as the snapshot it started from has them: linked, not written
+        reuse = snap.path if snap is not None and base is snap.graph and how.endswith("(rows spliced)") else None
         if lock is not None:
             try:
-                write(root, g, pri, mark, sid, how, time.perf_counter() - t0, replace=full)
+                write(root, g, pri, mark, sid, how, time.perf_counter() - t0, replace=full, reuse=reuse)
             except OSError:
                 pass
         return g, pri, mark, how
