@@ -31,7 +31,6 @@ from .build import LAYERS, Graph
 from .csr import sp
 
 
-
 def spliceable(base: Graph) -> bool:
     """A compact graph whose made_to is a bit of its codes (or absent): what a splice can rewrite."""
     return isinstance(base, layout.CompactGraph) and (base.made_to is None or isinstance(base.made_to, layout.MadeTo))
