@@ -22,8 +22,9 @@ A version is written into a temporary folder and renamed into place, then CURREN
 atomically, so a reader sees either the old version or the new one, never a half-written one; the
 two newest versions are kept (a process may still map the older one). A snapshot whose mark differs
 from the store's (new events or signals since) is stale: :func:`ensure` folds the events since into
-it (``Graph.refresh``, the same graph a rebuild gives) or rebuilds when there are more than
-``REBUILD_AFTER`` of them, and writes the next version.
+it (``Graph.refresh``, the same graph a rebuild gives; graph.splice when they only change ties
+between accounts it has) or rebuilds when there are more than ``REBUILD_AFTER`` of them, and writes
+the next version.
 
 Weights are stored as float32 (the graph in memory is rounded the same way, so a process that built
 the graph and one that mapped it rank identically); the fused matrix is summed from the rounded layers.
