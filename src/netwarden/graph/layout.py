@@ -118,23 +118,10 @@ class FusedInteraction:
             return None
         if not (np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices)):
             return None
-        pos = _positions(fused, inter)
-        if pos is None:
+        got = entry_codes(fused, inter, kinds, made_to)
+        if got is None:
             return None
-        bits = np.zeros(fused.nnz, dtype=np.uint16)
-        kb = np.asarray(kinds.data, dtype=np.uint8)
-        bits[pos] = kb
-        val = np.asarray(inter.data, dtype=fused.dtype)
-        odd = (kb == 0) | (np.asarray(fused.data)[pos] != val)  # not recoverable from the fused weight alone
-        side_pos, side_val = pos[odd].astype(np.int64), val[odd].astype(np.float32)
-        del pos, kb, val, odd
-        made = False
-        if made_to is not None and made_to.has_sorted_indices and made_to.shape == fused.shape \
-                and bool(np.all(np.asarray(made_to.data) == 1)):
-            mpos = _positions(fused, made_to)
-            if mpos is not None:
-                bits[mpos] |= MADE
-                made = True
+        bits, side_pos, side_val, made = got
         out = cls(fused, Codes.of(bits), side_pos, side_val, inter.nnz)
         out.has_made = made
         return out
@@ -196,6 +183,31 @@ class FusedInteraction:
 
     def arrays(self) -> list[np.ndarray]:
         return [self.codes.packed, self.codes.palette, self.side_pos, self.side_val]
+
+
+def entry_codes(fused: sp.csr_matrix, inter: sp.csr_matrix, kinds: sp.csr_matrix, made_to=None):
+    """Per entry of `fused`: its code (the kind bits of the interaction tie there, MADE where `made_to`, a
+    0/1 matrix inside the pattern, has the tie), the side table (positions among fused's entries, the
+    interaction weights there) and whether `made_to` was folded in; None when `inter` is not inside `fused`.
+    The same rows of a graph give the same codes whether the matrices are whole or those rows only."""
+    pos = _positions(fused, inter)
+    if pos is None:
+        return None
+    bits = np.zeros(fused.nnz, dtype=np.uint16)
+    kb = np.asarray(kinds.data, dtype=np.uint8)
+    bits[pos] = kb
+    val = np.asarray(inter.data, dtype=fused.dtype)
+    odd = (kb == 0) | (np.asarray(fused.data)[pos] != val)  # not recoverable from the fused weight alone
+    side_pos, side_val = pos[odd].astype(np.int64), val[odd].astype(np.float32)
+    del pos, kb, val, odd
+    made = False
+    if made_to is not None and made_to.has_sorted_indices and made_to.shape == fused.shape \
+            and bool(np.all(np.asarray(made_to.data) == 1)):
+        mpos = _positions(fused, made_to)
+        if mpos is not None:
+            bits[mpos] |= MADE
+            made = True
+    return bits, side_pos, side_val, made
 
 
 def _positions(fused: sp.csr_matrix, inter: sp.csr_matrix) -> np.ndarray | None:

@@ -78,21 +78,10 @@ def _spliced(base: layout.CompactGraph, d: _build.Delta) -> Graph | None:
     rows["interaction"] = inter
     frows = _build.fused_of(rows, LAYERS, LAYER_WEIGHTS, n, rows=len(R))
     # the compact form's codes for the new rows: kind bits where an interaction tie is, MADE where one was made
-    pos = layout._positions(frows, inter)
-    if pos is None:
+    got = layout.entry_codes(frows, inter, kinds, made)
+    if got is None or (made is not None and not got[3]):
         return None
-    bits = np.zeros(frows.nnz, dtype=np.uint16)
-    kb = np.asarray(kinds.data, dtype=np.uint8)
-    bits[pos] = kb
-    val = np.asarray(inter.data, dtype=np.float32)
-    odd = (kb == 0) | (np.asarray(frows.data)[pos] != val)
-    if made is not None and made.nnz:
-        if not bool(np.all(np.asarray(made.data) == 1)):
-            return None
-        mpos = layout._positions(frows, made)
-        if mpos is None:
-            return None
-        bits[mpos] |= layout.MADE
+    bits, side_local, side_vals, _ = got
     new_indptr, (indices, data, codes) = splice_rows(
         fused.indptr, [fused.indices, fused.data, fi.codes.full()], R, frows.indptr,
         [frows.indices.astype(fused.indices.dtype, copy=False), frows.data, bits])
@@ -107,10 +96,11 @@ def _spliced(base: layout.CompactGraph, d: _build.Delta) -> Graph | None:
     keep = ~np.isin(row_of, R)
     shift = np.asarray(new_indptr, dtype=np.int64) - old_indptr
     new_rows_at = np.asarray(new_indptr, dtype=np.int64)[R]
-    local_row = np.repeat(np.arange(len(R)), np.diff(inter.indptr))
-    side_new = (new_rows_at[local_row] + (pos - np.asarray(frows.indptr, dtype=np.int64)[local_row]))[odd]
+    sub_indptr = np.asarray(frows.indptr, dtype=np.int64)
+    local_row = np.searchsorted(sub_indptr, side_local, side="right") - 1
+    side_new = new_rows_at[local_row] + (side_local - sub_indptr[local_row])
     side_pos = np.concatenate([sp_old[keep] + shift[row_of[keep]], side_new])
-    side_val = np.concatenate([np.asarray(fi.side_val, dtype=np.float32)[keep], val[odd]])
+    side_val = np.concatenate([np.asarray(fi.side_val, dtype=np.float32)[keep], side_vals])
     order = np.argsort(side_pos, kind="stable")
     nnz = fi.nnz - int(fi.rows(R).nnz) + inter.nnz
     new_fi = layout.FusedInteraction(new_fused, layout.Codes.of(codes), side_pos[order], side_val[order], nnz)
