@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from .graph import build
 from .store import schema as t
 
-TIE_WORDS = {"follow": "follow", "request": "approved follow request", "request_pending": "pending follow request",
+TIE_WORDS = {"follow": "follow", "request": "approved follow request",
              "reply": "reply", "mention": "mention", "repost": "repost", "quote": "quote", "like": "like"}
 PLATFORM_WORDS = {"kik": "Kik handle", "telegram": "Telegram contact", "snapchat": "Snapchat handle",
                   "whatsapp": "WhatsApp number", "phone": "phone number", "email": "email address",

@@ -31,7 +31,7 @@
     d.edges.forEach(function (e, i) {
       var s = d.nodes[e.s], t = d.nodes[e.t];
       els.push({ group: "edges", data: { id: "e" + i, source: "n" + s.rank, target: "n" + t.rank, kinds: e.kinds, w: e.w },
-                 classes: "tie" + (e.cross ? " cross" : "") + (e.kinds.length === 1 && e.kinds[0] === "request_pending" ? " pending" : "") });
+                 classes: "tie" + (e.cross ? " cross" : "") });
     });
     d.bundles.forEach(function (b, i) {
       els.push({ group: "edges", data: { id: "b" + i, source: "g" + b.a, target: "g" + b.b, n: b.n, kinds: b.kinds,
@@ -59,7 +59,6 @@
       label: "data(handle)", "font-size": 9, "z-index": 20 } },
     { selector: "edge.tie", style: { width: "mapData(w, 0.5, 6, 0.4, 2.5)", "line-color": "#8f9bb0", opacity: 0.45,
       "curve-style": "haystack", "z-index": 5 } },
-    { selector: "edge.tie.pending", style: { "line-style": "dashed" } },
     { selector: "edge.tie.cross", style: { display: "none" } },
     { selector: "edge.tie.cross.every", style: { display: "element" } },
     { selector: "edge.bundle", style: { width: "data(width)", "line-color": "#6b7a90", opacity: 0.35, "curve-style": "straight",
