@@ -339,7 +339,7 @@ def test_a_ties_only_delta_is_spliced_into_the_rows_it_touches_and_equals_a_refr
     slow = tmp_path / "slow"
     with monkeypatch.context() as m:
         m.setattr(snapshot.splice, "refresh", lambda *a: None)
-        gs, ps, how_s = snapshot.fresh_graph(store, _open(base, root), first, mark)
+        gs, ps, how_s = snapshot.fresh_graph(store, snapshot.open_current(root, version=base.name).graph, first, mark)
         assert how_s == f"refresh of {first.version}"
         snapshot.write(slow, gs, ps, mark, snapshot.store_identity(store), how_s, 0.0)
     a, s = _arrays(spliced), _arrays(slow / mark.version)
@@ -355,16 +355,6 @@ def test_a_ties_only_delta_is_spliced_into_the_rows_it_touches_and_equals_a_refr
     before = _arrays(base)
     assert not all(np.array_equal(before[f], a[f]) for f in ("fused.indices.npy", "fused.data.npy", "inter.codes.npy"))
     store.close()
-
-
-def _open(version, root):
-    """The version folder `version` of `root` mapped as open_current maps CURRENT."""
-    cur = (root / "CURRENT").read_text()
-    try:
-        (root / "CURRENT").write_text(version.name + "\n")
-        return snapshot.open_current(root).graph
-    finally:
-        (root / "CURRENT").write_text(cur)
 
 
 def test_a_delta_with_a_new_account_or_content_is_not_spliced(tmp_path):

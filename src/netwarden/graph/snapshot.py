@@ -499,12 +499,13 @@ def _load_csr(d: Path, name: str, n: int, pattern: str | None = None, lite: bool
     return m
 
 
-def open_current(root: Path, store_id: str | None = None, lite: bool = False) -> Snapshot | None:
-    """The CURRENT version, memory-mapped; None when there is none, it is of another format, or
-    (given `store_id`) of another store. With `lite`, a compact version's matrices are graph/csr.py's CSR
-    over the mapped arrays, not scipy's (for one expansion of all layers, expand.load_graph); None for
-    a version that is not compact."""
-    v = current_version(root)
+def open_current(root: Path, store_id: str | None = None, lite: bool = False,
+                 version: str | None = None) -> Snapshot | None:
+    """The CURRENT version (or the one named `version`), memory-mapped; None when there is none, it is of
+    another format, or (given `store_id`) of another store. With `lite`, a compact version's matrices are
+    graph/csr.py's CSR over the mapped arrays, not scipy's (for one expansion of all layers,
+    expand.load_graph); None for a version that is not compact."""
+    v = version or current_version(root)
     if v is None:
         return None
     d = root / v
@@ -626,7 +627,7 @@ def ensure(store, root: Path, mark: Mark | None = None, full: bool = False,
         # the refresh may have read events newer than `mark`; the version names what the graph covers
         mark = Mark(g.last_event_seq, mark.signals, mark.signal_max)
         # a splice leaves the ids and group layers as the snapshot it started from has them: linked, not written
-        reuse = snap.path if snap is not None and base is snap.graph and how.endswith("(rows spliced)") else None
+        reuse = snap.path if snap is not None and base is snap.graph and splice.shares_files(g, base) else None
         if lock is not None:
             try:
                 write(root, g, pri, mark, sid, how, time.perf_counter() - t0, replace=full, reuse=reuse)

@@ -36,6 +36,13 @@ def spliceable(base: Graph) -> bool:
     return isinstance(base, layout.CompactGraph) and (base.made_to is None or isinstance(base.made_to, layout.MadeTo))
 
 
+def shares_files(g: Graph, base: Graph) -> bool:
+    """Whether `g` holds `base`'s ids, group layers and group keys themselves (what a splice leaves as
+    they were), so a version of `g` may link those files from `base`'s version instead of writing them."""
+    return isinstance(g, layout.CompactGraph) and isinstance(base, layout.CompactGraph) and g.ids is base.ids \
+        and g.layers.groups is base.layers.groups and g.group_keys is base.group_keys
+
+
 def refresh(store, base: Graph) -> Graph | None:
     """`base` (compact, at its last_event_seq) with the events since folded in, or None when the delta
     is not one a splice covers (new accounts, content events) or the result would not be compact."""
@@ -67,14 +74,15 @@ def _spliced(base: layout.CompactGraph, d: _build.Delta) -> Graph | None:
     fused, deg = base.prepared[_full_key()]
     mask = dm.mask[R]
     # the interaction rows as Graph.refresh replaces them, in the stored precision
-    inter = _canonical(_build._replace(fi.rows(R), mask, dm.weights[R]), np.float32)
+    old_inter = fi.rows(R)
+    inter = _canonical(_build._replace(old_inter, mask, dm.weights[R]), np.float32)
     kinds = _canonical(_build._replace(fi.rows(R, kinds=True), mask, dm.kinds[R]), np.uint8)
     if not (np.array_equal(kinds.indptr, inter.indptr) and np.array_equal(kinds.indices, inter.indices)):
         return None
     made = None
     if base.made_to is not None:
         made = _canonical(_build._replace(base.made_to[R], mask, dm.made_to[R]), np.uint8)
-    rows = {name: _rows(base.layers.groups[name], R) for name in base.layers.groups}
+    rows = {name: base.layers.groups[name][R] for name in base.layers.groups}
     rows["interaction"] = inter
     frows = _build.fused_of(rows, LAYERS, LAYER_WEIGHTS, n, rows=len(R))
     # the compact form's codes for the new rows: kind bits where an interaction tie is, MADE where one was made
@@ -102,30 +110,17 @@ def _spliced(base: layout.CompactGraph, d: _build.Delta) -> Graph | None:
     side_pos = np.concatenate([sp_old[keep] + shift[row_of[keep]], side_new])
     side_val = np.concatenate([np.asarray(fi.side_val, dtype=np.float32)[keep], side_vals])
     order = np.argsort(side_pos, kind="stable")
-    nnz = fi.nnz - int(fi.rows(R).nnz) + inter.nnz
+    nnz = fi.nnz - old_inter.nnz + inter.nnz
     new_fi = layout.FusedInteraction(new_fused, layout.Codes.of(codes), side_pos[order], side_val[order], nnz)
     new_fi.has_made = base.made_to is not None
     declined = base.declined
     if declined is not None:
-        drows = _canonical(_build._replace(_rows(declined, R), mask, dm.declined[R]), np.uint8)
+        drows = _canonical(_build._replace(declined[R], mask, dm.declined[R]), np.uint8)
         dp, (di, dd) = splice_rows(declined.indptr, [declined.indices, declined.data], R, drows.indptr,
                                    [drows.indices.astype(declined.indices.dtype, copy=False), drows.data])
         declined = sp.csr_matrix((dd, di, dp), shape=(n, n), copy=False)
         declined.has_sorted_indices = True
     return _at(base, {_full_key(): (new_fused, new_deg)}, new_fi, declined, max(base.last_event_seq, d.hi))
-
-
-def _rows(m, R: np.ndarray) -> sp.csr_matrix:
-    """Rows R of a CSR (mapped or in memory) as a scipy matrix, by slicing its arrays."""
-    indptr = np.asarray(m.indptr)
-    starts, ends = indptr[R].astype(np.int64), indptr[R + 1].astype(np.int64)
-    lens = ends - starts
-    take = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(int(lens.sum()))
-    out = sp.csr_matrix((np.asarray(m.data)[take], np.asarray(m.indices)[take],
-                         np.concatenate([[0], np.cumsum(lens)]).astype(indptr.dtype)),
-                        shape=(len(R), m.shape[1]), copy=False)
-    out.has_sorted_indices = True
-    return out
 
 
 def splice_rows(indptr: np.ndarray, arrays: list[np.ndarray], R: np.ndarray, sub_indptr: np.ndarray,
