@@ -21,8 +21,9 @@ groups of `--group-size` members spread over the id space: each member follows `
 members, and a third of them show the group's shared off-platform handle (contacts: the handle layer).
 The store has no signals. `truth` (JSON beside the db) names the groups' members, for the seeds.
 
-`batch` writes native events (new follows among existing accounts, some into a planted group) as a
-JSON-lines file for `netwarden ingest`: the small batch a snapshot is behind by.
+`batch` writes native events (new follows among existing accounts, some into a planted group; with
+`--posts` and `--signups` new posts with hashtags and new accounts) as a JSON-lines file for
+`netwarden ingest`: the small batch a snapshot is behind by.
 """
 
 from __future__ import annotations
@@ -234,8 +235,11 @@ def generate(db: str, n: int, follows: float, posts: float, likes: float, groups
     return out
 
 
-def batch(db: str, follows: int, out: str, seed: int) -> dict:
-    """New follows among existing accounts (a tenth inside planted group 0) as native JSON lines."""
+def batch(db: str, follows: int, out: str, seed: int, posts: int = 0, signups: int = 0) -> dict:
+    """New follows among existing accounts (a tenth inside planted group 0), `posts` new posts by existing
+    accounts (one or two hashtags each from 2,000 invented tags drawn from a power law, a tenth by group 0
+    members with the group's own tag) and `signups` new accounts (a bio contact shared by a few of them,
+    one follow each), as native JSON lines."""
     truth = json.load(open(db + ".truth.json"))
     n = truth["counts"]["accounts"]
     g0 = [int(a[1:]) for a in truth["groups"][0]]
@@ -254,6 +258,25 @@ def batch(db: str, follows: int, out: str, seed: int) -> dict:
         eid = f"b{last:010d}-{seed}-{j:06d}"
         lines.append(json.dumps({"v": 1, "id": eid, "kind": "follow", "time": iso(T0 + 10**7 + j),
                                  "data": {"src": aid(a), "dst": aid(b)}}, separators=(",", ":")))
+    popular = power_law(rng, 2 * posts, 2000)
+    for j in range(posts):
+        if j % 10 == 0:
+            author, tags = int(rng.choice(g0)), ["zzgroup0", f"zzcs{int(popular[2 * j])}"]
+        else:
+            author, tags = int(rng.integers(0, n)), [f"zzcs{int(t)}" for t in popular[2 * j:2 * j + 1 + j % 2]]
+        eid = f"b{last:010d}-{seed}-p{j:06d}"
+        lines.append(json.dumps({"v": 1, "id": eid, "kind": "post", "time": iso(T0 + 10**7 + follows + j),
+                                 "data": {"id": f"q{seed}-{j}", "author_id": aid(author),
+                                          "text": " ".join("#" + t for t in tags), "hashtags": tags}},
+                                separators=(",", ":")))
+    for j in range(signups):
+        new = aid(n + seed * 100_000 + j)
+        t = iso(T0 + 10**7 + follows + posts + j)
+        lines.append(json.dumps({"v": 1, "id": f"b{last:010d}-{seed}-s{j:06d}", "kind": "account", "time": t,
+                                 "data": {"id": new, "handle": "u" + new, "bio": f"kik: zzsignup{seed}_{j // 4}"}},
+                                separators=(",", ":")))
+        lines.append(json.dumps({"v": 1, "id": f"b{last:010d}-{seed}-f{j:06d}", "kind": "follow", "time": t,
+                                 "data": {"src": new, "dst": aid(int(rng.integers(0, n)))}}, separators=(",", ":")))
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")
     return {"out": out, "events": len(lines)}
@@ -278,13 +301,15 @@ def main() -> None:
     b.add_argument("--follows", type=int, default=1000)
     b.add_argument("--out", required=True)
     b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--posts", type=int, default=0, help="new posts with hashtags")
+    b.add_argument("--signups", type=int, default=0, help="new accounts")
     a = p.parse_args()
     if a.cmd == "generate":
         r = generate(a.db, a.accounts, a.follows, a.posts, a.likes, a.groups, a.group_size, a.group_follows,
                      a.reply_share, a.seed)
         r.pop("groups")
     else:
-        r = batch(a.db, a.follows, a.out, a.seed)
+        r = batch(a.db, a.follows, a.out, a.seed, a.posts, a.signups)
     print(json.dumps(r, indent=1))
 
 

@@ -84,16 +84,18 @@ def test_the_batch_is_events_ingestion_accepts(cold_start, generated, tmp_path):
     src.close()
     dst.close()
     (tmp_path / "copy.db.truth.json").write_bytes(Path(f"{db}.truth.json").read_bytes())
-    r = cold_start.batch(str(copy), 200, str(tmp_path / "batch.jsonl"), seed=1)
-    assert r["events"] == 200
+    r = cold_start.batch(str(copy), 200, str(tmp_path / "batch.jsonl"), seed=1, posts=50, signups=10)
+    assert r["events"] == 200 + 50 + 2 * 10
     store = open_store(f"sqlite:///{copy}")
     try:
         s = ingest_files(store, [tmp_path / "batch.jsonl"])
     finally:
         store.close()
-    assert (s.events, s.dead) == (200, 0)
+    assert (s.events, s.dead) == (270, 0)
     con = sqlite3.connect(copy)
-    assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == out["counts"]["events"] + 200
+    assert con.execute("SELECT COUNT(*) FROM events").fetchone()[0] == out["counts"]["events"] + 270
+    assert con.execute("SELECT COUNT(DISTINCT post_id) FROM post_hashtags WHERE tag = 'zzgroup0'").fetchone()[0] == 5
+    assert con.execute("SELECT COUNT(*) FROM contacts WHERE handle LIKE 'zzsignup1%'").fetchone()[0] == 10
     g0 = set(out["groups"][0])
     inside = con.execute("SELECT COUNT(*) FROM events e WHERE e.event_id LIKE 'b%' AND json_extract(payload, '$.data.src') "
                          f"IN ({','.join('?' * len(g0))})", sorted(g0)).fetchone()[0]

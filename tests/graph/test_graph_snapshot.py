@@ -132,7 +132,7 @@ def test_a_refreshed_version_equals_a_rebuilt_one(tmp_path, monkeypatch):
     old = snapshot.status(store, root)
     assert old["state"] == "stale" and old["events_behind"] > 0
     g, pri, mark, how = snapshot.ensure(store, root)
-    assert how == f"refresh of {first.version}" and "newcomer" in g.index
+    assert how == f"refresh of {first.version} (rows spliced)" and "newcomer" in g.index
     assert snapshot.status(store, root)["state"] == "current"
     refreshed = snapshot.open_current(root)
     assert refreshed.mark == mark and sorted(p.name for p in root.iterdir() if p.name.startswith("v")) == sorted(
@@ -357,18 +357,87 @@ def test_a_ties_only_delta_is_spliced_into_the_rows_it_touches_and_equals_a_refr
     store.close()
 
 
-def test_a_delta_with_a_new_account_or_content_is_not_spliced(tmp_path):
-    store = _store(tmp_path, make_events(accounts=30, posts=120, seed=24))
+SHA = ["ab" * 32, "cd" * 32]
+# content: new posts joining a hashtag and media groups and making new ones, new accounts with a shared
+# avatar and a shared contact, a profile edit that leaves an avatar group and a contact group, a post edit
+# that drops a hashtag, an author the graph has never seen, and ties among them
+CONTENT = [
+    _ev(70, "post", {"id": "c1", "author_id": "a3", "text": "#Tag1 #zznew", "hashtags": ["Tag1", "zznew"],
+                     "media": [{"id": "cm1", "kind": "photo", "sha256": SHA[0]}]}),
+    _ev(71, "post", {"id": "c2", "author_id": "a4", "text": "#zznew", "hashtags": ["zznew"],
+                     "media": [{"id": "cm2", "kind": "photo", "sha256": SHA[0]}]}),
+    _ev(72, "account", {"id": "fresh1", "handle": "fresh1", "bio": "kik: zzshared_kik",
+                        "avatar": {"id": "av7", "kind": "photo", "uri": "media/av7.png"}}),
+    _ev(73, "account", {"id": "fresh2", "handle": "fresh2", "bio": "add me kik: zzshared_kik"}),
+    _ev(74, "account", {"id": "a9", "handle": "user_9", "bio": "kik: zzshared_kik"}),
+    _ev(75, "account", {"id": "a2", "handle": "user_2", "bio": "moved",
+                        "avatar": {"id": "av3", "kind": "photo", "uri": "media/av3.png"}}),
+    _ev(76, "post_edit", {"id": "p5", "text": "no tags now", "hashtags": []}),
+    _ev(77, "post", {"id": "c3", "author_id": "stranger", "text": "#Tag2", "hashtags": ["Tag2"]}),
+    _ev(78, "follow", {"src": "fresh1", "dst": "a3"}),
+    _ev(79, "like", {"account_id": "fresh2", "post_id": "c1"}),
+    _ev(80, "account", {"id": "a9", "handle": "user_9", "bio": "gone quiet"}),
+    _ev(81, "post", {"id": "c4", "author_id": "a11", "text": "#zznew", "hashtags": ["zznew"],
+                     "media": [{"id": "cm3", "kind": "photo", "sha256": SHA[1]}]}),
+]
+
+
+@pytest.mark.parametrize("seed", [24, 25, 26])
+def test_a_content_delta_is_spliced_group_by_group_and_equals_a_rebuild(tmp_path, monkeypatch, seed):
+    # 50 accounts and 3 new ones stay inside one step of build.group_scale (49.4 <= n < 53.8)
+    store = _store(tmp_path, make_events(accounts=50, posts=150, seed=seed))
     root = snapshot.root_for(store)
     first = snapshot.ensure(store, root)[2]
-    _add(store, tmp_path, [_ev(60, "follow", {"src": "a3", "dst": "brandnew"})])  # an account the graph lacks
+    base = root / first.version
+    _add(store, tmp_path, CONTENT)
+    g, pri, mark, how = snapshot.ensure(store, root)
+    assert how == f"refresh of {first.version} (rows spliced)"
+    want = snapshot.open_current(root)
+    assert {"fresh1", "fresh2", "stranger"} <= set(want.graph.index)
+    spliced = root / mark.version
+    assert (spliced / "ids_sorted.npy").stat().st_ino != (base / "ids_sorted.npy").stat().st_ino  # accounts added
+    # the same base refreshed the whole-matrix way, and a rebuild: the same graph of account ids
+    with monkeypatch.context() as m:
+        m.setattr(snapshot.splice, "refresh", lambda *a: None)
+        gs, ps, how_s = snapshot.fresh_graph(store, snapshot.open_current(root, version=base.name).graph, first, mark)
+    assert how_s == f"refresh of {first.version}"
+    _same_graph(want.graph, want.priors, gs, ps)
+    rebuilt_g, rebuilt_pri, _, how = snapshot.ensure(store, root, full=True)
+    assert how == "build"
+    _same_graph(want.graph, want.priors, rebuilt_g, rebuilt_pri)
+    lay = {name: _by_id(want.graph, want.graph.layers[name]) for name in build.GROUP_LAYERS}
+    assert ("fresh1", "fresh2") in lay["handle"] and ("a9", "fresh1") in lay["handle"]  # a contact once shown stays
+    assert ("a7", "fresh1") in lay["avatar"] and ("a2", "a3") in lay["avatar"]
+    assert ("a3", "a4") in lay["media"] and ("a11", "a3") in lay["hashtag"]
+    store.close()
+
+
+def test_what_a_splice_does_not_take(tmp_path):
+    """A removed signal, or a graph grown past a step of the hashtag weights' account count, takes the
+    whole refresh (and the same graph as a rebuild)."""
+    store = _store(tmp_path, make_events(accounts=30, posts=120, seed=27))
+    root = snapshot.root_for(store)
+    first = snapshot.ensure(store, root)[2]
+    _add(store, tmp_path, [_ev(60, "follow", {"src": "a3", "dst": "brandnew"})])  # a new account, ties only
     g, _, second, how = snapshot.ensure(store, root)
-    assert how == f"refresh of {first.version}" and "brandnew" in g.index
-    _add(store, tmp_path, [_ev(61, "post", {"id": "pz", "author_id": "a4", "text": "hi", "reply_to_account": "a6"})],
-         name="c.jsonl")
-    g, _, third, how = snapshot.ensure(store, root)
-    assert how == f"refresh of {second.version}"  # a post may change the group layers
-    _add(store, tmp_path, [_ev(62, "follow", {"src": "a6", "dst": "a4"})], name="d.jsonl")
-    g, _, _, how = snapshot.ensure(store, root)
-    assert how == f"refresh of {third.version} (rows spliced)"
+    assert how == f"refresh of {first.version} (rows spliced)" and "brandnew" in g.index
+    with store.engine.begin() as conn:  # a bank match for two accounts: the media layer changes
+        for i, a in enumerate(("a3", "a8")):
+            conn.execute(text("INSERT INTO signals (key, account_id, kind, subject_type, subject_id, weight, detail, "
+                              f"created_at) VALUES ('t:{i}', '{a}', 'media_match', 'account', '{a}', 2.0, "
+                              "'{\"bank\": \"b\", \"entry\": \"e1\"}', '2026-03-01T00:00:00Z')"))
+    g, pri, third, how = snapshot.ensure(store, root)
+    assert how == f"refresh of {second.version} (rows spliced)"
+    assert g.layers["media"][g.index["a3"], g.index["a8"]] > 0 and pri[g.index["a3"]] > 1
+    with store.engine.begin() as conn:
+        conn.execute(text("DELETE FROM signals WHERE key = 't:0'"))
+    g, pri, fourth, how = snapshot.ensure(store, root)
+    assert how == f"refresh of {third.version}" and g.layers["media"][g.index["a3"], g.index["a8"]] == 0
+    # 30 accounts: 2^(39/8) = 29.3 <= n < 2^(40/8) = 32; two more signups cross the step
+    assert build.group_scale(g.n) != build.group_scale(g.n + 2)
+    _add(store, tmp_path, [_ev(61, "account", {"id": f"s{i}", "handle": f"s{i}"}) for i in range(2)], "c.jsonl")
+    g, pri, fifth, how = snapshot.ensure(store, root)
+    assert how == f"refresh of {fourth.version}"
+    rebuilt_g, rebuilt_pri, _, _ = snapshot.ensure(store, root, full=True)
+    _same_graph(snapshot.open_current(root).graph, snapshot.open_current(root).priors, rebuilt_g, rebuilt_pri)
     store.close()

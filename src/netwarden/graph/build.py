@@ -49,6 +49,7 @@ GROUP_WEIGHT = {"handle": 3.0, "media": 2.0, "hashtag": 1.0, "avatar": 3.0}
 MAX_GROUP = {"handle": 300, "media": 500, "avatar": 5}  # larger groups carry no information
 HASHTAG_MAX_FRACTION = 0.002  # tags used by more than this fraction of accounts are ignored
 HASHTAG_MIN_MAX = 50
+KEYED_GROUP = 60  # pairs of groups up to this size keep the group key behind their edge (explanations)
 
 
 @dataclass
@@ -69,6 +70,8 @@ class Graph:
     # follow requests a protected account has not approved: row u (the protected account), column v (the
     # requester) set for a pending or rejected request v -> u with no active follow (not a tie; see expand.py)
     declined: sp.csr_matrix | None = None
+    # group layer -> its groups (graph/members.py): what lets a snapshot take in new content group by group
+    members: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n(self) -> int:
@@ -164,8 +167,11 @@ class Graph:
             if self.declined is not None:
                 self.declined = _replace(self.declined, dm.mask, dm.declined)
         if groups:
+            from .members import of_groups
+
             for name in GROUP_LAYERS:
                 self.layers[name], self.group_keys[name] = _group_layer(name, group_rows.get(name, {}), n)
+                self.members[name] = of_groups(group_rows.get(name, {}), n)
         return len(pairs)
 
 
@@ -173,14 +179,16 @@ class Graph:
 class Delta:
     """What the events after a graph's position change: the account pairs whose interaction ties are
     recomputed (each pair once, smaller id first), every directed tie between them (src, dst, kind),
-    the declined follow requests among them, the newest event seq read, and whether account, post or
-    edit events arrived (they can change the group layers)."""
+    the declined follow requests among them, the newest event seq read, whether account, post or
+    edit events arrived (they can change the group layers), and the accounts they name (the accounts
+    of account events, the authors of posts and edited posts: whose groups may have changed)."""
 
     hi: int
     pairs: set[tuple[str, str]]
     directed: list[tuple[str, str, str]]
     declined: list[tuple[str, str]]
     content: bool
+    accounts: set[str] = field(default_factory=set)
 
 
 def read_delta(conn, since: int, ensure) -> Delta:
@@ -191,10 +199,11 @@ def read_delta(conn, since: int, ensure) -> Delta:
     # events since changes the graph (sessions, account states): else every call would refresh again
     hi = graph_queries.last_event_seq(conn)
     rows = lq.events_since(conn, since, hi, GRAPH_KINDS)
-    pairs, posts, new_accounts = _touched(rows)
+    pairs, posts, new_accounts, edited, named = _touched(rows)
     for a in new_accounts:
         ensure(a)
-    authors = _authors(conn, sorted({p for _, p in posts}))
+    authors = _authors(conn, sorted({p for _, p in posts} | edited))
+    named |= {authors[p] for p in edited if authors.get(p)}
     for a, p in posts:
         if a is not None and authors.get(p):
             pairs.add((a, authors[p]))
@@ -208,7 +217,7 @@ def read_delta(conn, since: int, ensure) -> Delta:
     declined_rows = [(a, b) for a, b in lq.declined_pairs(conn, touched)
                      if a and b and a != b and ((a, b) if a < b else (b, a)) in pairs]
     content = any(r[1] in ("account", "post", "post_edit") for r in rows)
-    return Delta(hi, pairs, directed, declined_rows, content)
+    return Delta(hi, pairs, directed, declined_rows, content, named)
 
 
 @dataclass
@@ -277,25 +286,30 @@ def degrees(m: sp.csr_matrix) -> np.ndarray:
     return np.bincount(rows, weights=np.asarray(m.data, dtype=np.float64), minlength=m.shape[0])
 
 
-def _touched(rows) -> tuple[set[tuple[str, str]], list[tuple[str | None, str]], list[str]]:
+def _touched(rows) -> tuple[set[tuple[str, str]], list[tuple[str | None, str]], list[str], set[str], set[str]]:
     """From new event rows: the account pairs they touch, (account, post) pairs whose post author is
-    needed (account None for a new post: its inbound ties are re-read), and new account ids."""
+    needed (account None for a new post: its inbound ties are re-read), new account ids, the posts
+    edited, and the accounts of account events and authors of new posts."""
     import orjson
 
     pairs: set[tuple[str, str]] = set()
     posts: list[tuple[str | None, str]] = []
     accounts: list[str] = []
+    edited: set[str] = set()
+    named: set[str] = set()
     for _, kind, payload in rows:
         ev = orjson.loads(payload)
         d = ev.get("data", ev)
         if kind == "account":
             accounts.append(d["id"])
+            named.add(d["id"])
         elif kind in ("follow", "unfollow", "follow_request"):
             pairs.add((d["src"], d["dst"]))
         elif kind in ("like", "unlike"):
             posts.append((d["account_id"], d["post_id"]))
         elif kind == "post":
             a = d["author_id"]
+            named.add(a)
             if d.get("reply_to_account"):
                 pairs.add((a, d["reply_to_account"]))
             for key in ("reply_to", "repost_of", "quote_of"):
@@ -305,9 +319,10 @@ def _touched(rows) -> tuple[set[tuple[str, str]], list[tuple[str | None, str]], 
                 pairs.add((a, m))
             posts.append((None, d["id"]))
         elif kind == "post_edit":
+            edited.add(d["id"])
             for m in d.get("mentions") or ():
                 posts.append((m, d["id"]))
-    return pairs, posts, accounts
+    return pairs, posts, accounts, edited, named
 
 
 def _authors(conn, post_ids: list[str]) -> dict[str, str]:
@@ -425,12 +440,16 @@ def build_graph(store, on_step=None) -> Graph:
     interaction, kinds = _interaction(r, c, v, kb, n)
     layers = {"interaction": interaction}
     keys: dict[str, dict[tuple[int, int], str]] = {}
+    from .members import of_groups
+
+    members = {}
     for name in GROUP_LAYERS:
         layers[name], keys[name] = _group_layer(name, groups.get(name, {}), n)
+        members[name] = of_groups(groups.get(name, {}), n)
     return Graph(ids=ids.ids, index=ids.index, layers=layers, kinds=kinds, group_keys=keys, last_event_seq=int(seq),
                  made_to=made_to(r, c, n),
                  declined=declined_of(np.array([a for a, _ in dec], dtype=np.int64),
-                                      np.array([b for _, b in dec], dtype=np.int64), n))
+                                      np.array([b for _, b in dec], dtype=np.int64), n), members=members)
 
 
 def made_to(src: np.ndarray, dst: np.ndarray, n: int) -> sp.csr_matrix:
@@ -493,33 +512,69 @@ def _interaction(r, c, v, kb, n) -> tuple[sp.csr_matrix, sp.csr_matrix]:
     return W, K
 
 
-def _group_layer(name: str, groups: dict[str, list[int]], n: int) -> tuple[sp.csr_matrix, dict[tuple[int, int], str]]:
+def group_scale(n: int) -> float:
+    """The account count the hashtag weights and cap use: n rounded down to a step of 2^(1/8) (9%), so
+    a new account changes no group weight until the graph grows past the next step (graph/splice.py
+    keeps a stale snapshot's group layers and rewrites only the groups that changed)."""
+    if n < 2:
+        return 1.0
+    return 2.0 ** (math.floor(8 * math.log2(n) + 1e-9) / 8)
+
+
+def group_size(k: int) -> float:
+    """The member count a group's weight uses: k up to 32, above that k rounded down to a step of
+    2^(1/16) (4%), so one member more or less changes a large group's weight only when it crosses a
+    step (the total weight it gives a member stays within 4.4% of GROUP_WEIGHT)."""
+    if k <= 32:
+        return float(k)
+    return max(32.0, 2.0 ** (math.floor(16 * math.log2(k) + 1e-9) / 16))
+
+
+def group_cap(name: str, n: int) -> int:
+    """The largest group of a layer that carries information (larger ones give no edges)."""
     if name == "hashtag":
-        cap = max(HASHTAG_MIN_MAX, int(HASHTAG_MAX_FRACTION * n))
-    else:
-        cap = MAX_GROUP[name]
+        return max(HASHTAG_MIN_MAX, int(HASHTAG_MAX_FRACTION * group_scale(n)))
+    return MAX_GROUP[name]
+
+
+def group_weight(name: str, k: int, n: int) -> float:
+    """The weight a group of k distinct accounts gives each pair of its members (0 when it carries none):
+    GROUP_WEIGHT / (k' - 1) with k' = group_size(k), times ln(n' / k') / ln(n') for hashtags (inverse
+    frequency, n' = group_scale(n))."""
+    if k < 2 or k > group_cap(name, n):
+        return 0.0
+    kq = group_size(k)
+    w = GROUP_WEIGHT[name] / (kq - 1)
+    if name == "hashtag":
+        s = group_scale(n)
+        w *= max(0.0, math.log(s / kq) / math.log(s)) if s > 1 else 0.0
+    return w
+
+
+def _group_layer(name: str, groups: dict[str, list[int]], n: int) -> tuple[sp.csr_matrix, dict[tuple[int, int], str]]:
     rows: list[int] = []
     cols: list[int] = []
     vals: list[float] = []
-    keys: dict[tuple[int, int], str] = {}
+    best: dict[tuple[int, int], tuple[int, str]] = {}
     for key, members in groups.items():
         ms = sorted(set(members))
         k = len(ms)
-        if k < 2 or k > cap:
+        w = group_weight(name, k, n)
+        if w <= 0:
             continue
-        w = GROUP_WEIGHT[name] / (k - 1)
-        if name == "hashtag":
-            w *= math.log(n / k) / math.log(n)  # inverse frequency
         arr = np.array(ms)
         a, b = np.meshgrid(arr, arr)
         mask = a != b
         rows.extend(a[mask].tolist())
         cols.extend(b[mask].tolist())
         vals.extend([w] * int(mask.sum()))
-        if k <= 60:
+        if k <= KEYED_GROUP:  # the evidence named for a pair: the smallest group it shares, then the first key
             for i in range(k):
                 for j in range(i + 1, k):
-                    keys.setdefault((ms[i], ms[j]), key)
+                    p = (ms[i], ms[j])
+                    if p not in best or (k, key) < best[p]:
+                        best[p] = (k, key)
+    keys = {p: key for p, (_, key) in best.items()}
     m = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
     m.sum_duplicates()
     m.sort_indices()

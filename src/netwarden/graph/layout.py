@@ -379,7 +379,7 @@ def compact(graph: Graph, fused: sp.csr_matrix) -> Graph:
 def compact_of(graph: Graph, groups: dict[str, sp.csr_matrix], fi: FusedInteraction, names: tuple[str, ...]) -> CompactGraph:
     g = CompactGraph(ids=graph.ids, index=graph.index, layers=Layers(groups, fi, names), kinds=None,
                      group_keys=graph.group_keys, last_event_seq=graph.last_event_seq, made_to=graph.made_to,
-                     declined=graph.declined)
+                     declined=graph.declined, members=graph.members)
     g.inter = fi
     g.prepared.update(graph.prepared)
     return g

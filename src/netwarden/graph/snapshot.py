@@ -15,6 +15,7 @@ Layout, in ``<db>.graph/`` beside a SQLite file (or ``$NETWARDEN_GRAPH_DIR`` for
         fused.*.npy, deg.npy                the fused graph of every layer (LAYER_WEIGHTS) and its weighted degrees
         inter.{codes,palette,side_pos,side_val}.npy  the interaction layer inside the fused matrix (graph.layout)
         gk_<layer>.{key,val,names}.npy       the group key behind each group-layer edge (for explanations)
+        gm_<layer>.{keys,order,acc_*,grp_*}.npy  the layer's groups: each key, and who is in it (graph/members.py)
         priors.{idx,val}.npy                 the signal priors that are not 1 (most accounts have no signal)
     A layer with no ties is not written (meta.json's "empty"); it is an all-zero row pointer when read.
 
@@ -50,12 +51,15 @@ from . import csr as light
 from . import layout, splice
 from .build import LAYERS, Graph, degrees, fused_of
 from .csr import sp
+from .members import Members
 
 # 2: the interaction layer and kinds held in the fused matrix (graph.layout); 3: who made each tie (made_to);
 # 4: kind bits packed (layout.Codes), ids stored once, sparse priors, empty layers not written;
 # 5: pending follow requests no longer an interaction kind (the kind bits moved), declined requests stored
-FORMAT = 5
+# 6: the groups of each group layer stored (graph/members.py), group weights by rounded sizes (build.group_weight)
+FORMAT = 6
 KEEP = 2  # versions kept on disk
+MEMBER_PARTS = ("keys", "order", "acc_indptr", "acc_indices", "grp_indptr", "grp_indices")
 # Past this many new events a rebuild is cheaper than folding them in (100k world: a refresh costs
 # ~0.4 ms CPU per new follow, a rebuild ~15 s).
 REBUILD_AFTER = 20_000
@@ -142,7 +146,8 @@ def stored_form(graph: Graph) -> Graph:
     g = Graph(ids=graph.ids, index=graph.index, layers=layers, kinds=kinds, group_keys=graph.group_keys,
               last_event_seq=graph.last_event_seq,
               made_to=None if graph.made_to is None else _canonical(graph.made_to, np.uint8),
-              declined=None if graph.declined is None else _canonical(graph.declined, np.uint8))
+              declined=None if graph.declined is None else _canonical(graph.declined, np.uint8),
+              members=graph.members)
     fused = fused_of(layers, LAYERS, LAYER_WEIGHTS, g.n)
     g.prepared[_full_key()] = (fused, degrees(fused))
     return layout.compact(g, fused)  # the interaction layer and kinds inside the fused matrix
@@ -333,16 +338,30 @@ def _link(src: Path | None, dst: Path, names: Sequence[str]) -> bool:
 
 
 def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: str, how: str,
-          seconds: float, replace: bool = False, reuse: Path | None = None) -> Path:
+          seconds: float, replace: bool = False, reuse: Path | None = None, shared: set[str] | None = None) -> Path:
     """Write `graph` (stored form) and its priors as version `mark.version` and make it CURRENT. With
-    `reuse`, the version `graph` was spliced from (graph.splice): its id and group-layer files, which a
-    splice leaves as they were, are hard-linked instead of written again."""
+    `reuse`, the version `graph` was spliced from (graph.splice), and `shared` the parts the splice left
+    as they were (splice.shared_parts; default: ids, group layers and keys): their files are hard-linked
+    instead of written again."""
+    if reuse is not None and shared is None:
+        shared = {"ids", *(f"layer:{k}" for k in LAYERS), *(f"keys:{k}" for k in graph.group_keys)}
+    shared = shared or set()
+
+    def link(part: str, names: list[str]) -> bool:
+        return part in shared and _link(reuse, tmp, names)
+
     root.mkdir(parents=True, exist_ok=True)
     final = root / mark.version
     tmp = root / f".tmp-{mark.version}-{os.getpid()}-{time.monotonic_ns()}"
     tmp.mkdir()
     try:
-        if not _link(reuse, tmp, ["ids_sorted.npy", "ids_pos.npy", "ids_rank.npy"]):
+        if link("ids", ["ids_sorted.npy", "ids_pos.npy", "ids_rank.npy"]):
+            pass
+        elif isinstance(graph.ids, SnapshotIds) and graph.ids._rank is not None and isinstance(graph.index, SnapshotIndex):
+            np.save(tmp / "ids_sorted.npy", graph.ids._s)  # held sorted already (a splice that added accounts)
+            np.save(tmp / "ids_pos.npy", graph.index._pos)
+            np.save(tmp / "ids_rank.npy", graph.ids._rank)
+        else:
             ids = graph.ids.array() if isinstance(graph.ids, SnapshotIds) else _encode(list(graph.ids))
             order = np.argsort(ids, kind="stable")
             it = np.int32 if len(ids) < 2**31 else np.int64
@@ -365,7 +384,7 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
             np.save(tmp / "inter.side_val.npy", fi.side_val)
             for name in LAYERS:
                 if name != "interaction" and name not in empty \
-                        and not _link(reuse, tmp, [f"{name}.{x}.npy" for x in ("indptr", "indices", "data")]):
+                        and not link(f"layer:{name}", [f"{name}.{x}.npy" for x in ("indptr", "indices", "data")]):
                     _save_csr(tmp, name, graph.layers[name])
         else:
             for name in LAYERS:
@@ -389,13 +408,19 @@ def write(root: Path, graph: Graph, priors: np.ndarray, mark: Mark, store_id: st
         np.save(tmp / "priors.idx.npy", sparse.idx)
         np.save(tmp / "priors.val.npy", sparse.val)
         for name, d in graph.group_keys.items():
-            if _link(reuse, tmp, [f"gk_{name}.{x}.npy" for x in ("key", "val", "names")]):
+            if link(f"keys:{name}", [f"gk_{name}.{x}.npy" for x in ("key", "val", "names")]):
                 continue
             pk = d if isinstance(d, PairKeys) else PairKeys.from_dict(d)
             np.save(tmp / f"gk_{name}.key.npy", pk.key)
             np.save(tmp / f"gk_{name}.val.npy", pk.val)
             np.save(tmp / f"gk_{name}.names.npy", pk.names)
-        meta = {"format": FORMAT, "store": store_id, **mark.as_dict(), "accounts": graph.n,
+        for name, m in graph.members.items():
+            parts = m.arrays()
+            if link(f"members:{name}", [f"gm_{name}.{x}.npy" for x in parts]):
+                continue
+            for x, arr in parts.items():
+                np.save(tmp / f"gm_{name}.{x}.npy", arr)
+        meta = {"format": FORMAT, "members": sorted(graph.members), "store": store_id, **mark.as_dict(), "accounts": graph.n,
                 "edges": graph.edges(), "fused_edges": int(fused.nnz // 2), "layers": list(LAYERS),
                 "group_keys": sorted(graph.group_keys), "kinds_shared": kinds_shared, "compact": compact,
                 "interaction_nnz": graph.layer_nnz("interaction"), "made_to": made, "declined": graph.declined is not None, "empty": empty,
@@ -545,6 +570,8 @@ def open_current(root: Path, store_id: str | None = None, lite: bool = False,
             g.made_to = _load_csr(d, "made_to", n, lite=lite)
         if meta.get("declined"):
             g.declined = _load_csr(d, "declined", n, lite=lite)
+        g.members = {name: Members(**{x: arr(f"gm_{name}.{x}") for x in MEMBER_PARTS})
+                     for name in meta.get("members", [])}
         g.prepared[_full_key()] = (fused, arr("deg"))
         return Snapshot(d, meta, g, SparsePriors(n, arr("priors.idx"), arr("priors.val")))
     except (OSError, ValueError, KeyError):
@@ -559,7 +586,7 @@ def materialize(g: Graph) -> Graph:
     return Graph(ids=ids, index={a: i for i, a in enumerate(ids)}, layers={k: g.layers[k] for k in g.layers},
                  kinds=g.kinds, group_keys=keys, last_event_seq=g.last_event_seq,
                  made_to=g.made_to.matrix() if isinstance(g.made_to, layout.MadeTo) else g.made_to,
-                 declined=g.declined)
+                 declined=g.declined, members=dict(g.members))
 
 
 # -- keeping it current ---------------------------------------------------------------------------
@@ -572,14 +599,13 @@ def _priors(store, graph: Graph) -> np.ndarray:
 
 def fresh_graph(store, base: Graph | None, base_mark: Mark | None, mark: Mark, full: bool = False) -> tuple[Graph, np.ndarray, str]:
     """The graph at `mark` in stored form, with its priors, and how it was made: `base` (at
-    `base_mark`) with the events since spliced into the rows they touch (graph.splice: ties between
-    accounts it has, signals unchanged) or refreshed, or a rebuild when there is no base, `full` is
+    `base_mark`) with the events and signals since spliced into the rows and groups they touch
+    (graph.splice) or refreshed, or a rebuild when there is no base, `full` is
     set, or more than REBUILD_AFTER events arrived since."""
     if base is not None and not full and base_mark is not None and mark.seq - base_mark.seq <= REBUILD_AFTER:
-        if (mark.signals, mark.signal_max) == (base_mark.signals, base_mark.signal_max):
-            g = splice.refresh(store, base)
-            if g is not None:
-                return g, _priors(store, g), f"refresh of {base_mark.version} (rows spliced)"
+        g = splice.refresh(store, base, base_mark, mark)
+        if g is not None:
+            return g, _priors(store, g), f"refresh of {base_mark.version} (rows spliced)"
         g = materialize(base)
         groups = True if (mark.signals, mark.signal_max) != (base_mark.signals, base_mark.signal_max) else None
         g.refresh(store, groups=groups)
@@ -627,10 +653,12 @@ def ensure(store, root: Path, mark: Mark | None = None, full: bool = False,
         # the refresh may have read events newer than `mark`; the version names what the graph covers
         mark = Mark(g.last_event_seq, mark.signals, mark.signal_max)
         # a splice leaves the ids and group layers as the snapshot it started from has them: linked, not written
-        reuse = snap.path if snap is not None and base is snap.graph and splice.shares_files(g, base) else None
+        shared = splice.shared_parts(g, base) if snap is not None and base is snap.graph else set()
+        reuse = snap.path if shared else None
         if lock is not None:
             try:
-                write(root, g, pri, mark, sid, how, time.perf_counter() - t0, replace=full, reuse=reuse)
+                write(root, g, pri, mark, sid, how, time.perf_counter() - t0, replace=full, reuse=reuse,
+                      shared=shared)
             except OSError:
                 pass
         return g, pri, mark, how

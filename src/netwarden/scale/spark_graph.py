@@ -12,8 +12,8 @@ driver:
   D(u, v) sums the kinds; the symmetric weight is D(u, v) + D(v, u) + min(D(u, v), D(v, u))
   (a mutual tie adds its smaller direction once more; a one-way tie has min 0).
 - handle, media (bank entry or byte-identical media), hashtag, avatar: each group of k distinct
-  accounts (2 <= k <= the layer's cap; hashtags: max(50, 0.002 n)) is a clique of weight
-  GROUP_WEIGHT / (k - 1), times ln(n / k) / ln(n) for hashtags (n = accounts in the graph).
+  accounts (2 <= k <= the layer's cap, `build.group_cap`) is a clique of `build.group_weight(layer, k, n)`
+  (GROUP_WEIGHT / (k - 1) with k and n rounded to steps, times the inverse frequency for hashtags).
 - fused: the layers summed with `expand.LAYER_WEIGHTS` (`w`, PageRank's input) and with weight 1
   each (`w1`, what the dense-core step re-weights).
 - Node indices: accounts in id order (bytewise, as SQLite's ORDER BY id), then accounts that
@@ -29,11 +29,9 @@ from __future__ import annotations
 from .. import findings
 from ..graph.build import (
     GROUP_LAYERS,
-    GROUP_WEIGHT,
-    HASHTAG_MAX_FRACTION,
-    HASHTAG_MIN_MAX,
     INTERACTION_WEIGHTS,
-    MAX_GROUP,
+    group_cap,
+    group_weight,
 )
 from ..graph.expand import LAYER_WEIGHTS, PRIOR_GAIN
 from ..store import graph_queries as gq
@@ -95,20 +93,19 @@ def interaction_layer(spark):
 
 def group_layer(spark, name: str, n: int):
     """(src, dst, w): one group layer's cliques, duplicates summed."""
-    import math
-
     from pyspark.sql import functions as F
 
     rows = _group_rows(spark, name)
     if name == "media":
         rows = rows.union(_group_rows(spark, "media_bytes"))
     members = rows.distinct()
-    cap = max(HASHTAG_MIN_MAX, int(HASHTAG_MAX_FRACTION * n)) if name == "hashtag" else MAX_GROUP[name]
+    cap = group_cap(name, n)
     sizes = members.groupBy("key").agg(F.count("*").alias("k")).where((F.col("k") >= 2) & (F.col("k") <= cap))
-    w = F.lit(GROUP_WEIGHT[name]) / (F.col("k") - F.lit(1))
-    if name == "hashtag":
-        w = w * (F.log(F.lit(float(n)) / F.col("k")) / F.lit(math.log(n)))
-    groups = members.join(sizes.select("key", w.alias("w")), "key")
+    # the weight of each group size, by graph/build.py's own function (a few thousand sizes at most)
+    ks = [int(r["k"]) for r in sizes.select("k").distinct().collect()]
+    table = spark.createDataFrame([(k, group_weight(name, k, n)) for k in ks] or [(0, 0.0)], "k long, w double")
+    sizes = sizes.join(F.broadcast(table), "k").where(F.col("w") > 0)
+    groups = members.join(sizes.select("key", "w"), "key")
     pairs = (groups.select("key", F.col("a").alias("src"), "w")
              .join(groups.select("key", F.col("a").alias("dst")), "key").where(F.col("src") != F.col("dst")))
     return pairs.groupBy("src", "dst").agg(F.sum("w").alias("w"))

@@ -73,6 +73,23 @@ def declined_pairs(conn: Connection, accounts: list[str] | None = None) -> Itera
         yield from rows_in(conn, DECLINED_SQL + " AND r.src IN ({in})", accounts)
 
 
+GROUP_ACCOUNT = {"handle": "account_id", "media": "account_id", "media_bytes": "p.author_id",
+                 "hashtag": "p.author_id", "avatar": "a.id"}  # the account column of each GROUP_SQL query
+
+
+def group_rows_of(conn: Connection, name: str, dialect: str, accounts: list[str]) -> Iterator[tuple]:
+    """(account, group key) rows of one group query for `accounts` only."""
+    q = POSTGRES_MEDIA if name == "media" and dialect == "postgresql" else GROUP_SQL[name]
+    yield from rows_in(conn, q + (" AND " if " WHERE " in q else " WHERE ") + f"{GROUP_ACCOUNT[name]} IN ({{in}})",
+                       accounts)
+
+
+def signal_accounts_after(conn: Connection, after_id: int) -> tuple[int, set[str]]:
+    """(how many signals have an id above `after_id`, the accounts they are about)."""
+    got = rows(conn, "SELECT account_id FROM signals WHERE id > :i", {"i": after_id})
+    return len(got), {r[0] for r in got if r[0]}
+
+
 def group_rows(conn: Connection, name: str, dialect: str) -> Iterator[tuple]:
     """(account, group key) rows of one group query, in the store's SQL dialect."""
     q = POSTGRES_MEDIA if name == "media" and dialect == "postgresql" else GROUP_SQL[name]
