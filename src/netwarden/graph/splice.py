@@ -1,24 +1,27 @@
 """A stale snapshot brought up to date by rewriting only the rows the new events touched.
 
-`Graph.refresh` folds new events into a graph with whole-matrix sparse arithmetic, and a snapshot
-then needs its fused matrix summed again and its interaction layer folded into it again: at 10M
-accounts (51M edges) 1,000 new follows cost a minute, although they change a few thousand rows.
-When the events since a compact snapshot only change interaction ties between accounts it already
-has (follows, unfollows, follow requests, likes, unlikes: no new account, no post or profile, no new
-signal), each structure is rebuilt by copying the untouched rows' spans as they are and putting the
-recomputed rows in their place:
+`Graph.refresh` folds new events into a graph with whole-matrix sparse arithmetic and re-reads every
+group from the store when content arrived, and a snapshot then needs its fused matrix summed again
+and its interaction layer folded into it again: at 10M accounts (51M edges) 1,000 new events cost a
+minute or more, although they change a few thousand rows. Here each structure is rebuilt by copying
+the untouched rows' spans as they are and putting the recomputed rows in their place:
 
-- the interaction layer, its kinds and who made each tie, for those rows, with the same replacement
-  `Graph.refresh` applies to the whole layer (`build._replace` on the rows alone);
-- the fused rows summed from the new interaction rows and the unchanged group rows by the same
-  `fused_of` (so each entry is summed exactly as in the whole matrix), and their degrees;
+- the interaction layer, its kinds and who made each tie, for the rows of the pairs the events touch,
+  with the same replacement `Graph.refresh` applies to the whole layer (`build._replace` on the rows);
+- each group layer, for the accounts the delta names (account events, authors of new and edited
+  posts, the accounts of new signals): their groups are read from the store again and compared with
+  the groups the snapshot stores (graph/members.py); only the entries the changed groups can move are
+  evaluated again (`members.layer_rows`), and the pair keys of those groups (`members.pair_keys`);
+- the fused rows summed from the new layer rows by the same `fused_of` (so each entry is summed
+  exactly as in the whole matrix), and their degrees;
 - the kind codes and the side table of the compact form over the new fused pattern, the declined
-  requests' rows.
+  requests' rows; new accounts get rows after the old ones (and their ids merged into the sorted ids).
 
-The group layers, their keys, the ids and the priors do not change (the writer links their files
-from the version before instead of writing them again). The result equals a refresh followed by
-`stored_form`, array for array (tests/graph/test_graph_splice.py); any other delta returns None and
-takes the refresh.
+What a delta leaves as it was (ids, a group layer, its keys, its groups) is the base's own object, and
+the writer links its files from the version before (`shared_parts`). The result is the graph a rebuild
+gives (tests/graph/test_graph_snapshot.py). None (the caller takes `Graph.refresh`) for a delta with a
+removed signal, one that grows the graph past a step of `build.group_scale`, one that reweights a
+group larger than `members.BIG_REWEIGHT`, or a base without its groups.
 """
 
 from __future__ import annotations
@@ -55,13 +58,6 @@ def shared_parts(g: Graph, base: Graph) -> set[str]:
         if base.members.get(name) is m:
             out.add(f"members:{name}")
     return out
-
-
-def shares_files(g: Graph, base: Graph) -> bool:
-    """Whether `g` holds `base`'s ids, group layers and group keys themselves."""
-    parts = shared_parts(g, base)
-    return "ids" in parts and all(f"layer:{k}" in parts for k in getattr(base.layers, "groups", {})) \
-        and all(f"keys:{k}" in parts for k in base.group_keys)
 
 
 class _Index:
