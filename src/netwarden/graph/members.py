@@ -150,7 +150,8 @@ def changed(old: Members, rows: dict[int, set[str]], n: int) -> Change:
             removed += [(g, a) for g in before - after]
     size_before = np.concatenate([old.sizes(), np.zeros(len(new_keys), dtype=np.int64)])
     if not accounts:  # (a new key is a group some account joined: there is none either)
-        m = old if n == old.accounts else _from_grp(old.keys, size_before, np.asarray(old.grp_indices, dtype=np.int64), n)
+        m = old if n == old.accounts else Members(old.keys, old.order, _grown(old.acc_indptr, n), old.acc_indices,
+                                                   old.grp_indptr, old.grp_indices)
         return Change(m, np.zeros(0, dtype=np.int64), size_before, size_before.copy(), {})
     # the groups' new member lists: the old lists with the removals dropped and the additions put in
     touched = sorted({g for g, _ in added} | {g for g, _ in removed})
@@ -163,20 +164,53 @@ def changed(old: Members, rows: dict[int, set[str]], n: int) -> Change:
     sizes = size_before.copy()
     for g in touched:
         sizes[g] = len(lists[g])
-    old_indptr = np.asarray(old.grp_indptr, dtype=np.int64)
-    old_indptr = np.concatenate([old_indptr, np.full(len(new_keys), old_indptr[-1])])
-    parts = []
-    prev = 0
-    src = np.asarray(old.grp_indices, dtype=np.int64)
-    for g in touched:
-        parts.append(src[old_indptr[prev]:old_indptr[g]])
-        parts.append(np.array(sorted(lists[g]), dtype=np.int64))
-        prev = g + 1
-    parts.append(src[old_indptr[prev]:old_indptr[G]])
-    members = np.concatenate(parts)
-    width = max(old.keys.dtype.itemsize, *(len(k.encode()) for k in new_keys)) if new_keys else old.keys.dtype.itemsize
-    keys = np.concatenate([old.keys.astype(f"S{width}"), _encode(new_keys, width)]) if new_keys else old.keys
-    return Change(_from_grp(keys, sizes, members, n), np.asarray(accounts, dtype=np.int64), size_before, sizes, was)
+    from .splice import splice_rows
+
+    it = _idx(max(n, G, int(sizes.sum())))
+    # both directions of the incidence, with only the changed groups' and accounts' rows rewritten
+    T = np.asarray(touched, dtype=np.int64)
+    sub = [np.array(sorted(lists[g]), dtype=it) for g in touched]
+    grp_indptr, (grp_indices,) = splice_rows(_grown(old.grp_indptr, G), [np.asarray(old.grp_indices, dtype=it)], T,
+                                             _indptr_of(sub), [_cat(sub, it)])
+    A = np.asarray(accounts, dtype=np.int64)
+    sub = [np.array(sorted(gid_of[k] for k in rows[a]), dtype=it) for a in accounts]
+    acc_indptr, (acc_indices,) = splice_rows(_grown(old.acc_indptr, n), [np.asarray(old.acc_indices, dtype=it)], A,
+                                             _indptr_of(sub), [_cat(sub, it)])
+    keys, order = old.keys, old.order
+    if new_keys:  # appended as groups G0.., put in their sorted places in `order`
+        width = max(old.keys.dtype.itemsize, *(len(k.encode()) for k in new_keys))
+        enc = _encode(new_keys, width)
+        keys = np.concatenate([old.keys.astype(f"S{width}"), enc])
+        at = np.searchsorted(np.asarray(old.keys).astype(f"S{width}")[np.asarray(old.order)], enc)  # new_keys sorted
+        order = np.insert(np.asarray(old.order, dtype=it), at, np.arange(G0, G, dtype=it))
+    m = Members(keys, np.asarray(order, dtype=it), acc_indptr.astype(it), acc_indices.astype(it, copy=False),
+                grp_indptr.astype(it), grp_indices.astype(it, copy=False))
+    return Change(m, A, size_before, sizes, was)
+
+
+def _grown(indptr: np.ndarray, rows: int) -> np.ndarray:
+    """A row pointer with empty rows added up to `rows`."""
+    indptr = np.asarray(indptr)
+    if len(indptr) - 1 >= rows:
+        return indptr
+    return np.concatenate([indptr, np.full(rows + 1 - len(indptr), indptr[-1], dtype=indptr.dtype)])
+
+
+def _indptr_of(parts: list[np.ndarray]) -> np.ndarray:
+    out = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum([len(p) for p in parts], out=out[1:])
+    return out
+
+
+def _cat(parts: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+def weights(name: str, sizes: np.ndarray, n: int) -> np.ndarray:
+    """build.group_weight of each group size (evaluated once per distinct size)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    u, inv = np.unique(sizes, return_inverse=True)
+    return np.array([group_weight(name, int(k), n) for k in u], dtype=np.float64)[inv] if len(u) else np.zeros(0)
 
 
 def layer_rows(name: str, layer: sp.csr_matrix, ch: Change, n_before: int, n: int):
@@ -188,8 +222,8 @@ def layer_rows(name: str, layer: sp.csr_matrix, ch: Change, n_before: int, n: in
     their columns) and, where a group's weight changed (its size crossed a step of build.group_size,
     or the cap), every pair of its members before and after. Those entries are evaluated again from
     the new incidence; every other entry stays as it is."""
-    w_old = np.array([group_weight(name, int(k), n_before) for k in ch.size_before])
-    w_new = np.array([group_weight(name, int(k), n) for k in ch.size_after])
+    w_old = weights(name, ch.size_before, n_before)
+    w_new = weights(name, ch.size_after, n)
     reweighted = np.flatnonzero(w_old != w_new)
     big = np.maximum(ch.size_before[reweighted], ch.size_after[reweighted]) > BIG_REWEIGHT
     if big.any():
@@ -199,8 +233,11 @@ def layer_rows(name: str, layer: sp.csr_matrix, ch: Change, n_before: int, n: in
     C = ch.accounts
     # entries to evaluate: rows C as they were and as they become, both directions, and the reweighted groups' pairs
     old_rows = _rows_of(layer, C, n_before, n)
-    wdiag = sp.diags((w_new > 0).astype(np.float64))
-    new_pat = (inc[C] @ wdiag @ inc.T).tocsr() if len(C) else sp.csr_matrix((0, n))
+    # the members of the groups with weight, group by group (the incidence's other direction, as stored)
+    live = np.asarray(m.grp_indptr, dtype=np.int64)
+    grp = sp.csr_matrix(((w_new > 0).astype(np.float64)[np.repeat(np.arange(m.groups), np.diff(live))],
+                         np.asarray(m.grp_indices), live), shape=(m.groups, n))
+    new_pat = (inc[C] @ grp).tocsr() if len(C) else sp.csr_matrix((0, n))
     pr, pc = [], []
     for part in (old_rows, new_pat):
         part = part.tocoo()
@@ -219,11 +256,12 @@ def layer_rows(name: str, layer: sp.csr_matrix, ch: Change, n_before: int, n: in
     r, c = key // n, key % n
     if not len(r):
         return np.zeros(0, dtype=np.int64), sp.csr_matrix((0, n))
-    incw = (inc @ sp.diags(w_new)).tocsr()
     vals = np.empty(len(r))
     for lo in range(0, len(r), CHUNK):
         hi = min(len(r), lo + CHUNK)
-        vals[lo:hi] = np.asarray(incw[r[lo:hi]].multiply(inc[c[lo:hi]]).sum(axis=1)).ravel()
+        a = inc[r[lo:hi]]
+        a.data = w_new[a.indices]
+        vals[lo:hi] = np.asarray(a.multiply(inc[c[lo:hi]]).sum(axis=1)).ravel()
     R = np.unique(r)
     local = np.searchsorted(R, r)
     mask = sp.csr_matrix((np.ones(len(r)), (local, c)), shape=(len(R), n))
@@ -267,7 +305,7 @@ def pair_keys(name: str, key: np.ndarray, gid: np.ndarray, ch: Change, n: int, k
     C = ch.accounts
     touched = np.array(sorted(ch.was), dtype=np.int64)
     sizes = m.sizes()
-    w = np.array([group_weight(name, int(k), n) for k in sizes]) if len(sizes) else np.zeros(0)
+    w = weights(name, sizes, n)
     is_keyed = (sizes <= keyed) & (w > 0)
     small = [g for g in touched if is_keyed[g] or 2 <= len(ch.was[g]) <= keyed]
     # the recomputed pairs
