@@ -308,23 +308,19 @@ def splice_rows(indptr: np.ndarray, arrays: list[np.ndarray], R: np.ndarray, sub
     np.cumsum(lens, out=new_indptr[1:])
     total = int(new_indptr[-1])
     it = indptr.dtype if total < np.iinfo(indptr.dtype).max else np.int64
-    outs = [np.empty(total, dtype=a.dtype) for a in arrays]
-    prev = 0  # first row of the untouched span before R[k]
-    rs = [int(x) for x in R]
+    # the untouched spans (before R[0], between R's rows, after the last) and the sub-matrix's rows, interleaved:
+    # one concatenate per array (at the cost of a plain copy; a per-span loop cost 1 s more at 100M entries)
+    R = np.asarray(R, dtype=np.int64)
+    starts = indptr[np.concatenate([[0], R + 1])].tolist()
+    ends = indptr[np.concatenate([R, [len(indptr) - 1]])].tolist()
     sub_indptr = np.asarray(sub_indptr, dtype=np.int64)
-    for k, r in enumerate([*rs, len(indptr) - 1]):
-        a, b = int(indptr[prev]), int(indptr[r])
-        if b > a:
-            o = int(new_indptr[prev])
-            for out, src in zip(outs, arrays, strict=True):
-                out[o:o + b - a] = src[a:b]
-        if k < len(rs):
-            sa, sb = int(sub_indptr[k]), int(sub_indptr[k + 1])
-            if sb > sa:
-                o = int(new_indptr[r])
-                for out, sub in zip(outs, subs, strict=True):
-                    out[o:o + sb - sa] = sub[sa:sb]
-            prev = r + 1
+    sa, sb = sub_indptr[:-1].tolist(), sub_indptr[1:].tolist()
+    outs = []
+    for src, sub in zip(arrays, subs, strict=True):
+        pieces: list = [None] * (2 * len(R) + 1)
+        pieces[0::2] = [src[x:y] for x, y in zip(starts, ends, strict=True)]
+        pieces[1::2] = [sub[x:y] for x, y in zip(sa, sb, strict=True)]
+        outs.append(np.concatenate(pieces).astype(src.dtype, copy=False) if pieces else np.zeros(0, dtype=src.dtype))
     return new_indptr.astype(it), outs
 
 
