@@ -321,14 +321,28 @@ def _arrays(d) -> dict[str, np.ndarray]:
     return {p.name: np.load(p) for p in sorted(d.iterdir()) if p.suffix == ".npy"}
 
 
-@pytest.mark.parametrize("seed", [21, 22, 23])
-def test_a_ties_only_delta_is_spliced_into_the_rows_it_touches_and_equals_a_refresh_and_a_rebuild(tmp_path, monkeypatch, seed):
-    store = _store(tmp_path, make_events(accounts=30, posts=120, seed=seed))
+def _stale_then_current(tmp_path, events, delta):
+    """A store of `events` with a snapshot, then `delta` ingested and the snapshot brought up to date:
+    (store, root, the first version's mark, its folder, the new mark, how it was made)."""
+    store = _store(tmp_path, events)
     root = snapshot.root_for(store)
     first = snapshot.ensure(store, root)[2]
-    base = root / first.version
-    _add(store, tmp_path, TIES_ONLY)
-    g, pri, mark, how = snapshot.ensure(store, root)
+    _add(store, tmp_path, delta)
+    _, _, mark, how = snapshot.ensure(store, root)
+    return store, root, first, root / first.version, mark, how
+
+
+def _whole_refresh(monkeypatch, store, root, base, first, mark):
+    """The version at `base` refreshed the whole-matrix way (the splice refused): graph, priors, how."""
+    with monkeypatch.context() as m:
+        m.setattr(snapshot.splice, "refresh", lambda *a: None)
+        return snapshot.fresh_graph(store, snapshot.open_current(root, version=base.name).graph, first, mark)
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_a_ties_only_delta_is_spliced_into_the_rows_it_touches_and_equals_a_refresh_and_a_rebuild(tmp_path, monkeypatch, seed):
+    store, root, first, base, mark, how = _stale_then_current(tmp_path, make_events(accounts=30, posts=120, seed=seed),
+                                                              TIES_ONLY)
     assert how == f"refresh of {first.version} (rows spliced)" and mark.seq > first.seq
     spliced = root / mark.version
     for name in ("ids_sorted.npy", "ids_pos.npy", "ids_rank.npy", "gk_handle.key.npy"):  # linked, not written
@@ -337,11 +351,9 @@ def test_a_ties_only_delta_is_spliced_into_the_rows_it_touches_and_equals_a_refr
     want = snapshot.open_current(root)
     # the same base refreshed the whole-matrix way (materialize, Graph.refresh, stored_form): every file equal
     slow = tmp_path / "slow"
-    with monkeypatch.context() as m:
-        m.setattr(snapshot.splice, "refresh", lambda *a: None)
-        gs, ps, how_s = snapshot.fresh_graph(store, snapshot.open_current(root, version=base.name).graph, first, mark)
-        assert how_s == f"refresh of {first.version}"
-        snapshot.write(slow, gs, ps, mark, snapshot.store_identity(store), how_s, 0.0)
+    gs, ps, how_s = _whole_refresh(monkeypatch, store, root, base, first, mark)
+    assert how_s == f"refresh of {first.version}"
+    snapshot.write(slow, gs, ps, mark, snapshot.store_identity(store), how_s, 0.0)
     a, s = _arrays(spliced), _arrays(slow / mark.version)
     assert a.keys() == s.keys()
     for name in a:
@@ -385,21 +397,15 @@ CONTENT = [
 @pytest.mark.parametrize("seed", [24, 25, 26])
 def test_a_content_delta_is_spliced_group_by_group_and_equals_a_rebuild(tmp_path, monkeypatch, seed):
     # 50 accounts and 3 new ones stay inside one step of build.group_scale (49.4 <= n < 53.8)
-    store = _store(tmp_path, make_events(accounts=50, posts=150, seed=seed))
-    root = snapshot.root_for(store)
-    first = snapshot.ensure(store, root)[2]
-    base = root / first.version
-    _add(store, tmp_path, CONTENT)
-    g, pri, mark, how = snapshot.ensure(store, root)
+    store, root, first, base, mark, how = _stale_then_current(tmp_path, make_events(accounts=50, posts=150, seed=seed),
+                                                              CONTENT)
     assert how == f"refresh of {first.version} (rows spliced)"
     want = snapshot.open_current(root)
     assert {"fresh1", "fresh2", "stranger"} <= set(want.graph.index)
     spliced = root / mark.version
     assert (spliced / "ids_sorted.npy").stat().st_ino != (base / "ids_sorted.npy").stat().st_ino  # accounts added
     # the same base refreshed the whole-matrix way, and a rebuild: the same graph of account ids
-    with monkeypatch.context() as m:
-        m.setattr(snapshot.splice, "refresh", lambda *a: None)
-        gs, ps, how_s = snapshot.fresh_graph(store, snapshot.open_current(root, version=base.name).graph, first, mark)
+    gs, ps, how_s = _whole_refresh(monkeypatch, store, root, base, first, mark)
     assert how_s == f"refresh of {first.version}"
     _same_graph(want.graph, want.priors, gs, ps)
     rebuilt_g, rebuilt_pri, _, how = snapshot.ensure(store, root, full=True)

@@ -61,23 +61,12 @@ class Members:
 
     def find(self, keys: list[str]) -> np.ndarray:
         """Group ids of `keys` (-1 for a key with no group)."""
-        if not len(self.keys) or not keys:
-            return np.full(len(keys), -1, dtype=np.int64)
-        enc = np.array([k.encode() for k in keys], dtype=object)
-        width = self.keys.dtype.itemsize
-        fits = np.array([len(b) <= width and not b.endswith(b"\0") for b in enc], dtype=bool)
-        q = np.array([b if f else b"" for b, f in zip(enc, fits, strict=True)], dtype=self.keys.dtype)
-        s = np.asarray(self.keys)[np.asarray(self.order)]
-        j = np.minimum(np.searchsorted(s, q), len(s) - 1)
-        hit = fits & (s[j] == q)
-        return np.where(hit, np.asarray(self.order)[j], -1).astype(np.int64)
+        return find_bytes(self, _encode(keys)) if keys else np.zeros(0, dtype=np.int64)
 
     def incidence(self, n: int | None = None) -> sp.csr_matrix:
         """accounts x groups, 0/1 (float64), `n` rows (default: the accounts it has)."""
         n = self.accounts if n is None else n
-        indptr = np.asarray(self.acc_indptr, dtype=np.int64)
-        if n > len(indptr) - 1:
-            indptr = np.concatenate([indptr, np.full(n - len(indptr) + 1, indptr[-1])])
+        indptr = _grown(np.asarray(self.acc_indptr, dtype=np.int64), n)
         return sp.csr_matrix((np.ones(len(self.acc_indices)), np.asarray(self.acc_indices), indptr),
                              shape=(n, self.groups))
 

@@ -52,6 +52,7 @@ from . import layout, splice
 from .build import LAYERS, Graph, degrees, fused_of
 from .csr import sp
 from .members import Members
+from .members import _encode as encode_keys
 
 # 2: the interaction layer and kinds held in the fused matrix (graph.layout); 3: who made each tie (made_to);
 # 4: kind bits packed (layout.Codes), ids stored once, sparse priors, empty layers not written;
@@ -310,9 +311,7 @@ class PairKeys:
 
 
 def _encode(strings: Sequence[str]) -> np.ndarray:
-    enc = [s.encode() for s in strings]
-    width = max([len(b) for b in enc] + [1])
-    return np.array(enc, dtype=f"S{width}")
+    return encode_keys(list(strings))
 
 
 # -- writing --------------------------------------------------------------------------------------

@@ -146,10 +146,7 @@ def _rows(get, R: np.ndarray, n0: int, n: int, dtype=np.float32) -> sp.csr_matri
 
 def _grown(m: sp.csr_matrix, n: int) -> tuple[np.ndarray, ...]:
     """(indptr, indices, data) of `m` with empty rows added up to n."""
-    indptr = np.asarray(m.indptr)
-    if len(indptr) - 1 < n:
-        indptr = np.concatenate([indptr, np.full(n + 1 - len(indptr), indptr[-1], dtype=indptr.dtype)])
-    return indptr, m.indices, m.data
+    return _members._grown(m.indptr, n), m.indices, m.data
 
 
 def _spliced(base: layout.CompactGraph, d: _build.Delta, index: _Index, new_ids: list[str], n: int,
